@@ -1,0 +1,33 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DataSourceOptions } from 'typeorm';
+import { AppConfig } from '../config/app-config.js';
+import { Image } from '../images/image.entity.js';
+import { Product } from '../images/product.entity.js';
+import { Task } from '../tasks/task.entity.js';
+import { WebhookDelivery } from '../webhooks/webhook-delivery.entity.js';
+import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema.js';
+
+export const ENTITIES = [Task, Product, Image, WebhookDelivery];
+export const MIGRATIONS = [InitialSchema1764000000000];
+
+/** The TypeORM options for the app and for the migration CLI (../../ormconfig.ts). */
+export function dataSourceOptions(config: AppConfig): DataSourceOptions {
+  const common = { entities: ENTITIES, migrations: MIGRATIONS, migrationsRun: true, synchronize: false } as const;
+  if (config.isPostgres) {
+    return { ...common, type: 'postgres', url: config.databaseUrl, poolSize: config.concurrency + 4 };
+  }
+  const file = config.databaseUrl.replace(/^sqlite:\/\//, '');
+  mkdirSync(dirname(file), { recursive: true });
+  return {
+    ...common,
+    type: 'better-sqlite3',
+    database: file,
+    enableWAL: true,
+    timeout: 10_000,
+    prepareDatabase: (db: { pragma(sql: string): unknown }) => {
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+    },
+  };
+}

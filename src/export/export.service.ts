@@ -1,0 +1,51 @@
+import { ConflictException, Injectable } from '@nestjs/common';
+import { format } from 'fast-csv';
+import { Readable } from 'node:stream';
+import { Image } from '../images/image.entity.js';
+import { ImagesService } from '../images/images.service.js';
+import { Storage } from '../storage/storage.js';
+import { TasksService } from '../tasks/tasks.service.js';
+import { neutraliseFormula } from './csv-cell.js';
+
+export const OUTPUT_URLS_HEADER = 'Output Image Urls';
+export const ERRORS_HEADER = 'Errors';
+
+/** The uploaded CSV given back with an `Output Image Urls` and an `Errors` column, streamed row by row. */
+@Injectable()
+export class ExportService {
+  constructor(
+    private readonly tasks: TasksService,
+    private readonly images: ImagesService,
+    private readonly storage: Storage,
+  ) {}
+
+  async exportCsv(requestId: string): Promise<Readable> {
+    const task = await this.tasks.getOrFail(requestId);
+    if (task.status === 'processing') {
+      throw new ConflictException({
+        statusCode: 409,
+        message: `request ${requestId} is still processing (${task.processedImages}/${task.totalImages}); try again when its status is final`,
+        progress: `${task.processedImages}/${task.totalImages}`,
+      });
+    }
+    const csv = format<string[], string[]>({ headers: false, writeBOM: false });
+    Readable.from(this.rows(requestId, task.csvHeaders)).pipe(csv);
+    return csv;
+  }
+
+  private async *rows(requestId: string, headers: string[]): AsyncGenerator<string[]> {
+    yield [...headers, OUTPUT_URLS_HEADER, ERRORS_HEADER];
+    for await (const { product, images } of this.images.productsWithImages(requestId)) {
+      yield [...product.cells.map(neutraliseFormula), this.outputUrls(images), this.errors(images)];
+    }
+  }
+
+  private outputUrls(images: Image[]): string {
+    return images.map((image) => (image.status === 'done' && image.outputKey ? this.storage.publicUrl(image.outputKey) : '')).join(',');
+  }
+
+  private errors(images: Image[]): string {
+    const failures = images.filter((image) => image.status === 'failed');
+    return neutraliseFormula(failures.map((image) => `${image.inputUrl}: ${image.errorCode} (${image.errorMessage})`).join(' | '));
+  }
+}

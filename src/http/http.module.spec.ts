@@ -1,0 +1,32 @@
+import { Global, Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { AppConfig, loadConfig } from '../config/app-config.js';
+import { SafeHttpModule } from './http.module.js';
+import { SafeHttpClient } from './safe-http-client.js';
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: AppConfig,
+      useValue: loadConfig({ ALLOW_PRIVATE_URLS: 'false' }),
+    },
+  ],
+  exports: [AppConfig],
+})
+class TestConfigModule {}
+
+describe('SafeHttpModule', () => {
+  it('provides a SafeHttpClient wired to AppConfig (no DNS lookup provider needed)', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [TestConfigModule, SafeHttpModule],
+    }).compile();
+    const client = moduleRef.get(SafeHttpClient);
+    expect(client).toBeInstanceOf(SafeHttpClient);
+    // The config it was given is the one in effect: loopback refused, nothing sent.
+    await expect(client.download('http://127.0.0.1:9/x')).rejects.toMatchObject(
+      { code: 'blocked_address' },
+    );
+    await moduleRef.close(); // runs onApplicationShutdown: agents destroyed
+  });
+});

@@ -1,0 +1,543 @@
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import { HttpService } from '@nestjs/axios';
+import axios from 'axios';
+import { loadConfig } from '../config/app-config.js';
+import type { LookupAllFunction } from './address-policy.js';
+import { FetchError } from './fetch-error.js';
+import { SafeHttpClient } from './safe-http-client.js';
+
+// Everything here talks to a server on 127.0.0.1 only. Private, link-local and metadata ranges
+// are covered without traffic in address-policy.spec.ts.
+
+interface SeenRequest {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** What the server knows about a response it was streaming when the connection closed. */
+interface StreamedResponse {
+  path: string;
+  bytesSent: number;
+  completed: boolean;
+}
+
+const LIMIT = 1000;
+const seen: SeenRequest[] = [];
+const streamed: StreamedResponse[] = [];
+let server: Server;
+let base: string;
+let port: number;
+
+/**
+ * Writes `total` bytes in `chunk`-byte pieces every `everyMs` (the first after `delayMs` more),
+ * noting how far it got before the connection closed.
+ */
+function stream(
+  path: string,
+  res: ServerResponse,
+  total: number,
+  chunk: number,
+  everyMs: number,
+  delayMs = 0,
+) {
+  const record: StreamedResponse = { path, bytesSent: 0, completed: false };
+  let timer: NodeJS.Timeout | undefined;
+  const start = setTimeout(
+    () => (timer = setInterval(write, everyMs)),
+    delayMs,
+  );
+  const write = () => {
+    if (res.destroyed) return;
+    const size = Math.min(chunk, total - record.bytesSent);
+    res.write(Buffer.alloc(size, 0x61));
+    record.bytesSent += size;
+    if (record.bytesSent >= total) {
+      clearInterval(timer);
+      res.end(() => (record.completed = true));
+    }
+  };
+  res.on('close', () => {
+    clearTimeout(start);
+    clearInterval(timer);
+    streamed.push(record);
+  });
+}
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const record: SeenRequest = {
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      body: '',
+    };
+    seen.push(record);
+    req.on('data', (chunk: Buffer) => (record.body += chunk.toString()));
+
+    const [, route, arg] = url.pathname.split('/');
+    switch (route) {
+      case 'ok':
+        res.writeHead(200, { 'Content-Type': 'image/png' }).end('image bytes');
+        return;
+      case 'status': {
+        const retryAfter = url.searchParams.get('retryAfter');
+        res
+          .writeHead(
+            Number(arg),
+            retryAfter ? { 'Retry-After': retryAfter } : {},
+          )
+          .end('status body');
+        return;
+      }
+      case 'redirect': {
+        // /redirect/N answers N more (relative) redirects, then 200.
+        const left = Number(arg);
+        if (left > 0)
+          res.writeHead(302, { Location: `/redirect/${left - 1}` }).end();
+        else res.writeHead(200).end('landed');
+        return;
+      }
+      case 'redirect-to':
+        res
+          .writeHead(302, { Location: url.searchParams.get('to') ?? '/' })
+          .end();
+        return;
+      case 'declared-large': // honest Content-Length over the limit; the body starts 300 ms later
+        res.writeHead(200, { 'Content-Length': 5000 }).flushHeaders();
+        stream(route, res, 5000, 100, 20, 300);
+        return;
+      case 'chunked-large': // no Content-Length at all
+        res.writeHead(200).flushHeaders();
+        stream(route, res, 5000, 300, 10);
+        return;
+      case 'trickle': // headers at once, then 1 byte every 200 ms for 20 s
+        res.writeHead(200, { 'Content-Type': 'image/png' }).flushHeaders();
+        stream(route, res, 100, 1, 200);
+        return;
+      case 'lying-length': // Content-Length says 500, then 5000 bytes come
+        req.socket.end(
+          'HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 500\r\nConnection: close\r\n\r\n' +
+            'x'.repeat(5000),
+        );
+        return;
+      case 'gzip': {
+        const body = gzipSync(
+          arg === 'bomb' ? Buffer.alloc(100_000) : Buffer.from('hello gzip'),
+        );
+        res
+          .writeHead(200, {
+            'Content-Encoding': 'gzip',
+            'Content-Length': body.length,
+          })
+          .end(body);
+        return;
+      }
+      case 'hang': // answers after 5 s (long after any timeout used here)
+        setTimeout(() => res.end(), 5000).unref();
+        return;
+      case 'webhook':
+        req.on('end', () => res.writeHead(204).end());
+        return;
+      default:
+        res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+  base = `http://127.0.0.1:${port}`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const clients: SafeHttpClient[] = [];
+
+beforeEach(() => {
+  seen.length = 0;
+  streamed.length = 0;
+});
+
+afterEach(() => {
+  for (const client of clients.splice(0)) client.onApplicationShutdown();
+});
+
+function makeClient(
+  env: Record<string, string> = {},
+  lookup?: LookupAllFunction,
+): SafeHttpClient {
+  const config = loadConfig({
+    ALLOW_PRIVATE_URLS: 'true',
+    MAX_IMAGE_BYTES: String(LIMIT),
+    DOWNLOAD_TIMEOUT_MS: '1000',
+    MAX_REDIRECTS: '2',
+    WEBHOOK_TIMEOUT_MS: '500',
+    ...env,
+  });
+  const client = new SafeHttpClient(
+    new HttpService(axios.create()),
+    config,
+    lookup,
+  );
+  clients.push(client);
+  return client;
+}
+
+/** A fake DNS that answers every name with the given IPv4 address. */
+function fakeDns(address: string) {
+  return vi.fn<LookupAllFunction>((_hostname, _options, callback) =>
+    callback(null, [{ address, family: 4 }]),
+  );
+}
+
+async function failure(promise: Promise<unknown>): Promise<FetchError> {
+  const error = await promise.then(
+    () => {
+      throw new Error('expected the request to fail');
+    },
+    (error: unknown) => error,
+  );
+  expect(error).toBeInstanceOf(FetchError);
+  return error as FetchError;
+}
+
+/** Sockets still lent out by the client's agents (kept-alive idle ones don't count). */
+function busySockets(client: SafeHttpClient): number {
+  return [client['httpAgent'], client['httpsAgent']].flatMap((agent) =>
+    Object.values(agent.sockets).flat(),
+  ).length;
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port: free } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return free;
+}
+
+describe('SafeHttpClient with ALLOW_PRIVATE_URLS=false', () => {
+  it.each([
+    ['http://127.0.0.1:PORT/x'],
+    ['http://127.1:PORT/x'],
+    ['http://2130706433:PORT/x'],
+    ['http://0x7f000001:PORT/x'],
+    ['http://[::ffff:127.0.0.1]:PORT/x'],
+    ['http://localhost:PORT/x'],
+    ['http://[::1]:PORT/x'],
+    ['https://127.0.0.1:PORT/x'],
+  ])('download(%s) is blocked before any connection', async (template) => {
+    const dns = fakeDns('127.0.0.1');
+    const client = makeClient({ ALLOW_PRIVATE_URLS: 'false' }, dns);
+    const error = await failure(
+      client.download(template.replace('PORT', String(port))),
+    );
+    expect(error).toMatchObject({ code: 'blocked_address', retryable: false });
+    expect(seen).toHaveLength(0);
+    expect(dns).not.toHaveBeenCalled(); // refused by the URL check, before any lookup
+  });
+
+  it('blocks postJson to a loopback address too', async () => {
+    const client = makeClient({ ALLOW_PRIVATE_URLS: 'false' });
+    const error = await failure(client.postJson(`${base}/webhook`, '{}', {}));
+    expect(error.code).toBe('blocked_address');
+    expect(seen).toHaveLength(0);
+  });
+
+  it.each(['http', 'https'])(
+    'blocks a public-looking name that resolves to 127.0.0.1 over %s (DNS rebinding)',
+    async (scheme) => {
+      const dns = fakeDns('127.0.0.1');
+      const client = makeClient({ ALLOW_PRIVATE_URLS: 'false' }, dns);
+      const error = await failure(
+        client.download(`${scheme}://images.example:${port}/ok`),
+      );
+      expect(error).toMatchObject({
+        code: 'blocked_address',
+        retryable: false,
+      });
+      expect(error.message).toContain('127.0.0.1');
+      expect(dns).toHaveBeenCalledWith(
+        'images.example',
+        expect.objectContaining({ all: true }),
+        expect.any(Function),
+      );
+      expect(seen).toHaveLength(0);
+    },
+  );
+
+  it('maps a name that does not resolve to dns_failed, not retryable', async () => {
+    const dns = vi.fn<LookupAllFunction>((hostname, _options, callback) =>
+      callback(
+        Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), {
+          code: 'ENOTFOUND',
+          hostname,
+        }),
+        [],
+      ),
+    );
+    const client = makeClient({ ALLOW_PRIVATE_URLS: 'false' }, dns);
+    const error = await failure(client.download('http://nx.example/a.png'));
+    expect(error).toMatchObject({ code: 'dns_failed', retryable: false });
+    expect(dns).toHaveBeenCalled();
+  });
+});
+
+describe('SafeHttpClient.download with ALLOW_PRIVATE_URLS=true', () => {
+  it('returns the body, content type and final URL', async () => {
+    const result = await makeClient().download(`${base}/ok`);
+    expect(result.body.toString()).toBe('image bytes');
+    expect(result.contentType).toBe('image/png');
+    expect(result.finalUrl).toBe(`${base}/ok`);
+    expect(seen.map((r) => r.method)).toEqual(['GET']);
+  });
+
+  it('connects through the injected lookup (so the rebinding test above is meaningful)', async () => {
+    const dns = fakeDns('127.0.0.1');
+    const result = await makeClient({}, dns).download(
+      `http://images.example:${port}/ok`,
+    );
+    expect(result.body.toString()).toBe('image bytes');
+    expect(dns).toHaveBeenCalledWith(
+      'images.example',
+      expect.anything(),
+      expect.any(Function),
+    );
+    expect(seen[0].headers.host).toBe(`images.example:${port}`);
+  });
+
+  it('decompresses gzip, and counts the decompressed bytes against the limit', async () => {
+    const client = makeClient();
+    expect((await client.download(`${base}/gzip/small`)).body.toString()).toBe(
+      'hello gzip',
+    );
+    const error = await failure(client.download(`${base}/gzip/bomb`));
+    expect(error).toMatchObject({ code: 'too_large', retryable: false });
+  });
+
+  it('404 -> http_404, not retryable', async () => {
+    const error = await failure(makeClient().download(`${base}/status/404`));
+    expect(error).toMatchObject({
+      code: 'http_404',
+      retryable: false,
+      message: 'HTTP 404 Not Found',
+    });
+  });
+
+  it('503 -> http_503, retryable', async () => {
+    const error = await failure(makeClient().download(`${base}/status/503`));
+    expect(error).toMatchObject({ code: 'http_503', retryable: true });
+  });
+
+  it('429 with Retry-After: 2 -> retryable, retryAfterMs 2000', async () => {
+    const error = await failure(
+      makeClient().download(`${base}/status/429?retryAfter=2`),
+    );
+    expect(error).toMatchObject({
+      code: 'http_429',
+      retryable: true,
+      retryAfterMs: 2000,
+    });
+  });
+
+  it('refuses a declared Content-Length over the limit without reading the body', async () => {
+    const client = makeClient();
+    const error = await failure(client.download(`${base}/declared-large`));
+    expect(error).toMatchObject({
+      code: 'too_large',
+      retryable: false,
+      message: 'download exceeded 1000 bytes limit',
+    });
+    // The client hung up on the headers alone: not one byte of the body was sent.
+    await vi.waitFor(() => expect(streamed).toHaveLength(1));
+    expect(streamed[0]).toMatchObject({ completed: false, bytesSent: 0 });
+    await vi.waitFor(() => expect(busySockets(client)).toBe(0));
+  });
+
+  it('stops a body without Content-Length as soon as it passes the limit', async () => {
+    const client = makeClient();
+    const error = await failure(client.download(`${base}/chunked-large`));
+    expect(error.code).toBe('too_large');
+    await vi.waitFor(() => expect(streamed).toHaveLength(1));
+    expect(streamed[0].completed).toBe(false);
+    expect(streamed[0].bytesSent).toBeLessThan(5000);
+    await vi.waitFor(() => expect(busySockets(client)).toBe(0));
+  });
+
+  it('never returns more than the limit when Content-Length lies', async () => {
+    const outcome = await makeClient()
+      .download(`${base}/lying-length`)
+      .then(
+        (result) => result.body.length,
+        (error: FetchError) => error.code,
+      );
+    if (typeof outcome === 'number') expect(outcome).toBeLessThanOrEqual(LIMIT);
+    else expect(['too_large', 'connection_failed']).toContain(outcome);
+  });
+
+  it('times out a trickling body on time: the deadline covers the whole download', async () => {
+    const client = makeClient({
+      DOWNLOAD_TIMEOUT_MS: '1000',
+      MAX_IMAGE_BYTES: '100000',
+    });
+    const started = performance.now();
+    const error = await failure(client.download(`${base}/trickle`));
+    const elapsed = performance.now() - started;
+    expect(error).toMatchObject({ code: 'timeout', retryable: true });
+    expect(elapsed).toBeGreaterThanOrEqual(950);
+    expect(elapsed).toBeLessThan(1500);
+    await vi.waitFor(() => expect(streamed).toHaveLength(1)); // the server saw the client go
+    expect(streamed[0].completed).toBe(false);
+    await vi.waitFor(() => expect(busySockets(client)).toBe(0));
+  });
+
+  it('follows up to maxRedirects relative redirects', async () => {
+    const result = await makeClient({ MAX_REDIRECTS: '2' }).download(
+      `${base}/redirect/2`,
+    );
+    expect(result.body.toString()).toBe('landed');
+    expect(result.finalUrl).toBe(`${base}/redirect/0`);
+    expect(seen.map((r) => r.url)).toEqual([
+      '/redirect/2',
+      '/redirect/1',
+      '/redirect/0',
+    ]);
+  });
+
+  it('maxRedirects + 1 redirects -> too_many_redirects, without requesting the last target', async () => {
+    const error = await failure(
+      makeClient({ MAX_REDIRECTS: '2' }).download(`${base}/redirect/3`),
+    );
+    expect(error).toMatchObject({
+      code: 'too_many_redirects',
+      retryable: false,
+    });
+    expect(seen.map((r) => r.url)).toEqual([
+      '/redirect/3',
+      '/redirect/2',
+      '/redirect/1',
+    ]);
+  });
+
+  it('checks every redirect hop: a non-http(s) Location is refused', async () => {
+    const error = await failure(
+      makeClient().download(
+        `${base}/redirect-to?to=${encodeURIComponent('file:///etc/passwd')}`,
+      ),
+    );
+    expect(error.code).toBe('invalid_url');
+    expect(seen).toHaveLength(1);
+  });
+
+  it('resolves every redirect hop through the guarded lookup', async () => {
+    const dns = fakeDns('127.0.0.1');
+    const target = `http://cdn.example:${port}/ok`;
+    const result = await makeClient({}, dns).download(
+      `${base}/redirect-to?to=${encodeURIComponent(target)}`,
+    );
+    expect(result).toMatchObject({ finalUrl: target });
+    expect(dns).toHaveBeenCalledWith(
+      'cdn.example',
+      expect.anything(),
+      expect.any(Function),
+    );
+  });
+
+  it('connection refused -> connection_failed, retryable', async () => {
+    const error = await failure(
+      makeClient().download(`http://127.0.0.1:${await freePort()}/x`),
+    );
+    expect(error).toMatchObject({ code: 'connection_failed', retryable: true });
+  });
+
+  it('ignores proxy settings from the environment (a proxy would resolve names past the guard)', async () => {
+    for (const name of [
+      'HTTP_PROXY',
+      'http_proxy',
+      'HTTPS_PROXY',
+      'https_proxy',
+    ])
+      vi.stubEnv(name, base);
+    for (const name of ['NO_PROXY', 'no_proxy']) vi.stubEnv(name, '');
+    try {
+      const error = await failure(
+        makeClient().download(`http://127.0.0.1:${await freePort()}/x`),
+      );
+      expect(error.code).toBe('connection_failed');
+      expect(seen).toHaveLength(0); // the "proxy" was not asked
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+});
+
+describe('SafeHttpClient.postJson with ALLOW_PRIVATE_URLS=true', () => {
+  it('POSTs the body as JSON with the given headers and returns the status', async () => {
+    const result = await makeClient().postJson(
+      `${base}/webhook`,
+      '{"type":"done"}',
+      { 'webhook-id': 'msg_1' },
+    );
+    expect(result).toEqual({ status: 204, retryAfterMs: undefined });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({
+      method: 'POST',
+      url: '/webhook',
+      body: '{"type":"done"}',
+    });
+    expect(seen[0].headers).toMatchObject({
+      'content-type': 'application/json',
+      'webhook-id': 'msg_1',
+    });
+  });
+
+  it('returns error statuses with Retry-After instead of throwing', async () => {
+    const result = await makeClient().postJson(
+      `${base}/status/503?retryAfter=120`,
+      '{}',
+      {},
+    );
+    expect(result).toEqual({ status: 503, retryAfterMs: 120_000 });
+  });
+
+  it('returns a 302 as its status, without following it', async () => {
+    const result = await makeClient().postJson(
+      `${base}/redirect-to?to=/ok`,
+      '{}',
+      {},
+    );
+    expect(result.status).toBe(302);
+    expect(seen.map((r) => r.url)).toEqual(['/redirect-to?to=/ok']);
+  });
+
+  it('times out after webhookTimeoutMs on a server that hangs', async () => {
+    const started = performance.now();
+    const error = await failure(
+      makeClient({ WEBHOOK_TIMEOUT_MS: '500' }).postJson(
+        `${base}/hang`,
+        '{}',
+        {},
+      ),
+    );
+    expect(error).toMatchObject({ code: 'timeout', retryable: true });
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('connection refused -> connection_failed', async () => {
+    const error = await failure(
+      makeClient().postJson(`http://127.0.0.1:${await freePort()}/x`, '{}', {}),
+    );
+    expect(error).toMatchObject({ code: 'connection_failed', retryable: true });
+  });
+});

@@ -1,0 +1,24 @@
+import { FetchError } from '../http/fetch-error.js';
+import { ImageError } from './image-error.js';
+
+export interface ClassifiedFailure {
+  code: string;
+  message: string;
+  retryable: boolean;
+  retryAfterMs?: number;
+}
+
+/** Turns whatever went wrong with one image into a stored code and message. */
+export function classifyFailure(error: unknown): ClassifiedFailure {
+  if (error instanceof FetchError) {
+    return { code: error.code, message: error.message, retryable: error.retryable, retryAfterMs: error.retryAfterMs };
+  }
+  if (error instanceof ImageError) return { code: error.code, message: error.message, retryable: false };
+  return { code: 'internal_error', message: (error as Error)?.message ?? String(error), retryable: false };
+}
+
+/** Exponential backoff with full jitter for transient download failures: ~1 s, 2 s, 4 s … */
+export function downloadRetryDelay(attempt: number, random = Math.random): number {
+  const ceiling = 1000 * 2 ** (attempt - 1);
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}

@@ -1,0 +1,37 @@
+import { Injectable } from '@nestjs/common';
+import { Storage } from '../storage/storage.js';
+import { TasksService } from '../tasks/tasks.service.js';
+import { ImagePageDto } from './dto/image-status.dto.js';
+import { ImagesService } from './images.service.js';
+
+/** The per-image read model of a request. */
+@Injectable()
+export class ImageListing {
+  constructor(
+    private readonly tasks: TasksService,
+    private readonly images: ImagesService,
+    private readonly storage: Storage,
+  ) {}
+
+  async page(requestId: string, offset: number, limit: number): Promise<ImagePageDto> {
+    const task = await this.tasks.getOrFail(requestId);
+    const images = await this.images.listImages(requestId, offset, limit);
+    return {
+      request_id: requestId,
+      total: task.totalImages,
+      offset,
+      limit,
+      images: images.map((image) => ({
+        serial_number: image.product.serialNumber,
+        product_name: image.product.productName,
+        input_url: image.inputUrl,
+        output_url: image.status === 'done' && image.outputKey ? this.storage.publicUrl(image.outputKey) : null,
+        status: image.status,
+        error: image.errorCode ? `${image.errorCode}: ${image.errorMessage}` : null,
+        error_code: image.errorCode,
+        input_bytes: image.inputBytes,
+        output_bytes: image.outputBytes,
+      })),
+    };
+  }
+}

@@ -1,0 +1,43 @@
+import { Injectable } from '@nestjs/common';
+import sharp from 'sharp';
+import { AppConfig } from '../config/app-config.js';
+import { ImageError } from './image-error.js';
+
+export interface WebJpeg {
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+/** Maps libvips' messages to our stable codes. */
+function classify(error: Error): ImageError {
+  const message = error.message;
+  if (/pixel limit/i.test(message)) return new ImageError('too_many_pixels', 'image has more pixels than MAX_IMAGE_PIXELS allows');
+  if (/unsupported image format|Input Buffer is empty|empty/i.test(message)) return new ImageError('not_an_image', 'the downloaded bytes are not an image');
+  return new ImageError('decode_error', `the image could not be decoded: ${message.split('\n')[0].slice(0, 200)}`);
+}
+
+/**
+ * The one sharp pipeline: EXIF orientation applied, first frame only, transparency flattened
+ * onto white, converted to sRGB, JPEG at JPEG_QUALITY with metadata stripped. The pixel limit
+ * is checked from the header before any pixel is decoded.
+ */
+@Injectable()
+export class ImagePipeline {
+  constructor(private readonly config: AppConfig) {}
+
+  async toWebJpeg(input: Buffer): Promise<WebJpeg> {
+    if (input.length === 0) throw new ImageError('not_an_image', 'the downloaded file is empty');
+    try {
+      const { data, info } = await sharp(input, { limitInputPixels: this.config.maxImagePixels, failOn: 'error', pages: 1 })
+        .autoOrient()
+        .flatten({ background: '#ffffff' })
+        .toColourspace('srgb')
+        .jpeg({ quality: this.config.jpegQuality })
+        .toBuffer({ resolveWithObject: true });
+      return { data, width: info.width, height: info.height };
+    } catch (error) {
+      throw classify(error as Error);
+    }
+  }
+}

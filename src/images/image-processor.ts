@@ -1,0 +1,72 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
+import { type Transaction, UnitOfWork } from '../database/unit-of-work.js';
+import { DomainEvent, DomainEvents } from '../events.js';
+import { SafeHttpClient } from '../http/safe-http-client.js';
+import { storageKeyOf } from '../storage/local-storage.js';
+import { Storage } from '../storage/storage.js';
+import { TasksService } from '../tasks/tasks.service.js';
+import { classifyFailure, downloadRetryDelay } from './image-failure.js';
+import { Image } from './image.entity.js';
+import { ImagePipeline } from './image-pipeline.js';
+import { ImagesService } from './images.service.js';
+
+/** Processes one leased image: download, make web-ready, store, record; never throws. */
+@Injectable()
+export class ImageProcessor {
+  private readonly logger = new Logger(ImageProcessor.name);
+
+  constructor(
+    private readonly http: SafeHttpClient,
+    private readonly pipeline: ImagePipeline,
+    private readonly storage: Storage,
+    private readonly images: ImagesService,
+    private readonly tasks: TasksService,
+    private readonly unitOfWork: UnitOfWork,
+    private readonly events: DomainEvents,
+    private readonly config: AppConfig,
+  ) {}
+
+  async process(image: Image): Promise<void> {
+    let inputBytes: number | null = null;
+    try {
+      const download = await this.http.download(image.inputUrl);
+      inputBytes = download.body.length;
+      const jpeg = await this.pipeline.toWebJpeg(download.body);
+      const outputKey = storageKeyOf(image.taskId, image.id);
+      await this.storage.put(outputKey, jpeg.data);
+      await this.record(image, (tx) => this.images.markDone(tx, image.id, { outputKey, inputBytes: inputBytes!, outputBytes: jpeg.data.length }), false);
+    } catch (error) {
+      const failure = classifyFailure(error);
+      const context = `request ${image.taskId} image ${image.id} (${image.inputUrl}) attempt ${image.attempts}`;
+      if (failure.retryable && image.attempts <= this.config.downloadRetries) {
+        const delay = Math.max(downloadRetryDelay(image.attempts), failure.retryAfterMs ?? 0);
+        this.logger.warn(`${context}: ${failure.code} (${failure.message}); retrying in ${delay} ms`);
+        await this.unitOfWork.run((tx) => this.images.retryLater(tx, image.id, delay, failure));
+        return;
+      }
+      this.logger.warn(`${context}: failed with ${failure.code} (${failure.message})`);
+      await this.record(image, (tx) => this.images.markFailed(tx, image.id, failure, inputBytes), true);
+    }
+  }
+
+  /** Records the outcome, counts it and, when it was the request's last image, announces completion: one transaction. */
+  private async record(image: Image, mark: (tx: Transaction) => Promise<boolean>, failed: boolean): Promise<void> {
+    await this.unitOfWork.run(async (tx) => {
+      if (!(await mark(tx))) return;
+      const finished = await this.tasks.recordImageOutcome(tx, image.taskId, { failed });
+      if (!finished) return;
+      this.logger.log(`request ${finished.id}: ${finished.status} (${finished.processedImages - finished.failedImages} done, ${finished.failedImages} failed)`);
+      await this.events.emitAsync(DomainEvent.RequestCompleted, {
+        requestId: finished.id,
+        status: finished.status,
+        totalImages: finished.totalImages,
+        processedImages: finished.processedImages,
+        failedImages: finished.failedImages,
+        webhookUrl: finished.webhookUrl,
+        completedAt: finished.completedAt!,
+        tx,
+      });
+    });
+  }
+}

@@ -1,0 +1,56 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { epochMs } from '../database/epoch-ms.transformer.js';
+
+export const IMAGE_STATUSES = ['queued', 'processing', 'done', 'failed'] as const;
+export type ImageStatus = (typeof IMAGE_STATUSES)[number];
+
+/** One input URL of one row, and what became of it. */
+@Entity('images')
+@Index('idx_images_task_row', ['taskId', 'rowNumber', 'position'])
+@Index('idx_images_claim', ['status', 'availableAt'])
+export class Image {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id: string;
+
+  @Column({ name: 'task_id', type: 'varchar', length: 36 })
+  taskId: string;
+
+  @Column({ name: 'row_number', type: 'integer' })
+  rowNumber: number;
+
+  /** Index of the URL within its row's cell. */
+  @Column({ type: 'integer' })
+  position: number;
+
+  @Column({ name: 'input_url', type: 'text' })
+  inputUrl: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  status: ImageStatus;
+
+  @Column({ type: 'integer', default: 0 })
+  attempts: number;
+
+  /** When a queued image may next be tried (retry backoff). */
+  @Column({ name: 'available_at', type: 'bigint', transformer: epochMs })
+  availableAt: number;
+
+  /** Until when the worker that claimed it owns it; an expired lease may be claimed again. */
+  @Column({ name: 'lease_until', type: 'bigint', nullable: true, transformer: epochMs })
+  leaseUntil: number | null;
+
+  @Column({ name: 'error_code', type: 'varchar', length: 64, nullable: true })
+  errorCode: string | null;
+
+  @Column({ name: 'error_message', type: 'text', nullable: true })
+  errorMessage: string | null;
+
+  @Column({ name: 'output_key', type: 'text', nullable: true })
+  outputKey: string | null;
+
+  @Column({ name: 'input_bytes', type: 'integer', nullable: true })
+  inputBytes: number | null;
+
+  @Column({ name: 'output_bytes', type: 'integer', nullable: true })
+  outputBytes: number | null;
+}

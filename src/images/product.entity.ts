@@ -1,0 +1,22 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+/** One CSV row: its original cells are kept for the export. */
+@Entity('products')
+export class Product {
+  @PrimaryColumn({ name: 'task_id', type: 'varchar', length: 36 })
+  taskId: string;
+
+  /** The row number as a spreadsheet counts it (header = 1). */
+  @PrimaryColumn({ name: 'row_number', type: 'integer' })
+  rowNumber: number;
+
+  @Column({ name: 'serial_number', type: 'text' })
+  serialNumber: string;
+
+  @Column({ name: 'product_name', type: 'text' })
+  productName: string;
+
+  /** Every uploaded cell of the row, in header order. */
+  @Column({ type: 'simple-json' })
+  cells: string[];
+}

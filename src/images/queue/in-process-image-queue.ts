@@ -1,0 +1,112 @@
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppConfig } from '../../config/app-config.js';
+import { UnitOfWork } from '../../database/unit-of-work.js';
+import { ImageProcessor } from '../image-processor.js';
+import { Image } from '../image.entity.js';
+import { ImagesService } from '../images.service.js';
+import { ImageQueue } from './image-queue.js';
+
+const IDLE_POLL_MS = 1_000;
+
+/**
+ * The embedded default: this process is the only worker. It leases up to CONCURRENCY images at
+ * a time from the database, renews their leases while they run, and at start puts back what a
+ * killed process left half done.
+ */
+@Injectable()
+export class InProcessImageQueue extends ImageQueue implements OnApplicationBootstrap {
+  private readonly logger = new Logger(InProcessImageQueue.name);
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private claiming = false;
+  private refillRequested = false;
+  private stopped = false;
+  private idleTimer?: NodeJS.Timeout;
+  private leaseTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly images: ImagesService,
+    private readonly processor: ImageProcessor,
+    private readonly unitOfWork: UnitOfWork,
+    private readonly config: AppConfig,
+  ) {
+    super();
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const released = await this.unitOfWork.run((tx) => this.images.release(tx));
+    if (released > 0) this.logger.log(`requeued ${released} image(s) left processing by a previous run`);
+    this.leaseTimer = setInterval(() => void this.renewLeases(), this.config.leaseMs / 3);
+    this.leaseTimer.unref();
+    this.refill();
+  }
+
+  async enqueue(): Promise<void> {
+    this.refill();
+  }
+
+  async drain(graceMs: number): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.idleTimer);
+    clearInterval(this.leaseTimer);
+    const finished = Promise.allSettled(this.inFlight.values());
+    await Promise.race([finished, sleep(graceMs, undefined, { ref: false })]);
+    const unfinished = [...this.inFlight.keys()];
+    if (unfinished.length === 0) return;
+    const released = await this.unitOfWork.run((tx) => this.images.release(tx, unfinished));
+    this.logger.log(`shutdown: requeued ${released} unfinished image(s)`);
+  }
+
+  /** Claims as many images as there are free slots; called whenever a slot frees or work arrives. */
+  private refill(): void {
+    if (this.stopped) return;
+    if (this.claiming) {
+      this.refillRequested = true;
+      return;
+    }
+    const free = this.config.concurrency - this.inFlight.size;
+    if (free <= 0) return;
+    this.claiming = true;
+    clearTimeout(this.idleTimer);
+    this.unitOfWork
+      .run(async (tx) => {
+        await this.images.requeueExpired(tx);
+        return this.images.claim(tx, free);
+      })
+      .then((claimed) => {
+        claimed.forEach((image) => this.start(image));
+        if (claimed.length === 0) this.idleTimer = setTimeout(() => this.refill(), IDLE_POLL_MS);
+      })
+      .catch((error: Error) => {
+        this.logger.error(`claiming images failed: ${error.message}`);
+        this.idleTimer = setTimeout(() => this.refill(), IDLE_POLL_MS);
+      })
+      .finally(() => {
+        this.claiming = false;
+        if (this.refillRequested) {
+          this.refillRequested = false;
+          this.refill();
+        }
+      });
+  }
+
+  private start(image: Image): void {
+    if (this.stopped) return;
+    const work = this.processor
+      .process(image)
+      .catch((error: Error) => this.logger.error(`request ${image.taskId} image ${image.id}: ${error.message}`))
+      .finally(() => {
+        this.inFlight.delete(image.id);
+        this.refill();
+      });
+    this.inFlight.set(image.id, work);
+  }
+
+  private async renewLeases(): Promise<void> {
+    try {
+      await this.unitOfWork.run((tx) => this.images.renewLeases(tx, [...this.inFlight.keys()]));
+    } catch (error) {
+      this.logger.error(`renewing leases failed: ${(error as Error).message}`);
+    }
+  }
+}

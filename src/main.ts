@@ -1,0 +1,20 @@
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module.js';
+import { AppConfig, ConfigValidationError, loadConfig } from './config/app-config.js';
+import { setupApp } from './setup-app.js';
+
+async function bootstrap(): Promise<void> {
+  try {
+    loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigValidationError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+  const app = setupApp(await NestFactory.create(AppModule));
+  const config = app.get(AppConfig);
+  await app.listen(config.port);
+  Logger.log(`Pixelmill listening on ${config.publicUrl} (API docs at ${config.publicUrl}/docs)`, 'Bootstrap');
+}
+await bootstrap();

@@ -1,0 +1,43 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { epochMs } from '../database/epoch-ms.transformer.js';
+
+export const TASK_STATUSES = ['processing', 'completed', 'completed_with_errors', 'failed'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+/** One uploaded CSV: the request a client polls. */
+@Entity('tasks')
+export class Task {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id: string;
+
+  @Column({ type: 'varchar', length: 32 })
+  status: TaskStatus;
+
+  @Column({ name: 'total_images', type: 'integer' })
+  totalImages: number;
+
+  @Column({ name: 'processed_images', type: 'integer', default: 0 })
+  processedImages: number;
+
+  @Column({ name: 'failed_images', type: 'integer', default: 0 })
+  failedImages: number;
+
+  @Column({ name: 'webhook_url', type: 'text', nullable: true })
+  webhookUrl: string | null;
+
+  /** The uploaded header names, in their order, for the export. */
+  @Column({ name: 'csv_headers', type: 'simple-json' })
+  csvHeaders: string[];
+
+  @Column({ name: 'idempotency_key', type: 'varchar', length: 255, nullable: true })
+  idempotencyKey: string | null;
+
+  @Column({ name: 'content_hash', type: 'varchar', length: 64 })
+  contentHash: string;
+
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  createdAt: number;
+
+  @Column({ name: 'completed_at', type: 'bigint', nullable: true, transformer: epochMs })
+  completedAt: number | null;
+}

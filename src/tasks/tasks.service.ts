@@ -1,0 +1,84 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import type { Transaction } from '../database/unit-of-work.js';
+import { RequestNotFoundError } from './request-not-found.error.js';
+import { Task, TaskStatus } from './task.entity.js';
+
+export interface NewTask {
+  id: string;
+  totalImages: number;
+  webhookUrl: string | null;
+  csvHeaders: string[];
+  idempotencyKey: string | null;
+  contentHash: string;
+}
+
+/** SQL that derives a finished request's status from its counters. */
+const FINISHED_STATUS_SQL = `CASE WHEN failed_images = 0 THEN 'completed' WHEN failed_images >= total_images THEN 'failed' ELSE 'completed_with_errors' END`;
+
+/** The requests (tasks) and their counters. Counters only ever change in single atomic UPDATEs. */
+@Injectable()
+export class TasksService {
+  constructor(@InjectRepository(Task) private readonly tasks: Repository<Task>) {}
+
+  async create(tx: Transaction, task: NewTask): Promise<void> {
+    await tx.manager.insert(Task, {
+      ...task,
+      status: 'processing',
+      processedImages: 0,
+      failedImages: 0,
+      createdAt: Date.now(),
+      completedAt: null,
+    });
+  }
+
+  async getOrFail(requestId: string): Promise<Task> {
+    const task = await this.tasks.findOneBy({ id: requestId });
+    if (!task) throw new RequestNotFoundError(requestId);
+    return task;
+  }
+
+  findByIdempotencyKey(key: string): Promise<Task | null> {
+    return this.tasks.findOneBy({ idempotencyKey: key });
+  }
+
+  /**
+   * Counts one finished image. Returns the task when this very call finished the request:
+   * the conditional UPDATE matches once, so completion is detected exactly once even when the
+   * last two images finish together.
+   */
+  async recordImageOutcome(tx: Transaction, requestId: string, outcome: { failed: boolean }): Promise<Task | null> {
+    await tx.manager
+      .createQueryBuilder()
+      .update(Task)
+      .set({
+        processedImages: () => 'processed_images + 1',
+        failedImages: () => (outcome.failed ? 'failed_images + 1' : 'failed_images'),
+      })
+      .where('id = :requestId', { requestId })
+      .execute();
+    const finished = await tx.manager
+      .createQueryBuilder()
+      .update(Task)
+      .set({ status: () => FINISHED_STATUS_SQL, completedAt: Date.now() })
+      .where("id = :requestId AND status = 'processing' AND processed_images >= total_images", { requestId })
+      .execute();
+    return finished.affected === 1 ? tx.manager.findOneByOrFail(Task, { id: requestId }) : null;
+  }
+
+  /** Puts a finished request back to processing because `count` of its failed images are queued again. */
+  async reopen(tx: Transaction, requestId: string, count: number): Promise<void> {
+    await tx.manager
+      .createQueryBuilder()
+      .update(Task)
+      .set({
+        status: 'processing' satisfies TaskStatus,
+        completedAt: null,
+        processedImages: () => `processed_images - ${Number(count)}`,
+        failedImages: () => `failed_images - ${Number(count)}`,
+      })
+      .where('id = :requestId', { requestId })
+      .execute();
+  }
+}

@@ -1,0 +1,79 @@
+import { Injectable, Logger, UnprocessableEntityException } from '@nestjs/common';
+import { createHash, randomUUID } from 'node:crypto';
+import { AppConfig } from '../config/app-config.js';
+import { UnitOfWork } from '../database/unit-of-work.js';
+import { DomainEvent, DomainEvents } from '../events.js';
+import { ImagesService } from '../images/images.service.js';
+import { Task } from '../tasks/task.entity.js';
+import { TasksService } from '../tasks/tasks.service.js';
+import { parseProductCsv } from './csv-parser.js';
+import { UploadAcceptedDto } from './dto/upload-accepted.dto.js';
+
+export interface UploadCommand {
+  csv: Buffer;
+  webhookUrl: string | null;
+  idempotencyKey: string | null;
+}
+
+/** Validates an uploaded CSV completely, then stores the request, its rows and images in one transaction. */
+@Injectable()
+export class UploadService {
+  private readonly logger = new Logger(UploadService.name);
+
+  constructor(
+    private readonly tasks: TasksService,
+    private readonly images: ImagesService,
+    private readonly unitOfWork: UnitOfWork,
+    private readonly events: DomainEvents,
+    private readonly config: AppConfig,
+  ) {}
+
+  async accept(command: UploadCommand): Promise<UploadAcceptedDto> {
+    const contentHash = createHash('sha256').update(command.csv).update('\0').update(command.webhookUrl ?? '').digest('hex');
+    const replay = command.idempotencyKey && (await this.replay(command.idempotencyKey, contentHash));
+    if (replay) return replay;
+
+    const csv = await parseProductCsv(command.csv, { maxRows: this.config.maxRows, maxUrlsPerRow: this.config.maxUrlsPerRow });
+    const requestId = randomUUID();
+    try {
+      await this.unitOfWork.run(async (tx) => {
+        await this.tasks.create(tx, {
+          id: requestId,
+          totalImages: csv.totalImages,
+          webhookUrl: command.webhookUrl,
+          csvHeaders: csv.headers,
+          idempotencyKey: command.idempotencyKey,
+          contentHash,
+        });
+        await this.images.addProducts(tx, requestId, csv.rows);
+      });
+    } catch (error) {
+      // Two uploads with one Idempotency-Key raced: the unique key let one through.
+      const winner = command.idempotencyKey && (await this.replay(command.idempotencyKey, contentHash));
+      if (winner) return winner;
+      throw error;
+    }
+    this.logger.log(`request ${requestId}: accepted ${csv.rows.length} row(s), ${csv.totalImages} image(s)`);
+    this.events.emit(DomainEvent.RequestCreated, { requestId, totalImages: csv.totalImages });
+    return this.accepted(await this.tasks.getOrFail(requestId));
+  }
+
+  private async replay(idempotencyKey: string, contentHash: string): Promise<UploadAcceptedDto | undefined> {
+    const original = await this.tasks.findByIdempotencyKey(idempotencyKey);
+    if (!original) return undefined;
+    if (original.contentHash !== contentHash) {
+      throw new UnprocessableEntityException('this Idempotency-Key was already used with a different file or webhook_url');
+    }
+    return this.accepted(original);
+  }
+
+  private accepted(task: Task): UploadAcceptedDto {
+    return {
+      request_id: task.id,
+      status: task.status,
+      total_images: task.totalImages,
+      status_url: `${this.config.publicUrl}/status/${task.id}`,
+      export_url: `${this.config.publicUrl}/export-csv/${task.id}`,
+    };
+  }
+}

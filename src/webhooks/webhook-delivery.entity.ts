@@ -1,0 +1,42 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { epochMs } from '../database/epoch-ms.transformer.js';
+
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** The outbox: one webhook message, written with the completion it announces, delivered by the dispatcher. */
+@Entity('webhook_deliveries')
+@Index('idx_deliveries_due', ['status', 'nextAttemptAt'])
+export class WebhookDelivery {
+  /** Also the `webhook-id` header: the same on every attempt, so receivers can de-duplicate. */
+  @PrimaryColumn({ type: 'varchar', length: 64 })
+  id: string;
+
+  @Column({ name: 'task_id', type: 'varchar', length: 36 })
+  @Index('idx_deliveries_task')
+  taskId: string;
+
+  @Column({ type: 'text' })
+  url: string;
+
+  @Column({ type: 'text' })
+  payload: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  status: DeliveryStatus;
+
+  @Column({ type: 'integer', default: 0 })
+  attempts: number;
+
+  @Column({ name: 'next_attempt_at', type: 'bigint', nullable: true, transformer: epochMs })
+  nextAttemptAt: number | null;
+
+  @Column({ name: 'last_status', type: 'integer', nullable: true })
+  lastStatus: number | null;
+
+  @Column({ name: 'last_error', type: 'text', nullable: true })
+  lastError: string | null;
+
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  createdAt: number;
+}

@@ -1,0 +1,137 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { LessThanOrEqual, Repository } from 'typeorm';
+import { AppConfig } from '../config/app-config.js';
+import { UnitOfWork } from '../database/unit-of-work.js';
+import { FetchError } from '../http/fetch-error.js';
+import { SafeHttpClient } from '../http/safe-http-client.js';
+import { nextRetryDelay } from './retry-schedule.js';
+import { WebhookDelivery } from './webhook-delivery.entity.js';
+import { WebhookSigner } from './webhook-signer.js';
+
+const MAX_IDLE_MS = 2_000;
+const BATCH_SIZE = 10;
+
+interface AttemptOutcome {
+  status: number | null;
+  error: string | null;
+  retryAfterMs?: number;
+}
+
+/**
+ * Delivers pending outbox rows: signed POSTs through the SSRF-checked client, retried on the
+ * Standard Webhooks schedule. A claim pushes next_attempt_at past the attempt's timeout, so a
+ * crash mid-attempt only delays the retry, and two dispatchers never send the same attempt.
+ */
+@Injectable()
+export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(WebhookDispatcher.name);
+  private timer?: NodeJS.Timeout;
+  private tick?: Promise<void>;
+  private wakeRequested = false;
+  private stopped = false;
+
+  constructor(
+    @InjectRepository(WebhookDelivery) private readonly deliveries: Repository<WebhookDelivery>,
+    private readonly unitOfWork: UnitOfWork,
+    private readonly http: SafeHttpClient,
+    private readonly signer: WebhookSigner,
+    private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.schedule(0);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.tick;
+  }
+
+  /** Looks for due deliveries now (called after a completion commits). */
+  wake(): void {
+    if (this.tick) this.wakeRequested = true;
+    else this.schedule(0);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.tick = this.runTick().finally(() => (this.tick = undefined));
+    }, delayMs);
+  }
+
+  private async runTick(): Promise<void> {
+    let nextDelay = MAX_IDLE_MS;
+    try {
+      const claimed = await this.claimDue();
+      await Promise.all(claimed.map((delivery) => this.deliver(delivery)));
+      nextDelay = claimed.length === BATCH_SIZE ? 0 : await this.msUntilNextDue();
+    } catch (error) {
+      this.logger.error(`webhook dispatch failed: ${(error as Error).message}`);
+    }
+    this.schedule(this.wakeRequested ? 0 : nextDelay);
+    this.wakeRequested = false;
+  }
+
+  private claimDue(): Promise<WebhookDelivery[]> {
+    return this.unitOfWork.run(async ({ manager }) => {
+      const now = Date.now();
+      const due = await manager.find(WebhookDelivery, {
+        where: { status: 'pending', nextAttemptAt: LessThanOrEqual(now) },
+        order: { nextAttemptAt: 'ASC' },
+        take: BATCH_SIZE,
+      });
+      const claimed: WebhookDelivery[] = [];
+      for (const delivery of due) {
+        const result = await manager.update(
+          WebhookDelivery,
+          { id: delivery.id, status: 'pending', nextAttemptAt: delivery.nextAttemptAt! },
+          { nextAttemptAt: now + this.config.webhookTimeoutMs * 2 },
+        );
+        if (result.affected === 1) claimed.push(delivery);
+      }
+      return claimed;
+    });
+  }
+
+  private async msUntilNextDue(): Promise<number> {
+    const next = await this.deliveries.findOne({ where: { status: 'pending' }, order: { nextAttemptAt: 'ASC' } });
+    if (!next?.nextAttemptAt) return MAX_IDLE_MS;
+    return Math.min(MAX_IDLE_MS, Math.max(0, next.nextAttemptAt - Date.now()));
+  }
+
+  private async deliver(delivery: WebhookDelivery): Promise<void> {
+    const outcome = await this.attempt(delivery);
+    const attempts = delivery.attempts + 1;
+    const delivered = outcome.status !== null && outcome.status >= 200 && outcome.status < 300;
+    const retryDelay = delivered || outcome.status === 410 ? undefined : nextRetryDelay(this.config.webhookRetryDelaysMs, attempts, outcome.retryAfterMs);
+    const status = delivered ? 'delivered' : retryDelay === undefined ? 'failed' : 'pending';
+    await this.unitOfWork.run(({ manager }) =>
+      manager.update(WebhookDelivery, { id: delivery.id }, {
+        status,
+        attempts,
+        lastStatus: outcome.status,
+        lastError: outcome.error,
+        nextAttemptAt: retryDelay === undefined ? null : Date.now() + retryDelay,
+      }),
+    );
+    const what = `webhook ${delivery.id} for request ${delivery.taskId} attempt ${attempts}`;
+    if (delivered) this.logger.log(`${what}: delivered (HTTP ${outcome.status})`);
+    else this.logger.warn(`${what}: ${outcome.error ?? `HTTP ${outcome.status}`}; ${status === 'pending' ? `retry in ${retryDelay} ms` : 'giving up'}`);
+  }
+
+  private async attempt(delivery: WebhookDelivery): Promise<AttemptOutcome> {
+    try {
+      const headers = this.signer.headersFor(delivery.id, delivery.payload);
+      const response = await this.http.postJson(delivery.url, delivery.payload, headers);
+      const ok = response.status >= 200 && response.status < 300;
+      return { status: response.status, error: ok ? null : `HTTP ${response.status}`, retryAfterMs: response.retryAfterMs };
+    } catch (error) {
+      if (error instanceof FetchError) return { status: null, error: `${error.code}: ${error.message}`, retryAfterMs: error.retryAfterMs };
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,16 @@
+import type { RequestCompletedEvent } from '../events.js';
+
+/** The JSON body of a `request.completed` webhook. */
+export function requestCompletedPayload(event: RequestCompletedEvent, publicUrl: string) {
+  return {
+    type: 'request.completed',
+    request_id: event.requestId,
+    status: event.status,
+    total_images: event.totalImages,
+    processed_images: event.processedImages,
+    failed_images: event.failedImages,
+    status_url: `${publicUrl}/status/${event.requestId}`,
+    export_url: `${publicUrl}/export-csv/${event.requestId}`,
+    timestamp: new Date(event.completedAt).toISOString(),
+  };
+}

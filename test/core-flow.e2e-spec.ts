@@ -1,0 +1,174 @@
+import { parseString } from 'fast-csv';
+import sharp from 'sharp';
+import { Webhook } from 'standardwebhooks';
+import request from 'supertest';
+import { FixtureServer, FIXTURES_DIR } from './helpers/fixture-server.js';
+import { startTestApp, TestApp, waitForCompletion, eventually } from './helpers/test-app.js';
+import { join } from 'node:path';
+
+const SECRET = `whsec_${Buffer.from('pixelmill-e2e-secret-key-0123456').toString('base64')}`;
+
+function parseCsv(text: string): Promise<string[][]> {
+  return new Promise((resolve, reject) => {
+    const rows: string[][] = [];
+    parseString(text, { headers: false })
+      .on('data', (row: string[]) => rows.push(row))
+      .on('error', reject)
+      .on('end', () => resolve(rows));
+  });
+}
+
+async function fetchOutput(url: string) {
+  const { origin, pathname } = new URL(url);
+  const response = await request(origin).get(pathname).buffer(true).parse((res, done) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (chunk: Buffer) => chunks.push(chunk));
+    res.on('end', () => done(null, Buffer.concat(chunks)));
+  });
+  expect(response.status).toBe(200);
+  expect(response.headers['content-type']).toBe('image/jpeg');
+  expect(response.headers['cache-control']).toMatch(/max-age=31536000/);
+  return { body: response.body as Buffer, metadata: await sharp(response.body as Buffer).metadata() };
+}
+
+describe('CSV in, web-ready images out (embedded default)', () => {
+  const fixtures = new FixtureServer();
+  let service: TestApp;
+
+  beforeAll(async () => {
+    await fixtures.start();
+    service = await startTestApp({ WEBHOOK_SECRET: SECRET, JPEG_QUALITY: '50' });
+  });
+
+  afterAll(async () => {
+    await service?.close();
+    await fixtures.stop();
+  });
+
+  it('processes every image of a seed-format CSV, reports, exports and notifies once', async () => {
+    const rows = [
+      ['1', 'SKU1', ['photo-2725x2225.jpg', 'exif-orientation-6.jpg', 'exif-orientation-8.jpg']],
+      ['2', 'SKU2', ['alpha.png', 'cmyk.jpg', 'animated.gif']],
+      ['3', 'SKU3', ['photo.webp', 'photo.avif', 'photo-3840x2160-gainmap.jpg']],
+      ['4', 'SKU4', ['not-an-image.jpg', 'missing.jpg']],
+    ] as const;
+    const csv = ['S. No.,Product Name,Input Image Urls', ...rows.map(([no, name, files]) => `${no},${name},"${files.map((file) => fixtures.imageUrl(file)).join(',')}"`)].join('\n');
+
+    const started = Date.now();
+    const upload = await service.http
+      .post('/upload')
+      .field('webhook_url', `${fixtures.baseUrl}/webhook`)
+      .attach('file', Buffer.from(csv), { filename: 'products.csv', contentType: 'text/csv' })
+      .expect(202);
+    expect(upload.body).toEqual({
+      request_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      status: 'processing',
+      total_images: 11,
+      status_url: `${service.config.publicUrl}/status/${upload.body.request_id}`,
+      export_url: `${service.config.publicUrl}/export-csv/${upload.body.request_id}`,
+    });
+    const requestId: string = upload.body.request_id;
+
+    const status = await waitForCompletion(service.http, requestId);
+    console.log(`e2e: 11 fixture images processed in ${Date.now() - started} ms`);
+    expect(status).toMatchObject({
+      request_id: requestId,
+      status: 'completed_with_errors',
+      progress: '11/11',
+      total_images: 11,
+      processed_images: 11,
+      failed_images: 2,
+      completed_at: expect.any(String),
+    });
+
+    const { body: page } = await service.http.get(`/requests/${requestId}/images`).expect(200);
+    expect(page.images).toHaveLength(11);
+    expect(page.images.map((image: any) => image.input_url)).toEqual(rows.flatMap(([, , files]) => files.map((file) => fixtures.imageUrl(file))));
+    const failed = page.images.filter((image: any) => image.status === 'failed');
+    expect(failed.map((image: any) => image.error_code).sort()).toEqual(['http_404', 'not_an_image']);
+    const photo = page.images.find((image: any) => image.input_url.endsWith('photo-2725x2225.jpg'));
+    expect(photo).toMatchObject({ serial_number: '1', product_name: 'SKU1', status: 'done', input_bytes: 829183 });
+    expect(photo.output_bytes).toBeLessThan(photo.input_bytes);
+
+    const exported = await service.http.get(`/export-csv/${requestId}`).expect(200);
+    expect(exported.headers['content-type']).toMatch(/^text\/csv/);
+    expect(exported.headers['content-disposition']).toBe(`attachment; filename="${requestId}.csv"`);
+    const table = await parseCsv(exported.text);
+    expect(table[0]).toEqual(['S. No.', 'Product Name', 'Input Image Urls', 'Output Image Urls', 'Errors']);
+    expect(table.slice(1).map((row) => row[1])).toEqual(['SKU1', 'SKU2', 'SKU3', 'SKU4']);
+    for (const [index, row] of table.slice(1).entries()) {
+      expect(row[3].split(',')).toHaveLength(rows[index][2].length);
+    }
+    expect(table[4][3]).toBe(',');
+    expect(table[4][4]).toContain(`${fixtures.imageUrl('missing.jpg')}: http_404`);
+    expect(table[4][4]).toContain(' | ');
+
+    const outputs = new Map<string, string>(page.images.filter((image: any) => image.status === 'done').map((image: any) => [image.input_url.split('/').pop(), image.output_url]));
+    expect(outputs.size).toBe(9);
+    for (const [file, url] of outputs) {
+      const { metadata } = await fetchOutput(url);
+      expect(metadata.format, file).toBe('jpeg');
+      expect(metadata.space, file).toBe('srgb');
+      expect(metadata.channels, file).toBe(3);
+      expect(metadata.orientation, file).toBeUndefined();
+      expect(metadata.exif, file).toBeUndefined();
+    }
+    for (const file of ['exif-orientation-6.jpg', 'exif-orientation-8.jpg']) {
+      const source = await sharp(join(FIXTURES_DIR, file)).metadata();
+      expect([6, 8]).toContain(source.orientation);
+      const { metadata } = await fetchOutput(outputs.get(file)!);
+      expect({ width: metadata.width, height: metadata.height }).toEqual({ width: source.height, height: source.width });
+    }
+    const cmykSource = await sharp(join(FIXTURES_DIR, 'cmyk.jpg')).metadata();
+    expect(cmykSource.space).toBe('cmyk');
+
+    // Where the PNG is fully transparent, the JPEG is white.
+    const alphaSource = await sharp(join(FIXTURES_DIR, 'alpha.png')).raw().toBuffer({ resolveWithObject: true });
+    const transparentPixel = alphaSource.data.findIndex((value, index) => index % 4 === 3 && value === 0);
+    expect(transparentPixel).toBeGreaterThan(0);
+    const pixel = (transparentPixel - 3) / 4;
+    const alphaOutput = await fetchOutput(outputs.get('alpha.png')!);
+    const rgb = await sharp(alphaOutput.body).raw().toBuffer();
+    expect([...rgb.subarray(pixel * 3, pixel * 3 + 3)].every((channel) => channel >= 250)).toBe(true);
+
+    const animated = await fetchOutput(outputs.get('animated.gif')!);
+    expect(animated.metadata.pages).toBeUndefined();
+
+    await eventually(() => fixtures.webhooks.length >= 1);
+    await new Promise((done) => setTimeout(done, 300));
+    expect(fixtures.webhooks).toHaveLength(1);
+    const [delivery] = fixtures.webhooks;
+    const payload = new Webhook(SECRET).verify(delivery.body, delivery.headers as Record<string, string>);
+    expect(payload).toMatchObject({
+      type: 'request.completed',
+      request_id: requestId,
+      status: 'completed_with_errors',
+      total_images: 11,
+      processed_images: 11,
+      failed_images: 2,
+      status_url: `${service.config.publicUrl}/status/${requestId}`,
+      export_url: `${service.config.publicUrl}/export-csv/${requestId}`,
+      timestamp: expect.any(String),
+    });
+    const { body: finalStatus } = await service.http.get(`/status/${requestId}`).expect(200);
+    expect(finalStatus.webhook).toMatchObject({ status: 'delivered', attempts: 1, last_status: 200 });
+  });
+
+  it('answers 404 with a JSON message for an unknown request', async () => {
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    for (const path of [`/status/${unknown}`, `/requests/${unknown}/images`, `/export-csv/${unknown}`]) {
+      const response = await service.http.get(path).expect(404);
+      expect(response.body.message).toContain(unknown);
+    }
+  });
+
+  it('serves the OpenAPI document with the upload as a multipart form', async () => {
+    const { body } = await service.http.get('/docs-json').expect(200);
+    const upload = body.paths['/upload'].post;
+    expect(Object.keys(upload.requestBody.content)).toEqual(['multipart/form-data']);
+    const schemaRef = upload.requestBody.content['multipart/form-data'].schema.$ref.split('/').pop();
+    expect(body.components.schemas[schemaRef].properties.file).toMatchObject({ type: 'string', format: 'binary' });
+    expect(Object.keys(upload.responses)).toEqual(expect.arrayContaining(['202', '400', '413']));
+    await service.http.get('/docs').expect(200);
+  });
+});

@@ -1,0 +1,62 @@
+import { createReadStream, existsSync } from 'node:fs';
+import { createServer, IncomingHttpHeaders, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { basename, join, resolve } from 'node:path';
+
+export const FIXTURES_DIR = resolve(import.meta.dirname, '../../../shared/fixtures/images');
+
+export interface ReceivedWebhook {
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * One local HTTP server per suite: serves ../shared/fixtures/images under /images/<name>
+ * (any query string ignored, so URLs can be made distinct) and records webhooks POSTed to /webhook.
+ * `webhookResponder` decides each webhook's answer (default 200).
+ */
+export class FixtureServer {
+  readonly webhooks: ReceivedWebhook[] = [];
+  readonly imageRequests: string[] = [];
+  webhookResponder: (attempt: number) => number = () => 200;
+  private server?: Server;
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://fixture');
+      if (req.method === 'POST' && url.pathname === '/webhook') {
+        let body = '';
+        req.setEncoding('utf8');
+        req.on('data', (chunk: string) => (body += chunk));
+        req.on('end', () => {
+          this.webhooks.push({ headers: req.headers, body });
+          res.writeHead(this.webhookResponder(this.webhooks.length)).end();
+        });
+        return;
+      }
+      this.imageRequests.push(url.pathname);
+      const file = join(FIXTURES_DIR, basename(url.pathname));
+      if (!url.pathname.startsWith('/images/') || !existsSync(file)) {
+        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'image/jpeg' });
+      createReadStream(file).pipe(res);
+    });
+    await new Promise<void>((done) => this.server!.listen(0, '127.0.0.1', done));
+    return this;
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+  }
+
+  imageUrl(name: string, tag = ''): string {
+    return `${this.baseUrl}/images/${name}${tag ? `?${tag}` : ''}`;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise((done) => this.server?.close(done));
+  }
+}

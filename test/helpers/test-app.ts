@@ -1,0 +1,68 @@
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { AppModule } from '../../src/app.module.js';
+import { AppConfig, loadConfig } from '../../src/config/app-config.js';
+import { setupApp } from '../../src/setup-app.js';
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as { port: number };
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
+export interface TestApp {
+  app: INestApplication;
+  config: AppConfig;
+  dataDir: string;
+  http: ReturnType<typeof request>;
+  close(): Promise<void>;
+}
+
+/** The real Nest app on a temporary DATA_DIR, listening on 127.0.0.1; private URLs allowed so it can fetch the local fixtures. */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'pixelmill-test-'));
+  const port = await freePort();
+  const config = loadConfig({ DATA_DIR: dataDir, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ALLOW_PRIVATE_URLS: 'true', ...env });
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).overrideProvider(AppConfig).useValue(config).compile();
+  const app = setupApp(moduleRef.createNestApplication({ logger: ['error', 'warn'] }));
+  await app.listen(port, '127.0.0.1');
+  return {
+    app,
+    config,
+    dataDir,
+    http: request(app.getHttpServer()),
+    async close() {
+      await app.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls GET /status until the request is final or the deadline passes. */
+export async function waitForCompletion(http: TestApp['http'], requestId: string, timeoutMs = 60_000): Promise<Record<string, any>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await http.get(`/status/${requestId}`).expect(200);
+    if (body.status !== 'processing') return body;
+    if (Date.now() > deadline) throw new Error(`request ${requestId} still processing: ${JSON.stringify(body)}`);
+    await new Promise((done) => setTimeout(done, 100));
+  }
+}
+
+/** Polls until the check passes (returns a truthy value) or the deadline passes. */
+export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not met before the deadline');
+    await new Promise((done) => setTimeout(done, 50));
+  }
+}

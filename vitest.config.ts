@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+/** `npm test`: the unit tests beside the code and the e2e suites in test/; none needs an external server. */
+export default defineConfig({
+  test: {
+    globals: true,
+    root: './',
+    include: ['src/**/*.spec.ts', 'test/**/*.e2e-spec.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+});
