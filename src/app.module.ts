@@ -6,13 +6,14 @@ import { DatabaseModule } from './database/database.module.js';
 import { EventsModule } from './events.module.js';
 import { ExportModule } from './export/export.module.js';
 import { ImagesModule } from './images/images.module.js';
+import { LifecycleModule } from './lifecycle/lifecycle.module.js';
 import { StorageModule } from './storage/storage.module.js';
 import { TasksModule } from './tasks/tasks.module.js';
 import { UploadModule } from './upload/upload.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 @Module({
-  imports: [ConfigModule, DatabaseModule, EventsModule, StorageModule, TasksModule, ImagesModule, UploadModule, ExportModule, WebhooksModule],
+  imports: [ConfigModule, LifecycleModule, DatabaseModule, EventsModule, StorageModule, TasksModule, ImagesModule, UploadModule, ExportModule, WebhooksModule],
   providers: [
     { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, transform: true }) },
     { provide: APP_FILTER, useClass: HttpExceptionFilter },

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { SafeHttpModule } from '../http/http.module.js';
 import { TasksModule } from '../tasks/tasks.module.js';
+import { FailedImageRetry } from './failed-image-retry.js';
 import { ImageListing } from './image-listing.js';
 import { ImagePipeline } from './image-pipeline.js';
 import { ImageProcessor } from './image-processor.js';
@@ -19,6 +20,7 @@ import { RequestCreatedListener } from './request-created.listener.js';
   providers: [
     ImagesService,
     ImageListing,
+    FailedImageRetry,
     ImagePipeline,
     ImageProcessor,
     RequestCreatedListener,

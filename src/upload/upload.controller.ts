@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Post, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Post, UploadedFile, UseGuards, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import {
   ApiAcceptedResponse,
@@ -7,10 +7,12 @@ import {
   ApiConsumes,
   ApiHeader,
   ApiPayloadTooLargeResponse,
+  ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnprocessableEntityResponse,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
+import { RejectWhileDrainingGuard } from '../lifecycle/reject-while-draining.guard.js';
 import { CsvValidationError } from './csv-validation.error.js';
 import { UploadAcceptedDto } from './dto/upload-accepted.dto.js';
 import { UploadRequestDto } from './dto/upload-request.dto.js';
@@ -26,6 +28,7 @@ export class UploadController {
 
   @Post('upload')
   @HttpCode(202)
+  @UseGuards(RejectWhileDrainingGuard)
   @UseInterceptors(FileInterceptor('file'))
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadRequestDto })
@@ -34,6 +37,7 @@ export class UploadController {
   @ApiBadRequestResponse({ description: 'The CSV cannot be used: `{ message, errors: [{ row, column, message }] }`; nothing was stored' })
   @ApiPayloadTooLargeResponse({ description: 'Larger than MAX_CSV_BYTES or more than MAX_ROWS rows' })
   @ApiUnsupportedMediaTypeResponse({ description: 'The file part is not a CSV' })
+  @ApiServiceUnavailableResponse({ description: 'Shutting down: retry after the Retry-After seconds' })
   @ApiUnprocessableEntityResponse({ description: 'The Idempotency-Key was used with another file' })
   upload(
     @UploadedFile() file: Express.Multer.File | undefined,

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LessThanOrEqual, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
@@ -24,7 +24,7 @@ interface AttemptOutcome {
  * crash mid-attempt only delays the retry, and two dispatchers never send the same attempt.
  */
 @Injectable()
-export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(WebhookDispatcher.name);
   private timer?: NodeJS.Timeout;
   private tick?: Promise<void>;
@@ -43,7 +43,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     this.schedule(0);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Stops before the database closes; an attempt under way finishes (it is bounded by WEBHOOK_TIMEOUT_MS). */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.tick;

@@ -19,6 +19,10 @@ export class FixtureServer {
   readonly webhooks: ReceivedWebhook[] = [];
   readonly imageRequests: string[] = [];
   webhookResponder: (attempt: number) => number = () => 200;
+  /** Delay before each image response, e.g. to keep work in flight. */
+  imageDelayMs = 0;
+  /** A status to answer instead of the image (e.g. 404 until a test changes its mind); undefined serves it. */
+  imageResponder: (name: string) => number | undefined = () => undefined;
   private server?: Server;
 
   async start(): Promise<this> {
@@ -35,13 +39,16 @@ export class FixtureServer {
         return;
       }
       this.imageRequests.push(url.pathname);
-      const file = join(FIXTURES_DIR, basename(url.pathname));
-      if (!url.pathname.startsWith('/images/') || !existsSync(file)) {
-        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
-        return;
-      }
-      res.writeHead(200, { 'Content-Type': 'image/jpeg' });
-      createReadStream(file).pipe(res);
+      setTimeout(() => {
+        const file = join(FIXTURES_DIR, basename(url.pathname));
+        const status = this.imageResponder(basename(url.pathname)) ?? (url.pathname.startsWith('/images/') && existsSync(file) ? 200 : 404);
+        if (status !== 200) {
+          res.writeHead(status, { 'Content-Type': 'text/plain' }).end(`status ${status}`);
+          return;
+        }
+        res.writeHead(200, { 'Content-Type': 'image/jpeg' });
+        createReadStream(file).pipe(res);
+      }, this.imageDelayMs);
     });
     await new Promise<void>((done) => this.server!.listen(0, '127.0.0.1', done));
     return this;

@@ -25,9 +25,12 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The real Nest app on a temporary DATA_DIR, listening on 127.0.0.1; private URLs allowed so it can fetch the local fixtures. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'pixelmill-test-'));
+/**
+ * The real Nest app on a temporary DATA_DIR (or the given one, to restart on the same data), listening on
+ * 127.0.0.1; private URLs allowed so it can fetch the local fixtures. `close()` removes a DATA_DIR it made.
+ */
+export async function startTestApp(env: Record<string, string> = {}, existingDataDir?: string): Promise<TestApp> {
+  const dataDir = existingDataDir ?? (await mkdtemp(join(tmpdir(), 'pixelmill-test-')));
   const port = await freePort();
   const config = loadConfig({ DATA_DIR: dataDir, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ALLOW_PRIVATE_URLS: 'true', ...env });
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).overrideProvider(AppConfig).useValue(config).compile();
@@ -40,7 +43,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     http: request(app.getHttpServer()),
     async close() {
       await app.close();
-      await rm(dataDir, { recursive: true, force: true });
+      if (!existingDataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -5,6 +5,4 @@
 export abstract class ImageQueue {
   /** Tells the workers that a request has queued images. */
   abstract enqueue(requestId: string): Promise<void>;
-  /** Stops taking work; lets in-flight images finish within the grace period, requeues the rest. */
-  abstract drain(graceMs: number): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../../config/app-config.js';
 import { UnitOfWork } from '../../database/unit-of-work.js';
@@ -15,7 +15,7 @@ const IDLE_POLL_MS = 1_000;
  * killed process left half done.
  */
 @Injectable()
-export class InProcessImageQueue extends ImageQueue implements OnApplicationBootstrap {
+export class InProcessImageQueue extends ImageQueue implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(InProcessImageQueue.name);
   private readonly inFlight = new Map<string, Promise<void>>();
   private claiming = false;
@@ -45,12 +45,13 @@ export class InProcessImageQueue extends ImageQueue implements OnApplicationBoot
     this.refill();
   }
 
-  async drain(graceMs: number): Promise<void> {
+  /** On shutdown: takes no more work, lets in-flight images finish for SHUTDOWN_GRACE_MS, requeues the rest. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.idleTimer);
     clearInterval(this.leaseTimer);
     const finished = Promise.allSettled(this.inFlight.values());
-    await Promise.race([finished, sleep(graceMs, undefined, { ref: false })]);
+    await Promise.race([finished, sleep(this.config.shutdownGraceMs, undefined, { ref: false })]);
     const unfinished = [...this.inFlight.keys()];
     if (unfinished.length === 0) return;
     const released = await this.unitOfWork.run((tx) => this.images.release(tx, unfinished));
@@ -94,7 +95,11 @@ export class InProcessImageQueue extends ImageQueue implements OnApplicationBoot
     if (this.stopped) return;
     const work = this.processor
       .process(image)
-      .catch((error: Error) => this.logger.error(`request ${image.taskId} image ${image.id}: ${error.message}`))
+      .catch((error: Error) => {
+        const message = `request ${image.taskId} image ${image.id}: ${error.message}`;
+        if (this.stopped) this.logger.warn(`${message} (abandoned at shutdown; requeued for the next start)`);
+        else this.logger.error(message);
+      })
       .finally(() => {
         this.inFlight.delete(image.id);
         this.refill();

@@ -1,0 +1,33 @@
+import { ConflictException, Injectable, Logger } from '@nestjs/common';
+import { UnitOfWork } from '../database/unit-of-work.js';
+import { DomainEvent, DomainEvents } from '../events.js';
+import { TasksService } from '../tasks/tasks.service.js';
+import { RetryAcceptedDto } from './dto/retry-accepted.dto.js';
+import { ImagesService } from './images.service.js';
+
+/** POST /requests/:id/retry: queues a request's failed images again; the request completes (and notifies) again. */
+@Injectable()
+export class FailedImageRetry {
+  private readonly logger = new Logger(FailedImageRetry.name);
+
+  constructor(
+    private readonly tasks: TasksService,
+    private readonly images: ImagesService,
+    private readonly unitOfWork: UnitOfWork,
+    private readonly events: DomainEvents,
+  ) {}
+
+  async retry(requestId: string): Promise<RetryAcceptedDto> {
+    await this.tasks.getOrFail(requestId);
+    const requeued = await this.unitOfWork.run(async (tx) => {
+      const count = await this.images.requeueFailed(tx, requestId);
+      if (count > 0) await this.tasks.reopen(tx, requestId, count);
+      return count;
+    });
+    if (requeued === 0) throw new ConflictException(`request ${requestId} has no failed images to retry`);
+    this.logger.log(`request ${requestId}: ${requeued} failed image(s) queued again`);
+    this.events.emit(DomainEvent.RequestRequeued, { requestId, requeuedImages: requeued });
+    const task = await this.tasks.getOrFail(requestId);
+    return { request_id: requestId, status: task.status, requeued_images: requeued, progress: `${task.processedImages}/${task.totalImages}` };
+  }
+}
