@@ -35,7 +35,7 @@ export class ImageProcessor {
       const jpeg = await this.pipeline.toWebJpeg(download.body);
       const outputKey = storageKeyOf(image.taskId, image.id);
       await this.storage.put(outputKey, jpeg.data);
-      await this.record(image, (tx) => this.images.markDone(tx, image.id, { outputKey, inputBytes: inputBytes!, outputBytes: jpeg.data.length }), false);
+      await this.record(image, (tx) => this.images.markDone(tx, image, { outputKey, inputBytes: inputBytes!, outputBytes: jpeg.data.length }), false);
     } catch (error) {
       const failure = classifyFailure(error);
       const context = `request ${image.taskId} image ${image.id} (${image.inputUrl}) attempt ${image.attempts}`;
@@ -46,15 +46,16 @@ export class ImageProcessor {
         return;
       }
       this.logger.warn(`${context}: failed with ${failure.code} (${failure.message})`);
-      await this.record(image, (tx) => this.images.markFailed(tx, image.id, failure, inputBytes), true);
+      await this.record(image, (tx) => this.images.markFailed(tx, image, failure, inputBytes), true);
     }
   }
 
   /** Records the outcome, counts it and, when it was the request's last image, announces completion: one transaction. */
-  private async record(image: Image, mark: (tx: Transaction) => Promise<boolean>, failed: boolean): Promise<void> {
+  private async record(image: Image, mark: (tx: Transaction) => Promise<number>, failed: boolean): Promise<void> {
     await this.unitOfWork.run(async (tx) => {
-      if (!(await mark(tx))) return;
-      const finished = await this.tasks.recordImageOutcome(tx, image.taskId, { failed });
+      const count = await mark(tx);
+      if (count === 0) return;
+      const finished = await this.tasks.recordImageOutcome(tx, image.taskId, { failed, count });
       if (!finished) return;
       this.logger.log(`request ${finished.id}: ${finished.status} (${finished.processedImages - finished.failedImages} done, ${finished.failedImages} failed)`);
       await this.events.emitAsync(DomainEvent.RequestCompleted, {

@@ -4,6 +4,9 @@ import { epochMs } from '../database/epoch-ms.transformer.js';
 export const IMAGE_STATUSES = ['queued', 'processing', 'done', 'failed'] as const;
 export type ImageStatus = (typeof IMAGE_STATUSES)[number];
 
+/** `available_at` of a duplicate: it is never claimed itself. */
+export const NEVER = Number.MAX_SAFE_INTEGER;
+
 /** One input URL of one row, and what became of it. */
 @Entity('images')
 @Index('idx_images_task_row', ['taskId', 'rowNumber', 'position'])
@@ -31,7 +34,7 @@ export class Image {
   @Column({ type: 'integer', default: 0 })
   attempts: number;
 
-  /** When a queued image may next be tried (retry backoff). */
+  /** When a queued image may next be tried (retry backoff); never, for a duplicate. */
   @Column({ name: 'available_at', type: 'bigint', transformer: epochMs })
   availableAt: number;
 
@@ -47,6 +50,11 @@ export class Image {
 
   @Column({ name: 'output_key', type: 'text', nullable: true })
   outputKey: string | null;
+
+  /** Set on a repeated URL: the image of the same request that is processed for it; this one shares its outcome. */
+  @Column({ name: 'duplicate_of', type: 'varchar', length: 36, nullable: true })
+  @Index('idx_images_duplicate_of')
+  duplicateOf: string | null;
 
   @Column({ name: 'input_bytes', type: 'integer', nullable: true })
   inputBytes: number | null;

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { Between, In, LessThan, MoreThan, Repository } from 'typeorm';
+import { Between, In, IsNull, LessThan, MoreThan, Not, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
+import { bulkInsert } from '../database/bulk-insert.js';
 import type { Transaction } from '../database/unit-of-work.js';
-import { Image } from './image.entity.js';
+import { Image, NEVER } from './image.entity.js';
 import { Product } from './product.entity.js';
 
 export interface NewProduct {
@@ -26,9 +27,6 @@ export interface ImageFailure {
   message: string;
 }
 
-/** Rows per INSERT statement: far below SQLite's 32,766 bound parameters. */
-const INSERT_CHUNK = 500;
-
 /** The products and images of requests, and the image state machine: queued → processing → done | failed. */
 @Injectable()
 export class ImagesService {
@@ -41,28 +39,27 @@ export class ImagesService {
   /** Stores a request's rows and their images (queued), in the caller's transaction. */
   async addProducts(tx: Transaction, requestId: string, rows: NewProduct[]): Promise<void> {
     const now = Date.now();
-    for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
-      const chunk = rows.slice(start, start + INSERT_CHUNK);
-      await tx.manager.insert(
-        Product,
-        chunk.map(({ rowNumber, serialNumber, productName, cells }) => ({ taskId: requestId, rowNumber, serialNumber, productName, cells })),
-      );
-      const images = chunk.flatMap((row) =>
-        row.urls.map((inputUrl, position) => ({
-          id: randomUUID(),
-          taskId: requestId,
-          rowNumber: row.rowNumber,
-          position,
-          inputUrl,
-          status: 'queued' as const,
-          attempts: 0,
-          availableAt: now,
-        })),
-      );
-      for (let offset = 0; offset < images.length; offset += INSERT_CHUNK) {
-        await tx.manager.insert(Image, images.slice(offset, offset + INSERT_CHUNK));
-      }
-    }
+    await bulkInsert(
+      tx.manager,
+      'products',
+      ['task_id', 'row_number', 'serial_number', 'product_name', 'cells'],
+      rows.map((row) => [requestId, row.rowNumber, row.serialNumber, row.productName, JSON.stringify(row.cells)]),
+    );
+    const firstImageOfUrl = new Map<string, string>();
+    const images = rows.flatMap((row) =>
+      row.urls.map((url, position) => {
+        const id = randomUUID();
+        const duplicateOf = firstImageOfUrl.get(url) ?? null;
+        if (!duplicateOf) firstImageOfUrl.set(url, id);
+        return [id, requestId, row.rowNumber, position, url, 'queued', 0, duplicateOf ? NEVER : now, duplicateOf];
+      }),
+    );
+    await bulkInsert(
+      tx.manager,
+      'images',
+      ['id', 'task_id', 'row_number', 'position', 'input_url', 'status', 'attempts', 'available_at', 'duplicate_of'],
+      images,
+    );
   }
 
   /** Leases up to `limit` queued images whose time has come to the caller. */
@@ -112,41 +109,32 @@ export class ImagesService {
     });
   }
 
-  /** Records a leased image's success; false when the lease was lost (another worker owns it now). */
-  async markDone(tx: Transaction, id: string, result: ImageResult): Promise<boolean> {
-    const update = await tx.manager.update(Image, { id, status: 'processing' }, {
-      ...result,
-      status: 'done',
-      leaseUntil: null,
-      errorCode: null,
-      errorMessage: null,
-    });
-    return update.affected === 1;
+  /**
+   * Records a leased image's success, and the same outcome for its duplicates; returns how many
+   * images finished (0 when the lease was lost: another worker owns it now).
+   */
+  async markDone(tx: Transaction, image: Image, result: ImageResult): Promise<number> {
+    return this.finish(tx, image, { ...result, status: 'done', errorCode: null, errorMessage: null });
   }
 
-  /** Records a leased image's final failure; false when the lease was lost. */
-  async markFailed(tx: Transaction, id: string, failure: ImageFailure, inputBytes: number | null): Promise<boolean> {
-    const update = await tx.manager.update(Image, { id, status: 'processing' }, {
-      status: 'failed',
-      leaseUntil: null,
-      errorCode: failure.code,
-      errorMessage: failure.message,
-      inputBytes,
-    });
-    return update.affected === 1;
+  /** Records a leased image's final failure, and its duplicates'; returns how many images finished. */
+  async markFailed(tx: Transaction, image: Image, failure: ImageFailure, inputBytes: number | null): Promise<number> {
+    return this.finish(tx, image, { status: 'failed', errorCode: failure.code, errorMessage: failure.message, inputBytes });
+  }
+
+  private async finish(tx: Transaction, image: Image, outcome: Partial<Image>): Promise<number> {
+    const update = await tx.manager.update(Image, { id: image.id, status: 'processing' }, { ...outcome, leaseUntil: null });
+    if (update.affected !== 1) return 0;
+    const duplicates = await tx.manager.update(Image, { taskId: image.taskId, duplicateOf: image.id, status: 'queued' }, outcome);
+    return 1 + (duplicates.affected ?? 0);
   }
 
   /** Queues a request's failed images again; returns how many. */
   async requeueFailed(tx: Transaction, requestId: string): Promise<number> {
-    const result = await tx.manager.update(Image, { taskId: requestId, status: 'failed' }, {
-      status: 'queued',
-      attempts: 0,
-      availableAt: Date.now(),
-      errorCode: null,
-      errorMessage: null,
-      inputBytes: null,
-    });
-    return result.affected ?? 0;
+    const reset = { status: 'queued' as const, attempts: 0, errorCode: null, errorMessage: null, inputBytes: null };
+    const originals = await tx.manager.update(Image, { taskId: requestId, status: 'failed', duplicateOf: IsNull() }, { ...reset, availableAt: Date.now() });
+    const duplicates = await tx.manager.update(Image, { taskId: requestId, status: 'failed', duplicateOf: Not(IsNull()) }, { ...reset, availableAt: NEVER });
+    return (originals.affected ?? 0) + (duplicates.affected ?? 0);
   }
 
   /** One page of a request's images, in CSV order. */

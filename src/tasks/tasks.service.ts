@@ -44,17 +44,18 @@ export class TasksService {
   }
 
   /**
-   * Counts one finished image. Returns the task when this very call finished the request:
+   * Counts finished images (one, or one and its duplicates). Returns the task when this very call finished the request:
    * the conditional UPDATE matches once, so completion is detected exactly once even when the
    * last two images finish together.
    */
-  async recordImageOutcome(tx: Transaction, requestId: string, outcome: { failed: boolean }): Promise<Task | null> {
+  async recordImageOutcome(tx: Transaction, requestId: string, outcome: { failed: boolean; count?: number }): Promise<Task | null> {
+    const count = Number(outcome.count ?? 1);
     await tx.manager
       .createQueryBuilder()
       .update(Task)
       .set({
-        processedImages: () => 'processed_images + 1',
-        failedImages: () => (outcome.failed ? 'failed_images + 1' : 'failed_images'),
+        processedImages: () => `processed_images + ${count}`,
+        failedImages: () => (outcome.failed ? `failed_images + ${count}` : 'failed_images'),
       })
       .where('id = :requestId', { requestId })
       .execute();
