@@ -36,30 +36,36 @@ export class ImagesService {
     private readonly config: AppConfig,
   ) {}
 
-  /** Stores a request's rows and their images (queued), in the caller's transaction. */
-  async addProducts(tx: Transaction, requestId: string, rows: NewProduct[]): Promise<void> {
-    const now = Date.now();
-    await bulkInsert(
-      tx.manager,
-      'products',
-      ['task_id', 'row_number', 'serial_number', 'product_name', 'cells'],
-      rows.map((row) => [requestId, row.rowNumber, row.serialNumber, row.productName, JSON.stringify(row.cells)]),
-    );
+  /**
+   * Returns a writer that stores batches of a request's rows and their images (queued) in the caller's
+   * transaction. A URL repeated anywhere in the request is processed once: its later occurrences point
+   * at the first (duplicate_of) and are never claimed themselves.
+   */
+  productWriter(tx: Transaction, requestId: string): (rows: NewProduct[]) => Promise<void> {
     const firstImageOfUrl = new Map<string, string>();
-    const images = rows.flatMap((row) =>
-      row.urls.map((url, position) => {
-        const id = randomUUID();
-        const duplicateOf = firstImageOfUrl.get(url) ?? null;
-        if (!duplicateOf) firstImageOfUrl.set(url, id);
-        return [id, requestId, row.rowNumber, position, url, 'queued', 0, duplicateOf ? NEVER : now, duplicateOf];
-      }),
-    );
-    await bulkInsert(
-      tx.manager,
-      'images',
-      ['id', 'task_id', 'row_number', 'position', 'input_url', 'status', 'attempts', 'available_at', 'duplicate_of'],
-      images,
-    );
+    const now = Date.now();
+    return async (rows) => {
+      await bulkInsert(
+        tx.manager,
+        'products',
+        ['task_id', 'row_number', 'serial_number', 'product_name', 'cells'],
+        rows.map((row) => [requestId, row.rowNumber, row.serialNumber, row.productName, JSON.stringify(row.cells)]),
+      );
+      const images = rows.flatMap((row) =>
+        row.urls.map((url, position) => {
+          const id = randomUUID();
+          const duplicateOf = firstImageOfUrl.get(url) ?? null;
+          if (!duplicateOf) firstImageOfUrl.set(url, id);
+          return [id, requestId, row.rowNumber, position, url, 'queued', 0, duplicateOf ? NEVER : now, duplicateOf];
+        }),
+      );
+      await bulkInsert(
+        tx.manager,
+        'images',
+        ['id', 'task_id', 'row_number', 'position', 'input_url', 'status', 'attempts', 'available_at', 'duplicate_of'],
+        images,
+      );
+    };
   }
 
   /** Leases up to `limit` queued images whose time has come to the caller. */

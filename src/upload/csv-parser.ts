@@ -18,7 +18,9 @@ export interface ParsedRow {
 
 export interface ParsedCsv {
   headers: string[];
+  /** The rows, unless they were handed to `onRows` as they were read. */
   rows: ParsedRow[];
+  rowCount: number;
   totalImages: number;
 }
 
@@ -60,14 +62,13 @@ export function decodeCsvText(bytes: Buffer): string {
   return text;
 }
 
-function readRecords(text: string): Promise<string[][]> {
-  return new Promise((resolve, reject) => {
-    const records: string[][] = [];
-    parseString<string[], string[]>(text, { headers: false, ignoreEmpty: false, trim: false })
-      .on('data', (record: string[]) => records.push(record))
-      .on('error', (error: Error) => reject(new CsvValidationError(`the file is not valid CSV: ${error.message}`)))
-      .on('end', () => resolve(records));
-  });
+/** The records of the text, one at a time (the parser streams: the file is never held as rows). */
+async function* readRecords(text: string): AsyncGenerator<string[]> {
+  try {
+    yield* parseString<string[], string[]>(text, { headers: false, ignoreEmpty: false, trim: false });
+  } catch (error) {
+    throw new CsvValidationError(`the file is not valid CSV: ${(error as Error).message}`);
+  }
 }
 
 const isBlank = (record: string[]) => record.every((cell) => cell.trim() === '');
@@ -97,63 +98,77 @@ function locateColumns(headers: string[]) {
   return columns;
 }
 
+export interface ParseOptions {
+  /** Receives the valid rows in batches, in order, while the file is read; not called once a problem is found. */
+  onRows?: (rows: ParsedRow[]) => Promise<void>;
+  batchSize?: number;
+}
+
+/** Checks one row, reporting its problems; returns the row ready to store. */
+function validateRow(record: string[], rowNumber: number, headers: string[], columns: ReturnType<typeof locateColumns>, limits: CsvLimits, report: (problem: CsvProblem) => void): ParsedRow {
+  if (record.length > headers.length) {
+    report({ row: rowNumber, column: null, message: `row has ${record.length} cells but the header has ${headers.length}` });
+  }
+  const cells = headers.map((_, column) => record[column] ?? '');
+  const productName = cells[columns.name].trim();
+  if (productName === '') report({ row: rowNumber, column: headers[columns.name], message: 'product name is empty' });
+  const urls = splitUrls(cells[columns.urls]);
+  const urlColumn = headers[columns.urls];
+  if (urls.length === 0) report({ row: rowNumber, column: urlColumn, message: 'no image URL' });
+  if (urls.length > limits.maxUrlsPerRow) {
+    report({ row: rowNumber, column: urlColumn, message: `${urls.length} URLs, more than the ${limits.maxUrlsPerRow} allowed per row (MAX_URLS_PER_ROW)` });
+  }
+  for (const url of urls) {
+    if (!parseHttpUrl(url)) report({ row: rowNumber, column: urlColumn, message: `not an absolute http(s) URL: ${JSON.stringify(url.slice(0, 200))}` });
+  }
+  return { rowNumber, serialNumber: cells[columns.serial].trim(), productName, urls, cells };
+}
+
 /**
  * Parses and validates a product CSV completely, or throws a CsvValidationError listing
- * (up to 100 of) its problems with row numbers and column names. Pure: no I/O.
+ * (up to 100 of) its problems with row numbers and column names. With `onRows`, valid rows are
+ * handed over in batches as they are read (and not kept); the caller undoes them if it throws.
  */
-export async function parseProductCsv(bytes: Buffer, limits: CsvLimits): Promise<ParsedCsv> {
-  const records = await readRecords(decodeCsvText(bytes));
-  const headerIndex = records.findIndex((record) => !isBlank(record));
-  if (headerIndex < 0) throw new CsvValidationError('the file is empty');
-  const headers = records[headerIndex].map((header) => header.trim());
-  const columns = locateColumns(headers);
-  const columnName = (index: number) => headers[index];
-
+export async function parseProductCsv(bytes: Buffer, limits: CsvLimits, options: ParseOptions = {}): Promise<ParsedCsv> {
+  const batchSize = options.batchSize ?? 2_000;
   const problems: CsvProblem[] = [];
   const report = (problem: CsvProblem) => {
     if (problems.length < MAX_REPORTED_PROBLEMS) problems.push(problem);
   };
+  let headers: string[] | undefined;
+  let columns: ReturnType<typeof locateColumns> | undefined;
   const rows: ParsedRow[] = [];
+  let batch: ParsedRow[] = [];
+  let rowCount = 0;
   let totalImages = 0;
-  for (let index = headerIndex + 1; index < records.length; index++) {
-    const record = records[index];
+  let recordNumber = 0;
+  for await (const record of readRecords(decodeCsvText(bytes))) {
+    recordNumber++;
     if (isBlank(record)) continue;
-    const rowNumber = index + 1;
-    if (rows.length >= limits.maxRows) {
+    if (!headers || !columns) {
+      headers = record.map((header) => header.trim());
+      columns = locateColumns(headers);
+      continue;
+    }
+    if (++rowCount > limits.maxRows) {
       throw new CsvValidationError(`the file has more than ${limits.maxRows} rows (MAX_ROWS)`, [
-        { row: rowNumber, column: null, message: `more than ${limits.maxRows} rows` },
+        { row: recordNumber, column: null, message: `more than ${limits.maxRows} rows` },
       ], 413);
     }
-    if (record.length > headers.length) {
-      report({ row: rowNumber, column: null, message: `row has ${record.length} cells but the header has ${headers.length}` });
+    const row = validateRow(record, recordNumber, headers, columns, limits, report);
+    totalImages += row.urls.length;
+    if (problems.length > 0) continue;
+    if (!options.onRows) rows.push(row);
+    else if (batch.push(row) >= batchSize) {
+      await options.onRows(batch);
+      batch = [];
     }
-    const cells = headers.map((_, column) => record[column] ?? '');
-    const productName = cells[columns.name].trim();
-    if (productName === '') report({ row: rowNumber, column: columnName(columns.name), message: 'product name is empty' });
-    const urls = splitUrls(cells[columns.urls]);
-    if (urls.length === 0) report({ row: rowNumber, column: columnName(columns.urls), message: 'no image URL' });
-    if (urls.length > limits.maxUrlsPerRow) {
-      report({
-        row: rowNumber,
-        column: columnName(columns.urls),
-        message: `${urls.length} URLs, more than the ${limits.maxUrlsPerRow} allowed per row (MAX_URLS_PER_ROW)`,
-      });
-    }
-    for (const url of urls) {
-      if (!parseHttpUrl(url)) {
-        report({
-          row: rowNumber,
-          column: columnName(columns.urls),
-          message: `not an absolute http(s) URL: ${JSON.stringify(url.slice(0, 200))}`,
-        });
-      }
-    }
-    totalImages += urls.length;
-    rows.push({ rowNumber, serialNumber: cells[columns.serial].trim(), productName, urls, cells });
   }
+  if (!headers) throw new CsvValidationError('the file is empty');
   if (problems.length > 0) {
     throw new CsvValidationError(`the file has ${problems.length >= MAX_REPORTED_PROBLEMS ? 'at least ' : ''}${problems.length} problem(s); nothing was stored`, problems);
   }
-  if (rows.length === 0) throw new CsvValidationError('the file has a header but no product rows');
-  return { headers, rows, totalImages };
+  if (rowCount === 0) throw new CsvValidationError('the file has a header but no product rows');
+  if (batch.length > 0) await options.onRows?.(batch);
+  return { headers, rows, rowCount, totalImages };
 }

@@ -6,7 +6,7 @@ import { DomainEvent, DomainEvents } from '../events.js';
 import { ImagesService } from '../images/images.service.js';
 import { Task } from '../tasks/task.entity.js';
 import { TasksService } from '../tasks/tasks.service.js';
-import { parseProductCsv } from './csv-parser.js';
+import { type ParsedCsv, parseProductCsv } from './csv-parser.js';
 import { UploadAcceptedDto } from './dto/upload-accepted.dto.js';
 
 export interface UploadCommand {
@@ -33,19 +33,22 @@ export class UploadService {
     const replay = command.idempotencyKey && (await this.replay(command.idempotencyKey, contentHash));
     if (replay) return replay;
 
-    const csv = await parseProductCsv(command.csv, { maxRows: this.config.maxRows, maxUrlsPerRow: this.config.maxUrlsPerRow });
     const requestId = randomUUID();
+    const limits = { maxRows: this.config.maxRows, maxUrlsPerRow: this.config.maxUrlsPerRow };
+    let csv: ParsedCsv;
     try {
-      await this.unitOfWork.run(async (tx) => {
+      // Rows are stored while the file is read; a problem anywhere rolls the whole request back.
+      csv = await this.unitOfWork.run(async (tx) => {
+        const parsed = await parseProductCsv(command.csv, limits, { onRows: this.images.productWriter(tx, requestId) });
         await this.tasks.create(tx, {
           id: requestId,
-          totalImages: csv.totalImages,
+          totalImages: parsed.totalImages,
           webhookUrl: command.webhookUrl,
-          csvHeaders: csv.headers,
+          csvHeaders: parsed.headers,
           idempotencyKey: command.idempotencyKey,
           contentHash,
         });
-        await this.images.addProducts(tx, requestId, csv.rows);
+        return parsed;
       });
     } catch (error) {
       // Two uploads with one Idempotency-Key raced: the unique key let one through.
@@ -53,7 +56,7 @@ export class UploadService {
       if (winner) return winner;
       throw error;
     }
-    this.logger.log(`request ${requestId}: accepted ${csv.rows.length} row(s), ${csv.totalImages} image(s)`);
+    this.logger.log(`request ${requestId}: accepted ${csv.rowCount} row(s), ${csv.totalImages} image(s)`);
     this.events.emit(DomainEvent.RequestCreated, { requestId, totalImages: csv.totalImages });
     return this.accepted(await this.tasks.getOrFail(requestId));
   }
