@@ -10,7 +10,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const { status, body } = this.describe(exception);
-    if (!(exception instanceof HttpException)) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    // Refusals the client caused (HttpExceptions, unusable CSVs) are its business; anything else is a bug.
+    const expected = exception instanceof HttpException || exception instanceof CsvValidationError;
+    if (!expected) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     if (!response.headersSent) response.status(status).json(body);
   }
 

@@ -34,7 +34,8 @@ export class ExportService {
   }
 
   private async *rows(requestId: string, headers: string[]): AsyncGenerator<string[]> {
-    yield [...headers, OUTPUT_URLS_HEADER, ERRORS_HEADER];
+    // The header row came from the client too: a column named "=HYPERLINK(…)" is neutralised like any cell.
+    yield [...headers.map(neutraliseFormula), OUTPUT_URLS_HEADER, ERRORS_HEADER];
     for await (const { product, images } of this.images.productsWithImages(requestId)) {
       yield [...product.cells.map(neutraliseFormula), this.outputUrls(images), this.errors(images)];
     }

@@ -17,8 +17,11 @@ export function classifyFailure(error: unknown): ClassifiedFailure {
   return { code: 'internal_error', message: (error as Error)?.message ?? String(error), retryable: false };
 }
 
-/** Exponential backoff with full jitter for transient download failures: ~1 s, 2 s, 4 s … */
-export function downloadRetryDelay(attempt: number, random = Math.random): number {
-  const ceiling = 1000 * 2 ** (attempt - 1);
+/**
+ * Exponential backoff with jitter for transient download failures: after attempt n, a random delay
+ * between half and all of `baseMs` × 2^(n-1) (0.5–1 s, 1–2 s, 2–4 s … with the default base).
+ */
+export function downloadRetryDelay(attempt: number, random = Math.random, baseMs = 1000): number {
+  const ceiling = baseMs * 2 ** (attempt - 1);
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }

@@ -9,12 +9,23 @@ export interface WebJpeg {
   height: number;
 }
 
-/** Maps libvips' messages to our stable codes. */
+/**
+ * Maps sharp's errors to our stable codes. Only the messages sharp writes itself, at the start of
+ * the error, decide the code: libvips' own messages go through one error buffer shared by every
+ * thread, so under concurrency a failure may carry another image's message, or none ("Unknown
+ * error"). Whatever else fails to decode is a decode_error.
+ */
 function classify(error: Error): ImageError {
-  const message = error.message;
-  if (/pixel limit/i.test(message)) return new ImageError('too_many_pixels', 'image has more pixels than MAX_IMAGE_PIXELS allows');
-  if (/unsupported image format|Input Buffer is empty|empty/i.test(message)) return new ImageError('not_an_image', 'the downloaded bytes are not an image');
-  return new ImageError('decode_error', `the image could not be decoded: ${message.split('\n')[0].slice(0, 200)}`);
+  const message = error.message ?? '';
+  if (message.startsWith('Input image exceeds pixel limit')) {
+    return new ImageError('too_many_pixels', 'image has more pixels than MAX_IMAGE_PIXELS allows');
+  }
+  if (/^(Input buffer contains unsupported image format|Input Buffer is empty)/.test(message)) {
+    return new ImageError('not_an_image', 'the downloaded bytes are not an image');
+  }
+  const detail = message.split('\n')[0].slice(0, 200);
+  const known = detail !== '' && detail !== 'Unknown error';
+  return new ImageError('decode_error', `the image could not be decoded${known ? `: ${detail}` : ' (corrupt or truncated data)'}`);
 }
 
 /**

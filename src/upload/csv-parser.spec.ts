@@ -1,5 +1,5 @@
 import { CsvValidationError } from './csv-validation.error.js';
-import { parseProductCsv, splitUrls } from './csv-parser.js';
+import { MAX_URL_LENGTH, parseProductCsv, splitUrls, urlProblem } from './csv-parser.js';
 
 const limits = { maxRows: 1000, maxUrlsPerRow: 3 };
 const header = 'S. No.,Product Name,Input Image Urls';
@@ -51,6 +51,44 @@ describe('parseProductCsv', () => {
   ])('refuses %s', async (_name, csv, message) => {
     const error = await problemsOf(csv);
     expect(error.message).toMatch(message);
+  });
+
+  it.each([
+    ['PNG bytes', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]), /binary data/],
+    ['UTF-16 (Excel "Unicode Text")', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${header}\n`, 'utf16le')]), /UTF-16/],
+    ['Latin-1 text', Buffer.from(`${header}\n1,Caf\u00e9,https://a.test/1.jpg\n`, 'latin1'), /not UTF-8/],
+  ])('refuses %s as not CSV text with 415, whatever the declared type', async (_name, bytes, message) => {
+    const error = await problemsOf(bytes);
+    expect(error.statusCode).toBe(415);
+    expect(error.message).toMatch(message);
+    expect(error.problems).toEqual([{ row: null, column: null, message: error.message }]);
+  });
+
+  it('always lists at least one problem, file-wide ones with row null', async () => {
+    expect((await problemsOf('')).problems).toEqual([{ row: null, column: null, message: 'the file is empty' }]);
+    expect((await problemsOf(`${header}\n\n`)).problems).toEqual([{ row: null, column: null, message: 'no product rows after the header' }]);
+  });
+
+  it('numbers the header row as the spreadsheet does when blank lines come first', async () => {
+    const error = await problemsOf('\n\nS. No.,Name,Input Image Urls\n1,a,https://a.test/1.jpg\n');
+    expect(error.problems).toEqual([{ row: 3, column: 'Product Name', message: expect.stringContaining('"Product Name"') }]);
+  });
+
+  it.each([
+    ['https://a.test/x.jpg', undefined],
+    ['HTTP://A.TEST/x.jpg', undefined],
+    ['http://127.0.0.1:8080/x.jpg?a=1,2', undefined],
+    ['http:a.test/x.jpg', 'not an absolute'],
+    ['http:/a.test/x.jpg', 'not an absolute'],
+    ['http:\\\\a.test\\x.jpg', 'not an absolute'],
+    ['//a.test/x.jpg', 'not an absolute'],
+    ['https://', 'not an absolute'],
+    ['ftp://a.test/x.jpg', 'not an absolute'],
+    ['javascript:alert(1)', 'not an absolute'],
+    [`https://a.test/${'x'.repeat(MAX_URL_LENGTH)}`, 'longer than 8192'],
+  ])('urlProblem(%j)', (text, problem) => {
+    if (problem === undefined) expect(urlProblem(text)).toBeUndefined();
+    else expect(urlProblem(text)).toContain(problem);
   });
 
   it('names the row and column of every bad cell', async () => {

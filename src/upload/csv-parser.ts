@@ -30,14 +30,29 @@ export const URLS_HEADER = 'input image urls';
 const EXPECTED_COLUMNS = '"S. No." (or "Serial Number"), "Product Name", "Input Image Urls"';
 const MAX_REPORTED_PROBLEMS = 100;
 
+/** Longest URL accepted in a cell or as webhook_url. */
+export const MAX_URL_LENGTH = 8192;
+
 /** An absolute http(s) URL with a host, or undefined. */
 export function parseHttpUrl(text: string): URL | undefined {
+  // WHATWG parsing also takes "http:host/x" and "http:\\host"; a URL as people write it has "//".
+  if (!/^https?:\/\//i.test(text)) return undefined;
   try {
     const url = new URL(text);
     return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' ? url : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Why `text` (an image URL, or the webhook_url: one rule for both) cannot be used, or undefined
+ * when it can: an absolute http(s) URL with a host, at most MAX_URL_LENGTH characters.
+ */
+export function urlProblem(text: string): string | undefined {
+  if (text.length > MAX_URL_LENGTH) return `URL longer than ${MAX_URL_LENGTH} characters: ${JSON.stringify(text.slice(0, 100))}…`;
+  if (!parseHttpUrl(text)) return `not an absolute http(s) URL: ${JSON.stringify(text.slice(0, 200))}`;
+  return undefined;
 }
 
 /** Splits an `Input Image Urls` cell: comma-separated, spaces and newlines around each URL trimmed. */
@@ -48,16 +63,27 @@ export function splitUrls(cell: string): string[] {
     .filter((part) => part !== '');
 }
 
-/** Decodes the upload as UTF-8 text (BOM dropped); refuses bytes that are not text. */
+/** Status of a file whose bytes are not CSV text, whatever its declared type. */
+const NOT_CSV_TEXT = 415;
+
+/**
+ * Decodes the upload as UTF-8 text (BOM dropped). The bytes decide, not the declared type: binary
+ * data (an image or a spreadsheet renamed .csv), UTF-16 and other encodings are refused with 415.
+ */
 export function decodeCsvText(bytes: Buffer): string {
   if (bytes.length === 0) throw new CsvValidationError('the file is empty');
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throw new CsvValidationError('the file is UTF-16 text: save it as "CSV UTF-8" and upload it again', [], NOT_CSV_TEXT);
+  }
+  if (bytes.includes(0)) {
+    throw new CsvValidationError('the file holds binary data, not CSV text (an image or a spreadsheet?): upload a CSV file', [], NOT_CSV_TEXT);
+  }
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
-    throw new CsvValidationError('the file is not UTF-8 text: upload a CSV file');
+    throw new CsvValidationError('the file is not UTF-8 text: save it as "CSV UTF-8" and upload it again', [], NOT_CSV_TEXT);
   }
-  if (text.includes('\u0000')) throw new CsvValidationError('the file holds binary data: upload a CSV file');
   if (text.trim() === '') throw new CsvValidationError('the file is empty');
   return text;
 }
@@ -74,7 +100,7 @@ async function* readRecords(text: string): AsyncGenerator<string[]> {
 const isBlank = (record: string[]) => record.every((cell) => cell.trim() === '');
 const normalise = (header: string) => header.trim().toLowerCase().replace(/\s+/g, ' ');
 
-function locateColumns(headers: string[]) {
+function locateColumns(headers: string[], headerRow: number) {
   const names = headers.map(normalise);
   const find = (candidates: string[]) => names.findIndex((name) => candidates.includes(name));
   const columns = { serial: find(SERIAL_HEADERS), name: find([NAME_HEADER]), urls: find([URLS_HEADER]) };
@@ -86,14 +112,14 @@ function locateColumns(headers: string[]) {
   if (missing.length > 0) {
     throw new CsvValidationError(
       `missing required column(s) ${missing.join(', ')}: the header row must name ${EXPECTED_COLUMNS}`,
-      missing.map((column) => ({ row: 1, column: column!.replaceAll('"', ''), message: 'column missing' })),
+      missing.map((column) => ({ row: headerRow, column: column!.replaceAll('"', ''), message: `column missing; expected ${EXPECTED_COLUMNS}` })),
     );
   }
   const duplicates = names.filter((name, index) => name !== '' && names.indexOf(name) !== index);
   if (duplicates.length > 0) {
     throw new CsvValidationError(`the header row repeats column(s): ${[...new Set(duplicates)].join(', ')}`, [
       ...new Set(duplicates),
-    ].map((column) => ({ row: 1, column, message: 'duplicate column' })));
+    ].map((column) => ({ row: headerRow, column, message: 'duplicate column' })));
   }
   return columns;
 }
@@ -119,7 +145,8 @@ function validateRow(record: string[], rowNumber: number, headers: string[], col
     report({ row: rowNumber, column: urlColumn, message: `${urls.length} URLs, more than the ${limits.maxUrlsPerRow} allowed per row (MAX_URLS_PER_ROW)` });
   }
   for (const url of urls) {
-    if (!parseHttpUrl(url)) report({ row: rowNumber, column: urlColumn, message: `not an absolute http(s) URL: ${JSON.stringify(url.slice(0, 200))}` });
+    const problem = urlProblem(url);
+    if (problem) report({ row: rowNumber, column: urlColumn, message: problem });
   }
   return { rowNumber, serialNumber: cells[columns.serial].trim(), productName, urls, cells };
 }
@@ -147,7 +174,7 @@ export async function parseProductCsv(bytes: Buffer, limits: CsvLimits, options:
     if (isBlank(record)) continue;
     if (!headers || !columns) {
       headers = record.map((header) => header.trim());
-      columns = locateColumns(headers);
+      columns = locateColumns(headers, recordNumber);
       continue;
     }
     if (++rowCount > limits.maxRows) {
@@ -168,7 +195,9 @@ export async function parseProductCsv(bytes: Buffer, limits: CsvLimits, options:
   if (problems.length > 0) {
     throw new CsvValidationError(`the file has ${problems.length >= MAX_REPORTED_PROBLEMS ? 'at least ' : ''}${problems.length} problem(s); nothing was stored`, problems);
   }
-  if (rowCount === 0) throw new CsvValidationError('the file has a header but no product rows');
+  if (rowCount === 0) {
+    throw new CsvValidationError('the file has a header but no product rows', [{ row: null, column: null, message: 'no product rows after the header' }]);
+  }
   if (batch.length > 0) await options.onRows?.(batch);
   return { headers, rows, rowCount, totalImages };
 }

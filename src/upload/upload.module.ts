@@ -13,7 +13,8 @@ import { UploadService } from './upload.service.js';
     ImagesModule,
     MulterModule.registerAsync({
       inject: [AppConfig],
-      // Multer stops reading as soon as the file passes MAX_CSV_BYTES (413): nothing larger is buffered.
+      // Multer stops storing the file as soon as it passes MAX_CSV_BYTES (413, mapped by
+      // UploadFormErrorsInterceptor): nothing larger is buffered.
       useFactory: (config: AppConfig) => ({
         storage: memoryStorage(),
         limits: { fileSize: config.maxCsvBytes, files: 1, fields: 10, fieldSize: 64 * 1024 },

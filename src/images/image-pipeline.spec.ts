@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadConfig } from '../config/app-config.js';
+import { ImageError } from './image-error.js';
+import { ImagePipeline } from './image-pipeline.js';
+
+const FIXTURES = resolve(import.meta.dirname, '../../../shared/fixtures/images');
+const fixture = (name: string) => readFileSync(join(FIXTURES, name));
+
+function pipeline(env: Record<string, string> = {}) {
+  return new ImagePipeline(loadConfig({ DATA_DIR: '/tmp/pixelmill-unused', ...env }));
+}
+
+async function failureOf(input: Buffer, env: Record<string, string> = {}): Promise<ImageError> {
+  try {
+    await pipeline(env).toWebJpeg(input);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ImageError);
+    return error as ImageError;
+  }
+  throw new Error('expected the image to fail');
+}
+
+describe('ImagePipeline on hostile bytes', () => {
+  it('uses MAX_IMAGE_PIXELS, not sharp\u2019s own default: a 6 MP photo fails under a 5 MP limit and passes under 7 MP', async () => {
+    const photo = fixture('photo-2725x2225.jpg'); // 6,063,125 pixels, well under sharp's default limit
+    expect(await failureOf(photo, { MAX_IMAGE_PIXELS: '5000000' })).toMatchObject({ code: 'too_many_pixels' });
+    const jpeg = await pipeline({ MAX_IMAGE_PIXELS: '7000000' }).toWebJpeg(photo);
+    expect({ width: jpeg.width, height: jpeg.height }).toEqual({ width: 2725, height: 2225 });
+  });
+
+  it.each(['bomb-20000x14000.jpg', 'bomb-65536x65536.png'])('%s: too_many_pixels from the header, no pixel decoded', async (name) => {
+    const failure = await failureOf(fixture(name));
+    expect(failure).toMatchObject({ code: 'too_many_pixels', message: 'image has more pixels than MAX_IMAGE_PIXELS allows' });
+  });
+
+  it.each([
+    ['truncated.jpg', fixture('truncated.jpg')],
+    ['truncated.png', fixture('truncated.png')],
+    ['corrupt-header.jpg', fixture('corrupt-header.jpg')],
+    ['a photo cut in half', fixture('photo-2725x2225.jpg').subarray(0, 400_000)],
+    ['a photo missing its last bytes', fixture('photo-2725x2225.jpg').subarray(0, 829_000)],
+    ['a PNG cut in half', fixture('alpha.png').subarray(0, 130_000)],
+  ])('%s: decode_error, not a grey-padded JPEG (failOn)', async (_name, bytes) => {
+    const failure = await failureOf(bytes);
+    expect(failure.code).toBe('decode_error');
+    expect(failure.message).toMatch(/^the image could not be decoded: /);
+    expect(failure.message).not.toContain('\n');
+  });
+
+  it.each([
+    ['HTML', fixture('not-an-image.jpg')],
+    ['an empty body', fixture('empty.jpg')],
+    ['JSON', Buffer.from('{"error":"rate limited"}')],
+    ['random bytes', Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 251))],
+  ])('%s: not_an_image', async (_name, bytes) => {
+    expect(await failureOf(bytes)).toMatchObject({ code: 'not_an_image' });
+  });
+});
