@@ -1,0 +1,40 @@
+import { urlProblem } from './csv-parser.js';
+import { CsvValidationError } from './csv-validation.error.js';
+
+const CSV_TYPES = ['text/csv', 'application/csv'];
+const CSV_TYPES_BY_NAME = ['application/vnd.ms-excel', 'application/octet-stream', 'text/plain'];
+
+/** The CSV file part: present, and declared as CSV (or as a generic type with a .csv name); its bytes are checked by the parser. */
+export function csvFileOf(file: Express.Multer.File | undefined): Express.Multer.File {
+  if (!file) {
+    throw new CsvValidationError('no file part: send the CSV as the multipart field "file"', [
+      { row: null, column: 'file', message: 'no file part' },
+    ]);
+  }
+  const mimetype = file.mimetype.toLowerCase();
+  const byName = file.originalname.toLowerCase().endsWith('.csv') && CSV_TYPES_BY_NAME.includes(mimetype);
+  if (!CSV_TYPES.includes(mimetype) && !byName) {
+    const message = `the file part has content type ${JSON.stringify(file.mimetype)}: upload a .csv file (text/csv)`;
+    throw new CsvValidationError(message, [{ row: null, column: 'file', message: 'not a CSV content type' }], 415);
+  }
+  return file;
+}
+
+/** The webhook_url form field: absent or empty means none; otherwise the rule of image URLs. */
+export function webhookUrlOf(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') {
+    throw new CsvValidationError('webhook_url must be sent once, as text; nothing was stored', [
+      { row: null, column: 'webhook_url', message: 'not a single text value' },
+    ]);
+  }
+  const url = value.trim();
+  if (url === '') return null;
+  const problem = urlProblem(url);
+  if (problem) {
+    throw new CsvValidationError(`webhook_url cannot be used: ${problem}; nothing was stored`, [
+      { row: null, column: 'webhook_url', message: problem },
+    ]);
+  }
+  return url;
+}
