@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { Webhook } from 'standardwebhooks';
 import { queryDatabase } from './helpers/database-counts.js';
 import { FixtureServer } from './helpers/fixture-server.js';
@@ -89,6 +90,7 @@ describe('graceful shutdown', () => {
       expect(status).toMatchObject({ status: 'completed', processed_images: 6, failed_images: 0 });
     } finally {
       await second.close();
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });

@@ -46,17 +46,20 @@ export class ImageProcessor {
         return;
       }
       this.logger.warn(`${context}: failed with ${failure.code} (${failure.message})`);
-      await this.record(image, (tx) => this.images.markFailed(tx, image, failure, inputBytes), true);
+      const recorded = await this.record(image, (tx) => this.images.markFailed(tx, image, failure, inputBytes), true);
+      // A run killed between storing this image's output and recording it may have left the file.
+      if (recorded) await this.storage.remove(storageKeyOf(image.taskId, image.id));
     }
   }
 
   /** Records the outcome, counts it and, when it was the request's last image, announces completion: one transaction. */
-  private async record(image: Image, mark: (tx: Transaction) => Promise<number>, failed: boolean): Promise<void> {
-    await this.unitOfWork.run(async (tx) => {
+  /** Returns false when the lease was lost, so nothing was recorded. */
+  private async record(image: Image, mark: (tx: Transaction) => Promise<number>, failed: boolean): Promise<boolean> {
+    return this.unitOfWork.run(async (tx) => {
       const count = await mark(tx);
-      if (count === 0) return;
+      if (count === 0) return false;
       const finished = await this.tasks.recordImageOutcome(tx, image.taskId, { failed, count });
-      if (!finished) return;
+      if (!finished) return true;
       this.logger.log(`request ${finished.id}: ${finished.status} (${finished.processedImages - finished.failedImages} done, ${finished.failedImages} failed)`);
       await this.events.emitAsync(DomainEvent.RequestCompleted, {
         requestId: finished.id,
@@ -68,6 +71,7 @@ export class ImageProcessor {
         completedAt: finished.completedAt!,
         tx,
       });
+      return true;
     });
   }
 }

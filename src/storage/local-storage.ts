@@ -1,15 +1,27 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { AppConfig } from '../config/app-config.js';
 import { Storage } from './storage.js';
 
+/** Where writes are staged before their rename; a killed process's leftovers are removed at start. */
+const INCOMING = '.incoming';
+
 /** Files under STORAGE_DIR, served by FilesController at PUBLIC_URL/files/<key>. */
 @Injectable()
-export class LocalStorage extends Storage {
+export class LocalStorage extends Storage implements OnModuleInit {
   constructor(private readonly config: AppConfig) {
     super();
+  }
+
+  /** Drops half-written files of a killed run; runs before the queue takes any image (this process is the only writer). */
+  async onModuleInit(): Promise<void> {
+    await rm(this.incomingDir, { recursive: true, force: true });
+  }
+
+  private get incomingDir(): string {
+    return join(resolve(this.config.storageDir), INCOMING);
   }
 
   /** The file behind a key, or undefined when the key would leave the storage folder. */
@@ -21,15 +33,15 @@ export class LocalStorage extends Storage {
 
   async put(key: string, body: Buffer): Promise<void> {
     const path = this.requirePath(key);
-    await mkdir(dirname(path), { recursive: true });
+    await Promise.all([mkdir(dirname(path), { recursive: true }), mkdir(this.incomingDir, { recursive: true })]);
     // Write aside, then rename: a reader or a crash never sees half a file.
-    const temporary = `${path}.${randomUUID()}.tmp`;
+    const temporary = join(this.incomingDir, `${randomUUID()}.tmp`);
     await writeFile(temporary, body);
     await rename(temporary, path);
   }
 
-  async removePrefix(prefix: string): Promise<void> {
-    await rm(this.requirePath(prefix), { recursive: true, force: true });
+  async remove(key: string): Promise<void> {
+    await rm(this.requirePath(key), { force: true });
   }
 
   publicUrl(key: string): string {

@@ -2,8 +2,8 @@
 export abstract class Storage {
   /** Stores the bytes under the key, replacing what was there, atomically. */
   abstract put(key: string, body: Buffer): Promise<void>;
-  /** Removes everything stored under the prefix (e.g. a request's folder). */
-  abstract removePrefix(prefix: string): Promise<void>;
+  /** Removes the object, if there is one. */
+  abstract remove(key: string): Promise<void>;
   /** The absolute URL a client downloads the object from. */
   abstract publicUrl(key: string): string;
 }

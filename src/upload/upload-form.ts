@@ -38,3 +38,16 @@ export function webhookUrlOf(value: unknown): string | null {
   }
   return url;
 }
+
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+/** The Idempotency-Key header: absent or blank means none; at most 255 characters. */
+export function idempotencyKeyOf(header: string | undefined): string | null {
+  const key = header?.trim() ?? '';
+  if (key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    throw new CsvValidationError(`the Idempotency-Key header is longer than ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`, [
+      { row: null, column: 'Idempotency-Key', message: 'too long' },
+    ]);
+  }
+  return key || null;
+}

@@ -16,7 +16,7 @@ import { RejectWhileDrainingGuard } from '../lifecycle/reject-while-draining.gua
 import { UploadAcceptedDto } from './dto/upload-accepted.dto.js';
 import { UploadRequestDto } from './dto/upload-request.dto.js';
 import { UploadFormErrorsInterceptor } from './upload-form-errors.interceptor.js';
-import { csvFileOf, webhookUrlOf } from './upload-form.js';
+import { csvFileOf, idempotencyKeyOf, webhookUrlOf } from './upload-form.js';
 import { UploadService } from './upload.service.js';
 
 @ApiTags('requests')
@@ -47,7 +47,7 @@ export class UploadController {
     return this.uploads.accept({
       csv: csvFileOf(file).buffer,
       webhookUrl: webhookUrlOf(body.webhook_url),
-      idempotencyKey: idempotencyKey?.trim() || null,
+      idempotencyKey: idempotencyKeyOf(idempotencyKey),
     });
   }
 }

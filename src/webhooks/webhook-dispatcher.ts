@@ -16,12 +16,17 @@ interface AttemptOutcome {
   status: number | null;
   error: string | null;
   retryAfterMs?: number;
+  /** Retrying cannot help: the URL is refused by policy (blocked or invalid address), or the receiver said 410 Gone. */
+  permanent?: boolean;
 }
+
+const PERMANENT_FETCH_ERRORS = ['blocked_address', 'invalid_url'];
 
 /**
  * Delivers pending outbox rows: signed POSTs through the SSRF-checked client, retried on the
- * Standard Webhooks schedule. A claim pushes next_attempt_at past the attempt's timeout, so a
- * crash mid-attempt only delays the retry, and two dispatchers never send the same attempt.
+ * Standard Webhooks schedule. A claim counts the attempt and pushes next_attempt_at past the
+ * attempt's timeout, so a crash mid-attempt only delays the retry (and the attempt the receiver may
+ * have seen still counts), and two dispatchers never send the same attempt.
  */
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -87,12 +92,13 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       });
       const claimed: WebhookDelivery[] = [];
       for (const delivery of due) {
+        const attempts = delivery.attempts + 1;
         const result = await manager.update(
           WebhookDelivery,
           { id: delivery.id, status: 'pending', nextAttemptAt: delivery.nextAttemptAt! },
-          { nextAttemptAt: now + this.config.webhookTimeoutMs * 2 },
+          { attempts, nextAttemptAt: now + this.config.webhookTimeoutMs * 2 },
         );
-        if (result.affected === 1) claimed.push(delivery);
+        if (result.affected === 1) claimed.push(Object.assign(delivery, { attempts }));
       }
       return claimed;
     });
@@ -104,16 +110,16 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     return Math.min(MAX_IDLE_MS, Math.max(0, next.nextAttemptAt - Date.now()));
   }
 
+  /** Makes the attempt the claim counted (`delivery.attempts` includes it) and records its outcome. */
   private async deliver(delivery: WebhookDelivery): Promise<void> {
     const outcome = await this.attempt(delivery);
-    const attempts = delivery.attempts + 1;
+    const attempts = delivery.attempts;
     const delivered = outcome.status !== null && outcome.status >= 200 && outcome.status < 300;
-    const retryDelay = delivered || outcome.status === 410 ? undefined : nextRetryDelay(this.config.webhookRetryDelaysMs, attempts, outcome.retryAfterMs);
+    const retryDelay = delivered || outcome.permanent ? undefined : nextRetryDelay(this.config.webhookRetryDelaysMs, attempts, outcome.retryAfterMs);
     const status = delivered ? 'delivered' : retryDelay === undefined ? 'failed' : 'pending';
     await this.unitOfWork.run(({ manager }) =>
       manager.update(WebhookDelivery, { id: delivery.id }, {
         status,
-        attempts,
         lastStatus: outcome.status,
         lastError: outcome.error,
         nextAttemptAt: retryDelay === undefined ? null : Date.now() + retryDelay,
@@ -129,9 +135,11 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       const headers = this.signer.headersFor(delivery.id, delivery.payload);
       const response = await this.http.postJson(delivery.url, delivery.payload, headers);
       const ok = response.status >= 200 && response.status < 300;
-      return { status: response.status, error: ok ? null : `HTTP ${response.status}`, retryAfterMs: response.retryAfterMs };
+      return { status: response.status, error: ok ? null : `HTTP ${response.status}`, retryAfterMs: response.retryAfterMs, permanent: response.status === 410 };
     } catch (error) {
-      if (error instanceof FetchError) return { status: null, error: `${error.code}: ${error.message}`, retryAfterMs: error.retryAfterMs };
+      if (error instanceof FetchError) {
+        return { status: null, error: `${error.code}: ${error.message}`, retryAfterMs: error.retryAfterMs, permanent: PERMANENT_FETCH_ERRORS.includes(error.code) };
+      }
       throw error;
     }
   }
