@@ -1,10 +1,10 @@
 import type { LoggerService } from '@nestjs/common';
-import { parseString } from 'fast-csv';
 import { randomUUID } from 'node:crypto';
 import { queryDatabase } from './helpers/database-counts.js';
 import { csvFile, imagesCsv, sleep } from './helpers/durability.js';
 import { ScriptedServer } from './helpers/scripted-server.js';
 import { startTestApp, TestApp } from './helpers/test-app.js';
+import { parseCsv } from './helpers/csv.js';
 
 const UPLOADS = 20;
 const IMAGES_PER_UPLOAD = 50;
@@ -23,16 +23,6 @@ class CapturingLogger implements LoggerService {
   debug = (message: unknown, ...params: unknown[]) => this.keep('debug', message, params);
   verbose = (message: unknown, ...params: unknown[]) => this.keep('verbose', message, params);
   fatal = (message: unknown, ...params: unknown[]) => this.keep('fatal', message, params);
-}
-
-function parseCsv(text: string): Promise<string[][]> {
-  return new Promise((resolve, reject) => {
-    const rows: string[][] = [];
-    parseString(text, { headers: false })
-      .on('data', (row: string[]) => rows.push(row))
-      .on('error', reject)
-      .on('end', () => resolve(rows));
-  });
 }
 
 describe(`concurrent load: ${UPLOADS} uploads of ${IMAGES_PER_UPLOAD} images at once`, () => {

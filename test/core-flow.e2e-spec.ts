@@ -1,22 +1,12 @@
-import { parseString } from 'fast-csv';
 import sharp from 'sharp';
 import { Webhook } from 'standardwebhooks';
 import request from 'supertest';
 import { FixtureServer, FIXTURES_DIR } from './helpers/fixture-server.js';
 import { startTestApp, TestApp, waitForCompletion, eventually } from './helpers/test-app.js';
 import { join } from 'node:path';
+import { parseCsv } from './helpers/csv.js';
 
 const SECRET = `whsec_${Buffer.from('pixelmill-e2e-secret-key-0123456').toString('base64')}`;
-
-function parseCsv(text: string): Promise<string[][]> {
-  return new Promise((resolve, reject) => {
-    const rows: string[][] = [];
-    parseString(text, { headers: false })
-      .on('data', (row: string[]) => rows.push(row))
-      .on('error', reject)
-      .on('end', () => resolve(rows));
-  });
-}
 
 async function fetchOutput(url: string) {
   const { origin, pathname } = new URL(url);

@@ -1,4 +1,3 @@
-import { parseString } from 'fast-csv';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,6 +9,7 @@ import { csvFile, filesUnder, imagesCsv, sleep } from './helpers/durability.js';
 import { ScriptedServer } from './helpers/scripted-server.js';
 import { requireBuild, ServerProcess } from './helpers/server-process.js';
 import { eventually, freePort, waitForCompletion } from './helpers/test-app.js';
+import { parseCsv } from './helpers/csv.js';
 
 /**
  * The built server (`node dist/main.js`, as in production) killed with SIGKILL: no shutdown hook
@@ -24,16 +24,6 @@ interface ImageRow {
   input_url: string;
   status: string;
   output_key: string | null;
-}
-
-function parseCsv(text: string): Promise<string[][]> {
-  return new Promise((resolve, reject) => {
-    const rows: string[][] = [];
-    parseString(text, { headers: false })
-      .on('data', (row: string[]) => rows.push(row))
-      .on('error', reject)
-      .on('end', () => resolve(rows));
-  });
 }
 
 describe('crash recovery: the built server killed with SIGKILL and started again on the same DATA_DIR', () => {

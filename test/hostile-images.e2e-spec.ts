@@ -1,21 +1,11 @@
-import { parseString } from 'fast-csv';
 import { HostileServer } from './helpers/hostile-server.js';
 import { freePort, startTestApp, type TestApp, waitForCompletion } from './helpers/test-app.js';
+import { parseCsv } from './helpers/csv.js';
 
 // Every download goes to a local HostileServer on 127.0.0.1 (or to a free port on 127.0.0.1 where
 // nothing listens): nothing leaves the machine.
 
 const MiB = 1024 * 1024;
-
-function parseCsv(text: string): Promise<string[][]> {
-  return new Promise((resolve, reject) => {
-    const rows: string[][] = [];
-    parseString(text, { headers: false })
-      .on('data', (row: string[]) => rows.push(row))
-      .on('error', reject)
-      .on('end', () => resolve(rows));
-  });
-}
 
 /** One row per URL: the row's product name is its expected outcome, for readable failures. */
 function csvOf(rows: Array<[name: string, url: string]>): Buffer {

@@ -84,7 +84,7 @@ describe('graceful shutdown', () => {
     expect(states).toEqual([{ status: 'queued', count: 6 }]);
 
     fixtures.imageDelayMs = 0;
-    const second = await startTestApp({}, dataDir);
+    const second = await startTestApp({}, { dataDir });
     try {
       const status = await waitForCompletion(second.http, upload.request_id);
       expect(status).toMatchObject({ status: 'completed', processed_images: 6, failed_images: 0 });

@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,15 +25,24 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface TestAppOptions {
+  /** Start on this DATA_DIR (to restart on the same data); it is then left in place by `close()`. */
+  dataDir?: string;
+  /** Adjusts the testing module, e.g. to replace a provider. */
+  configure?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+}
+
 /**
- * The real Nest app on a temporary DATA_DIR (or the given one, to restart on the same data), listening on
- * 127.0.0.1; private URLs allowed so it can fetch the local fixtures. `close()` removes a DATA_DIR it made.
+ * The real Nest app on a temporary DATA_DIR, listening on 127.0.0.1; private URLs allowed (unless `env`
+ * says otherwise) so it can fetch the local fixtures. `close()` removes a DATA_DIR it made.
  */
-export async function startTestApp(env: Record<string, string> = {}, existingDataDir?: string): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
+  const existingDataDir = options.dataDir;
   const dataDir = existingDataDir ?? (await mkdtemp(join(tmpdir(), 'pixelmill-test-')));
   const port = await freePort();
   const config = loadConfig({ DATA_DIR: dataDir, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ALLOW_PRIVATE_URLS: 'true', ...env });
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).overrideProvider(AppConfig).useValue(config).compile();
+  const builder = Test.createTestingModule({ imports: [AppModule] }).overrideProvider(AppConfig).useValue(config);
+  const moduleRef = await (options.configure?.(builder) ?? builder).compile();
   const app = setupApp(moduleRef.createNestApplication({ logger: ['error', 'warn'] }));
   await app.listen(port, '127.0.0.1');
   return {
