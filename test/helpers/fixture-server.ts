@@ -38,7 +38,7 @@ export class FixtureServer {
         });
         return;
       }
-      this.imageRequests.push(url.pathname);
+      this.imageRequests.push(url.pathname + url.search);
       setTimeout(() => {
         const file = join(FIXTURES_DIR, basename(url.pathname));
         const status = this.imageResponder(basename(url.pathname)) ?? (url.pathname.startsWith('/images/') && existsSync(file) ? 200 : 404);

@@ -34,7 +34,8 @@ export interface TestAppOptions {
 
 /**
  * The real Nest app on a temporary DATA_DIR, listening on 127.0.0.1; private URLs allowed (unless `env`
- * says otherwise) so it can fetch the local fixtures. `close()` removes a DATA_DIR it made.
+ * says otherwise) so it can fetch the local fixtures. `close()` removes a DATA_DIR it made. The database
+ * is the SQLite file in DATA_DIR, unless `env.DATABASE_URL` names another.
  */
 export async function startTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const existingDataDir = options.dataDir;

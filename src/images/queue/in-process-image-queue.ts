@@ -10,9 +10,10 @@ import { ImageQueue } from './image-queue.js';
 const IDLE_POLL_MS = 1_000;
 
 /**
- * The embedded default: this process is the only worker. It leases up to CONCURRENCY images at
- * a time from the database, renews their leases while they run, and at start puts back what a
- * killed process left half done.
+ * The queue is the images table: each process leases up to CONCURRENCY queued images at a time,
+ * renews their leases while it works, and takes back images whose lease expired (their worker
+ * died). On the embedded SQLite file it is the only worker; on PostgreSQL any number of processes
+ * share the work (claims skip rows locked by a neighbour).
  */
 @Injectable()
 export class InProcessImageQueue extends ImageQueue implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -34,8 +35,13 @@ export class InProcessImageQueue extends ImageQueue implements OnApplicationBoot
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const released = await this.unitOfWork.run((tx) => this.images.release(tx));
-    if (released > 0) this.logger.log(`requeued ${released} image(s) left processing by a previous run`);
+    // A SQLite file has one process: whatever is `processing` was left by a dead run. A PostgreSQL
+    // database may be shared by several processes, so there only expired leases are taken back
+    // (every claim does that), never the live lease of a running neighbour.
+    if (!this.config.isPostgres) {
+      const released = await this.unitOfWork.run((tx) => this.images.release(tx));
+      if (released > 0) this.logger.log(`requeued ${released} image(s) left processing by a previous run`);
+    }
     this.leaseTimer = setInterval(() => void this.renewLeases(), this.config.leaseMs / 3);
     this.leaseTimer.unref();
     this.refill();
