@@ -19,6 +19,7 @@ const IDLE_POLL_MS = 1_000;
 export class InProcessImageQueue extends ImageQueue implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(InProcessImageQueue.name);
   private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly buffered: Image[] = [];
   private claiming = false;
   private refillRequested = false;
   private stopped = false;
@@ -42,7 +43,7 @@ export class InProcessImageQueue extends ImageQueue implements OnApplicationBoot
       const released = await this.unitOfWork.run((tx) => this.images.release(tx));
       if (released > 0) this.logger.log(`requeued ${released} image(s) left processing by a previous run`);
     }
-    this.leaseTimer = setInterval(() => void this.renewLeases(), this.config.leaseMs / 3);
+    this.leaseTimer = setInterval(() => void this.maintainLeases(), this.config.leaseMs / 3);
     this.leaseTimer.unref();
     this.refill();
   }
@@ -58,30 +59,32 @@ export class InProcessImageQueue extends ImageQueue implements OnApplicationBoot
     clearInterval(this.leaseTimer);
     const finished = Promise.allSettled(this.inFlight.values());
     await Promise.race([finished, sleep(this.config.shutdownGraceMs, undefined, { ref: false })]);
-    const unfinished = [...this.inFlight.keys()];
+    const unfinished = [...this.inFlight.keys(), ...this.buffered.splice(0).map((image) => image.id)];
     if (unfinished.length === 0) return;
     const released = await this.unitOfWork.run((tx) => this.images.release(tx, unfinished));
     this.logger.log(`shutdown: requeued ${released} unfinished image(s)`);
   }
 
-  /** Claims as many images as there are free slots; called whenever a slot frees or work arrives. */
+  /**
+   * Keeps CONCURRENCY images in flight. Leases are taken in batches into a small local buffer (up to
+   * another CONCURRENCY images, leased and renewed like the rest), so a finished image starts the next
+   * one at once and claims cost one transaction per batch, not per image.
+   */
   private refill(): void {
     if (this.stopped) return;
+    while (this.inFlight.size < this.config.concurrency && this.buffered.length > 0) this.start(this.buffered.shift()!);
+    const held = this.inFlight.size + this.buffered.length;
+    if (held > this.config.concurrency) return;
     if (this.claiming) {
       this.refillRequested = true;
       return;
     }
-    const free = this.config.concurrency - this.inFlight.size;
-    if (free <= 0) return;
     this.claiming = true;
     clearTimeout(this.idleTimer);
     this.unitOfWork
-      .run(async (tx) => {
-        await this.images.requeueExpired(tx);
-        return this.images.claim(tx, free);
-      })
+      .run((tx) => this.images.claim(tx, 2 * this.config.concurrency - held))
       .then((claimed) => {
-        claimed.forEach((image) => this.start(image));
+        this.buffered.push(...claimed);
         if (claimed.length === 0) this.idleTimer = setTimeout(() => this.refill(), IDLE_POLL_MS);
       })
       .catch((error: Error) => {
@@ -90,7 +93,7 @@ export class InProcessImageQueue extends ImageQueue implements OnApplicationBoot
       })
       .finally(() => {
         this.claiming = false;
-        if (this.refillRequested) {
+        if (this.refillRequested || this.buffered.length > 0) {
           this.refillRequested = false;
           this.refill();
         }
@@ -113,11 +116,16 @@ export class InProcessImageQueue extends ImageQueue implements OnApplicationBoot
     this.inFlight.set(image.id, work);
   }
 
-  private async renewLeases(): Promise<void> {
+  /** Renews the leases this process holds, and takes back images whose worker died. */
+  private async maintainLeases(): Promise<void> {
     try {
-      await this.unitOfWork.run((tx) => this.images.renewLeases(tx, [...this.inFlight.keys()]));
+      await this.unitOfWork.run(async (tx) => {
+        await this.images.renewLeases(tx, [...this.inFlight.keys(), ...this.buffered.map((image) => image.id)]);
+        await this.images.requeueExpired(tx);
+      });
+      this.refill();
     } catch (error) {
-      this.logger.error(`renewing leases failed: ${(error as Error).message}`);
+      this.logger.error(`maintaining leases failed: ${(error as Error).message}`);
     }
   }
 }
