@@ -53,7 +53,7 @@ export class Image {
 
   /** Set on a repeated URL: the image of the same request that is processed for it; this one shares its outcome. */
   @Column({ name: 'duplicate_of', type: 'varchar', length: 36, nullable: true })
-  @Index('idx_images_duplicate_of')
+  @Index('idx_images_duplicate_of', { where: 'duplicate_of IS NOT NULL' })
   duplicateOf: string | null;
 
   @Column({ name: 'input_bytes', type: 'integer', nullable: true })

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { Between, In, IsNull, LessThan, MoreThan, Not, Repository } from 'typeorm';
+import { Between, In, IsNull, MoreThan, Not, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
-import { bulkInsert } from '../database/bulk-insert.js';
+import { bulkInsert, execute } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
 import { Image, NEVER } from './image.entity.js';
 import { Product } from './product.entity.js';
@@ -26,6 +26,9 @@ export interface ImageFailure {
   code: string;
   message: string;
 }
+
+/** What finishing an image writes, on it and on its duplicates. */
+type Outcome = Pick<Image, 'status' | 'errorCode' | 'errorMessage'> & Partial<Pick<Image, 'outputKey' | 'inputBytes' | 'outputBytes'>>;
 
 /** The products and images of requests, and the image state machine: queued → processing → done | failed. */
 @Injectable()
@@ -71,30 +74,39 @@ export class ImagesService {
   /** Leases up to `limit` queued images whose time has come to the caller. */
   async claim(tx: Transaction, limit: number): Promise<Image[]> {
     const now = Date.now();
-    const query = tx.manager
-      .createQueryBuilder(Image, 'image')
-      .where("image.status = 'queued' AND image.available_at <= :now", { now })
-      .orderBy('image.available_at', 'ASC')
-      .limit(limit);
-    if (this.config.isPostgres) query.setLock('pessimistic_write').setOnLocked('skip_locked');
-    const images = await query.getMany();
-    if (images.length === 0) return [];
-    const leaseUntil = now + this.config.leaseMs;
-    await tx.manager.update(Image, { id: In(images.map((image) => image.id)) }, { status: 'processing', leaseUntil, attempts: () => 'attempts + 1' });
-    return images.map((image) => Object.assign(image, { status: 'processing', leaseUntil, attempts: image.attempts + 1 }));
+    // On PostgreSQL, rows another process is claiming right now are skipped, not waited for.
+    const skipLocked = this.config.isPostgres ? ' FOR UPDATE SKIP LOCKED' : '';
+    const due = await execute<{ id: string }>(
+      tx.manager,
+      `SELECT id FROM images WHERE status = 'queued' AND available_at <= ? ORDER BY available_at LIMIT ?${skipLocked}`,
+      [now, limit],
+    );
+    const ids = due.records.map((row) => row.id);
+    if (ids.length === 0) return [];
+    await execute(tx.manager, `UPDATE images SET status = 'processing', lease_until = ?, attempts = attempts + 1 WHERE id IN (${ids.map(() => '?').join(', ')})`, [
+      now + this.config.leaseMs,
+      ...ids,
+    ]);
+    return tx.manager.find(Image, { where: { id: In(ids) }, order: { availableAt: 'ASC' } });
   }
+
 
   /** Extends the leases of images a worker is still processing. */
   async renewLeases(tx: Transaction, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await tx.manager.update(Image, { id: In(ids), status: 'processing' }, { leaseUntil: Date.now() + this.config.leaseMs });
+    await execute(tx.manager, `UPDATE images SET lease_until = ? WHERE status = 'processing' AND id IN (${ids.map(() => '?').join(', ')})`, [
+      Date.now() + this.config.leaseMs,
+      ...ids,
+    ]);
   }
+
 
   /** Puts images whose lease ran out (their worker died) back in the queue. */
   async requeueExpired(tx: Transaction): Promise<number> {
-    const result = await tx.manager.update(Image, { status: 'processing', leaseUntil: LessThan(Date.now()) }, { status: 'queued', leaseUntil: null });
-    return result.affected ?? 0;
+    const result = await execute(tx.manager, "UPDATE images SET status = 'queued', lease_until = NULL WHERE status = 'processing' AND lease_until < ?", [Date.now()]);
+    return result.affected;
   }
+
 
   /** Puts the given (or, when none are given, every) processing images back in the queue. */
   async release(tx: Transaction, ids?: string[]): Promise<number> {
@@ -128,12 +140,15 @@ export class ImagesService {
     return this.finish(tx, image, { status: 'failed', errorCode: failure.code, errorMessage: failure.message, inputBytes });
   }
 
-  private async finish(tx: Transaction, image: Image, outcome: Partial<Image>): Promise<number> {
-    const update = await tx.manager.update(Image, { id: image.id, status: 'processing' }, { ...outcome, leaseUntil: null });
-    if (update.affected !== 1) return 0;
-    const duplicates = await tx.manager.update(Image, { taskId: image.taskId, duplicateOf: image.id, status: 'queued' }, outcome);
-    return 1 + (duplicates.affected ?? 0);
+  private async finish(tx: Transaction, image: Image, outcome: Outcome): Promise<number> {
+    const values = [outcome.status, outcome.outputKey ?? null, outcome.inputBytes ?? null, outcome.outputBytes ?? null, outcome.errorCode, outcome.errorMessage];
+    const set = 'status = ?, output_key = ?, input_bytes = ?, output_bytes = ?, error_code = ?, error_message = ?';
+    const own = await execute(tx.manager, `UPDATE images SET ${set}, lease_until = NULL WHERE id = ? AND status = 'processing'`, [...values, image.id]);
+    if (own.affected !== 1) return 0;
+    const duplicates = await execute(tx.manager, `UPDATE images SET ${set} WHERE duplicate_of = ? AND status = 'queued'`, [...values, image.id]);
+    return 1 + duplicates.affected;
   }
+
 
   /** Queues a request's failed images again; returns how many. */
   async requeueFailed(tx: Transaction, requestId: string): Promise<number> {

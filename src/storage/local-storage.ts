@@ -11,6 +11,9 @@ const INCOMING = '.incoming';
 /** Files under STORAGE_DIR, served by FilesController at PUBLIC_URL/files/<key>. */
 @Injectable()
 export class LocalStorage extends Storage implements OnModuleInit {
+  /** Folders known to exist, so a write costs no mkdir (one folder per request, plus the staging one). */
+  private readonly folders = new Set<string>();
+
   constructor(private readonly config: AppConfig) {
     super();
   }
@@ -33,7 +36,7 @@ export class LocalStorage extends Storage implements OnModuleInit {
 
   async put(key: string, body: Buffer): Promise<void> {
     const path = this.requirePath(key);
-    await Promise.all([mkdir(dirname(path), { recursive: true }), mkdir(this.incomingDir, { recursive: true })]);
+    await Promise.all([this.ensureFolder(dirname(path)), this.ensureFolder(this.incomingDir)]);
     // Write aside, then rename: a reader or a crash never sees half a file.
     const temporary = join(this.incomingDir, `${randomUUID()}.tmp`);
     await writeFile(temporary, body);
@@ -46,6 +49,12 @@ export class LocalStorage extends Storage implements OnModuleInit {
 
   publicUrl(key: string): string {
     return `${this.config.publicUrl}/files/${key.split('/').map(encodeURIComponent).join('/')}`;
+  }
+
+  private async ensureFolder(folder: string): Promise<void> {
+    if (this.folders.has(folder)) return;
+    await mkdir(folder, { recursive: true });
+    this.folders.add(folder);
   }
 
   private requirePath(key: string): string {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { execute } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
 import { RequestNotFoundError } from './request-not-found.error.js';
 import { Task, TaskStatus } from './task.entity.js';
@@ -49,24 +50,20 @@ export class TasksService {
    * last two images finish together.
    */
   async recordImageOutcome(tx: Transaction, requestId: string, outcome: { failed: boolean; count?: number }): Promise<Task | null> {
-    const count = Number(outcome.count ?? 1);
-    await tx.manager
-      .createQueryBuilder()
-      .update(Task)
-      .set({
-        processedImages: () => `processed_images + ${count}`,
-        failedImages: () => (outcome.failed ? `failed_images + ${count}` : 'failed_images'),
-      })
-      .where('id = :requestId', { requestId })
-      .execute();
-    const finished = await tx.manager
-      .createQueryBuilder()
-      .update(Task)
-      .set({ status: () => FINISHED_STATUS_SQL, completedAt: Date.now() })
-      .where("id = :requestId AND status = 'processing' AND processed_images >= total_images", { requestId })
-      .execute();
+    const count = outcome.count ?? 1;
+    await execute(tx.manager, 'UPDATE tasks SET processed_images = processed_images + ?, failed_images = failed_images + ? WHERE id = ?', [
+      count,
+      outcome.failed ? count : 0,
+      requestId,
+    ]);
+    const finished = await execute(
+      tx.manager,
+      `UPDATE tasks SET status = ${FINISHED_STATUS_SQL}, completed_at = ? WHERE id = ? AND status = 'processing' AND processed_images >= total_images`,
+      [Date.now(), requestId],
+    );
     return finished.affected === 1 ? tx.manager.findOneByOrFail(Task, { id: requestId }) : null;
   }
+
 
   /** Puts a finished request back to processing because `count` of its failed images are queued again. */
   async reopen(tx: Transaction, requestId: string, count: number): Promise<void> {
