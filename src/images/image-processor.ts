@@ -52,8 +52,10 @@ export class ImageProcessor {
     }
   }
 
-  /** Records the outcome, counts it and, when it was the request's last image, announces completion: one transaction. */
-  /** Returns false when the lease was lost, so nothing was recorded. */
+  /**
+   * Records the outcome, counts it and, when it was the request's last image, announces completion: one
+   * transaction. Returns false when the lease was lost (another worker owns the image), so nothing was recorded.
+   */
   private async record(image: Image, mark: (tx: Transaction) => Promise<number>, failed: boolean): Promise<boolean> {
     return this.unitOfWork.run(async (tx) => {
       const count = await mark(tx);
