@@ -201,6 +201,28 @@ describe('crash recovery: the built server killed with SIGKILL and started again
     await expectExactlyTheOutputs(requestId, total);
   });
 
+  it('on SIGTERM drains: in-flight images finish, the rest go back to queued, then the process ends; a restart completes', async () => {
+    const tag = randomUUID().slice(0, 8);
+    const urls = Array.from({ length: 30 }, (_, n) => origin.imageUrl('animated.gif', `term=${tag}&n=${n}`));
+    origin.imageDelayMs = 300;
+    await server.start();
+    const requestId = await upload(urls, `/hook/${tag}`);
+    await eventually(() => (countByStatus(requestId).done ?? 0) >= 3, 20_000);
+
+    await server.kill('SIGTERM');
+    // Nest runs every shutdown hook, then re-raises the signal: the drain is logged before the exit.
+    expect(server.output).toMatch(/shutdown: requeued \d+ unfinished image\(s\)\n+\[exited: code null, signal SIGTERM\]/);
+    const atExit = countByStatus(requestId);
+    expect(atExit.processing ?? 0).toBe(0);
+    expect((atExit.done ?? 0) + (atExit.queued ?? 0)).toBe(urls.length);
+
+    origin.imageDelayMs = 0;
+    await server.start();
+    const status = await waitForCompletion(server.http, requestId);
+    expect(status).toMatchObject({ status: 'completed', processed_images: urls.length, failed_images: 0 });
+    await expectExactlyTheOutputs(requestId, urls.length);
+  });
+
   // put() writes into STORAGE_DIR/.incoming/ and renames; a kill between the two leaves the temporary
   // file, planted here exactly as such a kill leaves it. The next start must drop it.
   it('removes the temporary file of a write the kill interrupted', async () => {
