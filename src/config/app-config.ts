@@ -87,6 +87,9 @@ class Environment {
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(10)
   DOWNLOAD_RETRIES?: number;
 
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  DOWNLOAD_RETRY_BASE_MS?: number;
+
   @IsOptional() @Transform(toInt) @IsInt() @Min(1)
   MAX_CSV_BYTES?: number;
 
@@ -126,6 +129,7 @@ export class AppConfig {
   readonly maxImagePixels: number;
   readonly maxRedirects: number;
   readonly downloadRetries: number;
+  readonly downloadRetryBaseMs: number;
   readonly maxCsvBytes: number;
   readonly maxRows: number;
   readonly maxUrlsPerRow: number;
@@ -176,6 +180,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxImagePixels: parsed.MAX_IMAGE_PIXELS ?? 100_000_000,
     maxRedirects: parsed.MAX_REDIRECTS ?? 5,
     downloadRetries: parsed.DOWNLOAD_RETRIES ?? 3,
+    downloadRetryBaseMs: parsed.DOWNLOAD_RETRY_BASE_MS ?? 1000,
     maxCsvBytes: parsed.MAX_CSV_BYTES ?? 50 * 1024 * 1024,
     maxRows: parsed.MAX_ROWS ?? 1_000_000,
     maxUrlsPerRow: parsed.MAX_URLS_PER_ROW ?? 50,

@@ -40,7 +40,7 @@ export class ImageProcessor {
       const failure = classifyFailure(error);
       const context = `request ${image.taskId} image ${image.id} (${image.inputUrl}) attempt ${image.attempts}`;
       if (failure.retryable && image.attempts <= this.config.downloadRetries) {
-        const delay = Math.max(downloadRetryDelay(image.attempts), failure.retryAfterMs ?? 0);
+        const delay = Math.max(downloadRetryDelay(image.attempts, Math.random, this.config.downloadRetryBaseMs), failure.retryAfterMs ?? 0);
         this.logger.warn(`${context}: ${failure.code} (${failure.message}); retrying in ${delay} ms`);
         await this.unitOfWork.run((tx) => this.images.retryLater(tx, image.id, delay, failure));
         return;
