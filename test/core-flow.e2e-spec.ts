@@ -121,8 +121,11 @@ describe('CSV in, web-ready images out (embedded default)', () => {
     const rgb = await sharp(alphaOutput.body).raw().toBuffer();
     expect([...rgb.subarray(pixel * 3, pixel * 3 + 3)].every((channel) => channel >= 250)).toBe(true);
 
+    // The first frame only: one frame's size, not a strip of all of them.
+    const gif = await sharp(join(FIXTURES_DIR, 'animated.gif')).metadata();
+    expect(gif.pages).toBeGreaterThan(1);
     const animated = await fetchOutput(outputs.get('animated.gif')!);
-    expect(animated.metadata.pages).toBeUndefined();
+    expect({ width: animated.metadata.width, height: animated.metadata.height }).toEqual({ width: gif.width, height: gif.pageHeight ?? gif.height });
 
     await eventually(() => fixtures.webhooks.length >= 1);
     await new Promise((done) => setTimeout(done, 300));
