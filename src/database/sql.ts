@@ -12,6 +12,9 @@ function placeholders(manager: EntityManager, sql: string): string {
   return sql.replace(/\?/g, () => `$${++index}`);
 }
 
+/** `?, ?, …`: the placeholders of an `IN (…)` list of `count` values. */
+export const inList = (count: number) => Array.from({ length: count }, () => '?').join(', ');
+
 export interface SqlResult<T> {
   records: T[];
   affected: number;
@@ -35,7 +38,7 @@ export async function execute<T = Record<string, unknown>>(manager: EntityManage
  */
 export async function bulkInsert(manager: EntityManager, table: string, columns: string[], rows: unknown[][]): Promise<void> {
   const rowsPerStatement = Math.max(1, Math.floor(MAX_PARAMETERS / columns.length));
-  const tuple = `(${columns.map(() => '?').join(', ')})`;
+  const tuple = `(${inList(columns.length)})`;
   for (let start = 0; start < rows.length; start += rowsPerStatement) {
     const chunk = rows.slice(start, start + rowsPerStatement);
     const sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${chunk.map(() => tuple).join(', ')}`;

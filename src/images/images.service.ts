@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Between, In, IsNull, MoreThan, Not, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
-import { bulkInsert, execute } from '../database/sql.js';
+import { bulkInsert, execute, inList } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
 import { Image, NEVER } from './image.entity.js';
 import { Product } from './product.entity.js';
@@ -83,23 +83,21 @@ export class ImagesService {
     );
     const ids = due.records.map((row) => row.id);
     if (ids.length === 0) return [];
-    await execute(tx.manager, `UPDATE images SET status = 'processing', lease_until = ?, attempts = attempts + 1 WHERE id IN (${ids.map(() => '?').join(', ')})`, [
+    await execute(tx.manager, `UPDATE images SET status = 'processing', lease_until = ?, attempts = attempts + 1 WHERE id IN (${inList(ids.length)})`, [
       now + this.config.leaseMs,
       ...ids,
     ]);
     return tx.manager.find(Image, { where: { id: In(ids) }, order: { availableAt: 'ASC' } });
   }
 
-
   /** Extends the leases of images a worker is still processing. */
   async renewLeases(tx: Transaction, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await execute(tx.manager, `UPDATE images SET lease_until = ? WHERE status = 'processing' AND id IN (${ids.map(() => '?').join(', ')})`, [
+    await execute(tx.manager, `UPDATE images SET lease_until = ? WHERE status = 'processing' AND id IN (${inList(ids.length)})`, [
       Date.now() + this.config.leaseMs,
       ...ids,
     ]);
   }
-
 
   /** Puts images whose lease ran out (their worker died) back in the queue. */
   async requeueExpired(tx: Transaction): Promise<number> {
@@ -107,11 +105,10 @@ export class ImagesService {
     return result.affected;
   }
 
-
   /** Puts the given (or, when none are given, every) processing images back in the queue. */
   async release(tx: Transaction, ids?: string[]): Promise<number> {
-    const where = ids ? { id: In(ids), status: 'processing' as const } : { status: 'processing' as const };
     if (ids?.length === 0) return 0;
+    const where = ids ? { id: In(ids), status: 'processing' as const } : { status: 'processing' as const };
     const result = await tx.manager.update(Image, where, { status: 'queued', leaseUntil: null });
     return result.affected ?? 0;
   }
@@ -148,7 +145,6 @@ export class ImagesService {
     const duplicates = await execute(tx.manager, `UPDATE images SET ${set} WHERE duplicate_of = ? AND status = 'queued'`, [...values, image.id]);
     return 1 + duplicates.affected;
   }
-
 
   /** Queues a request's failed images again; returns how many. */
   async requeueFailed(tx: Transaction, requestId: string): Promise<number> {
@@ -187,7 +183,11 @@ export class ImagesService {
         order: { rowNumber: 'ASC', position: 'ASC' },
       });
       const imagesByRow = new Map<number, Image[]>();
-      for (const image of images) imagesByRow.set(image.rowNumber, [...(imagesByRow.get(image.rowNumber) ?? []), image]);
+      for (const image of images) {
+        const ofRow = imagesByRow.get(image.rowNumber);
+        if (ofRow) ofRow.push(image);
+        else imagesByRow.set(image.rowNumber, [image]);
+      }
       for (const product of products) yield { product, images: imagesByRow.get(product.rowNumber) ?? [] };
     }
   }

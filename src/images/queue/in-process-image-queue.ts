@@ -20,7 +20,8 @@ export class InProcessImageQueue extends ImageQueue implements OnApplicationBoot
   private readonly logger = new Logger(InProcessImageQueue.name);
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly buffered: Image[] = [];
-  private claiming = false;
+  /** The claim under way, if any: one at a time. */
+  private claiming?: Promise<void>;
   private refillRequested = false;
   private stopped = false;
   private idleTimer?: NodeJS.Timeout;
@@ -38,7 +39,7 @@ export class InProcessImageQueue extends ImageQueue implements OnApplicationBoot
   async onApplicationBootstrap(): Promise<void> {
     // A SQLite file has one process: whatever is `processing` was left by a dead run. A PostgreSQL
     // database may be shared by several processes, so there only expired leases are taken back
-    // (every claim does that), never the live lease of a running neighbour.
+    // (by maintainLeases), never the live lease of a running neighbour.
     if (!this.config.isPostgres) {
       const released = await this.unitOfWork.run((tx) => this.images.release(tx));
       if (released > 0) this.logger.log(`requeued ${released} image(s) left processing by a previous run`);
@@ -57,6 +58,7 @@ export class InProcessImageQueue extends ImageQueue implements OnApplicationBoot
     this.stopped = true;
     clearTimeout(this.idleTimer);
     clearInterval(this.leaseTimer);
+    await this.claiming; // its images land in the buffer, released below
     const finished = Promise.allSettled(this.inFlight.values());
     await Promise.race([finished, sleep(this.config.shutdownGraceMs, undefined, { ref: false })]);
     const unfinished = [...this.inFlight.keys(), ...this.buffered.splice(0).map((image) => image.id)];
@@ -79,9 +81,8 @@ export class InProcessImageQueue extends ImageQueue implements OnApplicationBoot
       this.refillRequested = true;
       return;
     }
-    this.claiming = true;
     clearTimeout(this.idleTimer);
-    this.unitOfWork
+    this.claiming = this.unitOfWork
       .run((tx) => this.images.claim(tx, 2 * this.config.concurrency - held))
       .then((claimed) => {
         this.buffered.push(...claimed);
@@ -92,7 +93,7 @@ export class InProcessImageQueue extends ImageQueue implements OnApplicationBoot
         this.idleTimer = setTimeout(() => this.refill(), IDLE_POLL_MS);
       })
       .finally(() => {
-        this.claiming = false;
+        this.claiming = undefined;
         if (this.refillRequested || this.buffered.length > 0) {
           this.refillRequested = false;
           this.refill();
@@ -101,7 +102,6 @@ export class InProcessImageQueue extends ImageQueue implements OnApplicationBoot
   }
 
   private start(image: Image): void {
-    if (this.stopped) return;
     const work = this.processor
       .process(image)
       .catch((error: Error) => {
