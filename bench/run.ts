@@ -41,7 +41,7 @@ import { ImagePipeline } from '../src/images/image-pipeline.js';
 // ───────────────────────────── options ─────────────────────────────
 
 const ROOT = resolve(import.meta.dirname, '..');
-const FIXTURES = resolve(ROOT, '../shared/fixtures/images');
+const FIXTURES = resolve(ROOT, 'test/fixtures/images');
 const PHOTO_FIXTURE = join(FIXTURES, 'photo-2725x2225.jpg');
 /** 600×450 (0.27 MP) JPEG; made from the photo when the fixture is absent. */
 const SMALL_FIXTURE = join(FIXTURES, 'exif-orientation-8.jpg');

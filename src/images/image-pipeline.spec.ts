@@ -4,7 +4,7 @@ import { loadConfig } from '../config/app-config.js';
 import { ImageError } from './image-error.js';
 import { ImagePipeline } from './image-pipeline.js';
 
-const FIXTURES = resolve(import.meta.dirname, '../../../shared/fixtures/images');
+const FIXTURES = resolve(import.meta.dirname, '../../test/fixtures/images');
 const fixture = (name: string) => readFileSync(join(FIXTURES, name));
 
 function pipeline(env: Record<string, string> = {}) {

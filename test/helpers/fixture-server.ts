@@ -3,7 +3,7 @@ import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { basename, join, resolve } from 'node:path';
 
-export const FIXTURES_DIR = resolve(import.meta.dirname, '../../../shared/fixtures/images');
+export const FIXTURES_DIR = resolve(import.meta.dirname, '../fixtures/images');
 
 export interface ReceivedWebhook {
   headers: IncomingHttpHeaders;
@@ -11,7 +11,7 @@ export interface ReceivedWebhook {
 }
 
 /**
- * One local HTTP server per suite: serves ../shared/fixtures/images under /images/<name>
+ * One local HTTP server per suite: serves test/fixtures/images under /images/<name>
  * (any query string ignored, so URLs can be made distinct) and records webhooks POSTed to /webhook.
  * `webhookResponder` decides each webhook's answer (default 200).
  */
