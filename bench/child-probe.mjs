@@ -6,7 +6,9 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 
 const post = (session, method, params = {}) =>
-  new Promise((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
+  new Promise((resolve, reject) =>
+    session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))),
+  );
 
 let session;
 

@@ -54,7 +54,8 @@ function intEnv(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(value) || value < 0)
+    throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -211,7 +212,12 @@ class CpuWatch {
     const bench = process.cpuUsage(this.bench);
     const benchMs = (bench.user + bench.system) / 1000;
     const otherMs = machineBusyMs() - this.machine - serviceMs - benchMs;
-    return { serviceMs, benchMs, otherShare: round(Math.max(0, otherMs) / (seconds * 1000 * availableParallelism()), 2), seconds };
+    return {
+      serviceMs,
+      benchMs,
+      otherShare: round(Math.max(0, otherMs) / (seconds * 1000 * availableParallelism()), 2),
+      seconds,
+    };
   }
 }
 
@@ -239,11 +245,16 @@ async function loadFixtures(): Promise<{ photo: Fixture; small: Fixture }> {
     const { width, height } = await sharp(bytes).metadata();
     return { name, file, bytes, width, height };
   };
-  return { photo: await describe('photo', PHOTO_FIXTURE, photoBytes), small: await describe('small', smallFile, smallBytes) };
+  return {
+    photo: await describe('photo', PHOTO_FIXTURE, photoBytes),
+    small: await describe('small', smallFile, smallBytes),
+  };
 }
 
 /** Serves the fixtures from memory at /photo.jpg and /small.jpg (query strings ignored: they make URLs distinct). */
-async function startImageServer(fixtures: Fixture[]): Promise<{ base: string; served: () => number; close: () => Promise<void> }> {
+async function startImageServer(
+  fixtures: Fixture[],
+): Promise<{ base: string; served: () => number; close: () => Promise<void> }> {
   const byPath = new Map(fixtures.map((fixture) => [`/${fixture.name}.jpg`, fixture.bytes]));
   let served = 0;
   const server = createServer((req, res) => {
@@ -270,7 +281,14 @@ async function startImageServer(fixtures: Fixture[]): Promise<{ base: string; se
 
 // ───────────────────────────── 1. the raw sharp ceiling ─────────────────────────────
 
-type CeilingLevel = { concurrency: number; images: number; seconds: number; imagesPerSecond: number; cpuMsPerImage: number; otherCpuShare: number };
+type CeilingLevel = {
+  concurrency: number;
+  images: number;
+  seconds: number;
+  imagesPerSecond: number;
+  cpuMsPerImage: number;
+  otherCpuShare: number;
+};
 
 interface CeilingResult {
   image: string;
@@ -282,7 +300,11 @@ interface CeilingResult {
   best: CeilingLevel;
 }
 
-async function measureLevel(pipeline: ImagePipeline, fixture: Fixture, concurrency: number): Promise<CeilingLevel> {
+async function measureLevel(
+  pipeline: ImagePipeline,
+  fixture: Fixture,
+  concurrency: number,
+): Promise<CeilingLevel> {
   let images = 0;
   const cpuBefore = process.cpuUsage();
   const watch = new CpuWatch();
@@ -309,17 +331,28 @@ async function measureLevel(pipeline: ImagePipeline, fixture: Fixture, concurren
   };
 }
 
-const fastest = (levels: CeilingLevel[]) => levels.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
+const fastest = (levels: CeilingLevel[]) =>
+  levels.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
 
 async function measureCeiling(pipeline: ImagePipeline, fixture: Fixture): Promise<CeilingResult> {
   for (let i = 0; i < 3; i++) await pipeline.toWebJpeg(fixture.bytes); // warm libvips, the JIT and sharp's cache
   const levels: CeilingLevel[] = [];
-  for (const concurrency of OPTIONS.ceilingConcurrencies) levels.push(await measureLevel(pipeline, fixture, concurrency));
-  return { image: fixture.name, megapixels: round((fixture.width * fixture.height) / 1e6, 2), levels, best: fastest(levels) };
+  for (const concurrency of OPTIONS.ceilingConcurrencies)
+    levels.push(await measureLevel(pipeline, fixture, concurrency));
+  return {
+    image: fixture.name,
+    megapixels: round((fixture.width * fixture.height) / 1e6, 2),
+    levels,
+    best: fastest(levels),
+  };
 }
 
 /** Measures the best level once more and keeps the faster figure: other processes only ever slow a run down. */
-async function remeasureCeiling(pipeline: ImagePipeline, fixture: Fixture, ceiling: CeilingResult): Promise<void> {
+async function remeasureCeiling(
+  pipeline: ImagePipeline,
+  fixture: Fixture,
+  ceiling: CeilingResult,
+): Promise<void> {
   ceiling.again = await measureLevel(pipeline, fixture, ceiling.best.concurrency);
   ceiling.best = fastest([...ceiling.levels, ceiling.again]);
 }
@@ -414,7 +447,10 @@ class Service {
   private async waitUntilReady(): Promise<void> {
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      if (this.exited) throw this.crash(`the service exited during start (code ${this.child.exitCode}, signal ${this.child.signalCode})`);
+      if (this.exited)
+        throw this.crash(
+          `the service exited during start (code ${this.child.exitCode}, signal ${this.child.signalCode})`,
+        );
       try {
         const res = await fetch(`${this.base}/status/00000000-0000-4000-8000-000000000000`);
         await res.arrayBuffer();
@@ -428,7 +464,9 @@ class Service {
   }
 
   crash(message: string): Error {
-    return new Error(`${this.label}: ${message}\n--- last lines of the service log ---\n${this.logTail.join('\n')}`);
+    return new Error(
+      `${this.label}: ${message}\n--- last lines of the service log ---\n${this.logTail.join('\n')}`,
+    );
   }
 
   /** Later samples count towards `phase` (take a sample first to close the previous one exactly). */
@@ -442,7 +480,11 @@ class Service {
     const status = procStatus(this.pid);
     if (!status) return undefined;
     this.phasePeakKiB.set(this.phase, Math.max(this.phasePeakKiB.get(this.phase) ?? 0, status.rssKiB));
-    this.samples.push({ t: round((performance.now() - this.startedAt) / 1000, 2), rssKiB: status.rssKiB, phase: this.phase });
+    this.samples.push({
+      t: round((performance.now() - this.startedAt) / 1000, 2),
+      rssKiB: status.rssKiB,
+      phase: this.phase,
+    });
     return status;
   }
 
@@ -464,7 +506,10 @@ class Service {
     if (error) throw this.crash(`profiler ${command.probe} failed: ${error}`);
   }
 
-  async upload(csv: string, name: string): Promise<{ ms: number; body: { request_id: string; total_images: number } }> {
+  async upload(
+    csv: string,
+    name: string,
+  ): Promise<{ ms: number; body: { request_id: string; total_images: number } }> {
     const form = new FormData();
     form.append('file', new Blob([csv], { type: 'text/csv' }), name);
     const start = performance.now();
@@ -489,7 +534,10 @@ class Service {
     if (!this.exited) {
       const exited = new Promise((done) => this.child.once('exit', done));
       this.child.kill('SIGTERM');
-      if ((await Promise.race([exited.then(() => 'exited'), sleep(10_000, 'timeout', { ref: false })])) === 'timeout') {
+      if (
+        (await Promise.race([exited.then(() => 'exited'), sleep(10_000, 'timeout', { ref: false })])) ===
+        'timeout'
+      ) {
         log(`${this.label}: no exit 10 s after SIGTERM, killing`);
         this.child.kill('SIGKILL');
         await exited;
@@ -503,7 +551,11 @@ class Service {
 // ───────────────────────────── CPU profiles ─────────────────────────────
 
 interface CpuProfile {
-  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }>;
+  nodes: Array<{
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+    children?: number[];
+  }>;
   samples: number[];
   timeDeltas: number[];
   startTime: number;
@@ -579,7 +631,10 @@ function summarizeProfile(file: string, profile: CpuProfile): ProfileSummary {
     }
   });
   const top = (map: Map<string, number>, n: number) =>
-    [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([key, us]) => [key, round(us / 1000, 0)] as [string, number]);
+    [...map.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([key, us]) => [key, round(us / 1000, 0)] as [string, number]);
   return {
     file,
     totalMs: round(totalUs / 1000, 0),
@@ -591,7 +646,12 @@ function summarizeProfile(file: string, profile: CpuProfile): ProfileSummary {
   };
 }
 
-async function profiled<T>(service: Service, phase: string, resultsBase: string, work: () => Promise<T>): Promise<{ result: T; profile?: ProfileSummary }> {
+async function profiled<T>(
+  service: Service,
+  phase: string,
+  resultsBase: string,
+  work: () => Promise<T>,
+): Promise<{ result: T; profile?: ProfileSummary }> {
   if (!PROFILE) return { result: await work() };
   await service.probe({ probe: 'start' });
   const file = `${resultsBase}-${phase}.cpuprofile`;
@@ -616,7 +676,10 @@ async function profiled<T>(service: Service, phase: string, resultsBase: string,
  */
 function adjustedRatio(imagesPerSecond: number, otherShare: number, ceiling: CeilingResult): number {
   const free = (share: number) => Math.max(0.05, 1 - share);
-  return round(imagesPerSecond / free(otherShare) / (ceiling.best.imagesPerSecond / free(ceiling.best.otherCpuShare)), 3);
+  return round(
+    imagesPerSecond / free(otherShare) / (ceiling.best.imagesPerSecond / free(ceiling.best.otherCpuShare)),
+    3,
+  );
 }
 
 /** Fills in the figures that depend on the ceiling (once it is final). */
@@ -670,7 +733,10 @@ async function waitForCompletion(
     const { body } = await service.status(requestId);
     onPoll?.(body);
     if (body.status !== 'processing') return { body, at: performance.now() };
-    if (performance.now() > deadline) throw service.crash(`request ${requestId} still processing after ${Math.round(timeoutMs / 1000)} s: ${JSON.stringify(body)}`);
+    if (performance.now() > deadline)
+      throw service.crash(
+        `request ${requestId} still processing after ${Math.round(timeoutMs / 1000)} s: ${JSON.stringify(body)}`,
+      );
     await sleep(pollMs);
   }
 }
@@ -685,7 +751,10 @@ async function endToEnd(
   resultsBase: string,
 ): Promise<E2eResult> {
   const phase = `e2e-${fixture.name}`;
-  const urls = Array.from({ length: count }, (_, i) => `${imageBase}/${fixture.name}.jpg?run=${runTag}&n=${i}`);
+  const urls = Array.from(
+    { length: count },
+    (_, i) => `${imageBase}/${fixture.name}.jpg?run=${runTag}&n=${i}`,
+  );
   const csv = imagesCsv(urls);
   service.setPhase(phase);
   const watch = new CpuWatch(service.pid);
@@ -693,7 +762,13 @@ async function endToEnd(
   const { result, profile } = await profiled(service, phase, resultsBase, async () => {
     const start = performance.now();
     const accepted = await service.upload(csv, `${phase}.csv`);
-    const done = await waitForCompletion(service, accepted.body.request_id, timeoutMs, undefined, QUICK ? 25 : 150);
+    const done = await waitForCompletion(
+      service,
+      accepted.body.request_id,
+      timeoutMs,
+      undefined,
+      QUICK ? 25 : 150,
+    );
     return { start, accepted, done };
   });
   const { start, accepted, done } = result;
@@ -708,7 +783,9 @@ async function endToEnd(
     images: count,
     uploadMs: round(accepted.ms, 1),
     seconds: round(seconds, 2),
-    serverSeconds: body.completed_at ? round((Date.parse(body.completed_at) - Date.parse(body.created_at)) / 1000, 2) : NaN,
+    serverSeconds: body.completed_at
+      ? round((Date.parse(body.completed_at) - Date.parse(body.created_at)) / 1000, 2)
+      : NaN,
     imagesPerSecond: round(imagesPerSecond, 1),
     ceilingImagesPerSecond: NaN,
     ratio: NaN,
@@ -749,8 +826,18 @@ function compareSoakWithCeiling(result: SoakResult, ceiling: CeilingResult): voi
   result.adjustedRatio = adjustedRatio(result.imagesPerSecond, result.otherCpuShare, ceiling);
 }
 
-async function soak(service: Service, fixture: Fixture, count: number, imageBase: string, ceiling: CeilingResult, runTag: string): Promise<SoakResult> {
-  const urls = Array.from({ length: count }, (_, i) => `${imageBase}/${fixture.name}.jpg?soak=${runTag}&n=${i}`);
+async function soak(
+  service: Service,
+  fixture: Fixture,
+  count: number,
+  imageBase: string,
+  ceiling: CeilingResult,
+  runTag: string,
+): Promise<SoakResult> {
+  const urls = Array.from(
+    { length: count },
+    (_, i) => `${imageBase}/${fixture.name}.jpg?soak=${runTag}&n=${i}`,
+  );
   service.setPhase('soak');
   const watch = new CpuWatch(service.pid);
   const start = performance.now();
@@ -824,7 +911,13 @@ interface UploadResult {
   profile?: ProfileSummary;
 }
 
-async function timeUpload(service: Service, rows: number, imageBase: string, probeRequestId: string, resultsBase: string): Promise<UploadResult> {
+async function timeUpload(
+  service: Service,
+  rows: number,
+  imageBase: string,
+  probeRequestId: string,
+  resultsBase: string,
+): Promise<UploadResult> {
   const csv = uploadCsv(rows, imageBase, `x${rows}`);
   const phase = `upload-${rows}`;
   service.setPhase(phase);
@@ -864,7 +957,8 @@ async function timeUpload(service: Service, rows: number, imageBase: string, pro
     whileProcessing.push(ms);
     last = body;
   }
-  const processedRate = (last.processed_images - first.body.processed_images) / ((performance.now() - start) / 1000);
+  const processedRate =
+    (last.processed_images - first.body.processed_images) / ((performance.now() - start) / 1000);
   service.setPhase('between');
   return {
     rows,
@@ -912,7 +1006,16 @@ interface UploadBreakdown {
 async function uploadBreakdown(rows: number, imageBase: string): Promise<UploadBreakdown> {
   const dist = (path: string) => import(pathToFileURL(join(ROOT, 'dist', path)).href);
   const csv = Buffer.from(uploadCsv(rows, imageBase, `x${rows}`));
-  const result: UploadBreakdown = { rows, csvMiB: round(csv.length / MiB, 1), records: 0, sha256Ms: NaN, decodeMs: NaN, fastCsvMs: NaN, parseProductCsvMs: NaN, validationMs: NaN };
+  const result: UploadBreakdown = {
+    rows,
+    csvMiB: round(csv.length / MiB, 1),
+    records: 0,
+    sha256Ms: NaN,
+    decodeMs: NaN,
+    fastCsvMs: NaN,
+    parseProductCsvMs: NaN,
+    validationMs: NaN,
+  };
   const timed = async <T>(work: () => Promise<T> | T): Promise<[T, number]> => {
     const start = performance.now();
     const value = await work();
@@ -941,9 +1044,20 @@ async function uploadBreakdown(rows: number, imageBase: string): Promise<UploadB
         }),
     );
     [, result.parseProductCsvMs] = await timed(() => parser.parseProductCsv(csv, limits));
-    result.validationMs = Math.max(0, round(result.parseProductCsvMs - result.decodeMs - result.fastCsvMs, 0));
+    result.validationMs = Math.max(
+      0,
+      round(result.parseProductCsvMs - result.decodeMs - result.fastCsvMs, 0),
+    );
 
-    const [{ DataSource }, { dataSourceOptions }, { ImagesService }, { TasksService }, { Image }, { Product }, { Task }] = await Promise.all([
+    const [
+      { DataSource },
+      { dataSourceOptions },
+      { ImagesService },
+      { TasksService },
+      { Image },
+      { Product },
+      { Task },
+    ] = await Promise.all([
       import('typeorm'),
       dist('database/data-source-options.js'),
       dist('images/images.service.js'),
@@ -963,7 +1077,14 @@ async function uploadBreakdown(rows: number, imageBase: string): Promise<UploadB
     let insertMs = 0;
     const store = async (manager: unknown) => {
       const tx = { manager, afterCommit: () => undefined };
-      const newTask = { id: requestId, totalImages: rows * 3, webhookUrl: null, csvHeaders: ['S. No.', 'Product Name', 'Input Image Urls'], idempotencyKey: null, contentHash: 'bench' };
+      const newTask = {
+        id: requestId,
+        totalImages: rows * 3,
+        webhookUrl: null,
+        csvHeaders: ['S. No.', 'Product Name', 'Input Image Urls'],
+        idempotencyKey: null,
+        contentHash: 'bench',
+      };
       const timedWriter = (writer: (batch: unknown[]) => Promise<void>) => async (batch: unknown[]) => {
         const start = performance.now();
         await writer(batch);
@@ -972,7 +1093,9 @@ async function uploadBreakdown(rows: number, imageBase: string): Promise<UploadB
       if (typeof images.productWriter === 'function') {
         // current API: rows are stored in batches while the CSV is read; the task row is written last
         result.storeApi = 'parseProductCsv({ onRows: ImagesService.productWriter }) + TasksService.create';
-        await parser.parseProductCsv(csv, limits, { onRows: timedWriter(images.productWriter(tx, requestId)) });
+        await parser.parseProductCsv(csv, limits, {
+          onRows: timedWriter(images.productWriter(tx, requestId)),
+        });
         await tasks.create(tx, newTask);
       } else if (typeof images.addProducts === 'function') {
         result.storeApi = 'parseProductCsv + TasksService.create + ImagesService.addProducts';
@@ -980,7 +1103,9 @@ async function uploadBreakdown(rows: number, imageBase: string): Promise<UploadB
         await tasks.create(tx, newTask);
         await timedWriter((batch) => images.addProducts(tx, requestId, batch))(parsed.rows);
       } else {
-        throw new Error('ImagesService has neither productWriter nor addProducts: update uploadBreakdown in bench/run.ts');
+        throw new Error(
+          'ImagesService has neither productWriter nor addProducts: update uploadBreakdown in bench/run.ts',
+        );
       }
     };
     const start = performance.now();
@@ -1005,21 +1130,38 @@ async function uploadBreakdown(rows: number, imageBase: string): Promise<UploadB
 // ───────────────────────────── report ─────────────────────────────
 
 function table(headers: string[], rows: Array<Array<string | number>>): string {
-  const cells = [headers, ...rows.map((row) => row.map((cell) => (typeof cell === 'number' && Number.isNaN(cell) ? '–' : String(cell))))];
+  const cells = [
+    headers,
+    ...rows.map((row) =>
+      row.map((cell) => (typeof cell === 'number' && Number.isNaN(cell) ? '–' : String(cell))),
+    ),
+  ];
   const widths = headers.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? '').length)));
-  const line = (row: string[]) => `  ${row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ')}`;
-  return [line(cells[0]), `  ${widths.map((w) => '─'.repeat(w)).join('  ')}`, ...cells.slice(1).map(line)].join('\n');
+  const line = (row: string[]) =>
+    `  ${row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ')}`;
+  return [
+    line(cells[0]),
+    `  ${widths.map((w) => '─'.repeat(w)).join('  ')}`,
+    ...cells.slice(1).map(line),
+  ].join('\n');
 }
 
-const verdict = (ok: boolean | undefined) => (ok === undefined ? 'n/a' : QUICK ? `(${ok ? 'pass' : 'fail'}: quick, not judged)` : ok ? 'PASS' : 'FAIL');
+const verdict = (ok: boolean | undefined) =>
+  ok === undefined ? 'n/a' : QUICK ? `(${ok ? 'pass' : 'fail'}: quick, not judged)` : ok ? 'PASS' : 'FAIL';
 
 function printProfile(title: string, profile: ProfileSummary): void {
-  console.log(`\n  CPU profile ${title}: ${profile.totalMs} ms sampled, ${profile.idleMs} ms idle, ${profile.gcMs} ms GC  (${profile.file})`);
-  console.log(`    self time by package:   ${profile.byPackageSelfMs.map(([k, v]) => `${k} ${v}`).join(' · ')}`);
+  console.log(
+    `\n  CPU profile ${title}: ${profile.totalMs} ms sampled, ${profile.idleMs} ms idle, ${profile.gcMs} ms GC  (${profile.file})`,
+  );
+  console.log(
+    `    self time by package:   ${profile.byPackageSelfMs.map(([k, v]) => `${k} ${v}`).join(' · ')}`,
+  );
   console.log('    top self:');
-  for (const [name, ms] of profile.topSelf.slice(0, 8)) console.log(`      ${String(ms).padStart(6)} ms  ${name}`);
+  for (const [name, ms] of profile.topSelf.slice(0, 8))
+    console.log(`      ${String(ms).padStart(6)} ms  ${name}`);
   console.log('    app frames, inclusive:');
-  for (const [name, ms] of profile.topAppInclusive.slice(0, 10)) console.log(`      ${String(ms).padStart(6)} ms  ${name}`);
+  for (const [name, ms] of profile.topAppInclusive.slice(0, 10))
+    console.log(`      ${String(ms).padStart(6)} ms  ${name}`);
 }
 
 // ───────────────────────────── main ─────────────────────────────
@@ -1034,7 +1176,8 @@ interface ServiceSummary {
 
 async function main(): Promise<void> {
   const began = performance.now();
-  if (!existsSync(join(ROOT, 'dist/main.js'))) throw new Error('dist/main.js is missing: run `npm run bench` (it builds first) or `npm run build`');
+  if (!existsSync(join(ROOT, 'dist/main.js')))
+    throw new Error('dist/main.js is missing: run `npm run bench` (it builds first) or `npm run build`');
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const resultsDir = join(ROOT, 'bench-results');
   await mkdir(resultsDir, { recursive: true });
@@ -1051,9 +1194,15 @@ async function main(): Promise<void> {
     uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? '4 (default)',
     loadAverageAtStart: loadavg().map((v) => round(v, 2)),
   };
-  console.log(`Pixelmill bench${QUICK ? ' (quick)' : ''}${PROFILE ? ' (with CPU profiles: figures include profiler overhead)' : ''}`);
-  console.log(`cores (os.availableParallelism()): ${cores} · ${machine.cpu} · ${machine.memoryGiB} GiB · node ${machine.node} · sharp ${machine.sharp} / libvips ${machine.vips}`);
-  console.log(`sharp.concurrency() ${machine.sharpConcurrency} · UV_THREADPOOL_SIZE ${machine.uvThreadpoolSize} · load average ${machine.loadAverageAtStart.join(' ')}`);
+  console.log(
+    `Pixelmill bench${QUICK ? ' (quick)' : ''}${PROFILE ? ' (with CPU profiles: figures include profiler overhead)' : ''}`,
+  );
+  console.log(
+    `cores (os.availableParallelism()): ${cores} · ${machine.cpu} · ${machine.memoryGiB} GiB · node ${machine.node} · sharp ${machine.sharp} / libvips ${machine.vips}`,
+  );
+  console.log(
+    `sharp.concurrency() ${machine.sharpConcurrency} · UV_THREADPOOL_SIZE ${machine.uvThreadpoolSize} · load average ${machine.loadAverageAtStart.join(' ')}`,
+  );
   console.log(`options: ${JSON.stringify({ ...OPTIONS, ceilingConcurrencies: undefined })}\n`);
 
   const fixtures = await loadFixtures();
@@ -1061,13 +1210,25 @@ async function main(): Promise<void> {
   const pipeline = new ImagePipeline(serviceConfig);
 
   // 1. the ceiling, before any child runs
-  const ceilings = { photo: await measureCeiling(pipeline, fixtures.photo), small: await measureCeiling(pipeline, fixtures.small) };
+  const ceilings = {
+    photo: await measureCeiling(pipeline, fixtures.photo),
+    small: await measureCeiling(pipeline, fixtures.small),
+  };
 
   const imageServer = await startImageServer([fixtures.photo, fixtures.small]);
   const runTag = stamp;
-  const results: Record<string, unknown> = { machine, options: OPTIONS, fixtures: {}, ceilings, serviceConcurrency: serviceConfig.concurrency };
+  const results: Record<string, unknown> = {
+    machine,
+    options: OPTIONS,
+    fixtures: {},
+    ceilings,
+    serviceConcurrency: serviceConfig.concurrency,
+  };
   results.fixtures = Object.fromEntries(
-    Object.values(fixtures).map((f) => [f.name, { file: f.file, width: f.width, height: f.height, bytes: f.bytes.length }]),
+    Object.values(fixtures).map((f) => [
+      f.name,
+      { file: f.file, width: f.width, height: f.height, bytes: f.bytes.length },
+    ]),
   );
 
   const e2e: E2eResult[] = [];
@@ -1082,7 +1243,9 @@ async function main(): Promise<void> {
     hwmMiB: service.hwmMiB(),
     warnings: service.warnings,
     warningLines: service.warningLines,
-    rssTimeline: service.samples.filter((_, i) => i % 20 === 0).map((sample) => [sample.t, round(sample.rssKiB / 1024, 1), sample.phase]),
+    rssTimeline: service.samples
+      .filter((_, i) => i % 20 === 0)
+      .map((sample) => [sample.t, round(sample.rssKiB / 1024, 1), sample.phase]),
   });
 
   try {
@@ -1091,9 +1254,32 @@ async function main(): Promise<void> {
       const service = await Service.start('e2e');
       try {
         log(`service (e2e) pid ${service.pid} at ${service.base}, CONCURRENCY ${serviceConfig.concurrency}`);
-        if (OPTIONS.photos > 0) e2e.push(await endToEnd(service, fixtures.photo, OPTIONS.photos, imageServer.base, ceilings.photo, runTag, resultsBase));
-        if (OPTIONS.small > 0) e2e.push(await endToEnd(service, fixtures.small, OPTIONS.small, imageServer.base, ceilings.small, runTag, resultsBase));
-        for (const r of e2e) log(`e2e ${r.image}: ${r.images} images in ${r.seconds} s = ${r.imagesPerSecond}/s`);
+        if (OPTIONS.photos > 0)
+          e2e.push(
+            await endToEnd(
+              service,
+              fixtures.photo,
+              OPTIONS.photos,
+              imageServer.base,
+              ceilings.photo,
+              runTag,
+              resultsBase,
+            ),
+          );
+        if (OPTIONS.small > 0)
+          e2e.push(
+            await endToEnd(
+              service,
+              fixtures.small,
+              OPTIONS.small,
+              imageServer.base,
+              ceilings.small,
+              runTag,
+              resultsBase,
+            ),
+          );
+        for (const r of e2e)
+          log(`e2e ${r.image}: ${r.images} images in ${r.seconds} s = ${r.imagesPerSecond}/s`);
         e2eService = summarize(service);
       } finally {
         await service.stop();
@@ -1106,8 +1292,17 @@ async function main(): Promise<void> {
       const service = await Service.start('soak');
       try {
         log(`service (soak) pid ${service.pid} at ${service.base}`);
-        soakResult = await soak(service, fixtures.small, OPTIONS.soak, imageServer.base, ceilings.small, runTag);
-        log(`soak: ${soakResult.images} images, RSS ${soakResult.rssAfter1000MiB} → ${soakResult.rssEndMiB} MiB`);
+        soakResult = await soak(
+          service,
+          fixtures.small,
+          OPTIONS.soak,
+          imageServer.base,
+          ceilings.small,
+          runTag,
+        );
+        log(
+          `soak: ${soakResult.images} images, RSS ${soakResult.rssAfter1000MiB} → ${soakResult.rssEndMiB} MiB`,
+        );
         soakService = summarize(service);
       } finally {
         await service.stop();
@@ -1138,7 +1333,10 @@ async function main(): Promise<void> {
         const service = await Service.start(`upload-${rows}`);
         try {
           log(`service (upload ${rows}) pid ${service.pid} at ${service.base}`);
-          const probe = await service.upload(imagesCsv([`${imageServer.base}/small.jpg?probe=${runTag}`]), 'probe.csv');
+          const probe = await service.upload(
+            imagesCsv([`${imageServer.base}/small.jpg?probe=${runTag}`]),
+            'probe.csv',
+          );
           await waitForCompletion(service, probe.body.request_id, 60_000);
           uploads.push(await timeUpload(service, rows, imageServer.base, probe.body.request_id, resultsBase));
           uploadServices[rows] = summarize(service);
@@ -1157,18 +1355,38 @@ async function main(): Promise<void> {
   const big = uploads.find((u) => u.rows >= TARGETS.uploadRows);
   const statusRuns = uploads.map((u) => u.statusWhileProcessing.p95Ms);
   const targets = [
-    { target: `e2e photo ≥ ${TARGETS.photoRatio} of ceiling`, value: photo ? `${photo.ratio}` : '–', ok: photo ? photo.ratio >= TARGETS.photoRatio && photo.status === 'completed' : undefined },
-    { target: `e2e small ≥ ${TARGETS.smallRatio} of ceiling`, value: small ? `${small.ratio}` : '–', ok: small ? small.ratio >= TARGETS.smallRatio && small.status === 'completed' : undefined },
-    { target: `100k-row upload 202 ≤ ${TARGETS.uploadSeconds} s`, value: big ? `${round(big.uploadMs / 1000, 2)} s` : 'not run', ok: big ? big.uploadMs <= TARGETS.uploadSeconds * 1000 : undefined },
-    { target: `100k-row upload peak RSS < ${TARGETS.uploadRssMiB} MiB`, value: big ? `${big.peakRssMiB} MiB` : 'not run', ok: big ? big.peakRssMiB < TARGETS.uploadRssMiB : undefined },
+    {
+      target: `e2e photo ≥ ${TARGETS.photoRatio} of ceiling`,
+      value: photo ? `${photo.ratio}` : '–',
+      ok: photo ? photo.ratio >= TARGETS.photoRatio && photo.status === 'completed' : undefined,
+    },
+    {
+      target: `e2e small ≥ ${TARGETS.smallRatio} of ceiling`,
+      value: small ? `${small.ratio}` : '–',
+      ok: small ? small.ratio >= TARGETS.smallRatio && small.status === 'completed' : undefined,
+    },
+    {
+      target: `100k-row upload 202 ≤ ${TARGETS.uploadSeconds} s`,
+      value: big ? `${round(big.uploadMs / 1000, 2)} s` : 'not run',
+      ok: big ? big.uploadMs <= TARGETS.uploadSeconds * 1000 : undefined,
+    },
+    {
+      target: `100k-row upload peak RSS < ${TARGETS.uploadRssMiB} MiB`,
+      value: big ? `${big.peakRssMiB} MiB` : 'not run',
+      ok: big ? big.peakRssMiB < TARGETS.uploadRssMiB : undefined,
+    },
     {
       target: `GET /status p95 < ${TARGETS.statusMs} ms while processing`,
-      value: uploads.length ? `${Math.max(...statusRuns)} ms (max ${Math.max(...uploads.map((u) => u.statusWhileProcessing.maxMs))})` : 'not run',
+      value: uploads.length
+        ? `${Math.max(...statusRuns)} ms (max ${Math.max(...uploads.map((u) => u.statusWhileProcessing.maxMs))})`
+        : 'not run',
       ok: uploads.length ? Math.max(...statusRuns) < TARGETS.statusMs : undefined,
     },
     {
       target: `memory flat: RSS growth after 1,000 images ≤ ${TARGETS.rssGrowth * 100}%`,
-      value: soakResult ? `${soakResult.growthMiB >= 0 ? '+' : ''}${soakResult.growthMiB} MiB (${round(soakResult.growthFraction * 100, 1)}%)` : 'not run',
+      value: soakResult
+        ? `${soakResult.growthMiB >= 0 ? '+' : ''}${soakResult.growthMiB} MiB (${round(soakResult.growthFraction * 100, 1)}%)`
+        : 'not run',
       ok: soakResult ? soakResult.growthFraction <= TARGETS.rssGrowth : undefined,
     },
   ];
@@ -1186,11 +1404,23 @@ async function main(): Promise<void> {
     totalSeconds,
   });
 
-  console.log(`\n══ Pixelmill bench ${stamp}${QUICK ? ' (quick)' : ''} · ${cores} cores · ${machine.cpu} · node ${machine.node} · sharp ${machine.sharp} ══`);
-  console.log('\n1. Raw sharp ceiling (the service ImagePipeline, input in memory), images/s; "again" = the best level re-measured after the e2e runs');
+  console.log(
+    `\n══ Pixelmill bench ${stamp}${QUICK ? ' (quick)' : ''} · ${cores} cores · ${machine.cpu} · node ${machine.node} · sharp ${machine.sharp} ══`,
+  );
+  console.log(
+    '\n1. Raw sharp ceiling (the service ImagePipeline, input in memory), images/s; "again" = the best level re-measured after the e2e runs',
+  );
   console.log(
     table(
-      ['image', 'MP', ...OPTIONS.ceilingConcurrencies.map((c) => `c=${c}`), 'again', 'best', 'CPU ms/img', 'others\' CPU'],
+      [
+        'image',
+        'MP',
+        ...OPTIONS.ceilingConcurrencies.map((c) => `c=${c}`),
+        'again',
+        'best',
+        'CPU ms/img',
+        "others' CPU",
+      ],
       Object.values(ceilings).map((c) => [
         c.image,
         c.megapixels,
@@ -1206,7 +1436,21 @@ async function main(): Promise<void> {
     console.log(`\n2. End to end (upload → completed, service CONCURRENCY ${serviceConfig.concurrency})`);
     console.log(
       table(
-        ['image', 'images', 'seconds', 'images/s', 'ceiling', 'ratio', 'adj. ratio', 'CPU eff.', 'status', 'svc CPU ms/img', 'svc CPU use', 'others\' CPU', 'peak RSS MiB'],
+        [
+          'image',
+          'images',
+          'seconds',
+          'images/s',
+          'ceiling',
+          'ratio',
+          'adj. ratio',
+          'CPU eff.',
+          'status',
+          'svc CPU ms/img',
+          'svc CPU use',
+          "others' CPU",
+          'peak RSS MiB',
+        ],
         e2e.map((r) => [
           r.image,
           r.images,
@@ -1224,16 +1468,48 @@ async function main(): Promise<void> {
         ]),
       ),
     );
-    console.log("   adj. ratio: both throughputs divided by the CPU share other processes left free (a hint on a shared machine).");
-    console.log("   CPU eff.: sharp's CPU per image in the ceiling ÷ the service's (1.0 = the service adds no CPU work).");
+    console.log(
+      '   adj. ratio: both throughputs divided by the CPU share other processes left free (a hint on a shared machine).',
+    );
+    console.log(
+      "   CPU eff.: sharp's CPU per image in the ceiling ÷ the service's (1.0 = the service adds no CPU work).",
+    );
     for (const r of e2e) if (r.profile) printProfile(`e2e ${r.image}`, r.profile);
   }
   if (soakResult) {
     console.log('\n3. Memory over a long run (small images, a fresh service)');
     console.log(
       table(
-        ['images', 'seconds', 'images/s', 'ratio', 'adj. ratio', 'svc CPU use', 'others\' CPU', 'RSS @1000 MiB', 'RSS end MiB', 'RSS peak MiB', 'growth', 'MiB / 1000 img'],
-        [[soakResult.images, soakResult.seconds, soakResult.imagesPerSecond, soakResult.ratio, soakResult.adjustedRatio, `${Math.round(soakResult.serviceCpuUtilisation * 100)}%`, `${Math.round(soakResult.otherCpuShare * 100)}%`, soakResult.rssAfter1000MiB, soakResult.rssEndMiB, soakResult.rssPeakMiB, `${soakResult.growthMiB} MiB`, soakResult.slopeMiBPer1000]],
+        [
+          'images',
+          'seconds',
+          'images/s',
+          'ratio',
+          'adj. ratio',
+          'svc CPU use',
+          "others' CPU",
+          'RSS @1000 MiB',
+          'RSS end MiB',
+          'RSS peak MiB',
+          'growth',
+          'MiB / 1000 img',
+        ],
+        [
+          [
+            soakResult.images,
+            soakResult.seconds,
+            soakResult.imagesPerSecond,
+            soakResult.ratio,
+            soakResult.adjustedRatio,
+            `${Math.round(soakResult.serviceCpuUtilisation * 100)}%`,
+            `${Math.round(soakResult.otherCpuShare * 100)}%`,
+            soakResult.rssAfter1000MiB,
+            soakResult.rssEndMiB,
+            soakResult.rssPeakMiB,
+            `${soakResult.growthMiB} MiB`,
+            soakResult.slopeMiBPer1000,
+          ],
+        ],
       ),
     );
   }
@@ -1241,7 +1517,18 @@ async function main(): Promise<void> {
     console.log('\n4. Upload (3 URLs a row) and GET /status latency, ms');
     console.log(
       table(
-        ['rows', 'URLs', 'CSV MiB', '202 after s', 'svc CPU s', 'others\' CPU', 'peak RSS MiB', 'status during upload p50/max', 'status while processing p50/p95/max', 'img/s meanwhile'],
+        [
+          'rows',
+          'URLs',
+          'CSV MiB',
+          '202 after s',
+          'svc CPU s',
+          "others' CPU",
+          'peak RSS MiB',
+          'status during upload p50/max',
+          'status while processing p50/p95/max',
+          'img/s meanwhile',
+        ],
         uploads.map((u) => [
           u.rows,
           u.urls,
@@ -1260,11 +1547,33 @@ async function main(): Promise<void> {
   }
   if (breakdown) {
     const b = breakdown;
-    console.log(`\n   Where a ${b.rows}-row upload's time goes (${b.csvMiB} MiB; the service's code from dist/, in the bench process, no HTTP), ms`);
+    console.log(
+      `\n   Where a ${b.rows}-row upload's time goes (${b.csvMiB} MiB; the service's code from dist/, in the bench process, no HTTP), ms`,
+    );
     console.log(
       table(
-        ['sha256', 'decode', 'fast-csv', 'validation', 'parseProductCsv', 'parse + store in tx', 'of which INSERTs', 'commit'],
-        [[b.sha256Ms, b.decodeMs, b.fastCsvMs, b.validationMs, b.parseProductCsvMs, b.storeTotalMs ?? NaN, b.insertMs ?? NaN, b.commitMs ?? NaN]],
+        [
+          'sha256',
+          'decode',
+          'fast-csv',
+          'validation',
+          'parseProductCsv',
+          'parse + store in tx',
+          'of which INSERTs',
+          'commit',
+        ],
+        [
+          [
+            b.sha256Ms,
+            b.decodeMs,
+            b.fastCsvMs,
+            b.validationMs,
+            b.parseProductCsvMs,
+            b.storeTotalMs ?? NaN,
+            b.insertMs ?? NaN,
+            b.commitMs ?? NaN,
+          ],
+        ],
       ),
     );
     if (b.storeApi) console.log(`   (stored with ${b.storeApi})`);
@@ -1272,7 +1581,11 @@ async function main(): Promise<void> {
   }
   const peaks = (label: string, s: ServiceSummary | undefined) => {
     if (!s) return;
-    console.log(`   ${label}: peak RSS by phase ${Object.entries(s.phasePeaksMiB).map(([k, v]) => `${k} ${v}`).join(' · ')} MiB; VmHWM ${s.hwmMiB} MiB; ${s.warnings} warning/error log line(s)`);
+    console.log(
+      `   ${label}: peak RSS by phase ${Object.entries(s.phasePeaksMiB)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(' · ')} MiB; VmHWM ${s.hwmMiB} MiB; ${s.warnings} warning/error log line(s)`,
+    );
     for (const line of s.warningLines) console.log(`     ${line}`);
   };
   console.log('\n5. Service memory (VmRSS sampled every 50 ms)');
@@ -1281,7 +1594,12 @@ async function main(): Promise<void> {
   for (const [rows, summary] of Object.entries(uploadServices)) peaks(`upload ${rows} service`, summary);
 
   console.log('\nTargets');
-  console.log(table(['target', 'measured', 'verdict'], targets.map((t) => [t.target, t.value, verdict(t.ok)])));
+  console.log(
+    table(
+      ['target', 'measured', 'verdict'],
+      targets.map((t) => [t.target, t.value, verdict(t.ok)]),
+    ),
+  );
   console.log(
     `\nNote: ${cores} core(s) shared with whatever else runs on this machine (load average at start ${machine.loadAverageAtStart.join(' ')}, at end ${(results.loadAverageAtEnd as number[]).join(' ')}): absolute figures are noisy, ratios less so.`,
   );

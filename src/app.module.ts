@@ -13,7 +13,18 @@ import { UploadModule } from './upload/upload.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 @Module({
-  imports: [ConfigModule, LifecycleModule, DatabaseModule, EventsModule, StorageModule, TasksModule, ImagesModule, UploadModule, ExportModule, WebhooksModule],
+  imports: [
+    ConfigModule,
+    LifecycleModule,
+    DatabaseModule,
+    EventsModule,
+    StorageModule,
+    TasksModule,
+    ImagesModule,
+    UploadModule,
+    ExportModule,
+    WebhooksModule,
+  ],
   providers: [
     { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, transform: true }) },
     { provide: APP_FILTER, useClass: HttpExceptionFilter },

@@ -15,6 +15,9 @@ async function bootstrap(): Promise<void> {
   const app = setupApp(await NestFactory.create(AppModule));
   const config = app.get(AppConfig);
   await app.listen(config.port);
-  Logger.log(`Pixelmill listening on ${config.publicUrl} (API docs at ${config.publicUrl}/docs)`, 'Bootstrap');
+  Logger.log(
+    `Pixelmill listening on ${config.publicUrl} (API docs at ${config.publicUrl}/docs)`,
+    'Bootstrap',
+  );
 }
 await bootstrap();

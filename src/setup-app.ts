@@ -7,7 +7,9 @@ export function setupApp(app: INestApplication): INestApplication {
     app,
     new DocumentBuilder()
       .setTitle('Pixelmill')
-      .setDescription('Upload a product CSV of image URLs; every image is fetched, made web-ready (upright, sRGB, JPEG) and hosted.')
+      .setDescription(
+        'Upload a product CSV of image URLs; every image is fetched, made web-ready (upright, sRGB, JPEG) and hosted.',
+      )
       .setVersion('1.0')
       .build(),
   );

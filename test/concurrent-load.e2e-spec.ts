@@ -13,7 +13,9 @@ const IMAGES_PER_UPLOAD = 50;
 class CapturingLogger implements LoggerService {
   readonly lines: Array<{ level: string; text: string }> = [];
   private keep(level: string, message: unknown, params: unknown[]) {
-    const text = [message, ...params].map((part) => (part instanceof Error ? (part.stack ?? part.message) : String(part))).join(' ');
+    const text = [message, ...params]
+      .map((part) => (part instanceof Error ? (part.stack ?? part.message) : String(part)))
+      .join(' ');
     this.lines.push({ level, text });
     if (level === 'error' || level === 'fatal' || level === 'warn') console.log(`[app ${level}] ${text}`);
   }
@@ -46,11 +48,17 @@ describe(`concurrent load: ${UPLOADS} uploads of ${IMAGES_PER_UPLOAD} images at 
   it('completes every request with exact counters and complete exports; no 5xx, no SQLITE_BUSY', async () => {
     const started = Date.now();
     const csvs = Array.from({ length: UPLOADS }, (_, upload) =>
-      imagesCsv(Array.from({ length: IMAGES_PER_UPLOAD }, (_, n) => origin.imageUrl('animated.gif', `load=${upload}-${n}-${randomUUID().slice(0, 8)}`))),
+      imagesCsv(
+        Array.from({ length: IMAGES_PER_UPLOAD }, (_, n) =>
+          origin.imageUrl('animated.gif', `load=${upload}-${n}-${randomUUID().slice(0, 8)}`),
+        ),
+      ),
     );
     const uploads = await Promise.all(
       csvs.map(async (csv, index) => {
-        const response = await service.http.post('/upload').attach('file', ...csvFile(csv, `load-${index}.csv`));
+        const response = await service.http
+          .post('/upload')
+          .attach('file', ...csvFile(csv, `load-${index}.csv`));
         answers.push({ what: `upload ${index}`, status: response.status, body: response.body });
         return response;
       }),
@@ -64,14 +72,16 @@ describe(`concurrent load: ${UPLOADS} uploads of ${IMAGES_PER_UPLOAD} images at 
     const finals = new Map<string, Record<string, any>>();
     const deadline = Date.now() + 90_000;
     while (finals.size < UPLOADS) {
-      if (Date.now() > deadline) throw new Error(`unfinished after 90 s: ${ids.filter((id) => !finals.has(id)).join(', ')}`);
+      if (Date.now() > deadline)
+        throw new Error(`unfinished after 90 s: ${ids.filter((id) => !finals.has(id)).join(', ')}`);
       await Promise.all(
         ids
           .filter((id) => !finals.has(id))
           .map(async (id) => {
             const response = await service.http.get(`/status/${id}`);
             answers.push({ what: `status ${id}`, status: response.status, body: response.body });
-            if (response.status === 200 && response.body.status !== 'processing') finals.set(id, response.body);
+            if (response.status === 200 && response.body.status !== 'processing')
+              finals.set(id, response.body);
           }),
       );
       await sleep(100);
@@ -122,8 +132,12 @@ describe(`concurrent load: ${UPLOADS} uploads of ${IMAGES_PER_UPLOAD} images at 
 
     // Each image was fetched from its origin exactly once, and the database agrees with the API.
     expect(origin.imageRequests).toHaveLength(UPLOADS * IMAGES_PER_UPLOAD);
-    expect(queryDatabase(service.dataDir, 'SELECT status, COUNT(*) AS count FROM images GROUP BY status')).toEqual([{ status: 'done', count: UPLOADS * IMAGES_PER_UPLOAD }]);
-    expect(queryDatabase(service.dataDir, 'SELECT status, COUNT(*) AS count FROM tasks GROUP BY status')).toEqual([{ status: 'completed', count: UPLOADS }]);
+    expect(
+      queryDatabase(service.dataDir, 'SELECT status, COUNT(*) AS count FROM images GROUP BY status'),
+    ).toEqual([{ status: 'done', count: UPLOADS * IMAGES_PER_UPLOAD }]);
+    expect(
+      queryDatabase(service.dataDir, 'SELECT status, COUNT(*) AS count FROM tasks GROUP BY status'),
+    ).toEqual([{ status: 'completed', count: UPLOADS }]);
 
     const serverErrors = answers.filter((answer) => answer.status >= 500);
     expect(serverErrors).toEqual([]);

@@ -10,11 +10,14 @@ const SECRET = `whsec_${Buffer.from('pixelmill-e2e-secret-key-0123456').toString
 
 async function fetchOutput(url: string) {
   const { origin, pathname } = new URL(url);
-  const response = await request(origin).get(pathname).buffer(true).parse((res, done) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (chunk: Buffer) => chunks.push(chunk));
-    res.on('end', () => done(null, Buffer.concat(chunks)));
-  });
+  const response = await request(origin)
+    .get(pathname)
+    .buffer(true)
+    .parse((res, done) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => done(null, Buffer.concat(chunks)));
+    });
   expect(response.status).toBe(200);
   expect(response.headers['content-type']).toBe('image/jpeg');
   expect(response.headers['cache-control']).toMatch(/max-age=31536000/);
@@ -42,7 +45,12 @@ describe('CSV in, web-ready images out (embedded default)', () => {
       ['3', 'SKU3', ['photo.webp', 'photo.avif', 'photo-3840x2160-gainmap.jpg']],
       ['4', 'SKU4', ['not-an-image.jpg', 'missing.jpg']],
     ] as const;
-    const csv = ['S. No.,Product Name,Input Image Urls', ...rows.map(([no, name, files]) => `${no},${name},"${files.map((file) => fixtures.imageUrl(file)).join(',')}"`)].join('\n');
+    const csv = [
+      'S. No.,Product Name,Input Image Urls',
+      ...rows.map(
+        ([no, name, files]) => `${no},${name},"${files.map((file) => fixtures.imageUrl(file)).join(',')}"`,
+      ),
+    ].join('\n');
 
     const started = Date.now();
     const upload = await service.http
@@ -73,11 +81,18 @@ describe('CSV in, web-ready images out (embedded default)', () => {
 
     const { body: page } = await service.http.get(`/requests/${requestId}/images`).expect(200);
     expect(page.images).toHaveLength(11);
-    expect(page.images.map((image: any) => image.input_url)).toEqual(rows.flatMap(([, , files]) => files.map((file) => fixtures.imageUrl(file))));
+    expect(page.images.map((image: any) => image.input_url)).toEqual(
+      rows.flatMap(([, , files]) => files.map((file) => fixtures.imageUrl(file))),
+    );
     const failed = page.images.filter((image: any) => image.status === 'failed');
     expect(failed.map((image: any) => image.error_code).sort()).toEqual(['http_404', 'not_an_image']);
     const photo = page.images.find((image: any) => image.input_url.endsWith('photo-2725x2225.jpg'));
-    expect(photo).toMatchObject({ serial_number: '1', product_name: 'SKU1', status: 'done', input_bytes: 829183 });
+    expect(photo).toMatchObject({
+      serial_number: '1',
+      product_name: 'SKU1',
+      status: 'done',
+      input_bytes: 829183,
+    });
     expect(photo.output_bytes).toBeLessThan(photo.input_bytes);
 
     const exported = await service.http.get(`/export-csv/${requestId}`).expect(200);
@@ -93,7 +108,11 @@ describe('CSV in, web-ready images out (embedded default)', () => {
     expect(table[4][4]).toContain(`${fixtures.imageUrl('missing.jpg')}: http_404`);
     expect(table[4][4]).toContain(' | ');
 
-    const outputs = new Map<string, string>(page.images.filter((image: any) => image.status === 'done').map((image: any) => [image.input_url.split('/').pop(), image.output_url]));
+    const outputs = new Map<string, string>(
+      page.images
+        .filter((image: any) => image.status === 'done')
+        .map((image: any) => [image.input_url.split('/').pop(), image.output_url]),
+    );
     expect(outputs.size).toBe(9);
     for (const [file, url] of outputs) {
       const { metadata } = await fetchOutput(url);
@@ -107,13 +126,18 @@ describe('CSV in, web-ready images out (embedded default)', () => {
       const source = await sharp(join(FIXTURES_DIR, file)).metadata();
       expect([6, 8]).toContain(source.orientation);
       const { metadata } = await fetchOutput(outputs.get(file)!);
-      expect({ width: metadata.width, height: metadata.height }).toEqual({ width: source.height, height: source.width });
+      expect({ width: metadata.width, height: metadata.height }).toEqual({
+        width: source.height,
+        height: source.width,
+      });
     }
     const cmykSource = await sharp(join(FIXTURES_DIR, 'cmyk.jpg')).metadata();
     expect(cmykSource.space).toBe('cmyk');
 
     // Where the PNG is fully transparent, the JPEG is white.
-    const alphaSource = await sharp(join(FIXTURES_DIR, 'alpha.png')).raw().toBuffer({ resolveWithObject: true });
+    const alphaSource = await sharp(join(FIXTURES_DIR, 'alpha.png'))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     const transparentPixel = alphaSource.data.findIndex((value, index) => index % 4 === 3 && value === 0);
     expect(transparentPixel).toBeGreaterThan(0);
     const pixel = (transparentPixel - 3) / 4;
@@ -125,7 +149,10 @@ describe('CSV in, web-ready images out (embedded default)', () => {
     const gif = await sharp(join(FIXTURES_DIR, 'animated.gif')).metadata();
     expect(gif.pages).toBeGreaterThan(1);
     const animated = await fetchOutput(outputs.get('animated.gif')!);
-    expect({ width: animated.metadata.width, height: animated.metadata.height }).toEqual({ width: gif.width, height: gif.pageHeight ?? gif.height });
+    expect({ width: animated.metadata.width, height: animated.metadata.height }).toEqual({
+      width: gif.width,
+      height: gif.pageHeight ?? gif.height,
+    });
 
     await eventually(() => fixtures.webhooks.length >= 1);
     await new Promise((done) => setTimeout(done, 300));
@@ -160,7 +187,10 @@ describe('CSV in, web-ready images out (embedded default)', () => {
     const upload = body.paths['/upload'].post;
     expect(Object.keys(upload.requestBody.content)).toEqual(['multipart/form-data']);
     const schemaRef = upload.requestBody.content['multipart/form-data'].schema.$ref.split('/').pop();
-    expect(body.components.schemas[schemaRef].properties.file).toMatchObject({ type: 'string', format: 'binary' });
+    expect(body.components.schemas[schemaRef].properties.file).toMatchObject({
+      type: 'string',
+      format: 'binary',
+    });
     expect(Object.keys(upload.responses)).toEqual(expect.arrayContaining(['202', '400', '413']));
     await service.http.get('/docs').expect(200);
   });

@@ -32,12 +32,18 @@ describe('crash recovery: the built server killed with SIGKILL and started again
   let server: ServerProcess;
 
   const imagesOf = (requestId: string) =>
-    queryDatabase<ImageRow>(dataDir, 'SELECT id, input_url, status, output_key FROM images WHERE task_id = ? ORDER BY row_number, position', requestId);
+    queryDatabase<ImageRow>(
+      dataDir,
+      'SELECT id, input_url, status, output_key FROM images WHERE task_id = ? ORDER BY row_number, position',
+      requestId,
+    );
   const countByStatus = (requestId: string) =>
     Object.fromEntries(
-      queryDatabase<{ status: string; count: number }>(dataDir, 'SELECT status, COUNT(*) AS count FROM images WHERE task_id = ? GROUP BY status', requestId).map(
-        ({ status, count }) => [status, count],
-      ),
+      queryDatabase<{ status: string; count: number }>(
+        dataDir,
+        'SELECT status, COUNT(*) AS count FROM images WHERE task_id = ? GROUP BY status',
+        requestId,
+      ).map(({ status, count }) => [status, count]),
     ) as Record<string, number>;
 
   async function upload(urls: string[], webhookPath: string): Promise<string> {
@@ -73,7 +79,10 @@ describe('crash recovery: the built server killed with SIGKILL and started again
     }
     // No *.tmp left by a write the kill interrupted, nothing for another request, nothing twice.
     const files = filesUnder(join(dataDir, 'images'));
-    expect(files.filter((file) => file.endsWith('.tmp')), 'temporary files of writes the kill interrupted').toEqual([]);
+    expect(
+      files.filter((file) => file.endsWith('.tmp')),
+      'temporary files of writes the kill interrupted',
+    ).toEqual([]);
     expect(files).toEqual(outputs.map((url) => `${requestId}/${basename(url)}`).sort());
 
     const exported = await server.http.get(`/export-csv/${requestId}`).expect(200);
@@ -119,17 +128,25 @@ describe('crash recovery: the built server killed with SIGKILL and started again
     const total = 120;
     const tag = randomUUID().slice(0, 8);
     const hook = `/hook/${tag}`;
-    const urls = Array.from({ length: total }, (_, n) => origin.imageUrl('exif-orientation-6.jpg', `crash=${tag}&n=${n}`));
+    const urls = Array.from({ length: total }, (_, n) =>
+      origin.imageUrl('exif-orientation-6.jpg', `crash=${tag}&n=${n}`),
+    );
     origin.imageDelayMs = 30; // slow enough that the kill lands mid-run
 
     await server.start();
     const requestId = await upload(urls, hook);
     const killAfter = Math.round(total * (0.1 + 0.6 * Math.random()));
-    await eventually(async () => (await server.http.get(`/status/${requestId}`).expect(200)).body.processed_images >= killAfter, 30_000);
+    await eventually(
+      async () =>
+        (await server.http.get(`/status/${requestId}`).expect(200)).body.processed_images >= killAfter,
+      30_000,
+    );
     await server.kill();
 
     const atKill = countByStatus(requestId);
-    console.log(`crash: killed after >= ${killAfter}/${total} processed; images then: ${JSON.stringify(atKill)}`);
+    console.log(
+      `crash: killed after >= ${killAfter}/${total} processed; images then: ${JSON.stringify(atKill)}`,
+    );
     expect(atKill.done).toBeGreaterThan(0);
     expect(atKill.done).toBeLessThan(total);
     expect(origin.postsTo(hook)).toHaveLength(0);
@@ -146,7 +163,10 @@ describe('crash recovery: the built server killed with SIGKILL and started again
       failed_images: 0,
       completed_at: expect.any(String),
     });
-    if (atKill.processing) expect(server.runs[1]).toContain(`requeued ${atKill.processing} image(s) left processing by a previous run`);
+    if (atKill.processing)
+      expect(server.runs[1]).toContain(
+        `requeued ${atKill.processing} image(s) left processing by a previous run`,
+      );
     // What was done before the kill is not fetched again; each unfinished image is fetched once more.
     const refetched = origin.imageRequests.slice(downloadsBefore);
     expect(refetched).toHaveLength(total - atKill.done);
@@ -154,15 +174,28 @@ describe('crash recovery: the built server killed with SIGKILL and started again
 
     await expectExactlyTheOutputs(requestId, total);
 
-    await eventually(async () => (await server.http.get(`/status/${requestId}`).expect(200)).body.webhook?.status === 'delivered', 15_000);
+    await eventually(
+      async () =>
+        (await server.http.get(`/status/${requestId}`).expect(200)).body.webhook?.status === 'delivered',
+      15_000,
+    );
     await sleep(500); // time for a duplicate to show up, were there one
     const posts = origin.postsTo(hook);
     expect(posts).toHaveLength(1);
     const payload = new Webhook(SECRET).verify(posts[0].body, posts[0].headers as Record<string, string>);
-    expect(payload).toMatchObject({ type: 'request.completed', request_id: requestId, status: 'completed', total_images: total, processed_images: total, failed_images: 0 });
+    expect(payload).toMatchObject({
+      type: 'request.completed',
+      request_id: requestId,
+      status: 'completed',
+      total_images: total,
+      processed_images: total,
+      failed_images: 0,
+    });
     const { body: final } = await server.http.get(`/status/${requestId}`).expect(200);
     expect(final.webhook).toEqual({ status: 'delivered', attempts: 1, last_status: 200, last_error: null });
-    expect(queryDatabase(dataDir, 'SELECT id FROM webhook_deliveries WHERE task_id = ?', requestId)).toEqual([{ id: posts[0].headers['webhook-id'] }]);
+    expect(queryDatabase(dataDir, 'SELECT id FROM webhook_deliveries WHERE task_id = ?', requestId)).toEqual([
+      { id: posts[0].headers['webhook-id'] },
+    ]);
     expect(server.output).not.toMatch(/SQLITE_BUSY|ERROR/);
   });
 
@@ -170,7 +203,9 @@ describe('crash recovery: the built server killed with SIGKILL and started again
     const total = 20;
     const tag = randomUUID().slice(0, 8);
     const hook = `/hook/${tag}`;
-    const urls = Array.from({ length: total }, (_, n) => origin.imageUrl('animated.gif', `late=${tag}&n=${n}`));
+    const urls = Array.from({ length: total }, (_, n) =>
+      origin.imageUrl('animated.gif', `late=${tag}&n=${n}`),
+    );
     origin.script(hook, (attempt) => (attempt === 1 ? 'hang' : 200)); // the first attempt never gets an answer
 
     await server.start();
@@ -184,17 +219,29 @@ describe('crash recovery: the built server killed with SIGKILL and started again
     const downloadsBefore = origin.imageRequests.length;
     await server.start();
     // The interrupted attempt's claim runs out (2 × WEBHOOK_TIMEOUT_MS), then the restarted dispatcher sends it again.
-    await eventually(async () => (await server.http.get(`/status/${requestId}`).expect(200)).body.webhook?.status === 'delivered', 4 * WEBHOOK_TIMEOUT_MS + 5_000);
+    await eventually(
+      async () =>
+        (await server.http.get(`/status/${requestId}`).expect(200)).body.webhook?.status === 'delivered',
+      4 * WEBHOOK_TIMEOUT_MS + 5_000,
+    );
     await sleep(300);
     const posts = origin.postsTo(hook);
     expect(posts).toHaveLength(2);
     expect(new Set(posts.map((post) => post.headers['webhook-id'])).size).toBe(1);
     expect(posts[1].body).toBe(posts[0].body);
     for (const post of posts) {
-      expect(new Webhook(SECRET).verify(post.body, post.headers as Record<string, string>)).toMatchObject({ request_id: requestId, status: 'completed' });
+      expect(new Webhook(SECRET).verify(post.body, post.headers as Record<string, string>)).toMatchObject({
+        request_id: requestId,
+        status: 'completed',
+      });
     }
     const { body: after } = await server.http.get(`/status/${requestId}`).expect(200);
-    expect(after).toMatchObject({ status: 'completed', processed_images: total, failed_images: 0, completed_at: before.completed_at });
+    expect(after).toMatchObject({
+      status: 'completed',
+      processed_images: total,
+      failed_images: 0,
+      completed_at: before.completed_at,
+    });
     // Both attempts count: the receiver saw two.
     expect(after.webhook).toEqual({ status: 'delivered', attempts: 2, last_status: 200, last_error: null });
     expect(origin.imageRequests.length).toBe(downloadsBefore); // a finished request is not processed again
@@ -211,7 +258,9 @@ describe('crash recovery: the built server killed with SIGKILL and started again
 
     await server.kill('SIGTERM');
     // Nest runs every shutdown hook, then re-raises the signal: the drain is logged before the exit.
-    expect(server.output).toMatch(/shutdown: requeued \d+ unfinished image\(s\)\n+\[exited: code null, signal SIGTERM\]/);
+    expect(server.output).toMatch(
+      /shutdown: requeued \d+ unfinished image\(s\)\n+\[exited: code null, signal SIGTERM\]/,
+    );
     const atExit = countByStatus(requestId);
     expect(atExit.processing ?? 0).toBe(0);
     expect((atExit.done ?? 0) + (atExit.queued ?? 0)).toBe(urls.length);
@@ -258,13 +307,18 @@ describe('crash recovery: the built server killed with SIGKILL and started again
     const unfinished = imagesOf(requestId).find((row) => row.input_url === gone && row.status !== 'done');
     if (!unfinished) throw new Error('the last image finished before the kill');
     mkdirSync(join(dataDir, 'images', requestId), { recursive: true });
-    writeFileSync(join(dataDir, 'images', requestId, `${unfinished.id}.jpg`), Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
+    writeFileSync(
+      join(dataDir, 'images', requestId, `${unfinished.id}.jpg`),
+      Buffer.from([0xff, 0xd8, 0xff, 0xd9]),
+    );
     goneNow = true;
     origin.imageDelayMs = 0;
     await server.start();
     const status = await waitForCompletion(server.http, requestId);
     expect(status).toMatchObject({ status: 'completed_with_errors', processed_images: 6, failed_images: 1 });
     const done = imagesOf(requestId).filter((row) => row.status === 'done');
-    expect(filesUnder(join(dataDir, 'images'))).toEqual(done.map((row) => `${requestId}/${row.id}.jpg`).sort());
+    expect(filesUnder(join(dataDir, 'images'))).toEqual(
+      done.map((row) => `${requestId}/${row.id}.jpg`).sort(),
+    );
   });
 });

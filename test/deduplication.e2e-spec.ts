@@ -25,12 +25,19 @@ describe('a URL repeated within one request', () => {
       `2,B,"${shared},${broken}"`,
       `3,C,${shared}`,
     ].join('\n');
-    const { body: upload } = await service.http.post('/upload').attach('file', Buffer.from(csv), 'dup.csv').expect(202);
+    const { body: upload } = await service.http
+      .post('/upload')
+      .attach('file', Buffer.from(csv), 'dup.csv')
+      .expect(202);
     expect(upload.total_images).toBe(6);
 
     const status = await waitForCompletion(service.http, upload.request_id);
     expect(status).toMatchObject({ status: 'completed_with_errors', processed_images: 6, failed_images: 2 });
-    expect([...fixtures.imageRequests].sort()).toEqual(['/images/exif-orientation-6.jpg', '/images/exif-orientation-8.jpg', '/images/gone.jpg']);
+    expect([...fixtures.imageRequests].sort()).toEqual([
+      '/images/exif-orientation-6.jpg',
+      '/images/exif-orientation-8.jpg',
+      '/images/gone.jpg',
+    ]);
 
     const { body: page } = await service.http.get(`/requests/${upload.request_id}/images`).expect(200);
     const ofShared = page.images.filter((image: any) => image.input_url === shared);

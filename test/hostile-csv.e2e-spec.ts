@@ -34,7 +34,11 @@ function expectRefusal(body: Record<string, any>, status: number): Problem[] {
   return body.errors;
 }
 
-function post(http: Http, csv: string | Buffer, options: { filename?: string; contentType?: string; webhookUrl?: string } = {}) {
+function post(
+  http: Http,
+  csv: string | Buffer,
+  options: { filename?: string; contentType?: string; webhookUrl?: string } = {},
+) {
   const upload = http.post('/upload');
   if (options.webhookUrl !== undefined) upload.field('webhook_url', options.webhookUrl);
   return upload.attach('file', Buffer.isBuffer(csv) ? csv : Buffer.from(csv), {
@@ -74,11 +78,20 @@ describe('POST /upload refuses a CSV that cannot be used, and stores nothing', (
   });
 
   it('the file in another field', async () => {
-    const { body } = await service.http.post('/upload').attach('csv', Buffer.from(`${HEADER}\n${row(1, 'A', url('a.jpg'))}`), 'p.csv').expect(400);
-    expect(expectRefusal(body, 400)).toEqual([{ row: null, column: 'csv', message: 'unexpected file field' }]);
+    const { body } = await service.http
+      .post('/upload')
+      .attach('csv', Buffer.from(`${HEADER}\n${row(1, 'A', url('a.jpg'))}`), 'p.csv')
+      .expect(400);
+    expect(expectRefusal(body, 400)).toEqual([
+      { row: null, column: 'csv', message: 'unexpected file field' },
+    ]);
     expect(body.message).toMatch(/"file"/);
     const csv = Buffer.from(`${HEADER}\n${row(1, 'A', url('a.jpg'))}`);
-    const { body: two } = await service.http.post('/upload').attach('file', csv, 'a.csv').attach('file', csv, 'b.csv').expect(400);
+    const { body: two } = await service.http
+      .post('/upload')
+      .attach('file', csv, 'a.csv')
+      .attach('file', csv, 'b.csv')
+      .expect(400);
     expect(expectRefusal(two, 400)).toEqual([{ row: null, column: 'file', message: 'more than one file' }]);
   });
 
@@ -87,7 +100,9 @@ describe('POST /upload refuses a CSV that cannot be used, and stores nothing', (
     const { body } = await service.http
       .post('/upload')
       .set('Content-Type', `multipart/form-data; boundary=${boundary}`)
-      .send(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.csv"\r\nContent-Type: text/csv\r\n\r\n${HEADER}\n1,A,`)
+      .send(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.csv"\r\nContent-Type: text/csv\r\n\r\n${HEADER}\n1,A,`,
+      )
       .expect(400);
     expect(expectRefusal(body, 400)[0].message).toMatch(/Unexpected end of form/i);
   });
@@ -96,7 +111,11 @@ describe('POST /upload refuses a CSV that cannot be used, and stores nothing', (
     ['multipart/form-data without a boundary', 'multipart/form-data', 400],
     ['multipart/mixed', 'multipart/mixed; boundary=x', 415],
   ])('a form sent as %s', async (_name, contentType, status) => {
-    const { body } = await service.http.post('/upload').set('Content-Type', contentType).send('--x\r\n\r\n--x--\r\n').expect(status);
+    const { body } = await service.http
+      .post('/upload')
+      .set('Content-Type', contentType)
+      .send('--x\r\n\r\n--x--\r\n')
+      .expect(status);
     expect(expectRefusal(body, status)[0].message).toMatch(/^the upload is not a usable multipart form: /);
   });
 
@@ -118,27 +137,45 @@ describe('POST /upload refuses a CSV that cannot be used, and stores nothing', (
 
   it.each([
     ['a missing column', 'S. No.,Product Name\n1,A\n', ['Input Image Urls']],
-    ['misspelt columns', 'Serial,Product Name,Input Image URL\n1,A,http://127.0.0.1:9/a.jpg\n', ['S. No.', 'Input Image Urls']],
-    ['a header of data', '1,A,http://127.0.0.1:9/a.jpg\n2,B,http://127.0.0.1:9/b.jpg\n', ['S. No.', 'Product Name', 'Input Image Urls']],
+    [
+      'misspelt columns',
+      'Serial,Product Name,Input Image URL\n1,A,http://127.0.0.1:9/a.jpg\n',
+      ['S. No.', 'Input Image Urls'],
+    ],
+    [
+      'a header of data',
+      '1,A,http://127.0.0.1:9/a.jpg\n2,B,http://127.0.0.1:9/b.jpg\n',
+      ['S. No.', 'Product Name', 'Input Image Urls'],
+    ],
   ])('%s: the message names the expected columns', async (_name, csv, missing) => {
     const { body } = await post(service.http, csv).expect(400);
     expect(body.message).toContain('"S. No." (or "Serial Number"), "Product Name", "Input Image Urls"');
-    expect(expectRefusal(body, 400).map(({ row, column }) => ({ row, column }))).toEqual(missing.map((column) => ({ row: 1, column })));
+    expect(expectRefusal(body, 400).map(({ row, column }) => ({ row, column }))).toEqual(
+      missing.map((column) => ({ row: 1, column })),
+    );
   });
 
   it('a repeated column', async () => {
     const { body } = await post(service.http, `${HEADER},product name\n1,A,${url('a.jpg')},B\n`).expect(400);
-    expect(expectRefusal(body, 400)).toEqual([{ row: 1, column: 'product name', message: 'duplicate column' }]);
+    expect(expectRefusal(body, 400)).toEqual([
+      { row: 1, column: 'product name', message: 'duplicate column' },
+    ]);
   });
 
   it('a PNG renamed .csv (sent as text/csv): 415, the bytes decide', async () => {
     const png = readFileSync(join(FIXTURES_DIR, 'alpha.png'));
     const { body } = await post(service.http, png, { filename: 'alpha.csv' }).expect(415);
-    expect(expectRefusal(body, 415)).toEqual([{ row: null, column: null, message: expect.stringMatching(/binary data/) }]);
+    expect(expectRefusal(body, 415)).toEqual([
+      { row: null, column: null, message: expect.stringMatching(/binary data/) },
+    ]);
   });
 
   it.each([
-    ['UTF-16 text', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${HEADER}\n`, 'utf16le')]), /UTF-16/],
+    [
+      'UTF-16 text',
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${HEADER}\n`, 'utf16le')]),
+      /UTF-16/,
+    ],
     ['Latin-1 text', Buffer.from(`${HEADER}\n1,Caf\u00e9,http://127.0.0.1:9/a.jpg\n`, 'latin1'), /not UTF-8/],
   ])('%s: 415 with what to do', async (_name, bytes, message) => {
     const { body } = await post(service.http, bytes).expect(415);
@@ -152,17 +189,33 @@ describe('POST /upload refuses a CSV that cannot be used, and stores nothing', (
     ['text/plain', 'products.txt'],
     ['application/octet-stream', 'products.xlsx'],
   ])('a file part of type %s named %s: 415', async (contentType, filename) => {
-    const { body } = await post(service.http, `${HEADER}\n${row(1, 'A', url('a.jpg'))}\n`, { contentType, filename }).expect(415);
-    expect(expectRefusal(body, 415)).toEqual([{ row: null, column: 'file', message: 'not a CSV content type' }]);
+    const { body } = await post(service.http, `${HEADER}\n${row(1, 'A', url('a.jpg'))}\n`, {
+      contentType,
+      filename,
+    }).expect(415);
+    expect(expectRefusal(body, 415)).toEqual([
+      { row: null, column: 'file', message: 'not a CSV content type' },
+    ]);
   });
 
   it('an unbalanced quote', async () => {
-    const { body } = await post(service.http, `${HEADER}\n1,"Shoe,${url('a.jpg')}\n2,Hat,${url('b.jpg')}\n`).expect(400);
+    const { body } = await post(
+      service.http,
+      `${HEADER}\n1,"Shoe,${url('a.jpg')}\n2,Hat,${url('b.jpg')}\n`,
+    ).expect(400);
     expect(expectRefusal(body, 400)[0].message).toMatch(/not valid CSV/);
   });
 
   it('rows without a product name or without URLs, with spreadsheet row numbers', async () => {
-    const csv = [HEADER, row(1, 'A', url('a.jpg')), row(2, '', url('b.jpg')), row(3, '"  "', url('c.jpg')), `4,"two\nlines",`, row(5, 'E', '" , ,"'), ''].join('\n');
+    const csv = [
+      HEADER,
+      row(1, 'A', url('a.jpg')),
+      row(2, '', url('b.jpg')),
+      row(3, '"  "', url('c.jpg')),
+      `4,"two\nlines",`,
+      row(5, 'E', '" , ,"'),
+      '',
+    ].join('\n');
     const { body } = await post(service.http, csv).expect(400);
     expect(expectRefusal(body, 400)).toEqual([
       { row: 3, column: 'Product Name', message: 'product name is empty' },
@@ -174,24 +227,60 @@ describe('POST /upload refuses a CSV that cannot be used, and stores nothing', (
   });
 
   it('URLs that are not absolute http(s) URLs with a host', async () => {
-    const bad = ['ftp://127.0.0.1/a.jpg', 'file:///etc/passwd', 'javascript:alert(1)', 'data:image/png;base64,iVBORw0KGgo=', 'just words', '/relative/a.jpg', '//127.0.0.1/a.jpg', 'http://', 'http:127.0.0.1/a.jpg', 'https://exa mple.com/a.jpg', `http://127.0.0.1/${'a'.repeat(9000)}`];
+    const bad = [
+      'ftp://127.0.0.1/a.jpg',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'data:image/png;base64,iVBORw0KGgo=',
+      'just words',
+      '/relative/a.jpg',
+      '//127.0.0.1/a.jpg',
+      'http://',
+      'http:127.0.0.1/a.jpg',
+      'https://exa mple.com/a.jpg',
+      `http://127.0.0.1/${'a'.repeat(9000)}`,
+    ];
     // The data: URL holds a comma; quoted with the others it would be split there, so it stands alone.
-    const csv = [HEADER, ...bad.map((text, i) => `${i + 1},P${i + 1},"${url('ok.jpg')}, ${text}"`)].join('\n');
+    const csv = [HEADER, ...bad.map((text, i) => `${i + 1},P${i + 1},"${url('ok.jpg')}, ${text}"`)].join(
+      '\n',
+    );
     const { body } = await post(service.http, csv).expect(400);
     const problems = expectRefusal(body, 400);
-    expect(problems.map((p) => p.row)).toEqual(bad.map((_, i) => i + 2).flatMap((r, i) => (bad[i].startsWith('data:') ? [r, r] : [r])));
+    expect(problems.map((p) => p.row)).toEqual(
+      bad.map((_, i) => i + 2).flatMap((r, i) => (bad[i].startsWith('data:') ? [r, r] : [r])),
+    );
     expect(problems.every((p) => p.column === 'Input Image Urls')).toBe(true);
-    for (const text of ['ftp://', 'file:///etc/passwd', 'javascript:alert(1)', 'data:image/png;base64', 'just words', '/relative/a.jpg', '//127.0.0.1/a.jpg', 'http:127.0.0.1/a.jpg', 'exa mple']) {
-      expect(problems.some((p) => p.message.includes(text)), text).toBe(true);
+    for (const text of [
+      'ftp://',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'data:image/png;base64',
+      'just words',
+      '/relative/a.jpg',
+      '//127.0.0.1/a.jpg',
+      'http:127.0.0.1/a.jpg',
+      'exa mple',
+    ]) {
+      expect(
+        problems.some((p) => p.message.includes(text)),
+        text,
+      ).toBe(true);
     }
     expect(problems.some((p) => /longer than 8192 characters/.test(p.message))).toBe(true);
   });
 
   it('more than MAX_URLS_PER_ROW URLs in a row', async () => {
     const four = ['a', 'b', 'c', 'd'].map((n) => url(`${n}.jpg`)).join(',');
-    const { body } = await post(service.http, `${HEADER}\n${row(1, 'A', url('a.jpg'))}\n1,B,"${four}"\n`).expect(400);
+    const { body } = await post(
+      service.http,
+      `${HEADER}\n${row(1, 'A', url('a.jpg'))}\n1,B,"${four}"\n`,
+    ).expect(400);
     expect(expectRefusal(body, 400)).toEqual([
-      { row: 3, column: 'Input Image Urls', message: '4 URLs, more than the 3 allowed per row (MAX_URLS_PER_ROW)' },
+      {
+        row: 3,
+        column: 'Input Image Urls',
+        message: '4 URLs, more than the 3 allowed per row (MAX_URLS_PER_ROW)',
+      },
     ]);
   });
 
@@ -203,9 +292,13 @@ describe('POST /upload refuses a CSV that cannot be used, and stores nothing', (
   });
 
   it('a bad row after the first stored batch rolls the whole request back', async () => {
-    const rows = Array.from({ length: 2300 }, (_, i) => row(i + 1, i === 2200 ? '' : `P${i + 1}`, url(`${i}.jpg`)));
+    const rows = Array.from({ length: 2300 }, (_, i) =>
+      row(i + 1, i === 2200 ? '' : `P${i + 1}`, url(`${i}.jpg`)),
+    );
     const { body } = await post(service.http, [HEADER, ...rows].join('\n')).expect(400);
-    expect(expectRefusal(body, 400)).toEqual([{ row: 2202, column: 'Product Name', message: 'product name is empty' }]);
+    expect(expectRefusal(body, 400)).toEqual([
+      { row: 2202, column: 'Product Name', message: 'product name is empty' },
+    ]);
   });
 
   it('lists at most 100 problems', async () => {
@@ -220,7 +313,9 @@ describe('POST /upload refuses a CSV that cannot be used, and stores nothing', (
     const csv = [HEADER, ...rows].join('\n');
     expect(csv.length).toBeGreaterThan(512 * 1024);
     const { body } = await post(service.http, csv).expect(413);
-    expect(expectRefusal(body, 413)).toEqual([{ row: null, column: 'file', message: 'larger than 512 KiB (MAX_CSV_BYTES)' }]);
+    expect(expectRefusal(body, 413)).toEqual([
+      { row: null, column: 'file', message: 'larger than 512 KiB (MAX_CSV_BYTES)' },
+    ]);
     expect(body.message).toBe('the file is larger than 512 KiB (MAX_CSV_BYTES); nothing was stored');
   });
 
@@ -232,9 +327,13 @@ describe('POST /upload refuses a CSV that cannot be used, and stores nothing', (
     const { body } = await service.http
       .post('/upload')
       .set('Content-Type', `multipart/form-data; boundary=${boundary}`)
-      .send(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\nContent-Type: text/csv\r\n\r\n${HEADER}\n${rows}`)
+      .send(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\nContent-Type: text/csv\r\n\r\n${HEADER}\n${rows}`,
+      )
       .expect(413);
-    expect(expectRefusal(body, 413)).toEqual([{ row: null, column: 'file', message: 'larger than 512 KiB (MAX_CSV_BYTES)' }]);
+    expect(expectRefusal(body, 413)).toEqual([
+      { row: null, column: 'file', message: 'larger than 512 KiB (MAX_CSV_BYTES)' },
+    ]);
   });
 
   it.each([
@@ -244,8 +343,12 @@ describe('POST /upload refuses a CSV that cannot be used, and stores nothing', (
     ['no host', 'http://'],
     ['no //', 'http:127.0.0.1/hook'],
   ])('an invalid webhook_url (%s): the same shape, column webhook_url', async (_name, webhookUrl) => {
-    const { body } = await post(service.http, `${HEADER}\n${row(1, 'A', url('a.jpg'))}\n`, { webhookUrl }).expect(400);
-    expect(expectRefusal(body, 400)).toEqual([{ row: null, column: 'webhook_url', message: expect.stringContaining('not an absolute http(s) URL') }]);
+    const { body } = await post(service.http, `${HEADER}\n${row(1, 'A', url('a.jpg'))}\n`, {
+      webhookUrl,
+    }).expect(400);
+    expect(expectRefusal(body, 400)).toEqual([
+      { row: null, column: 'webhook_url', message: expect.stringContaining('not an absolute http(s) URL') },
+    ]);
     expect(body.message).toMatch(/^webhook_url cannot be used/);
   });
 
@@ -256,7 +359,9 @@ describe('POST /upload refuses a CSV that cannot be used, and stores nothing', (
       .field('webhook_url', `${base}/b`)
       .attach('file', Buffer.from(`${HEADER}\n${row(1, 'A', url('a.jpg'))}\n`), 'p.csv')
       .expect(400);
-    expect(expectRefusal(body, 400)).toEqual([{ row: null, column: 'webhook_url', message: 'not a single text value' }]);
+    expect(expectRefusal(body, 400)).toEqual([
+      { row: null, column: 'webhook_url', message: 'not a single text value' },
+    ]);
   });
 });
 
@@ -276,7 +381,11 @@ describe('POST /upload accepts messy but valid CSVs', () => {
   async function accepted(csv: string | Buffer, options: Parameters<typeof post>[2] = {}) {
     const { body } = await post(service.http, csv, options).expect(202);
     const { body: page } = await service.http.get(`/requests/${body.request_id}/images`).expect(200);
-    return page.images.map((image: any) => ({ serial: image.serial_number, name: image.product_name, url: image.input_url }));
+    return page.images.map((image: any) => ({
+      serial: image.serial_number,
+      name: image.product_name,
+      url: image.input_url,
+    }));
   }
 
   const expected = () => [
@@ -289,11 +398,29 @@ describe('POST /upload accepts messy but valid CSVs', () => {
     ['plain', (b: string) => `${HEADER}\n1,"Shoe, red","${b}/a.jpg,${b}/b.jpg"\n2,Hat,${b}/c.jpg\n`],
     ['a BOM', (b: string) => `\uFEFF${HEADER}\n1,"Shoe, red","${b}/a.jpg,${b}/b.jpg"\n2,Hat,${b}/c.jpg`],
     ['CRLF', (b: string) => `${HEADER}\r\n1,"Shoe, red","${b}/a.jpg,${b}/b.jpg"\r\n2,Hat,${b}/c.jpg\r\n`],
-    ['Serial Number', (b: string) => `Serial Number,Product Name,Input Image Urls\n1,"Shoe, red","${b}/a.jpg,${b}/b.jpg"\n2,Hat,${b}/c.jpg\n`],
-    ['spaces around headers, names and URLs', (b: string) => ` s. no. ,  PRODUCT   NAME , Input Image Urls \n 1 ,"  Shoe, red  ","  ${b}/a.jpg ,  ${b}/b.jpg  "\n2 , Hat ,  ${b}/c.jpg  \n`],
-    ['quoted cells with commas and newlines', (b: string) => `${HEADER}\n1,"Shoe, red","${b}/a.jpg,\n${b}/b.jpg\n"\n2,"Hat",${b}/c.jpg\n`],
-    ['empty trailing lines', (b: string) => `${HEADER}\n1,"Shoe, red","${b}/a.jpg,${b}/b.jpg"\n2,Hat,${b}/c.jpg\n\n\n,,\n\r\n`],
-    ['all of it at once', (b: string) => `\uFEFF Serial number ,Input Image Urls,Product Name\r\n1," ${b}/a.jpg,\r\n ${b}/b.jpg ","  Shoe, red "\r\n2, ${b}/c.jpg ,Hat\r\n\r\n\r\n`],
+    [
+      'Serial Number',
+      (b: string) =>
+        `Serial Number,Product Name,Input Image Urls\n1,"Shoe, red","${b}/a.jpg,${b}/b.jpg"\n2,Hat,${b}/c.jpg\n`,
+    ],
+    [
+      'spaces around headers, names and URLs',
+      (b: string) =>
+        ` s. no. ,  PRODUCT   NAME , Input Image Urls \n 1 ,"  Shoe, red  ","  ${b}/a.jpg ,  ${b}/b.jpg  "\n2 , Hat ,  ${b}/c.jpg  \n`,
+    ],
+    [
+      'quoted cells with commas and newlines',
+      (b: string) => `${HEADER}\n1,"Shoe, red","${b}/a.jpg,\n${b}/b.jpg\n"\n2,"Hat",${b}/c.jpg\n`,
+    ],
+    [
+      'empty trailing lines',
+      (b: string) => `${HEADER}\n1,"Shoe, red","${b}/a.jpg,${b}/b.jpg"\n2,Hat,${b}/c.jpg\n\n\n,,\n\r\n`,
+    ],
+    [
+      'all of it at once',
+      (b: string) =>
+        `\uFEFF Serial number ,Input Image Urls,Product Name\r\n1," ${b}/a.jpg,\r\n ${b}/b.jpg ","  Shoe, red "\r\n2, ${b}/c.jpg ,Hat\r\n\r\n\r\n`,
+    ],
   ])('%s', async (_name, make) => {
     expect(await accepted(make(base))).toEqual(expected());
   });
@@ -312,7 +439,9 @@ describe('POST /upload accepts messy but valid CSVs', () => {
   });
 
   it('an empty webhook_url field means no webhook', async () => {
-    const { body } = await post(service.http, `${HEADER}\n1,A,${base}/a.jpg\n`, { webhookUrl: '  ' }).expect(202);
+    const { body } = await post(service.http, `${HEADER}\n1,A,${base}/a.jpg\n`, { webhookUrl: '  ' }).expect(
+      202,
+    );
     expect(body.total_images).toBe(1);
   });
 
@@ -353,14 +482,28 @@ describe('POST /upload under fuzzing: random and mutated CSVs', () => {
     | { kind: 'huge'; at: number; size: number; fill: string };
 
   const insertion = fc.oneof(
-    { weight: 4, arbitrary: fc.constantFrom('"', ',', '\n', '\r\n', '\r', '\0', '\uFEFF', '""', '\t', '=', ' ', 'http://', '\u00e9').map((text) => new Uint8Array(Buffer.from(text))) },
+    {
+      weight: 4,
+      arbitrary: fc
+        .constantFrom('"', ',', '\n', '\r\n', '\r', '\0', '\uFEFF', '""', '\t', '=', ' ', 'http://', '\u00e9')
+        .map((text) => new Uint8Array(Buffer.from(text))),
+    },
     { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 8 }) },
   );
   const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
     fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: insertion }),
-    fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 30 }) }),
-    fc.record({ kind: fc.constant('huge' as const), at: fc.nat(), size: fc.integer({ min: 10_000, max: 400_000 }), fill: fc.constantFrom('a', '"', ',', '\n', 'é') }),
+    fc.record({
+      kind: fc.constant('delete' as const),
+      at: fc.nat(),
+      length: fc.integer({ min: 1, max: 30 }),
+    }),
+    fc.record({
+      kind: fc.constant('huge' as const),
+      at: fc.nat(),
+      size: fc.integer({ min: 10_000, max: 400_000 }),
+      fill: fc.constantFrom('a', '"', ',', '\n', 'é'),
+    }),
   );
 
   function mutate(input: Buffer, mutations: Mutation[]): Buffer {
@@ -368,17 +511,49 @@ describe('POST /upload under fuzzing: random and mutated CSVs', () => {
     for (const m of mutations) {
       const at = m.at % (bytes.length + 1);
       if (m.kind === 'truncate') bytes = bytes.subarray(0, at);
-      else if (m.kind === 'insert') bytes = Buffer.concat([bytes.subarray(0, at), m.bytes, bytes.subarray(at)]);
-      else if (m.kind === 'delete') bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + m.length)]);
-      else bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from(m.fill.repeat(m.size)), bytes.subarray(at)]);
+      else if (m.kind === 'insert')
+        bytes = Buffer.concat([bytes.subarray(0, at), m.bytes, bytes.subarray(at)]);
+      else if (m.kind === 'delete')
+        bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + m.length)]);
+      else
+        bytes = Buffer.concat([
+          bytes.subarray(0, at),
+          Buffer.from(m.fill.repeat(m.size)),
+          bytes.subarray(at),
+        ]);
     }
     return bytes;
   }
 
-  const csvLike = fc.string({ unit: fc.constantFrom('a', '1', ',', '"', '\n', '\r', ' ', 'S. No.', 'Product Name', 'Input Image Urls', 'http://127.0.0.1:9/x.jpg', '\0', '\uFEFF'), maxLength: 200 });
+  const csvLike = fc.string({
+    unit: fc.constantFrom(
+      'a',
+      '1',
+      ',',
+      '"',
+      '\n',
+      '\r',
+      ' ',
+      'S. No.',
+      'Product Name',
+      'Input Image Urls',
+      'http://127.0.0.1:9/x.jpg',
+      '\0',
+      '\uFEFF',
+    ),
+    maxLength: 200,
+  });
   const upload = fc.oneof(
-    { weight: 6, arbitrary: fc.array(mutation, { minLength: 0, maxLength: 3 }).map((mutations) => ({ source: 'mutated', mutations })) },
-    { weight: 2, arbitrary: fc.uint8Array({ maxLength: 2_000 }).map((bytes) => ({ source: 'random bytes', bytes })) },
+    {
+      weight: 6,
+      arbitrary: fc
+        .array(mutation, { minLength: 0, maxLength: 3 })
+        .map((mutations) => ({ source: 'mutated', mutations })),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.uint8Array({ maxLength: 2_000 }).map((bytes) => ({ source: 'random bytes', bytes })),
+    },
     { weight: 2, arbitrary: csvLike.map((text) => ({ source: 'random CSV-like text', text })) },
   );
   const part = fc.constantFrom(
@@ -393,7 +568,12 @@ describe('POST /upload under fuzzing: random and mutated CSVs', () => {
     const seen = new Map<number, number>();
     await fc.assert(
       fc.asyncProperty(upload, part, async (input, options) => {
-        const bytes = 'mutations' in input ? mutate(valid, input.mutations as Mutation[]) : 'bytes' in input ? Buffer.from(input.bytes as Uint8Array) : Buffer.from(input.text as string);
+        const bytes =
+          'mutations' in input
+            ? mutate(valid, input.mutations as Mutation[])
+            : 'bytes' in input
+              ? Buffer.from(input.bytes as Uint8Array)
+              : Buffer.from(input.text as string);
         const before = storedCounts(service);
         const { status, body } = await post(service.http, bytes, options);
         const after = storedCounts(service);

@@ -9,11 +9,18 @@ const MiB = 1024 * 1024;
 
 /** One row per URL: the row's product name is its expected outcome, for readable failures. */
 function csvOf(rows: Array<[name: string, url: string]>): Buffer {
-  return Buffer.from(['S. No.,Product Name,Input Image Urls', ...rows.map(([name, url], i) => `${i + 1},${name},${url}`)].join('\n'));
+  return Buffer.from(
+    ['S. No.,Product Name,Input Image Urls', ...rows.map(([name, url], i) => `${i + 1},${name},${url}`)].join(
+      '\n',
+    ),
+  );
 }
 
 async function upload(service: TestApp, csv: Buffer): Promise<string> {
-  const { body } = await service.http.post('/upload').attach('file', csv, { filename: 'images.csv', contentType: 'text/csv' }).expect(202);
+  const { body } = await service.http
+    .post('/upload')
+    .attach('file', csv, { filename: 'images.csv', contentType: 'text/csv' })
+    .expect(202);
   return body.request_id;
 }
 
@@ -27,7 +34,10 @@ async function exportedErrors(service: TestApp, requestId: string): Promise<stri
   const { text } = await service.http.get(`/export-csv/${requestId}`).expect(200);
   const table = await parseCsv(text);
   const errors = table[0].indexOf('Errors');
-  return table.slice(1).map((row) => row[errors]).join(' | ');
+  return table
+    .slice(1)
+    .map((row) => row[errors])
+    .join(' | ');
 }
 
 describe('each bad image fails alone, with a stable code (no retries)', () => {
@@ -56,13 +66,26 @@ describe('each bad image fails alone, with a stable code (no retries)', () => {
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 5);
     const before = process.memoryUsage().rss;
     try {
-      const urls = [supplier.url('/images/bomb-20000x14000.jpg'), supplier.url('/images/bomb-65536x65536.png'), supplier.url('/chunked/bomb-65536x65536.png')];
+      const urls = [
+        supplier.url('/images/bomb-20000x14000.jpg'),
+        supplier.url('/images/bomb-65536x65536.png'),
+        supplier.url('/chunked/bomb-65536x65536.png'),
+      ];
       const requestId = await upload(service, csvOf(urls.map((url) => ['too_many_pixels', url])));
-      expect(await waitForCompletion(service.http, requestId, 20_000)).toMatchObject({ status: 'failed', failed_images: 3 });
+      expect(await waitForCompletion(service.http, requestId, 20_000)).toMatchObject({
+        status: 'failed',
+        failed_images: 3,
+      });
       const images = await imagesOf(service, requestId);
       for (const url of urls) {
-        expect(images.get(url), url).toMatchObject({ status: 'failed', error_code: 'too_many_pixels', output_url: null });
-        expect(images.get(url)!.error).toBe('too_many_pixels: image has more pixels than MAX_IMAGE_PIXELS allows');
+        expect(images.get(url), url).toMatchObject({
+          status: 'failed',
+          error_code: 'too_many_pixels',
+          output_url: null,
+        });
+        expect(images.get(url)!.error).toBe(
+          'too_many_pixels: image has more pixels than MAX_IMAGE_PIXELS allows',
+        );
       }
       expect(await exportedErrors(service, requestId)).toContain(`${urls[0]}: too_many_pixels (`);
     } finally {
@@ -100,7 +123,11 @@ describe('each bad image fails alone, with a stable code (no retries)', () => {
     const started = Date.now();
     const requestId = await upload(service, csvOf(cases));
     const status = await waitForCompletion(service.http, requestId, 20_000);
-    expect(status).toMatchObject({ status: 'completed_with_errors', total_images: cases.length, failed_images: cases.length - 2 });
+    expect(status).toMatchObject({
+      status: 'completed_with_errors',
+      total_images: cases.length,
+      failed_images: cases.length - 2,
+    });
     console.log(`images: ${cases.length} hostile downloads settled in ${Date.now() - started} ms`);
 
     const images = await imagesOf(service, requestId);
@@ -108,7 +135,12 @@ describe('each bad image fails alone, with a stable code (no retries)', () => {
     for (const [code, url] of cases) {
       const image = images.get(url)!;
       if (code === 'ok') {
-        expect(image, url).toMatchObject({ status: 'done', error: null, error_code: null, output_url: expect.any(String) });
+        expect(image, url).toMatchObject({
+          status: 'done',
+          error: null,
+          error_code: null,
+          output_url: expect.any(String),
+        });
         continue;
       }
       expect(image, url).toMatchObject({ status: 'failed', error_code: code, output_url: null });
@@ -120,9 +152,13 @@ describe('each bad image fails alone, with a stable code (no retries)', () => {
     expect(images.get(supplier.url('/status/404'))!.error).toBe('http_404: HTTP 404 Not Found');
     expect(images.get(supplier.url('/trickle'))!.error).toBe('timeout: request timed out after 800 ms');
     expect(images.get(supplier.url('/endless'))!.error).toBe('too_large: download exceeded 1.5 MiB limit');
-    expect(images.get(supplier.url('/redirect-loop'))!.error).toBe('too_many_redirects: more than 5 redirects');
+    expect(images.get(supplier.url('/redirect-loop'))!.error).toBe(
+      'too_many_redirects: more than 5 redirects',
+    );
     // libvips' detail may be lost when images fail at once (its error buffer is shared by threads).
-    expect(images.get(supplier.url('/images/truncated.jpg'))!.error).toMatch(/^decode_error: the image could not be decoded(: .*premature end of JPEG| \(corrupt or truncated data\))/);
+    expect(images.get(supplier.url('/images/truncated.jpg'))!.error).toMatch(
+      /^decode_error: the image could not be decoded(: .*premature end of JPEG| \(corrupt or truncated data\))/,
+    );
     expect(images.get(supplier.url('/images/empty.jpg'))!.input_bytes).toBe(0);
 
     // What the supplier saw.
@@ -156,11 +192,31 @@ describe('each bad image fails alone, with a stable code (no retries)', () => {
     await waitForCompletion(service.http, requestId, 20_000);
     const { text } = await service.http.get(`/export-csv/${requestId}`).expect(200);
     const table = await parseCsv(text);
-    expect(table[0]).toEqual(['S. No.', 'Product Name', 'Input Image Urls', "'=Notes", "'@Tag", "'+Plus", "'-Minus", 'Output Image Urls', 'Errors']);
-    expect(table[1].slice(0, 7)).toEqual(["'+1", `'=HYPERLINK("http://evil.test","click")`, ok, "'-2+3", "'@SUM(A1)", "'\tTab", "'\rReturn"]);
+    expect(table[0]).toEqual([
+      'S. No.',
+      'Product Name',
+      'Input Image Urls',
+      "'=Notes",
+      "'@Tag",
+      "'+Plus",
+      "'-Minus",
+      'Output Image Urls',
+      'Errors',
+    ]);
+    expect(table[1].slice(0, 7)).toEqual([
+      "'+1",
+      `'=HYPERLINK("http://evil.test","click")`,
+      ok,
+      "'-2+3",
+      "'@SUM(A1)",
+      "'\tTab",
+      "'\rReturn",
+    ]);
     expect(table[1][7]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/files\//);
     expect(table[2].slice(0, 7)).toEqual(['2', ' =not a formula', missing, 'a=1', 'safe', '', '']);
-    expect(table[2][8]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/status\/404\?formula: http_404 \(HTTP 404 Not Found\)$/);
+    expect(table[2][8]).toMatch(
+      /^http:\/\/127\.0\.0\.1:\d+\/status\/404\?formula: http_404 \(HTTP 404 Not Found\)$/,
+    );
   });
 });
 
@@ -196,7 +252,8 @@ describe('transient failures are retried, permanent ones are not', () => {
     const images = await imagesOf(service, requestId);
     for (const [expected, url, fetches] of cases) {
       const path = new URL(url).pathname;
-      if (expected === 'done') expect(images.get(url), url).toMatchObject({ status: 'done', error_code: null });
+      if (expected === 'done')
+        expect(images.get(url), url).toMatchObject({ status: 'done', error_code: null });
       else expect(images.get(url), url).toMatchObject({ status: 'failed', error_code: expected });
       expect(supplier.hitsOf(path), url).toBe(fetches);
     }

@@ -38,7 +38,12 @@ describe('Idempotency-Key on POST /upload', () => {
     const stored = rowCounts(service.dataDir);
 
     const again = await upload(csv, key).expect(202);
-    expect(again.body).toMatchObject({ request_id: first.body.request_id, total_images: 7, status_url: first.body.status_url, export_url: first.body.export_url });
+    expect(again.body).toMatchObject({
+      request_id: first.body.request_id,
+      total_images: 7,
+      status_url: first.body.status_url,
+      export_url: first.body.export_url,
+    });
     expect(rowCounts(service.dataDir)).toEqual(stored);
 
     // Still after the request finished: the replay reports the request as it is now.
@@ -57,10 +62,16 @@ describe('Idempotency-Key on POST /upload', () => {
     for (const response of [await upload(csvOf(2), key), await upload(csv, key, origin.url('/hook'))]) {
       expect(response.status).toBe(422);
       expect(response.headers['content-type']).toMatch(/^application\/json/);
-      expect(response.body).toEqual({ statusCode: 422, message: expect.stringMatching(/Idempotency-Key/), error: expect.any(String) });
+      expect(response.body).toEqual({
+        statusCode: 422,
+        message: expect.stringMatching(/Idempotency-Key/),
+        error: expect.any(String),
+      });
     }
     expect(rowCounts(service.dataDir)).toEqual(stored);
-    await upload(csv, key).expect(202).expect((response) => expect(response.body.request_id).toBe(first.body.request_id));
+    await upload(csv, key)
+      .expect(202)
+      .expect((response) => expect(response.body.request_id).toBe(first.body.request_id));
   });
 
   it('creates one request for concurrent identical uploads with one key', async () => {
@@ -92,7 +103,11 @@ describe('Idempotency-Key on POST /upload', () => {
   it('treats uploads without a key (or with a blank one) as distinct requests', async () => {
     const csv = csvOf(1);
     const before = rowCounts(service.dataDir);
-    const [a, b, c] = [await upload(csv).expect(202), await upload(csv).expect(202), await upload(csv, '   ').expect(202)];
+    const [a, b, c] = [
+      await upload(csv).expect(202),
+      await upload(csv).expect(202),
+      await upload(csv, '   ').expect(202),
+    ];
     expect(new Set([a.body.request_id, b.body.request_id, c.body.request_id]).size).toBe(3);
     expect(rowCounts(service.dataDir).tasks - before.tasks).toBe(3);
   });

@@ -7,7 +7,12 @@ import { eventually, startTestApp, TestApp, waitForCompletion } from './helpers/
 const SECRET = `whsec_${Buffer.from('pixelmill-retry-and-shutdown-key').toString('base64')}`;
 
 function csvOf(urls: string[][]): Buffer {
-  return Buffer.from(['S. No.,Product Name,Input Image Urls', ...urls.map((row, index) => `${index + 1},P${index + 1},"${row.join(',')}"`)].join('\n'));
+  return Buffer.from(
+    [
+      'S. No.,Product Name,Input Image Urls',
+      ...urls.map((row, index) => `${index + 1},P${index + 1},"${row.join(',')}"`),
+    ].join('\n'),
+  );
 }
 
 describe('retrying failed images', () => {
@@ -26,7 +31,8 @@ describe('retrying failed images', () => {
 
   it('requeues only the failed images; the request completes and notifies again', async () => {
     let supplierFixed = false;
-    fixtures.imageResponder = (name) => (name === 'exif-orientation-8.jpg' && !supplierFixed ? 404 : undefined);
+    fixtures.imageResponder = (name) =>
+      name === 'exif-orientation-8.jpg' && !supplierFixed ? 404 : undefined;
     const urls = [[fixtures.imageUrl('exif-orientation-6.jpg'), fixtures.imageUrl('exif-orientation-8.jpg')]];
     const { body: upload } = await service.http
       .post('/upload')
@@ -69,9 +75,20 @@ describe('graceful shutdown', () => {
     fixtures.imageDelayMs = 1_500;
     const first = await startTestApp({ CONCURRENCY: '2', SHUTDOWN_GRACE_MS: '200' });
     const dataDir = first.dataDir;
-    const urls = [Array.from({ length: 6 }, (_, index) => fixtures.imageUrl('exif-orientation-6.jpg', `n=${index}`))];
-    const { body: upload } = await first.http.post('/upload').attach('file', csvOf(urls), 'slow.csv').expect(202);
-    await eventually(() => queryDatabase<{ count: number }>(dataDir, "SELECT COUNT(*) AS count FROM images WHERE status = 'processing'")[0].count >= 2);
+    const urls = [
+      Array.from({ length: 6 }, (_, index) => fixtures.imageUrl('exif-orientation-6.jpg', `n=${index}`)),
+    ];
+    const { body: upload } = await first.http
+      .post('/upload')
+      .attach('file', csvOf(urls), 'slow.csv')
+      .expect(202);
+    await eventually(
+      () =>
+        queryDatabase<{ count: number }>(
+          dataDir,
+          "SELECT COUNT(*) AS count FROM images WHERE status = 'processing'",
+        )[0].count >= 2,
+    );
 
     const closing = first.app.close();
     const refused = await first.http.post('/upload').attach('file', csvOf(urls), 'late.csv');
@@ -80,7 +97,10 @@ describe('graceful shutdown', () => {
     expect(refused.body.message).toMatch(/shutting down/);
     await closing;
 
-    const states = queryDatabase<{ status: string; count: number }>(dataDir, 'SELECT status, COUNT(*) AS count FROM images GROUP BY status');
+    const states = queryDatabase<{ status: string; count: number }>(
+      dataDir,
+      'SELECT status, COUNT(*) AS count FROM images GROUP BY status',
+    );
     expect(states).toEqual([{ status: 'queued', count: 6 }]);
 
     fixtures.imageDelayMs = 0;

@@ -44,7 +44,10 @@ describe('SSRF: with ALLOW_PRIVATE_URLS=false nothing on loopback is fetched or 
       `http://[::]:${port}/images/animated.gif`,
       `https://127.0.0.1:${port}/images/animated.gif`,
     ];
-    const csv = ['S. No.,Product Name,Input Image Urls', ...spellings.map((url, i) => `${i + 1},P${i + 1},${url}`)].join('\n');
+    const csv = [
+      'S. No.,Product Name,Input Image Urls',
+      ...spellings.map((url, i) => `${i + 1},P${i + 1},${url}`),
+    ].join('\n');
     const { body: upload } = await service.http
       .post('/upload')
       .field('webhook_url', `http://127.0.0.1:${port}/webhook`)
@@ -52,19 +55,38 @@ describe('SSRF: with ALLOW_PRIVATE_URLS=false nothing on loopback is fetched or 
       .expect(202);
 
     const status = await waitForCompletion(service.http, upload.request_id, 20_000);
-    expect(status).toMatchObject({ status: 'failed', total_images: spellings.length, failed_images: spellings.length });
-    const { body: page } = await service.http.get(`/requests/${upload.request_id}/images?limit=100`).expect(200);
+    expect(status).toMatchObject({
+      status: 'failed',
+      total_images: spellings.length,
+      failed_images: spellings.length,
+    });
+    const { body: page } = await service.http
+      .get(`/requests/${upload.request_id}/images?limit=100`)
+      .expect(200);
     expect(page.images.map((image: any) => image.input_url)).toEqual(spellings);
     for (const image of page.images) {
-      expect(image, image.input_url).toMatchObject({ status: 'failed', error_code: 'blocked_address', output_url: null });
-      expect(image.error, image.input_url).toMatch(/^blocked_address: (address|host) .+ is not allowed \((loopback|unspecified|localhost)\)$/);
+      expect(image, image.input_url).toMatchObject({
+        status: 'failed',
+        error_code: 'blocked_address',
+        output_url: null,
+      });
+      expect(image.error, image.input_url).toMatch(
+        /^blocked_address: (address|host) .+ is not allowed \((loopback|unspecified|localhost)\)$/,
+      );
     }
 
     const webhook = await eventually(async () => {
       const { body } = await service.http.get(`/status/${upload.request_id}`).expect(200);
       return body.webhook?.status === 'failed' ? body.webhook : undefined;
     });
-    expect(webhook).toMatchObject({ status: 'failed', attempts: 1, last_status: null, last_error: expect.stringMatching(/^blocked_address: address 127\.0\.0\.1 is not allowed \(loopback\)$/) });
+    expect(webhook).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      last_status: null,
+      last_error: expect.stringMatching(
+        /^blocked_address: address 127\.0\.0\.1 is not allowed \(loopback\)$/,
+      ),
+    });
 
     expect(target.requests).toEqual([]);
   });

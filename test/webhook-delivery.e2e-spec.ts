@@ -16,7 +16,11 @@ describe('webhook delivery: retries, signatures and state (Standard Webhooks)', 
 
   beforeAll(async () => {
     await origin.start();
-    service = await startTestApp({ WEBHOOK_SECRET: SECRET, WEBHOOK_RETRY_DELAYS_MS: DELAYS.join(','), WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS) });
+    service = await startTestApp({
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_RETRY_DELAYS_MS: DELAYS.join(','),
+      WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS),
+    });
   });
 
   afterAll(async () => {
@@ -61,7 +65,12 @@ describe('webhook delivery: retries, signatures and state (Standard Webhooks)', 
       expect(post.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+={0,2}$/);
       return new Webhook(SECRET).verify(post.body, post.headers as Record<string, string>);
     });
-    expect(payloads[0]).toMatchObject({ type: 'request.completed', request_id: requestId, status: 'completed', total_images: 1 });
+    expect(payloads[0]).toMatchObject({
+      type: 'request.completed',
+      request_id: requestId,
+      status: 'completed',
+      total_images: 1,
+    });
     return payloads[0];
   }
 
@@ -78,7 +87,12 @@ describe('webhook delivery: retries, signatures and state (Standard Webhooks)', 
     });
     expect(afterFirst).toMatchObject({ status: 'pending', last_status: 500, last_error: 'HTTP 500' });
 
-    expect(await settled(requestId)).toEqual({ status: 'delivered', attempts: 4, last_status: 200, last_error: null });
+    expect(await settled(requestId)).toEqual({
+      status: 'delivered',
+      attempts: 4,
+      last_status: 200,
+      last_error: null,
+    });
     await sleep(300);
     const posts = origin.postsTo(path);
     expect(posts).toHaveLength(4);
@@ -95,8 +109,17 @@ describe('webhook delivery: retries, signatures and state (Standard Webhooks)', 
       const state = await webhookState(requestId);
       return state?.last_error && state;
     });
-    expect(afterFirst).toMatchObject({ status: 'pending', last_status: null, last_error: expect.stringMatching(/^timeout: /) });
-    expect(await settled(requestId)).toEqual({ status: 'delivered', attempts: 2, last_status: 200, last_error: null });
+    expect(afterFirst).toMatchObject({
+      status: 'pending',
+      last_status: null,
+      last_error: expect.stringMatching(/^timeout: /),
+    });
+    expect(await settled(requestId)).toEqual({
+      status: 'delivered',
+      attempts: 2,
+      last_status: 200,
+      last_error: null,
+    });
     const posts = origin.postsTo(path);
     expect(posts).toHaveLength(2);
     expectOneMessage(posts, requestId);
@@ -112,7 +135,11 @@ describe('webhook delivery: retries, signatures and state (Standard Webhooks)', 
         const state = await webhookState(requestId);
         return state?.attempts >= 2 && state.last_error && state;
       });
-      expect(whileDown).toMatchObject({ status: 'pending', last_status: null, last_error: expect.stringMatching(/^connection_failed: /) });
+      expect(whileDown).toMatchObject({
+        status: 'pending',
+        last_status: null,
+        last_error: expect.stringMatching(/^connection_failed: /),
+      });
 
       await receiver.start(port);
       const state = await settled(requestId);
@@ -130,10 +157,18 @@ describe('webhook delivery: retries, signatures and state (Standard Webhooks)', 
     const path = `/hook/${randomUUID()}`;
     const target = `${path}/moved`;
     const redirects = [301, 302, 303, 307, 308, 308];
-    origin.script(path, (attempt) => ({ status: redirects[attempt - 1], headers: { Location: origin.url(target) } }));
+    origin.script(path, (attempt) => ({
+      status: redirects[attempt - 1],
+      headers: { Location: origin.url(target) },
+    }));
     const requestId = await completeRequest(origin.url(path));
 
-    expect(await settled(requestId)).toEqual({ status: 'failed', attempts: DELAYS.length, last_status: 308, last_error: 'HTTP 308' });
+    expect(await settled(requestId)).toEqual({
+      status: 'failed',
+      attempts: DELAYS.length,
+      last_status: 308,
+      last_error: 'HTTP 308',
+    });
     expect(origin.postsTo(path)).toHaveLength(DELAYS.length);
     expect(origin.postsTo(target)).toHaveLength(0);
     expectOneMessage(origin.postsTo(path), requestId);
@@ -144,7 +179,12 @@ describe('webhook delivery: retries, signatures and state (Standard Webhooks)', 
     origin.script(path, () => 410);
     const requestId = await completeRequest(origin.url(path));
 
-    expect(await settled(requestId)).toEqual({ status: 'failed', attempts: 1, last_status: 410, last_error: 'HTTP 410' });
+    expect(await settled(requestId)).toEqual({
+      status: 'failed',
+      attempts: 1,
+      last_status: 410,
+      last_error: 'HTTP 410',
+    });
     await sleep(1_000); // several retry delays
     expect(origin.postsTo(path)).toHaveLength(1);
     expect(await webhookState(requestId)).toMatchObject({ status: 'failed', attempts: 1 });
@@ -154,12 +194,18 @@ describe('webhook delivery: retries, signatures and state (Standard Webhooks)', 
     const path = `/hook/${randomUUID()}`;
     origin.script(path, (attempt) => {
       if (attempt === 1) return { status: 429, headers: { 'Retry-After': '1' } };
-      if (attempt === 2) return { status: 503, headers: { 'Retry-After': new Date(Date.now() + 2_000).toUTCString() } };
+      if (attempt === 2)
+        return { status: 503, headers: { 'Retry-After': new Date(Date.now() + 2_000).toUTCString() } };
       return 200;
     });
     const requestId = await completeRequest(origin.url(path));
 
-    expect(await settled(requestId)).toEqual({ status: 'delivered', attempts: 3, last_status: 200, last_error: null });
+    expect(await settled(requestId)).toEqual({
+      status: 'delivered',
+      attempts: 3,
+      last_status: 200,
+      last_error: null,
+    });
     const posts = origin.postsTo(path);
     expect(posts).toHaveLength(3);
     expectOneMessage(posts, requestId);
@@ -180,7 +226,12 @@ describe('webhook delivery: retries, signatures and state (Standard Webhooks)', 
     origin.script(path, () => 500);
     const requestId = await completeRequest(origin.url(path));
 
-    expect(await settled(requestId)).toEqual({ status: 'failed', attempts: DELAYS.length, last_status: 500, last_error: 'HTTP 500' });
+    expect(await settled(requestId)).toEqual({
+      status: 'failed',
+      attempts: DELAYS.length,
+      last_status: 500,
+      last_error: 'HTTP 500',
+    });
     await sleep(600);
     const posts = origin.postsTo(path);
     expect(posts).toHaveLength(DELAYS.length);

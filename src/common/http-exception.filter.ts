@@ -25,7 +25,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const answer = exception.getResponse();
-      const body = typeof answer === 'string' ? { statusCode: exception.getStatus(), message: answer } : (answer as Record<string, unknown>);
+      const body =
+        typeof answer === 'string'
+          ? { statusCode: exception.getStatus(), message: answer }
+          : (answer as Record<string, unknown>);
       return { status: exception.getStatus(), body };
     }
     return { status: 500, body: { statusCode: 500, message: 'internal server error' } };

@@ -37,7 +37,13 @@ describe('loadConfig', () => {
       DATABASE_URL: 'postgres://u@db:5432/pm',
       CONCURRENCY: '12',
     });
-    expect(config).toMatchObject({ port: 8080, publicUrl: 'https://img.example.com', allowPrivateUrls: true, webhookRetryDelaysMs: [0, 200, 1000], concurrency: 12 });
+    expect(config).toMatchObject({
+      port: 8080,
+      publicUrl: 'https://img.example.com',
+      allowPrivateUrls: true,
+      webhookRetryDelaysMs: [0, 200, 1000],
+      concurrency: 12,
+    });
     expect(config.isPostgres).toBe(true);
   });
 
@@ -53,6 +59,8 @@ describe('loadConfig', () => {
     ['MAX_IMAGE_BYTES', '-1'],
   ])('refuses %s=%s, naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigValidationError);
-    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}="${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`));
+    expect(() => loadConfig({ [name]: value })).toThrow(
+      new RegExp(`${name}="${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`),
+    );
   });
 });

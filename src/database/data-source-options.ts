@@ -14,7 +14,12 @@ export const MIGRATIONS = [InitialSchema1764000000000, ImageDuplicates1764000000
 
 /** The TypeORM options for the app and for the migration CLI (../../ormconfig.ts). */
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {
-  const common = { entities: ENTITIES, migrations: MIGRATIONS, migrationsRun: true, synchronize: false } as const;
+  const common = {
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsRun: true,
+    synchronize: false,
+  } as const;
   if (config.isPostgres) {
     return { ...common, type: 'postgres', url: config.databaseUrl, poolSize: config.concurrency + 4 };
   }

@@ -25,7 +25,11 @@ export interface SqlResult<T> {
  * go through here rather than the query builder, which writes numbers into the SQL text: every
  * timestamp made a new statement for SQLite to prepare, and flushed its statement cache.
  */
-export async function execute<T = Record<string, unknown>>(manager: EntityManager, sql: string, parameters: unknown[] = []): Promise<SqlResult<T>> {
+export async function execute<T = Record<string, unknown>>(
+  manager: EntityManager,
+  sql: string,
+  parameters: unknown[] = [],
+): Promise<SqlResult<T>> {
   if (!manager.queryRunner) throw new Error('execute() runs inside a transaction');
   const result = await manager.queryRunner.query(placeholders(manager, sql), parameters, true);
   return { records: (result.records ?? []) as T[], affected: result.affected ?? 0 };
@@ -36,7 +40,12 @@ export async function execute<T = Record<string, unknown>>(manager: EntityManage
  * per-entity work: the upload path stores hundreds of thousands of rows this way. Values must already
  * be in their column form (numbers, strings, null).
  */
-export async function bulkInsert(manager: EntityManager, table: string, columns: string[], rows: unknown[][]): Promise<void> {
+export async function bulkInsert(
+  manager: EntityManager,
+  table: string,
+  columns: string[],
+  rows: unknown[][],
+): Promise<void> {
   const rowsPerStatement = Math.max(1, Math.floor(MAX_PARAMETERS / columns.length));
   const tuple = `(${inList(columns.length)})`;
   for (let start = 0; start < rows.length; start += rowsPerStatement) {

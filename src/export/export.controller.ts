@@ -1,5 +1,11 @@
 import { Controller, Get, Header, Param, StreamableFile } from '@nestjs/common';
-import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import {
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ExportService } from './export.service.js';
 
 @ApiTags('requests')
@@ -10,11 +16,17 @@ export class ExportController {
   @Get('export-csv/:request_id')
   @ApiProduces('text/csv')
   @Header('Cache-Control', 'no-store')
-  @ApiOkResponse({ description: 'The uploaded CSV with `Output Image Urls` and `Errors` columns added', schema: { type: 'string' } })
+  @ApiOkResponse({
+    description: 'The uploaded CSV with `Output Image Urls` and `Errors` columns added',
+    schema: { type: 'string' },
+  })
   @ApiConflictResponse({ description: 'Still processing: `{ message, progress }`' })
   @ApiNotFoundResponse({ description: 'Unknown request id' })
   async export(@Param('request_id') requestId: string): Promise<StreamableFile> {
     const csv = await this.exports.exportCsv(requestId);
-    return new StreamableFile(csv, { type: 'text/csv; charset=utf-8', disposition: `attachment; filename="${requestId}.csv"` });
+    return new StreamableFile(csv, {
+      type: 'text/csv; charset=utf-8',
+      disposition: `attachment; filename="${requestId}.csv"`,
+    });
   }
 }

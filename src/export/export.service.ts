@@ -42,11 +42,17 @@ export class ExportService {
   }
 
   private outputUrls(images: Image[]): string {
-    return images.map((image) => (image.status === 'done' && image.outputKey ? this.storage.publicUrl(image.outputKey) : '')).join(',');
+    return images
+      .map((image) =>
+        image.status === 'done' && image.outputKey ? this.storage.publicUrl(image.outputKey) : '',
+      )
+      .join(',');
   }
 
   private errors(images: Image[]): string {
     const failures = images.filter((image) => image.status === 'failed');
-    return neutraliseFormula(failures.map((image) => `${image.inputUrl}: ${image.errorCode} (${image.errorMessage})`).join(' | '));
+    return neutraliseFormula(
+      failures.map((image) => `${image.inputUrl}: ${image.errorCode} (${image.errorMessage})`).join(' | '),
+    );
   }
 }

@@ -87,9 +87,7 @@ function runLookup(
   family?: number;
 }> {
   return new Promise((resolve) =>
-    lookup(hostname, options, (err, address, family) =>
-      resolve({ err, address, family }),
-    ),
+    lookup(hostname, options, (err, address, family) => resolve({ err, address, family })),
   );
 }
 
@@ -106,31 +104,27 @@ function fakeDns(...addresses: string[]) {
 }
 
 describe('createGuardedLookup', () => {
-  it.each([
-    ['10.0.0.1'],
-    ['169.254.169.254'],
-    ['fd00::1'],
-    ['::ffff:10.0.0.1'],
-    ['127.0.0.1'],
-    ['::1'],
-  ])('refuses a public-looking name that resolves to %s', async (address) => {
-    const dns = fakeDns(address);
-    const { err } = await runLookup(
-      createGuardedLookup({ allowPrivate: false, lookup: dns }),
-      'evil.example',
-      {
-        all: true,
-      },
-    );
-    expect(dns).toHaveBeenCalledWith(
-      'evil.example',
-      expect.objectContaining({ all: true }),
-      expect.any(Function),
-    );
-    expect(err).toBeInstanceOf(FetchError);
-    expect(err).toMatchObject({ code: 'blocked_address', retryable: false });
-    expect(err?.message).toContain(address);
-  });
+  it.each([['10.0.0.1'], ['169.254.169.254'], ['fd00::1'], ['::ffff:10.0.0.1'], ['127.0.0.1'], ['::1']])(
+    'refuses a public-looking name that resolves to %s',
+    async (address) => {
+      const dns = fakeDns(address);
+      const { err } = await runLookup(
+        createGuardedLookup({ allowPrivate: false, lookup: dns }),
+        'evil.example',
+        {
+          all: true,
+        },
+      );
+      expect(dns).toHaveBeenCalledWith(
+        'evil.example',
+        expect.objectContaining({ all: true }),
+        expect.any(Function),
+      );
+      expect(err).toBeInstanceOf(FetchError);
+      expect(err).toMatchObject({ code: 'blocked_address', retryable: false });
+      expect(err?.message).toContain(address);
+    },
+  );
 
   it('refuses the name if any one of its addresses is internal', async () => {
     const dns = fakeDns('93.184.216.34', '10.0.0.1');
@@ -203,11 +197,7 @@ describe('createGuardedLookup', () => {
   });
 
   it('uses dns.lookup by default (localhost from the hosts file is refused)', async () => {
-    const { err } = await runLookup(
-      createGuardedLookup({ allowPrivate: false }),
-      'localhost',
-      { all: true },
-    );
+    const { err } = await runLookup(createGuardedLookup({ allowPrivate: false }), 'localhost', { all: true });
     expect(err).toMatchObject({ code: 'blocked_address' });
   });
 });
@@ -230,31 +220,17 @@ describe('checkRequestUrl', () => {
     ['http://LOCALHOST./', 'localhost'],
     ['http://app.localhost:8080/', 'localhost'],
   ])('blocks %s (%s)', (url, range) => {
-    expectFetchError(
-      () => checkRequestUrl(url, false),
-      'blocked_address',
-      range,
-    );
+    expectFetchError(() => checkRequestUrl(url, false), 'blocked_address', range);
   });
 
   it('checks a redirect target against the current URL: metadata address blocked, no connection needed', () => {
     expectFetchError(
-      () =>
-        checkRequestUrl(
-          'http://169.254.169.254/',
-          false,
-          new URL('https://images.example/a.png'),
-        ),
+      () => checkRequestUrl('http://169.254.169.254/', false, new URL('https://images.example/a.png')),
       'blocked_address',
       'linkLocal',
     );
     expectFetchError(
-      () =>
-        checkRequestUrl(
-          '//[::ffff:a9fe:a9fe]/x',
-          false,
-          new URL('https://images.example/a.png'),
-        ),
+      () => checkRequestUrl('//[::ffff:a9fe:a9fe]/x', false, new URL('https://images.example/a.png')),
       'blocked_address',
       'linkLocal',
     );
@@ -262,15 +238,9 @@ describe('checkRequestUrl', () => {
 
   it('resolves a relative redirect against the current URL', () => {
     const base = new URL('https://images.example/a/b.png?x=1');
-    expect(checkRequestUrl('/c.png', false, base).href).toBe(
-      'https://images.example/c.png',
-    );
-    expect(checkRequestUrl('d.png', false, base).href).toBe(
-      'https://images.example/a/d.png',
-    );
-    expect(checkRequestUrl('http://cdn.example/e.png', false, base).href).toBe(
-      'http://cdn.example/e.png',
-    );
+    expect(checkRequestUrl('/c.png', false, base).href).toBe('https://images.example/c.png');
+    expect(checkRequestUrl('d.png', false, base).href).toBe('https://images.example/a/d.png');
+    expect(checkRequestUrl('http://cdn.example/e.png', false, base).href).toBe('http://cdn.example/e.png');
   });
 
   it.each([
@@ -287,19 +257,11 @@ describe('checkRequestUrl', () => {
   });
 
   it('allows public hosts, and anything http(s) when private URLs are allowed', () => {
-    expect(checkRequestUrl('https://example.com/a.png', false).hostname).toBe(
-      'example.com',
-    );
+    expect(checkRequestUrl('https://example.com/a.png', false).hostname).toBe('example.com');
     expect(checkRequestUrl('http://8.8.8.8/', false).hostname).toBe('8.8.8.8');
-    expect(checkRequestUrl('http://[2606:4700::1111]/', false).hostname).toBe(
-      '[2606:4700::1111]',
-    );
-    expect(checkRequestUrl('http://127.1:8080/x', true).href).toBe(
-      'http://127.0.0.1:8080/x',
-    );
-    expect(checkRequestUrl('http://localhost/', true).hostname).toBe(
-      'localhost',
-    );
+    expect(checkRequestUrl('http://[2606:4700::1111]/', false).hostname).toBe('[2606:4700::1111]');
+    expect(checkRequestUrl('http://127.1:8080/x', true).href).toBe('http://127.0.0.1:8080/x');
+    expect(checkRequestUrl('http://localhost/', true).hostname).toBe('localhost');
   });
 });
 

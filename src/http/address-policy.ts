@@ -14,10 +14,7 @@ export interface AddressVerdict {
 export type LookupAllFunction = (
   hostname: string,
   options: LookupAllOptions,
-  callback: (
-    err: NodeJS.ErrnoException | null,
-    addresses: LookupAddress[],
-  ) => void,
+  callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
 ) => void;
 
 export interface GuardedLookupOptions {
@@ -46,11 +43,7 @@ export function classifyAddress(ip: string): AddressVerdict {
     address = address.toIPv4Address();
   }
   let range: string = address.range();
-  if (
-    range === 'unicast' &&
-    address instanceof ipaddr.IPv6 &&
-    address.match(IPV4_COMPATIBLE)
-  ) {
+  if (range === 'unicast' && address instanceof ipaddr.IPv6 && address.match(IPV4_COMPATIBLE)) {
     range = 'ipv4Compatible';
   }
   return { allowed: range === 'unicast', range };
@@ -71,9 +64,7 @@ export function createGuardedLookup({
     lookup(hostname, { ...opts, all: true }, (err, addresses) => {
       if (err) return callback(err, '');
       if (!addresses?.length) {
-        const notFound: NodeJS.ErrnoException = new Error(
-          `no address for ${hostname}`,
-        );
+        const notFound: NodeJS.ErrnoException = new Error(`no address for ${hostname}`);
         notFound.code = 'ENOTFOUND';
         return callback(notFound, '');
       }
@@ -81,13 +72,7 @@ export function createGuardedLookup({
         for (const { address } of addresses) {
           const verdict = classifyAddress(address);
           if (!verdict.allowed) {
-            return callback(
-              FetchError.blocked(
-                `address ${address} of ${hostname}`,
-                verdict.range,
-              ),
-              '',
-            );
+            return callback(FetchError.blocked(`address ${address} of ${hostname}`, verdict.range), '');
           }
         }
       }
@@ -104,11 +89,7 @@ export function createGuardedLookup({
  * `localhost` names. Node does not call `lookup` for IP literals, so this check is the only one
  * they get. WHATWG parsing turns `127.1`, `2130706433`, `0x7f000001` into `127.0.0.1` first.
  */
-export function checkRequestUrl(
-  input: string,
-  allowPrivate: boolean,
-  base?: string | URL,
-): URL {
+export function checkRequestUrl(input: string, allowPrivate: boolean, base?: string | URL): URL {
   let url: URL;
   try {
     url = new URL(input, base);
@@ -124,8 +105,7 @@ export function checkRequestUrl(
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   if (isIP(host)) {
     const verdict = classifyAddress(host);
-    if (!verdict.allowed)
-      throw FetchError.blocked(`address ${host}`, verdict.range);
+    if (!verdict.allowed) throw FetchError.blocked(`address ${host}`, verdict.range);
   } else {
     const name = host.replace(/\.$/, '');
     if (name === 'localhost' || name.endsWith('.localhost')) {

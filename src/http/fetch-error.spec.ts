@@ -23,12 +23,8 @@ describe('FetchError', () => {
   it('has short human messages', () => {
     expect(FetchError.http(404).message).toBe('HTTP 404 Not Found');
     expect(FetchError.http(500, 'Oops').message).toBe('HTTP 500 Oops');
-    expect(FetchError.tooLarge(25 * 1024 * 1024).message).toBe(
-      'download exceeded 25 MiB limit',
-    );
-    expect(FetchError.tooLarge(1000).message).toBe(
-      'download exceeded 1000 bytes limit',
-    );
+    expect(FetchError.tooLarge(25 * 1024 * 1024).message).toBe('download exceeded 25 MiB limit');
+    expect(FetchError.tooLarge(1000).message).toBe('download exceeded 1000 bytes limit');
     expect(FetchError.blocked('address 127.0.0.1', 'loopback').message).toBe(
       'address 127.0.0.1 is not allowed (loopback)',
     );

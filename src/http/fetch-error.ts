@@ -21,19 +21,10 @@ export class FetchError extends Error {
   }
 
   /** An HTTP answer outside 2xx: 408, 429 and 5xx are worth retrying. */
-  static http(
-    status: number,
-    statusText?: string,
-    retryAfter?: string | null,
-  ): FetchError {
+  static http(status: number, statusText?: string, retryAfter?: string | null): FetchError {
     const text = statusText || STATUS_CODES[status] || 'Unknown Status';
     const retryable = status === 408 || status === 429 || status >= 500;
-    return new FetchError(
-      `http_${status}`,
-      `HTTP ${status} ${text}`,
-      retryable,
-      parseRetryAfter(retryAfter),
-    );
+    return new FetchError(`http_${status}`, `HTTP ${status} ${text}`, retryable, parseRetryAfter(retryAfter));
   }
 
   static timeout(ms: number): FetchError {
@@ -41,27 +32,15 @@ export class FetchError extends Error {
   }
 
   static tooLarge(limitBytes: number): FetchError {
-    return new FetchError(
-      'too_large',
-      `download exceeded ${formatBytes(limitBytes)} limit`,
-      false,
-    );
+    return new FetchError('too_large', `download exceeded ${formatBytes(limitBytes)} limit`, false);
   }
 
   static blocked(what: string, range: string): FetchError {
-    return new FetchError(
-      'blocked_address',
-      `${what} is not allowed (${range})`,
-      false,
-    );
+    return new FetchError('blocked_address', `${what} is not allowed (${range})`, false);
   }
 
   static tooManyRedirects(max: number): FetchError {
-    return new FetchError(
-      'too_many_redirects',
-      `more than ${max} redirects`,
-      false,
-    );
+    return new FetchError('too_many_redirects', `more than ${max} redirects`, false);
   }
 
   static invalidUrl(reason: string): FetchError {
@@ -70,10 +49,7 @@ export class FetchError extends Error {
 }
 
 /** `Retry-After` as milliseconds from now: delay-seconds or an HTTP-date; undefined if absent or bad. */
-export function parseRetryAfter(
-  value: string | null | undefined,
-  now = Date.now(),
-): number | undefined {
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
   if (value == null) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;

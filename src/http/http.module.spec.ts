@@ -24,9 +24,7 @@ describe('SafeHttpModule', () => {
     const client = moduleRef.get(SafeHttpClient);
     expect(client).toBeInstanceOf(SafeHttpClient);
     // The config it was given is the one in effect: loopback refused, nothing sent.
-    await expect(client.download('http://127.0.0.1:9/x')).rejects.toMatchObject(
-      { code: 'blocked_address' },
-    );
+    await expect(client.download('http://127.0.0.1:9/x')).rejects.toMatchObject({ code: 'blocked_address' });
     await moduleRef.close(); // runs onApplicationShutdown: agents destroyed
   });
 });

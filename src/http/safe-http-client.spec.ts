@@ -1,9 +1,4 @@
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { HttpService } from '@nestjs/axios';
@@ -51,10 +46,7 @@ function stream(
 ) {
   const record: StreamedResponse = { path, bytesSent: 0, completed: false };
   let timer: NodeJS.Timeout | undefined;
-  const start = setTimeout(
-    () => (timer = setInterval(write, everyMs)),
-    delayMs,
-  );
+  const start = setTimeout(() => (timer = setInterval(write, everyMs)), delayMs);
   const write = () => {
     if (res.destroyed) return;
     const size = Math.min(chunk, total - record.bytesSent);
@@ -91,26 +83,18 @@ beforeAll(async () => {
         return;
       case 'status': {
         const retryAfter = url.searchParams.get('retryAfter');
-        res
-          .writeHead(
-            Number(arg),
-            retryAfter ? { 'Retry-After': retryAfter } : {},
-          )
-          .end('status body');
+        res.writeHead(Number(arg), retryAfter ? { 'Retry-After': retryAfter } : {}).end('status body');
         return;
       }
       case 'redirect': {
         // /redirect/N answers N more (relative) redirects, then 200.
         const left = Number(arg);
-        if (left > 0)
-          res.writeHead(302, { Location: `/redirect/${left - 1}` }).end();
+        if (left > 0) res.writeHead(302, { Location: `/redirect/${left - 1}` }).end();
         else res.writeHead(200).end('landed');
         return;
       }
       case 'redirect-to':
-        res
-          .writeHead(302, { Location: url.searchParams.get('to') ?? '/' })
-          .end();
+        res.writeHead(302, { Location: url.searchParams.get('to') ?? '/' }).end();
         return;
       case 'declared-large': // honest Content-Length over the limit; the body starts 300 ms later
         res.writeHead(200, { 'Content-Length': 5000 }).flushHeaders();
@@ -131,9 +115,7 @@ beforeAll(async () => {
         );
         return;
       case 'gzip': {
-        const body = gzipSync(
-          arg === 'bomb' ? Buffer.alloc(100_000) : Buffer.from('hello gzip'),
-        );
+        const body = gzipSync(arg === 'bomb' ? Buffer.alloc(100_000) : Buffer.from('hello gzip'));
         res
           .writeHead(200, {
             'Content-Encoding': 'gzip',
@@ -173,10 +155,7 @@ afterEach(() => {
   for (const client of clients.splice(0)) client.onApplicationShutdown();
 });
 
-function makeClient(
-  env: Record<string, string> = {},
-  lookup?: LookupAllFunction,
-): SafeHttpClient {
+function makeClient(env: Record<string, string> = {}, lookup?: LookupAllFunction): SafeHttpClient {
   const config = loadConfig({
     ALLOW_PRIVATE_URLS: 'true',
     MAX_IMAGE_BYTES: String(LIMIT),
@@ -185,11 +164,7 @@ function makeClient(
     WEBHOOK_TIMEOUT_MS: '500',
     ...env,
   });
-  const client = new SafeHttpClient(
-    new HttpService(axios.create()),
-    config,
-    lookup,
-  );
+  const client = new SafeHttpClient(new HttpService(axios.create()), config, lookup);
   clients.push(client);
   return client;
 }
@@ -214,9 +189,8 @@ async function failure(promise: Promise<unknown>): Promise<FetchError> {
 
 /** Sockets still lent out by the client's agents (kept-alive idle ones don't count). */
 function busySockets(client: SafeHttpClient): number {
-  return [client['httpAgent'], client['httpsAgent']].flatMap((agent) =>
-    Object.values(agent.sockets).flat(),
-  ).length;
+  return [client['httpAgent'], client['httpsAgent']].flatMap((agent) => Object.values(agent.sockets).flat())
+    .length;
 }
 
 async function freePort(): Promise<number> {
@@ -240,9 +214,7 @@ describe('SafeHttpClient with ALLOW_PRIVATE_URLS=false', () => {
   ])('download(%s) is blocked before any connection', async (template) => {
     const dns = fakeDns('127.0.0.1');
     const client = makeClient({ ALLOW_PRIVATE_URLS: 'false' }, dns);
-    const error = await failure(
-      client.download(template.replace('PORT', String(port))),
-    );
+    const error = await failure(client.download(template.replace('PORT', String(port))));
     expect(error).toMatchObject({ code: 'blocked_address', retryable: false });
     expect(seen).toHaveLength(0);
     expect(dns).not.toHaveBeenCalled(); // refused by the URL check, before any lookup
@@ -260,9 +232,7 @@ describe('SafeHttpClient with ALLOW_PRIVATE_URLS=false', () => {
     async (scheme) => {
       const dns = fakeDns('127.0.0.1');
       const client = makeClient({ ALLOW_PRIVATE_URLS: 'false' }, dns);
-      const error = await failure(
-        client.download(`${scheme}://images.example:${port}/ok`),
-      );
+      const error = await failure(client.download(`${scheme}://images.example:${port}/ok`));
       expect(error).toMatchObject({
         code: 'blocked_address',
         retryable: false,
@@ -305,23 +275,15 @@ describe('SafeHttpClient.download with ALLOW_PRIVATE_URLS=true', () => {
 
   it('connects through the injected lookup (so the rebinding test above is meaningful)', async () => {
     const dns = fakeDns('127.0.0.1');
-    const result = await makeClient({}, dns).download(
-      `http://images.example:${port}/ok`,
-    );
+    const result = await makeClient({}, dns).download(`http://images.example:${port}/ok`);
     expect(result.body.toString()).toBe('image bytes');
-    expect(dns).toHaveBeenCalledWith(
-      'images.example',
-      expect.anything(),
-      expect.any(Function),
-    );
+    expect(dns).toHaveBeenCalledWith('images.example', expect.anything(), expect.any(Function));
     expect(seen[0].headers.host).toBe(`images.example:${port}`);
   });
 
   it('decompresses gzip, and counts the decompressed bytes against the limit', async () => {
     const client = makeClient();
-    expect((await client.download(`${base}/gzip/small`)).body.toString()).toBe(
-      'hello gzip',
-    );
+    expect((await client.download(`${base}/gzip/small`)).body.toString()).toBe('hello gzip');
     const error = await failure(client.download(`${base}/gzip/bomb`));
     expect(error).toMatchObject({ code: 'too_large', retryable: false });
   });
@@ -341,9 +303,7 @@ describe('SafeHttpClient.download with ALLOW_PRIVATE_URLS=true', () => {
   });
 
   it('429 with Retry-After: 2 -> retryable, retryAfterMs 2000', async () => {
-    const error = await failure(
-      makeClient().download(`${base}/status/429?retryAfter=2`),
-    );
+    const error = await failure(makeClient().download(`${base}/status/429?retryAfter=2`));
     expect(error).toMatchObject({
       code: 'http_429',
       retryable: true,
@@ -403,38 +363,24 @@ describe('SafeHttpClient.download with ALLOW_PRIVATE_URLS=true', () => {
   });
 
   it('follows up to maxRedirects relative redirects', async () => {
-    const result = await makeClient({ MAX_REDIRECTS: '2' }).download(
-      `${base}/redirect/2`,
-    );
+    const result = await makeClient({ MAX_REDIRECTS: '2' }).download(`${base}/redirect/2`);
     expect(result.body.toString()).toBe('landed');
     expect(result.finalUrl).toBe(`${base}/redirect/0`);
-    expect(seen.map((r) => r.url)).toEqual([
-      '/redirect/2',
-      '/redirect/1',
-      '/redirect/0',
-    ]);
+    expect(seen.map((r) => r.url)).toEqual(['/redirect/2', '/redirect/1', '/redirect/0']);
   });
 
   it('maxRedirects + 1 redirects -> too_many_redirects, without requesting the last target', async () => {
-    const error = await failure(
-      makeClient({ MAX_REDIRECTS: '2' }).download(`${base}/redirect/3`),
-    );
+    const error = await failure(makeClient({ MAX_REDIRECTS: '2' }).download(`${base}/redirect/3`));
     expect(error).toMatchObject({
       code: 'too_many_redirects',
       retryable: false,
     });
-    expect(seen.map((r) => r.url)).toEqual([
-      '/redirect/3',
-      '/redirect/2',
-      '/redirect/1',
-    ]);
+    expect(seen.map((r) => r.url)).toEqual(['/redirect/3', '/redirect/2', '/redirect/1']);
   });
 
   it('checks every redirect hop: a non-http(s) Location is refused', async () => {
     const error = await failure(
-      makeClient().download(
-        `${base}/redirect-to?to=${encodeURIComponent('file:///etc/passwd')}`,
-      ),
+      makeClient().download(`${base}/redirect-to?to=${encodeURIComponent('file:///etc/passwd')}`),
     );
     expect(error.code).toBe('invalid_url');
     expect(seen).toHaveLength(1);
@@ -443,37 +389,21 @@ describe('SafeHttpClient.download with ALLOW_PRIVATE_URLS=true', () => {
   it('resolves every redirect hop through the guarded lookup', async () => {
     const dns = fakeDns('127.0.0.1');
     const target = `http://cdn.example:${port}/ok`;
-    const result = await makeClient({}, dns).download(
-      `${base}/redirect-to?to=${encodeURIComponent(target)}`,
-    );
+    const result = await makeClient({}, dns).download(`${base}/redirect-to?to=${encodeURIComponent(target)}`);
     expect(result).toMatchObject({ finalUrl: target });
-    expect(dns).toHaveBeenCalledWith(
-      'cdn.example',
-      expect.anything(),
-      expect.any(Function),
-    );
+    expect(dns).toHaveBeenCalledWith('cdn.example', expect.anything(), expect.any(Function));
   });
 
   it('connection refused -> connection_failed, retryable', async () => {
-    const error = await failure(
-      makeClient().download(`http://127.0.0.1:${await freePort()}/x`),
-    );
+    const error = await failure(makeClient().download(`http://127.0.0.1:${await freePort()}/x`));
     expect(error).toMatchObject({ code: 'connection_failed', retryable: true });
   });
 
   it('ignores proxy settings from the environment (a proxy would resolve names past the guard)', async () => {
-    for (const name of [
-      'HTTP_PROXY',
-      'http_proxy',
-      'HTTPS_PROXY',
-      'https_proxy',
-    ])
-      vi.stubEnv(name, base);
+    for (const name of ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy']) vi.stubEnv(name, base);
     for (const name of ['NO_PROXY', 'no_proxy']) vi.stubEnv(name, '');
     try {
-      const error = await failure(
-        makeClient().download(`http://127.0.0.1:${await freePort()}/x`),
-      );
+      const error = await failure(makeClient().download(`http://127.0.0.1:${await freePort()}/x`));
       expect(error.code).toBe('connection_failed');
       expect(seen).toHaveLength(0); // the "proxy" was not asked
     } finally {
@@ -484,11 +414,9 @@ describe('SafeHttpClient.download with ALLOW_PRIVATE_URLS=true', () => {
 
 describe('SafeHttpClient.postJson with ALLOW_PRIVATE_URLS=true', () => {
   it('POSTs the body as JSON with the given headers and returns the status', async () => {
-    const result = await makeClient().postJson(
-      `${base}/webhook`,
-      '{"type":"done"}',
-      { 'webhook-id': 'msg_1' },
-    );
+    const result = await makeClient().postJson(`${base}/webhook`, '{"type":"done"}', {
+      'webhook-id': 'msg_1',
+    });
     expect(result).toEqual({ status: 204, retryAfterMs: undefined });
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({
@@ -503,41 +431,25 @@ describe('SafeHttpClient.postJson with ALLOW_PRIVATE_URLS=true', () => {
   });
 
   it('returns error statuses with Retry-After instead of throwing', async () => {
-    const result = await makeClient().postJson(
-      `${base}/status/503?retryAfter=120`,
-      '{}',
-      {},
-    );
+    const result = await makeClient().postJson(`${base}/status/503?retryAfter=120`, '{}', {});
     expect(result).toEqual({ status: 503, retryAfterMs: 120_000 });
   });
 
   it('returns a 302 as its status, without following it', async () => {
-    const result = await makeClient().postJson(
-      `${base}/redirect-to?to=/ok`,
-      '{}',
-      {},
-    );
+    const result = await makeClient().postJson(`${base}/redirect-to?to=/ok`, '{}', {});
     expect(result.status).toBe(302);
     expect(seen.map((r) => r.url)).toEqual(['/redirect-to?to=/ok']);
   });
 
   it('times out after webhookTimeoutMs on a server that hangs', async () => {
     const started = performance.now();
-    const error = await failure(
-      makeClient({ WEBHOOK_TIMEOUT_MS: '500' }).postJson(
-        `${base}/hang`,
-        '{}',
-        {},
-      ),
-    );
+    const error = await failure(makeClient({ WEBHOOK_TIMEOUT_MS: '500' }).postJson(`${base}/hang`, '{}', {}));
     expect(error).toMatchObject({ code: 'timeout', retryable: true });
     expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it('connection refused -> connection_failed', async () => {
-    const error = await failure(
-      makeClient().postJson(`http://127.0.0.1:${await freePort()}/x`, '{}', {}),
-    );
+    const error = await failure(makeClient().postJson(`http://127.0.0.1:${await freePort()}/x`, '{}', {}));
     expect(error).toMatchObject({ code: 'connection_failed', retryable: true });
   });
 });

@@ -2,19 +2,10 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { HttpService } from '@nestjs/axios';
-import {
-  Inject,
-  Injectable,
-  type OnApplicationShutdown,
-  Optional,
-} from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, Optional } from '@nestjs/common';
 import type { AxiosRequestConfig, AxiosResponse } from 'axios';
 import { AppConfig } from '../config/app-config.js';
-import {
-  checkRequestUrl,
-  createGuardedLookup,
-  type LookupAllFunction,
-} from './address-policy.js';
+import { checkRequestUrl, createGuardedLookup, type LookupAllFunction } from './address-policy.js';
 import { FetchError, parseRetryAfter } from './fetch-error.js';
 
 /** Optional provider token: the DNS lookup behind the guard (tests inject a fake; default dns.lookup). */
@@ -63,11 +54,7 @@ export class SafeHttpClient implements OnApplicationShutdown {
 
   /** GETs an image, following up to `maxRedirects` redirects; body limited to `maxImageBytes`. */
   download(url: string): Promise<DownloadResult> {
-    const {
-      maxImageBytes: limit,
-      maxRedirects,
-      downloadTimeoutMs,
-    } = this.config;
+    const { maxImageBytes: limit, maxRedirects, downloadTimeoutMs } = this.config;
     return this.withDeadline(downloadTimeoutMs, async (signal) => {
       let current = this.checkUrl(url);
       for (let redirects = 0; ; redirects++) {
@@ -81,24 +68,15 @@ export class SafeHttpClient implements OnApplicationShutdown {
         const { status, headers } = response;
 
         const location = headers['location'];
-        if (
-          REDIRECT_STATUSES.has(status) &&
-          typeof location === 'string' &&
-          location !== ''
-        ) {
+        if (REDIRECT_STATUSES.has(status) && typeof location === 'string' && location !== '') {
           body.destroy();
-          if (redirects >= maxRedirects)
-            throw FetchError.tooManyRedirects(maxRedirects);
+          if (redirects >= maxRedirects) throw FetchError.tooManyRedirects(maxRedirects);
           current = this.checkUrl(location, current);
           continue;
         }
         if (status < 200 || status > 299) {
           body.destroy();
-          throw FetchError.http(
-            status,
-            response.statusText,
-            headers['retry-after'],
-          );
+          throw FetchError.http(status, response.statusText, headers['retry-after']);
         }
         if (Number(headers['content-length']) > limit) {
           body.destroy();
@@ -107,8 +85,7 @@ export class SafeHttpClient implements OnApplicationShutdown {
         const contentType = headers['content-type'];
         return {
           body: await readLimited(body, limit, signal),
-          contentType:
-            typeof contentType === 'string' ? contentType : undefined,
+          contentType: typeof contentType === 'string' ? contentType : undefined,
           finalUrl: current.href,
         };
       }
@@ -116,11 +93,7 @@ export class SafeHttpClient implements OnApplicationShutdown {
   }
 
   /** POSTs JSON once, without following redirects; any HTTP answer is returned as its status. */
-  postJson(
-    url: string,
-    body: string,
-    headers: Record<string, string>,
-  ): Promise<PostResult> {
+  postJson(url: string, body: string, headers: Record<string, string>): Promise<PostResult> {
     return this.withDeadline(this.config.webhookTimeoutMs, async (signal) => {
       const target = this.checkUrl(url);
       const response = await this.send({
@@ -162,10 +135,7 @@ export class SafeHttpClient implements OnApplicationShutdown {
    * Runs `work` with a signal that aborts after `ms`: one deadline for connecting, headers and
    * body together. Errors come out as FetchErrors.
    */
-  private async withDeadline<T>(
-    ms: number,
-    work: (signal: AbortSignal) => Promise<T>,
-  ): Promise<T> {
+  private async withDeadline<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -187,11 +157,7 @@ export class SafeHttpClient implements OnApplicationShutdown {
 }
 
 /** Reads a stream into a Buffer, destroying it as soon as it passes `limit` bytes or `signal` aborts. */
-async function readLimited(
-  stream: Readable,
-  limit: number,
-  signal: AbortSignal,
-): Promise<Buffer> {
+async function readLimited(stream: Readable, limit: number, signal: AbortSignal): Promise<Buffer> {
   addAbortSignal(signal, stream);
   const chunks: Buffer[] = [];
   let total = 0;
@@ -212,9 +178,7 @@ function toFetchError(error: unknown): unknown {
 
   // errno codes (ECONNREFUSED…), HTTP parser errors (HPE_…), a body cut short.
   const errno = chain.find(
-    (e) =>
-      typeof e.code === 'string' &&
-      /^(E[A-Z]+|HPE_[A-Z_]+|ERR_STREAM_PREMATURE_CLOSE)$/.test(e.code),
+    (e) => typeof e.code === 'string' && /^(E[A-Z]+|HPE_[A-Z_]+|ERR_STREAM_PREMATURE_CLOSE)$/.test(e.code),
   );
   // Not a network failure (a bug, a bad option): leave it as it is.
   if (!errno) return error;
@@ -223,19 +187,11 @@ function toFetchError(error: unknown): unknown {
     case 'ENOTFOUND':
       return new FetchError('dns_failed', `${host} not found`, false);
     case 'EAI_AGAIN': // a temporary resolver failure, unlike ENOTFOUND
-      return new FetchError(
-        'dns_failed',
-        `could not resolve ${host} (EAI_AGAIN)`,
-        true,
-      );
+      return new FetchError('dns_failed', `could not resolve ${host} (EAI_AGAIN)`, true);
     case 'ETIMEDOUT':
       return new FetchError('timeout', 'connection timed out', true);
     default:
-      return new FetchError(
-        'connection_failed',
-        `connection failed (${String(errno.code)})`,
-        true,
-      );
+      return new FetchError('connection_failed', `connection failed (${String(errno.code)})`, true);
   }
 }
 
@@ -246,9 +202,5 @@ function causes(error: unknown, seen = new Set<unknown>()): ErrorLike[] {
   if (!(error instanceof Error) || seen.has(error)) return [];
   seen.add(error);
   const nested = error instanceof AggregateError ? error.errors : [];
-  return [
-    error,
-    ...causes(error.cause, seen),
-    ...nested.flatMap((e) => causes(e, seen)),
-  ];
+  return [error, ...causes(error.cause, seen), ...nested.flatMap((e) => causes(e, seen))];
 }

@@ -28,6 +28,11 @@ export class FailedImageRetry {
     this.logger.log(`request ${requestId}: ${requeued} failed image(s) queued again`);
     this.events.emit(DomainEvent.RequestRequeued, { requestId, requeuedImages: requeued });
     const task = await this.tasks.getOrFail(requestId);
-    return { request_id: requestId, status: task.status, requeued_images: requeued, progress: `${task.processedImages}/${task.totalImages}` };
+    return {
+      request_id: requestId,
+      status: task.status,
+      requeued_images: requeued,
+      progress: `${task.processedImages}/${task.totalImages}`,
+    };
   }
 }

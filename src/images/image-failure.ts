@@ -11,7 +11,12 @@ export interface ClassifiedFailure {
 /** Turns whatever went wrong with one image into a stored code and message. */
 export function classifyFailure(error: unknown): ClassifiedFailure {
   if (error instanceof FetchError) {
-    return { code: error.code, message: error.message, retryable: error.retryable, retryAfterMs: error.retryAfterMs };
+    return {
+      code: error.code,
+      message: error.message,
+      retryable: error.retryable,
+      retryAfterMs: error.retryAfterMs,
+    };
   }
   if (error instanceof ImageError) return { code: error.code, message: error.message, retryable: false };
   return { code: 'internal_error', message: (error as Error)?.message ?? String(error), retryable: false };

@@ -25,7 +25,8 @@ export class ImageListing {
         serial_number: image.product.serialNumber,
         product_name: image.product.productName,
         input_url: image.inputUrl,
-        output_url: image.status === 'done' && image.outputKey ? this.storage.publicUrl(image.outputKey) : null,
+        output_url:
+          image.status === 'done' && image.outputKey ? this.storage.publicUrl(image.outputKey) : null,
         status: image.status,
         error: image.errorCode ? `${image.errorCode}: ${image.errorMessage}` : null,
         error_code: image.errorCode,

@@ -24,15 +24,23 @@ async function failureOf(input: Buffer, env: Record<string, string> = {}): Promi
 describe('ImagePipeline on hostile bytes', () => {
   it('uses MAX_IMAGE_PIXELS, not sharp\u2019s own default: a 6 MP photo fails under a 5 MP limit and passes under 7 MP', async () => {
     const photo = fixture('photo-2725x2225.jpg'); // 6,063,125 pixels, well under sharp's default limit
-    expect(await failureOf(photo, { MAX_IMAGE_PIXELS: '5000000' })).toMatchObject({ code: 'too_many_pixels' });
+    expect(await failureOf(photo, { MAX_IMAGE_PIXELS: '5000000' })).toMatchObject({
+      code: 'too_many_pixels',
+    });
     const jpeg = await pipeline({ MAX_IMAGE_PIXELS: '7000000' }).toWebJpeg(photo);
     expect({ width: jpeg.width, height: jpeg.height }).toEqual({ width: 2725, height: 2225 });
   });
 
-  it.each(['bomb-20000x14000.jpg', 'bomb-65536x65536.png'])('%s: too_many_pixels from the header, no pixel decoded', async (name) => {
-    const failure = await failureOf(fixture(name));
-    expect(failure).toMatchObject({ code: 'too_many_pixels', message: 'image has more pixels than MAX_IMAGE_PIXELS allows' });
-  });
+  it.each(['bomb-20000x14000.jpg', 'bomb-65536x65536.png'])(
+    '%s: too_many_pixels from the header, no pixel decoded',
+    async (name) => {
+      const failure = await failureOf(fixture(name));
+      expect(failure).toMatchObject({
+        code: 'too_many_pixels',
+        message: 'image has more pixels than MAX_IMAGE_PIXELS allows',
+      });
+    },
+  );
 
   it.each([
     ['truncated.jpg', fixture('truncated.jpg')],

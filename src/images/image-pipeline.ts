@@ -25,7 +25,10 @@ function classify(error: Error): ImageError {
   }
   const detail = message.split('\n')[0].slice(0, 200);
   const known = detail !== '' && detail !== 'Unknown error';
-  return new ImageError('decode_error', `the image could not be decoded${known ? `: ${detail}` : ' (corrupt or truncated data)'}`);
+  return new ImageError(
+    'decode_error',
+    `the image could not be decoded${known ? `: ${detail}` : ' (corrupt or truncated data)'}`,
+  );
 }
 
 /**
@@ -40,7 +43,11 @@ export class ImagePipeline {
   async toWebJpeg(input: Buffer): Promise<WebJpeg> {
     if (input.length === 0) throw new ImageError('not_an_image', 'the downloaded file is empty');
     try {
-      const { data, info } = await sharp(input, { limitInputPixels: this.config.maxImagePixels, failOn: 'error', pages: 1 })
+      const { data, info } = await sharp(input, {
+        limitInputPixels: this.config.maxImagePixels,
+        failOn: 'error',
+        pages: 1,
+      })
         .autoOrient()
         .flatten({ background: '#ffffff' })
         .toColourspace('srgb')

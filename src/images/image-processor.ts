@@ -35,18 +35,34 @@ export class ImageProcessor {
       const jpeg = await this.pipeline.toWebJpeg(download.body);
       const outputKey = storageKeyOf(image.taskId, image.id);
       await this.storage.put(outputKey, jpeg.data);
-      await this.record(image, (tx) => this.images.markDone(tx, image, { outputKey, inputBytes: inputBytes!, outputBytes: jpeg.data.length }), false);
+      await this.record(
+        image,
+        (tx) =>
+          this.images.markDone(tx, image, {
+            outputKey,
+            inputBytes: inputBytes!,
+            outputBytes: jpeg.data.length,
+          }),
+        false,
+      );
     } catch (error) {
       const failure = classifyFailure(error);
       const context = `request ${image.taskId} image ${image.id} (${image.inputUrl}) attempt ${image.attempts}`;
       if (failure.retryable && image.attempts <= this.config.downloadRetries) {
-        const delay = Math.max(downloadRetryDelay(image.attempts, Math.random, this.config.downloadRetryBaseMs), failure.retryAfterMs ?? 0);
+        const delay = Math.max(
+          downloadRetryDelay(image.attempts, Math.random, this.config.downloadRetryBaseMs),
+          failure.retryAfterMs ?? 0,
+        );
         this.logger.warn(`${context}: ${failure.code} (${failure.message}); retrying in ${delay} ms`);
         await this.unitOfWork.run((tx) => this.images.retryLater(tx, image.id, delay, failure));
         return;
       }
       this.logger.warn(`${context}: failed with ${failure.code} (${failure.message})`);
-      const recorded = await this.record(image, (tx) => this.images.markFailed(tx, image, failure, inputBytes), true);
+      const recorded = await this.record(
+        image,
+        (tx) => this.images.markFailed(tx, image, failure, inputBytes),
+        true,
+      );
       // A run killed between storing this image's output and recording it may have left the file.
       if (recorded) await this.storage.remove(storageKeyOf(image.taskId, image.id));
     }
@@ -56,13 +72,19 @@ export class ImageProcessor {
    * Records the outcome, counts it and, when it was the request's last image, announces completion: one
    * transaction. Returns false when the lease was lost (another worker owns the image), so nothing was recorded.
    */
-  private async record(image: Image, mark: (tx: Transaction) => Promise<number>, failed: boolean): Promise<boolean> {
+  private async record(
+    image: Image,
+    mark: (tx: Transaction) => Promise<number>,
+    failed: boolean,
+  ): Promise<boolean> {
     return this.unitOfWork.run(async (tx) => {
       const count = await mark(tx);
       if (count === 0) return false;
       const finished = await this.tasks.recordImageOutcome(tx, image.taskId, { failed, count });
       if (!finished) return true;
-      this.logger.log(`request ${finished.id}: ${finished.status} (${finished.processedImages - finished.failedImages} done, ${finished.failedImages} failed)`);
+      this.logger.log(
+        `request ${finished.id}: ${finished.status} (${finished.processedImages - finished.failedImages} done, ${finished.failedImages} failed)`,
+      );
       await this.events.emitAsync(DomainEvent.RequestCompleted, {
         requestId: finished.id,
         status: finished.status,

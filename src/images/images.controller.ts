@@ -1,5 +1,12 @@
 import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { RejectWhileDrainingGuard } from '../lifecycle/reject-while-draining.guard.js';
 import { RetryAcceptedDto } from './dto/retry-accepted.dto.js';
 import { FailedImageRetry } from './failed-image-retry.js';
@@ -25,7 +32,10 @@ export class ImagesController {
   @Post('retry')
   @HttpCode(202)
   @UseGuards(RejectWhileDrainingGuard)
-  @ApiAcceptedResponse({ type: RetryAcceptedDto, description: 'Failed images queued again; the request is processing again' })
+  @ApiAcceptedResponse({
+    type: RetryAcceptedDto,
+    description: 'Failed images queued again; the request is processing again',
+  })
   @ApiConflictResponse({ description: 'The request has no failed images' })
   @ApiNotFoundResponse({ description: 'Unknown request id' })
   @ApiServiceUnavailableResponse({ description: 'Shutting down' })

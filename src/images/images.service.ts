@@ -28,7 +28,8 @@ export interface ImageFailure {
 }
 
 /** What finishing an image writes, on it and on its duplicates. */
-type Outcome = Pick<Image, 'status' | 'errorCode' | 'errorMessage'> & Partial<Pick<Image, 'outputKey' | 'inputBytes' | 'outputBytes'>>;
+type Outcome = Pick<Image, 'status' | 'errorCode' | 'errorMessage'> &
+  Partial<Pick<Image, 'outputKey' | 'inputBytes' | 'outputBytes'>>;
 
 /** The products and images of requests, and the image state machine: queued → processing → done | failed. */
 @Injectable()
@@ -52,20 +53,46 @@ export class ImagesService {
         tx.manager,
         'products',
         ['task_id', 'row_number', 'serial_number', 'product_name', 'cells'],
-        rows.map((row) => [requestId, row.rowNumber, row.serialNumber, row.productName, JSON.stringify(row.cells)]),
+        rows.map((row) => [
+          requestId,
+          row.rowNumber,
+          row.serialNumber,
+          row.productName,
+          JSON.stringify(row.cells),
+        ]),
       );
       const images = rows.flatMap((row) =>
         row.urls.map((url, position) => {
           const id = randomUUID();
           const duplicateOf = firstImageOfUrl.get(url) ?? null;
           if (!duplicateOf) firstImageOfUrl.set(url, id);
-          return [id, requestId, row.rowNumber, position, url, 'queued', 0, duplicateOf ? NEVER : now, duplicateOf];
+          return [
+            id,
+            requestId,
+            row.rowNumber,
+            position,
+            url,
+            'queued',
+            0,
+            duplicateOf ? NEVER : now,
+            duplicateOf,
+          ];
         }),
       );
       await bulkInsert(
         tx.manager,
         'images',
-        ['id', 'task_id', 'row_number', 'position', 'input_url', 'status', 'attempts', 'available_at', 'duplicate_of'],
+        [
+          'id',
+          'task_id',
+          'row_number',
+          'position',
+          'input_url',
+          'status',
+          'attempts',
+          'available_at',
+          'duplicate_of',
+        ],
         images,
       );
     };
@@ -83,25 +110,31 @@ export class ImagesService {
     );
     const ids = due.records.map((row) => row.id);
     if (ids.length === 0) return [];
-    await execute(tx.manager, `UPDATE images SET status = 'processing', lease_until = ?, attempts = attempts + 1 WHERE id IN (${inList(ids.length)})`, [
-      now + this.config.leaseMs,
-      ...ids,
-    ]);
+    await execute(
+      tx.manager,
+      `UPDATE images SET status = 'processing', lease_until = ?, attempts = attempts + 1 WHERE id IN (${inList(ids.length)})`,
+      [now + this.config.leaseMs, ...ids],
+    );
     return tx.manager.find(Image, { where: { id: In(ids) }, order: { availableAt: 'ASC' } });
   }
 
   /** Extends the leases of images a worker is still processing. */
   async renewLeases(tx: Transaction, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await execute(tx.manager, `UPDATE images SET lease_until = ? WHERE status = 'processing' AND id IN (${inList(ids.length)})`, [
-      Date.now() + this.config.leaseMs,
-      ...ids,
-    ]);
+    await execute(
+      tx.manager,
+      `UPDATE images SET lease_until = ? WHERE status = 'processing' AND id IN (${inList(ids.length)})`,
+      [Date.now() + this.config.leaseMs, ...ids],
+    );
   }
 
   /** Puts images whose lease ran out (their worker died) back in the queue. */
   async requeueExpired(tx: Transaction): Promise<number> {
-    const result = await execute(tx.manager, "UPDATE images SET status = 'queued', lease_until = NULL WHERE status = 'processing' AND lease_until < ?", [Date.now()]);
+    const result = await execute(
+      tx.manager,
+      "UPDATE images SET status = 'queued', lease_until = NULL WHERE status = 'processing' AND lease_until < ?",
+      [Date.now()],
+    );
     return result.affected;
   }
 
@@ -115,13 +148,17 @@ export class ImagesService {
 
   /** Queues a leased image again after a transient failure. */
   async retryLater(tx: Transaction, id: string, delayMs: number, failure: ImageFailure): Promise<void> {
-    await tx.manager.update(Image, { id, status: 'processing' }, {
-      status: 'queued',
-      leaseUntil: null,
-      availableAt: Date.now() + delayMs,
-      errorCode: failure.code,
-      errorMessage: failure.message,
-    });
+    await tx.manager.update(
+      Image,
+      { id, status: 'processing' },
+      {
+        status: 'queued',
+        leaseUntil: null,
+        availableAt: Date.now() + delayMs,
+        errorCode: failure.code,
+        errorMessage: failure.message,
+      },
+    );
   }
 
   /**
@@ -133,24 +170,64 @@ export class ImagesService {
   }
 
   /** Records a leased image's final failure, and its duplicates'; returns how many images finished. */
-  async markFailed(tx: Transaction, image: Image, failure: ImageFailure, inputBytes: number | null): Promise<number> {
-    return this.finish(tx, image, { status: 'failed', errorCode: failure.code, errorMessage: failure.message, inputBytes });
+  async markFailed(
+    tx: Transaction,
+    image: Image,
+    failure: ImageFailure,
+    inputBytes: number | null,
+  ): Promise<number> {
+    return this.finish(tx, image, {
+      status: 'failed',
+      errorCode: failure.code,
+      errorMessage: failure.message,
+      inputBytes,
+    });
   }
 
   private async finish(tx: Transaction, image: Image, outcome: Outcome): Promise<number> {
-    const values = [outcome.status, outcome.outputKey ?? null, outcome.inputBytes ?? null, outcome.outputBytes ?? null, outcome.errorCode, outcome.errorMessage];
-    const set = 'status = ?, output_key = ?, input_bytes = ?, output_bytes = ?, error_code = ?, error_message = ?';
-    const own = await execute(tx.manager, `UPDATE images SET ${set}, lease_until = NULL WHERE id = ? AND status = 'processing'`, [...values, image.id]);
+    const values = [
+      outcome.status,
+      outcome.outputKey ?? null,
+      outcome.inputBytes ?? null,
+      outcome.outputBytes ?? null,
+      outcome.errorCode,
+      outcome.errorMessage,
+    ];
+    const set =
+      'status = ?, output_key = ?, input_bytes = ?, output_bytes = ?, error_code = ?, error_message = ?';
+    const own = await execute(
+      tx.manager,
+      `UPDATE images SET ${set}, lease_until = NULL WHERE id = ? AND status = 'processing'`,
+      [...values, image.id],
+    );
     if (own.affected !== 1) return 0;
-    const duplicates = await execute(tx.manager, `UPDATE images SET ${set} WHERE duplicate_of = ? AND status = 'queued'`, [...values, image.id]);
+    const duplicates = await execute(
+      tx.manager,
+      `UPDATE images SET ${set} WHERE duplicate_of = ? AND status = 'queued'`,
+      [...values, image.id],
+    );
     return 1 + duplicates.affected;
   }
 
   /** Queues a request's failed images again; returns how many. */
   async requeueFailed(tx: Transaction, requestId: string): Promise<number> {
-    const reset = { status: 'queued' as const, attempts: 0, errorCode: null, errorMessage: null, inputBytes: null };
-    const originals = await tx.manager.update(Image, { taskId: requestId, status: 'failed', duplicateOf: IsNull() }, { ...reset, availableAt: Date.now() });
-    const duplicates = await tx.manager.update(Image, { taskId: requestId, status: 'failed', duplicateOf: Not(IsNull()) }, { ...reset, availableAt: NEVER });
+    const reset = {
+      status: 'queued' as const,
+      attempts: 0,
+      errorCode: null,
+      errorMessage: null,
+      inputBytes: null,
+    };
+    const originals = await tx.manager.update(
+      Image,
+      { taskId: requestId, status: 'failed', duplicateOf: IsNull() },
+      { ...reset, availableAt: Date.now() },
+    );
+    const duplicates = await tx.manager.update(
+      Image,
+      { taskId: requestId, status: 'failed', duplicateOf: Not(IsNull()) },
+      { ...reset, availableAt: NEVER },
+    );
     return (originals.affected ?? 0) + (duplicates.affected ?? 0);
   }
 
@@ -158,7 +235,12 @@ export class ImagesService {
   listImages(requestId: string, offset: number, limit: number): Promise<Array<Image & { product: Product }>> {
     return this.images
       .createQueryBuilder('image')
-      .innerJoinAndMapOne('image.product', Product, 'product', 'product.task_id = image.task_id AND product.row_number = image.row_number')
+      .innerJoinAndMapOne(
+        'image.product',
+        Product,
+        'product',
+        'product.task_id = image.task_id AND product.row_number = image.row_number',
+      )
       .where('image.task_id = :requestId', { requestId })
       .orderBy('image.row_number', 'ASC')
       .addOrderBy('image.position', 'ASC')
@@ -168,7 +250,10 @@ export class ImagesService {
   }
 
   /** Walks a request's rows in CSV order, a page at a time, each with its images in cell order. */
-  async *productsWithImages(requestId: string, pageSize = 500): AsyncGenerator<{ product: Product; images: Image[] }> {
+  async *productsWithImages(
+    requestId: string,
+    pageSize = 500,
+  ): AsyncGenerator<{ product: Product; images: Image[] }> {
     let afterRow = 0;
     for (;;) {
       const products = await this.products.find({

@@ -18,8 +18,12 @@ export class FilesController {
   serve(@Param() params: FileParams, @Res() res: Response): void {
     const path = this.storage.pathOf(`${params.requestId}/${params.fileName}`);
     if (!path) throw new NotFoundException('file not found');
-    res.sendFile(path, { maxAge: ONE_YEAR_MS, immutable: true, headers: { 'Content-Type': 'image/jpeg' } }, (error) => {
-      if (error && !res.headersSent) res.status(404).json({ statusCode: 404, message: 'file not found' });
-    });
+    res.sendFile(
+      path,
+      { maxAge: ONE_YEAR_MS, immutable: true, headers: { 'Content-Type': 'image/jpeg' } },
+      (error) => {
+        if (error && !res.headersSent) res.status(404).json({ statusCode: 404, message: 'file not found' });
+      },
+    );
   }
 }

@@ -37,19 +37,38 @@ describe('TasksService completion counter (real SQLite file)', () => {
   });
 
   async function createTask(id: string, totalImages: number) {
-    await unitOfWork.run((tx) => tasks.create(tx, { id, totalImages, webhookUrl: null, csvHeaders: ['a'], idempotencyKey: null, contentHash: 'x' }));
+    await unitOfWork.run((tx) =>
+      tasks.create(tx, {
+        id,
+        totalImages,
+        webhookUrl: null,
+        csvHeaders: ['a'],
+        idempotencyKey: null,
+        contentHash: 'x',
+      }),
+    );
   }
 
   it('detects completion exactly once when every image finishes at the same moment', async () => {
     const id = '11111111-1111-4111-8111-111111111111';
     await createTask(id, 40);
     const outcomes = await Promise.all(
-      Array.from({ length: 40 }, (_, index) => unitOfWork.run((tx) => tasks.recordImageOutcome(tx, id, { failed: index % 4 === 0 }))),
+      Array.from({ length: 40 }, (_, index) =>
+        unitOfWork.run((tx) => tasks.recordImageOutcome(tx, id, { failed: index % 4 === 0 })),
+      ),
     );
     const completions = outcomes.filter((task) => task !== null);
     expect(completions).toHaveLength(1);
-    expect(completions[0]).toMatchObject({ status: 'completed_with_errors', processedImages: 40, failedImages: 10 });
-    expect(await tasks.getOrFail(id)).toMatchObject({ processedImages: 40, failedImages: 10, completedAt: expect.any(Number) });
+    expect(completions[0]).toMatchObject({
+      status: 'completed_with_errors',
+      processedImages: 40,
+      failedImages: 10,
+    });
+    expect(await tasks.getOrFail(id)).toMatchObject({
+      processedImages: 40,
+      failedImages: 10,
+      completedAt: expect.any(Number),
+    });
   });
 
   it.each([
@@ -60,7 +79,8 @@ describe('TasksService completion counter (real SQLite file)', () => {
     const id = `22222222-2222-4222-8222-${String(failures.filter(Boolean).length).padStart(12, '0')}`;
     await createTask(id, failures.length);
     const results = [];
-    for (const failed of failures) results.push(await unitOfWork.run((tx) => tasks.recordImageOutcome(tx, id, { failed })));
+    for (const failed of failures)
+      results.push(await unitOfWork.run((tx) => tasks.recordImageOutcome(tx, id, { failed })));
     expect(results[0]).toBeNull();
     expect(results[1]?.status).toBe(status);
   });
@@ -71,7 +91,12 @@ describe('TasksService completion counter (real SQLite file)', () => {
     await unitOfWork.run((tx) => tasks.recordImageOutcome(tx, id, { failed: true }));
     await unitOfWork.run((tx) => tasks.recordImageOutcome(tx, id, { failed: false }));
     await unitOfWork.run((tx) => tasks.reopen(tx, id, 1));
-    expect(await tasks.getOrFail(id)).toMatchObject({ status: 'processing', processedImages: 1, failedImages: 0, completedAt: null });
+    expect(await tasks.getOrFail(id)).toMatchObject({
+      status: 'processing',
+      processedImages: 1,
+      failedImages: 0,
+      completedAt: null,
+    });
     const finished = await unitOfWork.run((tx) => tasks.recordImageOutcome(tx, id, { failed: false }));
     expect(finished?.status).toBe('completed');
   });

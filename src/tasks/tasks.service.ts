@@ -49,13 +49,17 @@ export class TasksService {
    * the conditional UPDATE matches once, so completion is detected exactly once even when the
    * last two images finish together.
    */
-  async recordImageOutcome(tx: Transaction, requestId: string, outcome: { failed: boolean; count?: number }): Promise<Task | null> {
+  async recordImageOutcome(
+    tx: Transaction,
+    requestId: string,
+    outcome: { failed: boolean; count?: number },
+  ): Promise<Task | null> {
     const count = outcome.count ?? 1;
-    await execute(tx.manager, 'UPDATE tasks SET processed_images = processed_images + ?, failed_images = failed_images + ? WHERE id = ?', [
-      count,
-      outcome.failed ? count : 0,
-      requestId,
-    ]);
+    await execute(
+      tx.manager,
+      'UPDATE tasks SET processed_images = processed_images + ?, failed_images = failed_images + ? WHERE id = ?',
+      [count, outcome.failed ? count : 0, requestId],
+    );
     const finished = await execute(
       tx.manager,
       `UPDATE tasks SET status = ${FINISHED_STATUS_SQL}, completed_at = ? WHERE id = ? AND status = 'processing' AND processed_images >= total_images`,
@@ -63,7 +67,6 @@ export class TasksService {
     );
     return finished.affected === 1 ? tx.manager.findOneByOrFail(Task, { id: requestId }) : null;
   }
-
 
   /** Puts a finished request back to processing because `count` of its failed images are queued again. */
   async reopen(tx: Transaction, requestId: string, count: number): Promise<void> {

@@ -21,8 +21,20 @@ describe('parseProductCsv', () => {
     expect(parsed.headers).toEqual(['S. No.', 'Product Name', 'Input Image Urls']);
     expect(parsed.totalImages).toBe(3);
     expect(parsed.rows).toEqual([
-      { rowNumber: 2, serialNumber: '1', productName: 'SKU1', urls: ['https://a.test/1.jpg', 'https://a.test/2.jpg'], cells: ['1', 'SKU1', 'https://a.test/1.jpg,https://a.test/2.jpg'] },
-      { rowNumber: 3, serialNumber: '2', productName: 'SKU2', urls: ['https://a.test/3.jpg'], cells: ['2', 'SKU2', 'https://a.test/3.jpg'] },
+      {
+        rowNumber: 2,
+        serialNumber: '1',
+        productName: 'SKU1',
+        urls: ['https://a.test/1.jpg', 'https://a.test/2.jpg'],
+        cells: ['1', 'SKU1', 'https://a.test/1.jpg,https://a.test/2.jpg'],
+      },
+      {
+        rowNumber: 3,
+        serialNumber: '2',
+        productName: 'SKU2',
+        urls: ['https://a.test/3.jpg'],
+        cells: ['2', 'SKU2', 'https://a.test/3.jpg'],
+      },
     ]);
   });
 
@@ -47,15 +59,27 @@ describe('parseProductCsv', () => {
     ['an empty file', '', /empty/],
     ['a header with no rows', `${header}\n`, /no product rows/],
     ['a missing column', 'S. No.,Product Name\n1,a\n', /Input Image Urls/],
-    ['binary bytes', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]), /binary|UTF-8/],
+    [
+      'binary bytes',
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]),
+      /binary|UTF-8/,
+    ],
   ])('refuses %s', async (_name, csv, message) => {
     const error = await problemsOf(csv);
     expect(error.message).toMatch(message);
   });
 
   it.each([
-    ['PNG bytes', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]), /binary data/],
-    ['UTF-16 (Excel "Unicode Text")', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${header}\n`, 'utf16le')]), /UTF-16/],
+    [
+      'PNG bytes',
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]),
+      /binary data/,
+    ],
+    [
+      'UTF-16 (Excel "Unicode Text")',
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${header}\n`, 'utf16le')]),
+      /UTF-16/,
+    ],
     ['Latin-1 text', Buffer.from(`${header}\n1,Caf\u00e9,https://a.test/1.jpg\n`, 'latin1'), /not UTF-8/],
   ])('refuses %s as not CSV text with 415, whatever the declared type', async (_name, bytes, message) => {
     const error = await problemsOf(bytes);
@@ -65,13 +89,19 @@ describe('parseProductCsv', () => {
   });
 
   it('always lists at least one problem, file-wide ones with row null', async () => {
-    expect((await problemsOf('')).problems).toEqual([{ row: null, column: null, message: 'the file is empty' }]);
-    expect((await problemsOf(`${header}\n\n`)).problems).toEqual([{ row: null, column: null, message: 'no product rows after the header' }]);
+    expect((await problemsOf('')).problems).toEqual([
+      { row: null, column: null, message: 'the file is empty' },
+    ]);
+    expect((await problemsOf(`${header}\n\n`)).problems).toEqual([
+      { row: null, column: null, message: 'no product rows after the header' },
+    ]);
   });
 
   it('numbers the header row as the spreadsheet does when blank lines come first', async () => {
     const error = await problemsOf('\n\nS. No.,Name,Input Image Urls\n1,a,https://a.test/1.jpg\n');
-    expect(error.problems).toEqual([{ row: 3, column: 'Product Name', message: expect.stringContaining('"Product Name"') }]);
+    expect(error.problems).toEqual([
+      { row: 3, column: 'Product Name', message: expect.stringContaining('"Product Name"') },
+    ]);
   });
 
   it.each([
@@ -120,7 +150,9 @@ describe('parseProductCsv', () => {
 
   it('refuses more rows than MAX_ROWS with 413', async () => {
     const rows = Array.from({ length: 3 }, (_, i) => `${i},P${i},https://a.test/${i}.jpg`);
-    await expect(parseProductCsv(Buffer.from([header, ...rows].join('\n')), { ...limits, maxRows: 2 })).rejects.toMatchObject({
+    await expect(
+      parseProductCsv(Buffer.from([header, ...rows].join('\n')), { ...limits, maxRows: 2 }),
+    ).rejects.toMatchObject({
       statusCode: 413,
     });
   });

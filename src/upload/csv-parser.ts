@@ -52,7 +52,8 @@ export function parseHttpUrl(text: string): URL | undefined {
  * when it can: an absolute http(s) URL with a host, at most MAX_URL_LENGTH characters.
  */
 export function urlProblem(text: string): string | undefined {
-  if (text.length > MAX_URL_LENGTH) return `URL longer than ${MAX_URL_LENGTH} characters: ${JSON.stringify(text.slice(0, 100))}…`;
+  if (text.length > MAX_URL_LENGTH)
+    return `URL longer than ${MAX_URL_LENGTH} characters: ${JSON.stringify(text.slice(0, 100))}…`;
   if (!parseHttpUrl(text)) return `not an absolute http(s) URL: ${JSON.stringify(text.slice(0, 200))}`;
   return undefined;
 }
@@ -75,16 +76,28 @@ const NOT_CSV_TEXT = 415;
 export function decodeCsvText(bytes: Buffer): string {
   if (bytes.length === 0) throw new CsvValidationError('the file is empty');
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
-    throw new CsvValidationError('the file is UTF-16 text: save it as "CSV UTF-8" and upload it again', [], NOT_CSV_TEXT);
+    throw new CsvValidationError(
+      'the file is UTF-16 text: save it as "CSV UTF-8" and upload it again',
+      [],
+      NOT_CSV_TEXT,
+    );
   }
   if (bytes.includes(0)) {
-    throw new CsvValidationError('the file holds binary data, not CSV text (an image or a spreadsheet?): upload a CSV file', [], NOT_CSV_TEXT);
+    throw new CsvValidationError(
+      'the file holds binary data, not CSV text (an image or a spreadsheet?): upload a CSV file',
+      [],
+      NOT_CSV_TEXT,
+    );
   }
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
-    throw new CsvValidationError('the file is not UTF-8 text: save it as "CSV UTF-8" and upload it again', [], NOT_CSV_TEXT);
+    throw new CsvValidationError(
+      'the file is not UTF-8 text: save it as "CSV UTF-8" and upload it again',
+      [],
+      NOT_CSV_TEXT,
+    );
   }
   if (text.trim() === '') throw new CsvValidationError('the file is empty');
   return text;
@@ -121,14 +134,19 @@ function locateColumns(headers: string[], headerRow: number) {
   if (missing.length > 0) {
     throw new CsvValidationError(
       `missing required column(s) ${missing.join(', ')}: the header row must name ${EXPECTED_COLUMNS}`,
-      missing.map((column) => ({ row: headerRow, column: column!.replaceAll('"', ''), message: `column missing; expected ${EXPECTED_COLUMNS}` })),
+      missing.map((column) => ({
+        row: headerRow,
+        column: column!.replaceAll('"', ''),
+        message: `column missing; expected ${EXPECTED_COLUMNS}`,
+      })),
     );
   }
   const duplicates = names.filter((name, index) => name !== '' && names.indexOf(name) !== index);
   if (duplicates.length > 0) {
-    throw new CsvValidationError(`the header row repeats column(s): ${[...new Set(duplicates)].join(', ')}`, [
-      ...new Set(duplicates),
-    ].map((column) => ({ row: headerRow, column, message: 'duplicate column' })));
+    throw new CsvValidationError(
+      `the header row repeats column(s): ${[...new Set(duplicates)].join(', ')}`,
+      [...new Set(duplicates)].map((column) => ({ row: headerRow, column, message: 'duplicate column' })),
+    );
   }
   return columns;
 }
@@ -140,18 +158,34 @@ export interface ParseOptions {
 }
 
 /** Checks one row, reporting its problems; returns the row ready to store. */
-function validateRow(record: string[], rowNumber: number, headers: string[], columns: ReturnType<typeof locateColumns>, limits: CsvLimits, report: (problem: CsvProblem) => void): ParsedRow {
+function validateRow(
+  record: string[],
+  rowNumber: number,
+  headers: string[],
+  columns: ReturnType<typeof locateColumns>,
+  limits: CsvLimits,
+  report: (problem: CsvProblem) => void,
+): ParsedRow {
   if (record.length > headers.length) {
-    report({ row: rowNumber, column: null, message: `row has ${record.length} cells but the header has ${headers.length}` });
+    report({
+      row: rowNumber,
+      column: null,
+      message: `row has ${record.length} cells but the header has ${headers.length}`,
+    });
   }
   const cells = headers.map((_, column) => record[column] ?? '');
   const productName = cells[columns.name].trim();
-  if (productName === '') report({ row: rowNumber, column: headers[columns.name], message: 'product name is empty' });
+  if (productName === '')
+    report({ row: rowNumber, column: headers[columns.name], message: 'product name is empty' });
   const urls = splitUrls(cells[columns.urls]);
   const urlColumn = headers[columns.urls];
   if (urls.length === 0) report({ row: rowNumber, column: urlColumn, message: 'no image URL' });
   if (urls.length > limits.maxUrlsPerRow) {
-    report({ row: rowNumber, column: urlColumn, message: `${urls.length} URLs, more than the ${limits.maxUrlsPerRow} allowed per row (MAX_URLS_PER_ROW)` });
+    report({
+      row: rowNumber,
+      column: urlColumn,
+      message: `${urls.length} URLs, more than the ${limits.maxUrlsPerRow} allowed per row (MAX_URLS_PER_ROW)`,
+    });
   }
   for (const url of urls) {
     const problem = urlProblem(url);
@@ -165,7 +199,11 @@ function validateRow(record: string[], rowNumber: number, headers: string[], col
  * (up to 100 of) its problems with row numbers and column names. With `onRows`, valid rows are
  * handed over in batches as they are read (and not kept); the caller undoes them if it throws.
  */
-export async function parseProductCsv(bytes: Buffer, limits: CsvLimits, options: ParseOptions = {}): Promise<ParsedCsv> {
+export async function parseProductCsv(
+  bytes: Buffer,
+  limits: CsvLimits,
+  options: ParseOptions = {},
+): Promise<ParsedCsv> {
   const batchSize = options.batchSize ?? 2_000;
   const problems: CsvProblem[] = [];
   const report = (problem: CsvProblem) => {
@@ -187,9 +225,11 @@ export async function parseProductCsv(bytes: Buffer, limits: CsvLimits, options:
       continue;
     }
     if (++rowCount > limits.maxRows) {
-      throw new CsvValidationError(`the file has more than ${limits.maxRows} rows (MAX_ROWS)`, [
-        { row: recordNumber, column: null, message: `more than ${limits.maxRows} rows` },
-      ], 413);
+      throw new CsvValidationError(
+        `the file has more than ${limits.maxRows} rows (MAX_ROWS)`,
+        [{ row: recordNumber, column: null, message: `more than ${limits.maxRows} rows` }],
+        413,
+      );
     }
     const row = validateRow(record, recordNumber, headers, columns, limits, report);
     totalImages += row.urls.length;
@@ -199,15 +239,19 @@ export async function parseProductCsv(bytes: Buffer, limits: CsvLimits, options:
       await options.onRows(batch);
       batch = [];
       await nextTurn(); // let other requests (e.g. GET /status) through between batches
-
     }
   }
   if (!headers) throw new CsvValidationError('the file is empty');
   if (problems.length > 0) {
-    throw new CsvValidationError(`the file has ${problems.length >= MAX_REPORTED_PROBLEMS ? 'at least ' : ''}${problems.length} problem(s); nothing was stored`, problems);
+    throw new CsvValidationError(
+      `the file has ${problems.length >= MAX_REPORTED_PROBLEMS ? 'at least ' : ''}${problems.length} problem(s); nothing was stored`,
+      problems,
+    );
   }
   if (rowCount === 0) {
-    throw new CsvValidationError('the file has a header but no product rows', [{ row: null, column: null, message: 'no product rows after the header' }]);
+    throw new CsvValidationError('the file has a header but no product rows', [
+      { row: null, column: null, message: 'no product rows after the header' },
+    ]);
   }
   if (batch.length > 0) await options.onRows?.(batch);
   return { headers, rows, rowCount, totalImages };

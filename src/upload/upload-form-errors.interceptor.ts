@@ -28,9 +28,11 @@ export class UploadFormErrorsInterceptor implements NestInterceptor {
     switch (cause.code) {
       case 'LIMIT_FILE_SIZE': {
         const limit = `${formatBytes(this.config.maxCsvBytes)} (MAX_CSV_BYTES)`;
-        return new CsvValidationError(`the file is larger than ${limit}; nothing was stored`, [
-          { row: null, column: 'file', message: `larger than ${limit}` },
-        ], 413);
+        return new CsvValidationError(
+          `the file is larger than ${limit}; nothing was stored`,
+          [{ row: null, column: 'file', message: `larger than ${limit}` }],
+          413,
+        );
       }
       case 'LIMIT_UNEXPECTED_FILE':
       case 'LIMIT_FILE_COUNT':
@@ -38,14 +40,24 @@ export class UploadFormErrorsInterceptor implements NestInterceptor {
           field && field !== 'file'
             ? `unexpected file field "${field}": send the CSV as the multipart field "file"`
             : 'send exactly one file, as the multipart field "file"',
-          [{ row: null, column: field ?? 'file', message: field && field !== 'file' ? 'unexpected file field' : 'more than one file' }],
+          [
+            {
+              row: null,
+              column: field ?? 'file',
+              message: field && field !== 'file' ? 'unexpected file field' : 'more than one file',
+            },
+          ],
         );
       case 'LIMIT_FIELD_VALUE':
         return new CsvValidationError(`the form field ${field ? `"${field}" ` : ''}is too long`, [
           { row: null, column: field, message: 'value too long' },
         ]);
       default:
-        return new CsvValidationError(`the upload is not a usable multipart form: ${cause.message}`, [], error.getStatus());
+        return new CsvValidationError(
+          `the upload is not a usable multipart form: ${cause.message}`,
+          [],
+          error.getStatus(),
+        );
     }
   }
 }

@@ -15,7 +15,11 @@ export function csvFileOf(file: Express.Multer.File | undefined): Express.Multer
   const byName = file.originalname.toLowerCase().endsWith('.csv') && CSV_TYPES_BY_NAME.includes(mimetype);
   if (!CSV_TYPES.includes(mimetype) && !byName) {
     const message = `the file part has content type ${JSON.stringify(file.mimetype)}: upload a .csv file (text/csv)`;
-    throw new CsvValidationError(message, [{ row: null, column: 'file', message: 'not a CSV content type' }], 415);
+    throw new CsvValidationError(
+      message,
+      [{ row: null, column: 'file', message: 'not a CSV content type' }],
+      415,
+    );
   }
   return file;
 }
@@ -45,9 +49,10 @@ const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 export function idempotencyKeyOf(header: string | undefined): string | null {
   const key = header?.trim() ?? '';
   if (key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    throw new CsvValidationError(`the Idempotency-Key header is longer than ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`, [
-      { row: null, column: 'Idempotency-Key', message: 'too long' },
-    ]);
+    throw new CsvValidationError(
+      `the Idempotency-Key header is longer than ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`,
+      [{ row: null, column: 'Idempotency-Key', message: 'too long' }],
+    );
   }
   return key || null;
 }

@@ -1,4 +1,13 @@
-import { Body, Controller, Headers, HttpCode, Post, UploadedFile, UseGuards, UseInterceptors } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Headers,
+  HttpCode,
+  Post,
+  UploadedFile,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import {
   ApiAcceptedResponse,
@@ -30,13 +39,25 @@ export class UploadController {
   @UseInterceptors(UploadFormErrorsInterceptor, FileInterceptor('file'))
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadRequestDto })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Send the same key again to get the original request back' })
-  @ApiAcceptedResponse({ type: UploadAcceptedDto, description: 'Stored; images are processed in the background' })
-  @ApiBadRequestResponse({
-    description: 'The CSV or the webhook_url cannot be used: `{ message, errors: [{ row, column, message }] }`; nothing was stored',
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Send the same key again to get the original request back',
   })
-  @ApiPayloadTooLargeResponse({ description: 'Larger than MAX_CSV_BYTES or more than MAX_ROWS rows (same body as 400)' })
-  @ApiUnsupportedMediaTypeResponse({ description: 'The file part is not CSV text, by its content type or its bytes (same body as 400)' })
+  @ApiAcceptedResponse({
+    type: UploadAcceptedDto,
+    description: 'Stored; images are processed in the background',
+  })
+  @ApiBadRequestResponse({
+    description:
+      'The CSV or the webhook_url cannot be used: `{ message, errors: [{ row, column, message }] }`; nothing was stored',
+  })
+  @ApiPayloadTooLargeResponse({
+    description: 'Larger than MAX_CSV_BYTES or more than MAX_ROWS rows (same body as 400)',
+  })
+  @ApiUnsupportedMediaTypeResponse({
+    description: 'The file part is not CSV text, by its content type or its bytes (same body as 400)',
+  })
   @ApiServiceUnavailableResponse({ description: 'Shutting down: retry after the Retry-After seconds' })
   @ApiUnprocessableEntityResponse({ description: 'The Idempotency-Key was used with another file' })
   upload(

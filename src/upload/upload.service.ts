@@ -29,7 +29,11 @@ export class UploadService {
   ) {}
 
   async accept(command: UploadCommand): Promise<UploadAcceptedDto> {
-    const contentHash = createHash('sha256').update(command.csv).update('\0').update(command.webhookUrl ?? '').digest('hex');
+    const contentHash = createHash('sha256')
+      .update(command.csv)
+      .update('\0')
+      .update(command.webhookUrl ?? '')
+      .digest('hex');
     const replay = command.idempotencyKey && (await this.replay(command.idempotencyKey, contentHash));
     if (replay) return replay;
 
@@ -39,7 +43,9 @@ export class UploadService {
     try {
       // Rows are stored while the file is read; a problem anywhere rolls the whole request back.
       csv = await this.unitOfWork.run(async (tx) => {
-        const parsed = await parseProductCsv(command.csv, limits, { onRows: this.images.productWriter(tx, requestId) });
+        const parsed = await parseProductCsv(command.csv, limits, {
+          onRows: this.images.productWriter(tx, requestId),
+        });
         await this.tasks.create(tx, {
           id: requestId,
           totalImages: parsed.totalImages,
@@ -65,7 +71,9 @@ export class UploadService {
     const original = await this.tasks.findByIdempotencyKey(idempotencyKey);
     if (!original) return undefined;
     if (original.contentHash !== contentHash) {
-      throw new UnprocessableEntityException('this Idempotency-Key was already used with a different file or webhook_url');
+      throw new UnprocessableEntityException(
+        'this Idempotency-Key was already used with a different file or webhook_url',
+      );
     }
     return this.accepted(original);
   }

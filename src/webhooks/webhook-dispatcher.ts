@@ -105,7 +105,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private async msUntilNextDue(): Promise<number> {
-    const next = await this.deliveries.findOne({ where: { status: 'pending' }, order: { nextAttemptAt: 'ASC' } });
+    const next = await this.deliveries.findOne({
+      where: { status: 'pending' },
+      order: { nextAttemptAt: 'ASC' },
+    });
     if (!next?.nextAttemptAt) return MAX_IDLE_MS;
     return Math.min(MAX_IDLE_MS, Math.max(0, next.nextAttemptAt - Date.now()));
   }
@@ -115,19 +118,29 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     const outcome = await this.attempt(delivery);
     const attempts = delivery.attempts;
     const delivered = outcome.status !== null && outcome.status >= 200 && outcome.status < 300;
-    const retryDelay = delivered || outcome.permanent ? undefined : nextRetryDelay(this.config.webhookRetryDelaysMs, attempts, outcome.retryAfterMs);
+    const retryDelay =
+      delivered || outcome.permanent
+        ? undefined
+        : nextRetryDelay(this.config.webhookRetryDelaysMs, attempts, outcome.retryAfterMs);
     const status = delivered ? 'delivered' : retryDelay === undefined ? 'failed' : 'pending';
     await this.unitOfWork.run(({ manager }) =>
-      manager.update(WebhookDelivery, { id: delivery.id }, {
-        status,
-        lastStatus: outcome.status,
-        lastError: outcome.error,
-        nextAttemptAt: retryDelay === undefined ? null : Date.now() + retryDelay,
-      }),
+      manager.update(
+        WebhookDelivery,
+        { id: delivery.id },
+        {
+          status,
+          lastStatus: outcome.status,
+          lastError: outcome.error,
+          nextAttemptAt: retryDelay === undefined ? null : Date.now() + retryDelay,
+        },
+      ),
     );
     const what = `webhook ${delivery.id} for request ${delivery.taskId} attempt ${attempts}`;
     if (delivered) this.logger.log(`${what}: delivered (HTTP ${outcome.status})`);
-    else this.logger.warn(`${what}: ${outcome.error ?? `HTTP ${outcome.status}`}; ${status === 'pending' ? `retry in ${retryDelay} ms` : 'giving up'}`);
+    else
+      this.logger.warn(
+        `${what}: ${outcome.error ?? `HTTP ${outcome.status}`}; ${status === 'pending' ? `retry in ${retryDelay} ms` : 'giving up'}`,
+      );
   }
 
   private async attempt(delivery: WebhookDelivery): Promise<AttemptOutcome> {
@@ -135,10 +148,20 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       const headers = this.signer.headersFor(delivery.id, delivery.payload);
       const response = await this.http.postJson(delivery.url, delivery.payload, headers);
       const ok = response.status >= 200 && response.status < 300;
-      return { status: response.status, error: ok ? null : `HTTP ${response.status}`, retryAfterMs: response.retryAfterMs, permanent: response.status === 410 };
+      return {
+        status: response.status,
+        error: ok ? null : `HTTP ${response.status}`,
+        retryAfterMs: response.retryAfterMs,
+        permanent: response.status === 410,
+      };
     } catch (error) {
       if (error instanceof FetchError) {
-        return { status: null, error: `${error.code}: ${error.message}`, retryAfterMs: error.retryAfterMs, permanent: PERMANENT_FETCH_ERRORS.includes(error.code) };
+        return {
+          status: null,
+          error: `${error.code}: ${error.message}`,
+          retryAfterMs: error.retryAfterMs,
+          permanent: PERMANENT_FETCH_ERRORS.includes(error.code),
+        };
       }
       throw error;
     }

@@ -46,7 +46,17 @@ export class WebhooksService {
 
   /** The newest delivery of the request's webhook, or null when there is none (yet). */
   async stateOf(requestId: string): Promise<WebhookState | null> {
-    const delivery = await this.deliveries.findOne({ where: { taskId: requestId }, order: { createdAt: 'DESC' } });
-    return delivery && { status: delivery.status, attempts: delivery.attempts, lastStatus: delivery.lastStatus, lastError: delivery.lastError };
+    const delivery = await this.deliveries.findOne({
+      where: { taskId: requestId },
+      order: { createdAt: 'DESC' },
+    });
+    return (
+      delivery && {
+        status: delivery.status,
+        attempts: delivery.attempts,
+        lastStatus: delivery.lastStatus,
+        lastError: delivery.lastError,
+      }
+    );
   }
 }

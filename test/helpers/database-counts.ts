@@ -2,7 +2,11 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 
 /** Reads the service's SQLite file directly (read-only), to check what was and was not stored. */
-export function queryDatabase<T = Record<string, unknown>>(dataDir: string, sql: string, ...params: unknown[]): T[] {
+export function queryDatabase<T = Record<string, unknown>>(
+  dataDir: string,
+  sql: string,
+  ...params: unknown[]
+): T[] {
   const db = new Database(join(dataDir, 'pixelmill.sqlite'), { readonly: true, fileMustExist: true });
   try {
     return db.prepare(sql).all(...params) as T[];
@@ -11,6 +15,9 @@ export function queryDatabase<T = Record<string, unknown>>(dataDir: string, sql:
   }
 }
 
-export function countRows(dataDir: string, table: 'tasks' | 'products' | 'images' | 'webhook_deliveries'): number {
+export function countRows(
+  dataDir: string,
+  table: 'tasks' | 'products' | 'images' | 'webhook_deliveries',
+): number {
   return queryDatabase<{ count: number }>(dataDir, `SELECT COUNT(*) AS count FROM ${table}`)[0].count;
 }

@@ -12,7 +12,10 @@ export function imagesCsv(urls: string[], perRow = 5): string {
 }
 
 /** The arguments of supertest's attach() for a CSV file part. */
-export function csvFile(csv: string, filename = 'products.csv'): [Buffer, { filename: string; contentType: string }] {
+export function csvFile(
+  csv: string,
+  filename = 'products.csv',
+): [Buffer, { filename: string; contentType: string }] {
   return [Buffer.from(csv), { filename, contentType: 'text/csv' }];
 }
 

@@ -41,7 +41,9 @@ export class FixtureServer {
       this.imageRequests.push(url.pathname + url.search);
       setTimeout(() => {
         const file = join(FIXTURES_DIR, basename(url.pathname));
-        const status = this.imageResponder(basename(url.pathname)) ?? (url.pathname.startsWith('/images/') && existsSync(file) ? 200 : 404);
+        const status =
+          this.imageResponder(basename(url.pathname)) ??
+          (url.pathname.startsWith('/images/') && existsSync(file) ? 200 : 404);
         if (status !== 200) {
           res.writeHead(status, { 'Content-Type': 'text/plain' }).end(`status ${status}`);
           return;

@@ -10,7 +10,10 @@ import { startTestApp, type TestApp } from './test-app.js';
  * could otherwise name any host.
  */
 export function startAppWithoutWorker(env: Record<string, string> = {}): Promise<TestApp> {
-  return startTestApp(env, { configure: (builder) => builder.overrideProvider(InProcessImageQueue).useValue({ enqueue: async () => undefined }) });
+  return startTestApp(env, {
+    configure: (builder) =>
+      builder.overrideProvider(InProcessImageQueue).useValue({ enqueue: async () => undefined }),
+  });
 }
 
 export interface StoredCounts {

@@ -72,7 +72,11 @@ export class HostileServer {
 
   async stop(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
-    await Promise.all(this.servers.filter((server) => server.listening).map((server) => new Promise((done) => server.close(done))));
+    await Promise.all(
+      this.servers
+        .filter((server) => server.listening)
+        .map((server) => new Promise((done) => server.close(done))),
+    );
   }
 
   private createOne(): Server {
@@ -115,7 +119,8 @@ export class HostileServer {
       case 'chunked': {
         const body = fixture(rest.join('/'));
         res.writeHead(200, { 'Content-Type': 'image/jpeg' });
-        for (let offset = 0; offset < body.length; offset += 16 * 1024) res.write(body.subarray(offset, offset + 16 * 1024));
+        for (let offset = 0; offset < body.length; offset += 16 * 1024)
+          res.write(body.subarray(offset, offset + 16 * 1024));
         record.bytesSent = body.length;
         res.end();
         return;
@@ -123,7 +128,8 @@ export class HostileServer {
       case 'status':
         return send(Number(rest[0]), Buffer.from(`status ${rest[0]}`), { 'Content-Type': 'text/plain' });
       case 'flaky':
-        if (hit <= Number(rest[0])) return send(500, Buffer.from('try again'), { 'Content-Type': 'text/plain' });
+        if (hit <= Number(rest[0]))
+          return send(500, Buffer.from('try again'), { 'Content-Type': 'text/plain' });
         return send(200, fixture(rest.slice(1).join('/')), { 'Content-Type': 'image/jpeg' });
       case 'trickle': {
         res.writeHead(200, { 'Content-Type': 'image/jpeg' }).flushHeaders();
@@ -156,9 +162,15 @@ export class HostileServer {
         req.socket.destroy();
         return;
       case 'html-as-jpeg':
-        return send(200, Buffer.from('<!doctype html><html><body><h1>Temporarily unavailable</h1></body></html>'), { 'Content-Type': 'image/jpeg' });
+        return send(
+          200,
+          Buffer.from('<!doctype html><html><body><h1>Temporarily unavailable</h1></body></html>'),
+          { 'Content-Type': 'image/jpeg' },
+        );
       case 'truncate':
-        return send(200, fixture(rest.slice(1).join('/')).subarray(0, Number(rest[0])), { 'Content-Type': 'image/jpeg' });
+        return send(200, fixture(rest.slice(1).join('/')).subarray(0, Number(rest[0])), {
+          'Content-Type': 'image/jpeg',
+        });
       default:
         return send(404, Buffer.from('not found'), { 'Content-Type': 'text/plain' });
     }

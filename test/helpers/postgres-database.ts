@@ -10,8 +10,14 @@ export class PostgresDatabase {
 
   static async create(): Promise<PostgresDatabase> {
     const serverUrl = process.env.TEST_DATABASE_URL;
-    if (!serverUrl) throw new Error('TEST_DATABASE_URL must name a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/test');
-    const database = new PostgresDatabase(new URL(serverUrl), `pixelmill_test_${randomBytes(6).toString('hex')}`);
+    if (!serverUrl)
+      throw new Error(
+        'TEST_DATABASE_URL must name a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/test',
+      );
+    const database = new PostgresDatabase(
+      new URL(serverUrl),
+      `pixelmill_test_${randomBytes(6).toString('hex')}`,
+    );
     await database.admin(`CREATE DATABASE ${database.name}`);
     return database;
   }

@@ -14,7 +14,8 @@ export interface ReceivedPost {
 }
 
 /** How to answer one POST: an HTTP status (with headers, after a delay), or never (`hang`: held open until the server stops). */
-export type ScriptedReply = number | { status: number; headers?: Record<string, string>; delayMs?: number } | 'hang';
+export type ScriptedReply =
+  number | { status: number; headers?: Record<string, string>; delayMs?: number } | 'hang';
 
 /** Decides the answer to the `attempt`-th (1-based) POST to one path. */
 export type ReplyScript = (attempt: number, post: ReceivedPost) => ScriptedReply;
@@ -105,7 +106,8 @@ export class ScriptedServer {
         res.on('close', () => this.held.delete(res));
         return;
       }
-      const { status, headers, delayMs } = typeof reply === 'number' ? { status: reply, headers: undefined, delayMs: 0 } : reply;
+      const { status, headers, delayMs } =
+        typeof reply === 'number' ? { status: reply, headers: undefined, delayMs: 0 } : reply;
       this.later(delayMs ?? 0, () => {
         if (!res.destroyed) res.writeHead(status, headers).end();
       });

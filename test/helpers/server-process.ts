@@ -23,9 +23,12 @@ function newestSourceChange(dir: string): number {
 
 /** Fails when there is no build, warns when src/ changed after it (run `npx nest build`; `npm test` does it first). */
 export function requireBuild(): void {
-  if (!existsSync(BUILT_MAIN)) throw new Error(`${BUILT_MAIN} is missing: run \`npx nest build\` first (npm test does it)`);
+  if (!existsSync(BUILT_MAIN))
+    throw new Error(`${BUILT_MAIN} is missing: run \`npx nest build\` first (npm test does it)`);
   if (newestSourceChange(join(ROOT, 'src')) > statSync(BUILT_MAIN).mtimeMs) {
-    console.warn('server-process: src/ changed after the last build; the child runs dist/ as built (run `npx nest build`)');
+    console.warn(
+      'server-process: src/ changed after the last build; the child runs dist/ as built (run `npx nest build`)',
+    );
   }
 }
 
@@ -91,7 +94,9 @@ export class ServerProcess {
     for (;;) {
       if (this.child !== child) throw new Error(`server exited during start:\n${this.runs[index]}`);
       try {
-        const response = await fetch(`${this.baseUrl}/status/00000000-0000-4000-8000-000000000000`, { signal: AbortSignal.timeout(1_000) });
+        const response = await fetch(`${this.baseUrl}/status/00000000-0000-4000-8000-000000000000`, {
+          signal: AbortSignal.timeout(1_000),
+        });
         if (response.status === 404) return;
       } catch {
         // not listening yet

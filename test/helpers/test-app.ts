@@ -37,12 +37,23 @@ export interface TestAppOptions {
  * says otherwise) so it can fetch the local fixtures. `close()` removes a DATA_DIR it made. The database
  * is the SQLite file in DATA_DIR, unless `env.DATABASE_URL` names another.
  */
-export async function startTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: TestAppOptions = {},
+): Promise<TestApp> {
   const existingDataDir = options.dataDir;
   const dataDir = existingDataDir ?? (await mkdtemp(join(tmpdir(), 'pixelmill-test-')));
   const port = await freePort();
-  const config = loadConfig({ DATA_DIR: dataDir, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ALLOW_PRIVATE_URLS: 'true', ...env });
-  const builder = Test.createTestingModule({ imports: [AppModule] }).overrideProvider(AppConfig).useValue(config);
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    ALLOW_PRIVATE_URLS: 'true',
+    ...env,
+  });
+  const builder = Test.createTestingModule({ imports: [AppModule] })
+    .overrideProvider(AppConfig)
+    .useValue(config);
   const moduleRef = await (options.configure?.(builder) ?? builder).compile();
   const app = setupApp(moduleRef.createNestApplication({ logger: ['error', 'warn'] }));
   await app.listen(port, '127.0.0.1');
@@ -59,18 +70,26 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
 }
 
 /** Polls GET /status until the request is final or the deadline passes. */
-export async function waitForCompletion(http: TestApp['http'], requestId: string, timeoutMs = 60_000): Promise<Record<string, any>> {
+export async function waitForCompletion(
+  http: TestApp['http'],
+  requestId: string,
+  timeoutMs = 60_000,
+): Promise<Record<string, any>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { body } = await http.get(`/status/${requestId}`).expect(200);
     if (body.status !== 'processing') return body;
-    if (Date.now() > deadline) throw new Error(`request ${requestId} still processing: ${JSON.stringify(body)}`);
+    if (Date.now() > deadline)
+      throw new Error(`request ${requestId} still processing: ${JSON.stringify(body)}`);
     await new Promise((done) => setTimeout(done, 100));
   }
 }
 
 /** Polls until the check passes (returns a truthy value) or the deadline passes. */
-export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -28,9 +28,16 @@ describe('two instances on one PostgreSQL database', () => {
 
   it('share the work of one request: every image processed exactly once, exact counters, one completion', async () => {
     fixtures.imageDelayMs = 50;
-    const processedBy = [first, second].map((instance) => vi.spyOn(instance.app.get(ImageProcessor), 'process'));
-    const urls = Array.from({ length: 40 }, (_, index) => fixtures.imageUrl(index === 39 ? 'missing.jpg' : 'animated.gif', `n=${index}`));
-    const csv = ['S. No.,Product Name,Input Image Urls', ...urls.map((url, index) => `${index + 1},P${index + 1},${url}`)].join('\n');
+    const processedBy = [first, second].map((instance) =>
+      vi.spyOn(instance.app.get(ImageProcessor), 'process'),
+    );
+    const urls = Array.from({ length: 40 }, (_, index) =>
+      fixtures.imageUrl(index === 39 ? 'missing.jpg' : 'animated.gif', `n=${index}`),
+    );
+    const csv = [
+      'S. No.,Product Name,Input Image Urls',
+      ...urls.map((url, index) => `${index + 1},P${index + 1},${url}`),
+    ].join('\n');
     const { body: upload } = await first.http
       .post('/upload')
       .field('webhook_url', `${fixtures.baseUrl}/webhook`)

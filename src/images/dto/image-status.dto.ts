@@ -17,10 +17,21 @@ export class ImageStatusDto {
   @ApiProperty({ enum: IMAGE_STATUSES })
   status: ImageStatus;
 
-  @ApiPropertyOptional({ type: String, nullable: true, example: 'http_404: HTTP 404 Not Found', description: '`<code>: <message>` of a failed image (or of the last transient failure while it waits for a retry)' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'http_404: HTTP 404 Not Found',
+    description:
+      '`<code>: <message>` of a failed image (or of the last transient failure while it waits for a retry)',
+  })
   error: string | null;
 
-  @ApiPropertyOptional({ type: String, nullable: true, example: 'http_404', description: 'stable machine code of the error' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'http_404',
+    description: 'stable machine code of the error',
+  })
   error_code: string | null;
 
   @ApiPropertyOptional({ type: Number, nullable: true })

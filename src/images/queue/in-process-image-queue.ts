@@ -16,7 +16,10 @@ const IDLE_POLL_MS = 1_000;
  * share the work (claims skip rows locked by a neighbour).
  */
 @Injectable()
-export class InProcessImageQueue extends ImageQueue implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class InProcessImageQueue
+  extends ImageQueue
+  implements OnApplicationBootstrap, BeforeApplicationShutdown
+{
   private readonly logger = new Logger(InProcessImageQueue.name);
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly buffered: Image[] = [];
@@ -74,7 +77,8 @@ export class InProcessImageQueue extends ImageQueue implements OnApplicationBoot
    */
   private refill(): void {
     if (this.stopped) return;
-    while (this.inFlight.size < this.config.concurrency && this.buffered.length > 0) this.start(this.buffered.shift()!);
+    while (this.inFlight.size < this.config.concurrency && this.buffered.length > 0)
+      this.start(this.buffered.shift()!);
     const held = this.inFlight.size + this.buffered.length;
     if (held > this.config.concurrency) return;
     if (this.claiming) {
@@ -120,7 +124,10 @@ export class InProcessImageQueue extends ImageQueue implements OnApplicationBoot
   private async maintainLeases(): Promise<void> {
     try {
       await this.unitOfWork.run(async (tx) => {
-        await this.images.renewLeases(tx, [...this.inFlight.keys(), ...this.buffered.map((image) => image.id)]);
+        await this.images.renewLeases(tx, [
+          ...this.inFlight.keys(),
+          ...this.buffered.map((image) => image.id),
+        ]);
         await this.images.requeueExpired(tx);
       });
       this.refill();

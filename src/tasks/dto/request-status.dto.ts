@@ -10,7 +10,12 @@ export class WebhookStateDto {
   @ApiProperty({ example: 1 })
   attempts: number;
 
-  @ApiPropertyOptional({ type: Number, nullable: true, example: 200, description: 'HTTP status of the last attempt' })
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    example: 200,
+    description: 'HTTP status of the last attempt',
+  })
   last_status: number | null;
 
   @ApiPropertyOptional({ type: String, nullable: true })
@@ -42,7 +47,11 @@ export class RequestStatusDto {
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
   completed_at: string | null;
 
-  @ApiPropertyOptional({ type: WebhookStateDto, nullable: true, description: 'null when the request has no webhook_url or is unfinished' })
+  @ApiPropertyOptional({
+    type: WebhookStateDto,
+    nullable: true,
+    description: 'null when the request has no webhook_url or is unfinished',
+  })
   webhook: WebhookStateDto | null;
 
   static from(task: Task, webhook: WebhookState | null): RequestStatusDto {
