@@ -9,8 +9,8 @@ import { WebhookDelivery } from '../webhooks/webhook-delivery.entity.js';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema.js';
 import { ImageDuplicates1764000000001 } from './migrations/1764000000001-image-duplicates.js';
 
-export const ENTITIES = [Task, Product, Image, WebhookDelivery];
-export const MIGRATIONS = [InitialSchema1764000000000, ImageDuplicates1764000000001];
+const ENTITIES = [Task, Product, Image, WebhookDelivery];
+const MIGRATIONS = [InitialSchema1764000000000, ImageDuplicates1764000000001];
 
 /** The TypeORM options for the app and for the migration CLI (../../ormconfig.ts). */
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {

@@ -7,8 +7,8 @@ import { Storage } from '../storage/storage.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { neutraliseFormula } from './csv-cell.js';
 
-export const OUTPUT_URLS_HEADER = 'Output Image Urls';
-export const ERRORS_HEADER = 'Errors';
+const OUTPUT_URLS_HEADER = 'Output Image Urls';
+const ERRORS_HEADER = 'Errors';
 
 /** The uploaded CSV given back with an `Output Image Urls` and an `Errors` column, streamed row by row. */
 @Injectable()

@@ -8,7 +8,10 @@ import { AppConfig } from '../config/app-config.js';
 import { checkRequestUrl, createGuardedLookup, type LookupAllFunction } from './address-policy.js';
 import { FetchError, parseRetryAfter } from './fetch-error.js';
 
-/** Optional provider token: the DNS lookup behind the guard (tests inject a fake; default dns.lookup). */
+/**
+ * Optional provider token: the DNS lookup behind the guard (tests inject a fake; default dns.lookup).
+ * @public
+ */
 export const SAFE_HTTP_DNS_LOOKUP = Symbol('SAFE_HTTP_DNS_LOOKUP');
 
 export interface DownloadResult {

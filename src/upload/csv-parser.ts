@@ -8,7 +8,7 @@ export interface CsvLimits {
   maxUrlsPerRow: number;
 }
 
-export interface ParsedRow {
+interface ParsedRow {
   /** The row number as a spreadsheet counts it (header = 1). */
   rowNumber: number;
   serialNumber: string;
@@ -26,9 +26,9 @@ export interface ParsedCsv {
   totalImages: number;
 }
 
-export const SERIAL_HEADERS = ['s. no.', 'serial number'];
-export const NAME_HEADER = 'product name';
-export const URLS_HEADER = 'input image urls';
+const SERIAL_HEADERS = ['s. no.', 'serial number'];
+const NAME_HEADER = 'product name';
+const URLS_HEADER = 'input image urls';
 const EXPECTED_COLUMNS = '"S. No." (or "Serial Number"), "Product Name", "Input Image Urls"';
 const MAX_REPORTED_PROBLEMS = 100;
 
@@ -36,7 +36,7 @@ const MAX_REPORTED_PROBLEMS = 100;
 export const MAX_URL_LENGTH = 8192;
 
 /** An absolute http(s) URL with a host, or undefined. */
-export function parseHttpUrl(text: string): URL | undefined {
+function parseHttpUrl(text: string): URL | undefined {
   // WHATWG parsing also takes "http:host/x" and "http:\\host"; a URL as people write it has "//".
   if (!/^https?:\/\//i.test(text)) return undefined;
   try {
@@ -73,7 +73,7 @@ const NOT_CSV_TEXT = 415;
  * Decodes the upload as UTF-8 text (BOM dropped). The bytes decide, not the declared type: binary
  * data (an image or a spreadsheet renamed .csv), UTF-16 and other encodings are refused with 415.
  */
-export function decodeCsvText(bytes: Buffer): string {
+function decodeCsvText(bytes: Buffer): string {
   if (bytes.length === 0) throw new CsvValidationError('the file is empty');
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
     throw new CsvValidationError(

@@ -14,7 +14,7 @@ export interface ReceivedPost {
 }
 
 /** How to answer one POST: an HTTP status (with headers, after a delay), or never (`hang`: held open until the server stops). */
-export type ScriptedReply =
+type ScriptedReply =
   number | { status: number; headers?: Record<string, string>; delayMs?: number } | 'hang';
 
 /** Decides the answer to the `attempt`-th (1-based) POST to one path. */
