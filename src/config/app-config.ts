@@ -8,6 +8,7 @@ import {
   Matches,
   Max,
   Min,
+  ValidateBy,
   validateSync,
 } from 'class-validator';
 import { availableParallelism } from 'node:os';
@@ -27,6 +28,14 @@ const toIntList = ({ value }: { value: unknown }) =>
   value === undefined || value === ''
     ? undefined
     : (value as string).split(',').map((part) => Number(part.trim()));
+
+/** `whsec_<base64>` whose key is 24 to 64 bytes, as the Standard Webhooks specification recommends. */
+function isWebhookSecret(value: string): boolean {
+  const base64 = /^whsec_((?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)$/.exec(value)?.[1];
+  if (!base64) return false;
+  const bytes = Buffer.from(base64, 'base64').length;
+  return bytes >= 24 && bytes <= 64;
+}
 
 /** The environment as it is read: every variable optional, every value checked. */
 class Environment {
@@ -81,8 +90,13 @@ class Environment {
   ALLOW_PRIVATE_URLS?: boolean;
 
   @IsOptional()
-  @Matches(/^whsec_[A-Za-z0-9+/]+={0,2}$/, {
-    message: 'WEBHOOK_SECRET must be whsec_ followed by a base64 key',
+  @ValidateBy({
+    name: 'isWebhookSecret',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && isWebhookSecret(value),
+      defaultMessage: () =>
+        'WEBHOOK_SECRET must be whsec_ followed by the base64 of a random key of 24 to 64 bytes (Standard Webhooks)',
+    },
   })
   WEBHOOK_SECRET?: string;
 
@@ -129,6 +143,12 @@ class Environment {
   @IsInt()
   @Min(0)
   DOWNLOAD_RETRY_BASE_MS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  MAX_RETRY_AFTER_MS?: number;
 
   @IsOptional()
   @Transform(toInt)
@@ -185,6 +205,7 @@ export class AppConfig {
   readonly maxRedirects: number;
   readonly downloadRetries: number;
   readonly downloadRetryBaseMs: number;
+  readonly maxRetryAfterMs: number;
   readonly maxCsvBytes: number;
   readonly maxRows: number;
   readonly maxUrlsPerRow: number;
@@ -202,6 +223,9 @@ export class AppConfig {
 
 export class ConfigValidationError extends Error {}
 
+/** Variables whose values never appear in a message or a log. */
+const SECRETS = new Set(['WEBHOOK_SECRET']);
+
 /** Reads and validates the environment; throws one error listing every bad value. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
   const parsed = plainToInstance(Environment, env, { excludeExtraneousValues: false });
@@ -209,7 +233,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (errors.length > 0) {
     const lines = errors.flatMap((error) =>
       Object.values(error.constraints ?? {}).map(
-        (message) => `  ${error.property}=${JSON.stringify(env[error.property])}: ${message}`,
+        (message) =>
+          `  ${error.property}${SECRETS.has(error.property) ? ' (value hidden)' : `=${JSON.stringify(env[error.property])}`}: ${message}`,
       ),
     );
     throw new ConfigValidationError(`Invalid configuration:\n${lines.join('\n')}`);
@@ -236,6 +261,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxRedirects: parsed.MAX_REDIRECTS ?? 5,
     downloadRetries: parsed.DOWNLOAD_RETRIES ?? 3,
     downloadRetryBaseMs: parsed.DOWNLOAD_RETRY_BASE_MS ?? 1000,
+    maxRetryAfterMs: parsed.MAX_RETRY_AFTER_MS ?? 600_000,
     maxCsvBytes: parsed.MAX_CSV_BYTES ?? 50 * 1024 * 1024,
     maxRows: parsed.MAX_ROWS ?? 1_000_000,
     maxUrlsPerRow: parsed.MAX_URLS_PER_ROW ?? 50,

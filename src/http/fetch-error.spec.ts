@@ -31,7 +31,7 @@ describe('FetchError', () => {
   });
 
   it('carries Retry-After', () => {
-    expect(FetchError.http(429, undefined, '2')).toMatchObject({
+    expect(FetchError.http(429, undefined, 2000)).toMatchObject({
       retryable: true,
       retryAfterMs: 2000,
     });
@@ -62,8 +62,14 @@ describe('parseRetryAfter', () => {
     ['1.5', undefined],
     [undefined, undefined],
     [null, undefined],
-  ])('%j -> %j', (value, expected) => {
-    expect(parseRetryAfter(value, now)).toBe(expected);
+    ['600', 600_000], // the cap itself
+    ['601', undefined], // longer than the cap: the caller's own backoff applies
+    ['99999999999', undefined],
+    ['9'.repeat(400), undefined], // Infinity once multiplied
+    ['Fri, 31 Dec 9999 23:59:59 GMT', undefined],
+    ['Wed, 01 Jan 2025 00:10:01 GMT', undefined],
+  ])('%j -> %j (cap 10 min)', (value, expected) => {
+    expect(parseRetryAfter(value, 600_000, now)).toBe(expected);
   });
 });
 

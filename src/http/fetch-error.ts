@@ -20,11 +20,14 @@ export class FetchError extends Error {
     super(message);
   }
 
-  /** An HTTP answer outside 2xx: 408, 429 and 5xx are worth retrying. */
-  static http(status: number, statusText?: string, retryAfter?: string | null): FetchError {
+  /**
+   * An HTTP answer outside 2xx: 408, 429 and 5xx are worth retrying. `retryAfterMs` is the server's
+   * `Retry-After` as the caller honours it (see parseRetryAfter).
+   */
+  static http(status: number, statusText?: string, retryAfterMs?: number): FetchError {
     const text = statusText || STATUS_CODES[status] || 'Unknown Status';
     const retryable = status === 408 || status === 429 || status >= 500;
-    return new FetchError(`http_${status}`, `HTTP ${status} ${text}`, retryable, parseRetryAfter(retryAfter));
+    return new FetchError(`http_${status}`, `HTTP ${status} ${text}`, retryable, retryAfterMs);
   }
 
   static timeout(ms: number): FetchError {
@@ -48,14 +51,25 @@ export class FetchError extends Error {
   }
 }
 
-/** `Retry-After` as milliseconds from now: delay-seconds or an HTTP-date; undefined if absent or bad. */
-export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
-  if (value == null) return undefined;
+/**
+ * `Retry-After` as milliseconds from now (delay-seconds or an HTTP-date), when it is at most `maxMs`
+ * (MAX_RETRY_AFTER_MS); undefined when absent, unparsable or longer: the caller then uses its own
+ * backoff, so a server cannot park a request for years (or forever, with a 400-digit value).
+ */
+export function parseRetryAfter(
+  value: string | string[] | null | undefined,
+  maxMs: number,
+  now = Date.now(),
+): number | undefined {
+  if (typeof value !== 'string') return undefined;
   const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  // Every HTTP-date form starts with a day name; Date.parse alone would take "-5" for a year.
-  const date = /^[A-Za-z]{3}/.test(trimmed) ? Date.parse(trimmed) : NaN;
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  let ms: number;
+  if (/^\d{1,12}$/.test(trimmed)) ms = Number(trimmed) * 1000;
+  else if (/^[A-Za-z]{3}/.test(trimmed)) {
+    // Every HTTP-date form starts with a day name; Date.parse alone would take "-5" for a year.
+    ms = Math.max(0, Date.parse(trimmed) - now);
+  } else return undefined;
+  return Number.isFinite(ms) && ms <= maxMs ? ms : undefined;
 }
 
 /** 26214400 -> "25 MiB", 1536 -> "1.5 KiB", 1000 -> "1000 bytes". */

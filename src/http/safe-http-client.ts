@@ -79,7 +79,7 @@ export class SafeHttpClient implements OnApplicationShutdown {
         }
         if (status < 200 || status > 299) {
           body.destroy();
-          throw FetchError.http(status, response.statusText, headers['retry-after']);
+          throw FetchError.http(status, response.statusText, this.retryAfterOf(headers['retry-after']));
         }
         if (Number(headers['content-length']) > limit) {
           body.destroy();
@@ -111,9 +111,13 @@ export class SafeHttpClient implements OnApplicationShutdown {
       response.data.destroy();
       return {
         status: response.status,
-        retryAfterMs: parseRetryAfter(response.headers['retry-after']),
+        retryAfterMs: this.retryAfterOf(response.headers['retry-after']),
       };
     });
+  }
+
+  private retryAfterOf(header: unknown): number | undefined {
+    return parseRetryAfter(header as string | undefined, this.config.maxRetryAfterMs);
   }
 
   private checkUrl(input: string, base?: URL): URL {

@@ -4,7 +4,7 @@ import { classifyFailure, downloadRetryDelay } from './image-failure.js';
 
 describe('classifyFailure', () => {
   it('keeps a download failure\u2019s code, message and whether it is worth retrying', () => {
-    expect(classifyFailure(FetchError.http(503, undefined, '7'))).toEqual({
+    expect(classifyFailure(FetchError.http(503, undefined, 7000))).toEqual({
       code: 'http_503',
       message: 'HTTP 503 Service Unavailable',
       retryable: true,

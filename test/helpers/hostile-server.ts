@@ -23,6 +23,7 @@ export interface ResponseRecord {
  * - `/chunked/<fixture>`: the fixture file, chunked (no Content-Length)
  * - `/status/<code>`: that status, always
  * - `/flaky/<n>/<fixture>`: 500 for the first n requests of this URL, then the fixture
+ * - `/retry-after/<value>`: 503 with `Retry-After: <value>` (URI-decoded), always
  * - `/trickle`: 200 image/jpeg headers at once, then one byte every 100 ms, forever
  * - `/declared-huge`: `Content-Length: 1 GiB`, then nothing (a client that waits for the body times out)
  * - `/endless`: chunked bytes as fast as the client reads them, forever
@@ -127,6 +128,11 @@ export class HostileServer {
       }
       case 'status':
         return send(Number(rest[0]), Buffer.from(`status ${rest[0]}`), { 'Content-Type': 'text/plain' });
+      case 'retry-after':
+        return send(503, Buffer.from('come back later'), {
+          'Content-Type': 'text/plain',
+          'Retry-After': decodeURIComponent(rest[0]),
+        });
       case 'flaky':
         if (hit <= Number(rest[0]))
           return send(500, Buffer.from('try again'), { 'Content-Type': 'text/plain' });
