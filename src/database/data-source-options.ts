@@ -8,6 +8,7 @@ import { Task } from '../tasks/task.entity.js';
 import { WebhookDelivery } from '../webhooks/webhook-delivery.entity.js';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema.js';
 import { ImageDuplicates1764000000001 } from './migrations/1764000000001-image-duplicates.js';
+import { loadSqliteDriver } from './sqlite-driver.js';
 
 const ENTITIES = [Task, Product, Image, WebhookDelivery];
 const MIGRATIONS = [InitialSchema1764000000000, ImageDuplicates1764000000001];
@@ -28,6 +29,7 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
   return {
     ...common,
     type: 'better-sqlite3',
+    driver: loadSqliteDriver(),
     database: file,
     enableWAL: true,
     timeout: 10_000,

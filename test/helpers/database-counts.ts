@@ -1,5 +1,7 @@
-import Database from 'better-sqlite3';
 import { join } from 'node:path';
+import { loadSqliteDriver } from '../../src/database/sqlite-driver.js';
+
+const Database = loadSqliteDriver();
 
 /** Reads the service's SQLite file directly (read-only), to check what was and was not stored. */
 export function queryDatabase<T = Record<string, unknown>>(

@@ -14,8 +14,7 @@ export interface ReceivedPost {
 }
 
 /** How to answer one POST: an HTTP status (with headers, after a delay), or never (`hang`: held open until the server stops). */
-type ScriptedReply =
-  number | { status: number; headers?: Record<string, string>; delayMs?: number } | 'hang';
+type ScriptedReply = number | { status: number; headers?: Record<string, string>; delayMs?: number } | 'hang';
 
 /** Decides the answer to the `attempt`-th (1-based) POST to one path. */
 export type ReplyScript = (attempt: number, post: ReceivedPost) => ScriptedReply;
