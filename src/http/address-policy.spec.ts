@@ -122,7 +122,10 @@ describe('createGuardedLookup', () => {
       );
       expect(err).toBeInstanceOf(FetchError);
       expect(err).toMatchObject({ code: 'blocked_address', retryable: false });
-      expect(err?.message).toContain(address);
+      // The client is told the name is refused, not what it resolves to; the log is.
+      expect(err?.message).toBe('host evil.example does not resolve to a public address');
+      expect(err?.message).not.toContain(address);
+      expect((err as FetchError).detail).toContain(address);
     },
   );
 

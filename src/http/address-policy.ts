@@ -72,7 +72,7 @@ export function createGuardedLookup({
         for (const { address } of addresses) {
           const verdict = classifyAddress(address);
           if (!verdict.allowed) {
-            return callback(FetchError.blocked(`address ${address} of ${hostname}`, verdict.range), '');
+            return callback(FetchError.resolvesToBlocked(hostname, address, verdict.range), '');
           }
         }
       }

@@ -16,6 +16,8 @@ export class FetchError extends Error {
     message: string,
     readonly retryable: boolean,
     readonly retryAfterMs?: number,
+    /** For the log only, never for the client: e.g. the internal address a name resolved to. */
+    readonly detail?: string,
   ) {
     super(message);
   }
@@ -38,8 +40,32 @@ export class FetchError extends Error {
     return new FetchError('too_large', `download exceeded ${formatBytes(limitBytes)} limit`, false);
   }
 
+  /** A URL whose host the client wrote is not allowed (an IP literal, `localhost`): it may say why. */
   static blocked(what: string, range: string): FetchError {
     return new FetchError('blocked_address', `${what} is not allowed (${range})`, false);
+  }
+
+  /**
+   * A host name that resolves to a non-public address: the client learns that, not the address or its
+   * range (which would map internal names for whoever uploads them); the log gets both.
+   */
+  static resolvesToBlocked(hostname: string, address: string, range: string): FetchError {
+    return new FetchError(
+      'blocked_address',
+      `host ${hostname} does not resolve to a public address`,
+      false,
+      undefined,
+      `${hostname} resolved to ${address} (${range})`,
+    );
+  }
+
+  /** The body is not in its declared Content-Encoding: the same server will send the same bytes again. */
+  static corruptEncoding(code: string): FetchError {
+    return new FetchError(
+      'decode_error',
+      `the response body is not in its declared Content-Encoding (${code})`,
+      false,
+    );
   }
 
   static tooManyRedirects(max: number): FetchError {

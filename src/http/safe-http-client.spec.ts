@@ -124,6 +124,11 @@ beforeAll(async () => {
           .end(body);
         return;
       }
+      case 'corrupt': // /corrupt/<gzip|br|deflate>: the declared encoding, then bytes that are not in it
+        res
+          .writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Encoding': arg })
+          .end(Buffer.from('this is not compressed data at all, just text'));
+        return;
       case 'hang': // answers after 5 s (long after any timeout used here)
         setTimeout(() => res.end(), 5000).unref();
         return;
@@ -237,7 +242,8 @@ describe('SafeHttpClient with ALLOW_PRIVATE_URLS=false', () => {
         code: 'blocked_address',
         retryable: false,
       });
-      expect(error.message).toContain('127.0.0.1');
+      expect(error.message).not.toContain('127.0.0.1'); // the client is not told where the name points
+      expect(error.detail).toContain('127.0.0.1'); // the log is
       expect(dns).toHaveBeenCalledWith(
         'images.example',
         expect.objectContaining({ all: true }),
@@ -287,6 +293,16 @@ describe('SafeHttpClient.download with ALLOW_PRIVATE_URLS=true', () => {
     const error = await failure(client.download(`${base}/gzip/bomb`));
     expect(error).toMatchObject({ code: 'too_large', retryable: false });
   });
+
+  it.each(['gzip', 'br', 'deflate'])(
+    'a body that is not the %s it claims fails as decode_error, not as a bug',
+    async (encoding) => {
+      const error = await failure(makeClient().download(`${base}/corrupt/${encoding}`));
+      expect(error).toBeInstanceOf(FetchError);
+      expect(error).toMatchObject({ code: 'decode_error', retryable: false });
+      expect(error.message).toMatch(/^the response body is not in its declared Content-Encoding \(\w+\)$/);
+    },
+  );
 
   it('404 -> http_404, not retryable', async () => {
     const error = await failure(makeClient().download(`${base}/status/404`));

@@ -87,7 +87,9 @@ export class SafeHttpClient implements OnApplicationShutdown {
         }
         const contentType = headers['content-type'];
         return {
-          body: await readLimited(body, limit, signal),
+          body: await readLimited(body, limit, signal).catch((error: unknown) => {
+            throw decodingError(error) ?? error;
+          }),
           contentType: typeof contentType === 'string' ? contentType : undefined,
           finalUrl: current.href,
         };
@@ -175,6 +177,17 @@ async function readLimited(stream: Readable, limit: number, signal: AbortSignal)
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, total);
+}
+
+/**
+ * A zlib (Z_DATA_ERROR…) or brotli (ERR__ERROR_FORMAT_…) failure while the body was read: the body is
+ * not in its declared Content-Encoding.
+ */
+function decodingError(error: unknown): FetchError | undefined {
+  const code = causes(error).find(
+    (e) => typeof e.code === 'string' && /^(Z_[A-Z_]+|ERR__ERROR_[A-Z0-9_]+|ERR_ZSTD_[A-Z_]+)$/.test(e.code),
+  )?.code as string | undefined;
+  return code ? FetchError.corruptEncoding(code) : undefined;
 }
 
 /** Maps a network error (usually wrapped by axios) to a FetchError; other errors pass unchanged. */

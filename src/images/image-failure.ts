@@ -6,6 +6,8 @@ export interface ClassifiedFailure {
   message: string;
   retryable: boolean;
   retryAfterMs?: number;
+  /** For the log only (see FetchError.detail). */
+  detail?: string;
 }
 
 /** Turns whatever went wrong with one image into a stored code and message. */
@@ -16,6 +18,7 @@ export function classifyFailure(error: unknown): ClassifiedFailure {
       message: error.message,
       retryable: error.retryable,
       retryAfterMs: error.retryAfterMs,
+      detail: error.detail,
     };
   }
   if (error instanceof ImageError) return { code: error.code, message: error.message, retryable: false };

@@ -47,7 +47,7 @@ export class ImageProcessor {
       );
     } catch (error) {
       const failure = classifyFailure(error);
-      const context = `request ${image.taskId} image ${image.id} (${image.inputUrl}) attempt ${image.attempts}`;
+      const context = `request ${image.taskId} image ${image.id} (${image.inputUrl}) attempt ${image.attempts}${failure.detail ? ` [${failure.detail}]` : ''}`;
       if (failure.retryable && image.attempts <= this.config.downloadRetries) {
         const delay = Math.max(
           downloadRetryDelay(image.attempts, Math.random, this.config.downloadRetryBaseMs),

@@ -15,6 +15,8 @@ const BATCH_SIZE = 10;
 interface AttemptOutcome {
   status: number | null;
   error: string | null;
+  /** For the log only (see FetchError.detail). */
+  detail?: string;
   retryAfterMs?: number;
   /** Retrying cannot help: the URL is refused by policy (blocked or invalid address), or the receiver said 410 Gone. */
   permanent?: boolean;
@@ -139,7 +141,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     if (delivered) this.logger.log(`${what}: delivered (HTTP ${outcome.status})`);
     else
       this.logger.warn(
-        `${what}: ${outcome.error ?? `HTTP ${outcome.status}`}; ${status === 'pending' ? `retry in ${retryDelay} ms` : 'giving up'}`,
+        `${what}: ${outcome.error ?? `HTTP ${outcome.status}`}${outcome.detail ? ` [${outcome.detail}]` : ''}; ${status === 'pending' ? `retry in ${retryDelay} ms` : 'giving up'}`,
       );
   }
 
@@ -159,6 +161,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
         return {
           status: null,
           error: `${error.code}: ${error.message}`,
+          detail: error.detail,
           retryAfterMs: error.retryAfterMs,
           permanent: PERMANENT_FETCH_ERRORS.includes(error.code),
         };
