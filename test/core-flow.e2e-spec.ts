@@ -3,6 +3,8 @@ import { Webhook } from 'standardwebhooks';
 import request from 'supertest';
 import { FixtureServer, FIXTURES_DIR } from './helpers/fixture-server.js';
 import { startTestApp, TestApp, waitForCompletion, eventually } from './helpers/test-app.js';
+import { randomUUID } from 'node:crypto';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCsv } from './helpers/csv.js';
 
@@ -114,6 +116,21 @@ describe('CSV in, web-ready images out (embedded default)', () => {
         .map((image: any) => [image.input_url.split('/').pop(), image.output_url]),
     );
     expect(outputs.size).toBe(9);
+    // An output URL names the image alone: whoever sees a product image cannot read the request.
+    for (const url of outputs.values()) {
+      expect(url).toMatch(new RegExp(`^${service.config.publicUrl}/files/[0-9a-f]{2}/[0-9a-f-]{36}\\.jpg$`));
+      expect(url).not.toContain(requestId);
+    }
+    // Files stored by earlier versions, under <request id>/<image id>.jpg, are still served there.
+    const [oldStyleKey, newStyleUrl] = [`${requestId}/${randomUUID()}.jpg`, [...outputs.values()][0]];
+    const newStylePath = join(
+      service.config.storageDir,
+      new URL(newStyleUrl).pathname.replace('/files/', ''),
+    );
+    await mkdir(join(service.config.storageDir, requestId), { recursive: true });
+    await copyFile(newStylePath, join(service.config.storageDir, oldStyleKey));
+    const old = await service.http.get(`/files/${oldStyleKey}`).expect(200);
+    expect(old.headers['content-type']).toBe('image/jpeg');
     for (const [file, url] of outputs) {
       const { metadata } = await fetchOutput(url);
       expect(metadata.format, file).toBe('jpeg');

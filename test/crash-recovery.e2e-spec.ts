@@ -64,7 +64,7 @@ describe('crash recovery: the built server killed with SIGKILL and started again
     const outputs: string[] = page.images.map((image: any) => image.output_url);
     expect(new Set(outputs).size).toBe(total);
     const rows = imagesOf(requestId);
-    expect(outputs).toEqual(rows.map((row) => `${server.baseUrl}/files/${requestId}/${row.id}.jpg`));
+    expect(outputs).toEqual(rows.map((row) => `${server.baseUrl}/files/${row.id.slice(0, 2)}/${row.id}.jpg`));
     for (let start = 0; start < page.images.length; start += 10) {
       await Promise.all(
         page.images.slice(start, start + 10).map(async (image: any) => {

@@ -3,13 +3,13 @@ import { AppConfig } from '../config/app-config.js';
 import { type Transaction, UnitOfWork } from '../database/unit-of-work.js';
 import { DomainEvent, DomainEvents } from '../events.js';
 import { SafeHttpClient } from '../http/safe-http-client.js';
-import { storageKeyOf } from '../storage/local-storage.js';
 import { Storage } from '../storage/storage.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { classifyFailure, downloadRetryDelay } from './image-failure.js';
 import { Image } from './image.entity.js';
 import { ImagePipeline } from './image-pipeline.js';
 import { ImagesService } from './images.service.js';
+import { outputKeyOf } from './output-key.js';
 
 /** Processes one leased image: download, make web-ready, store, record; never throws. */
 @Injectable()
@@ -33,7 +33,7 @@ export class ImageProcessor {
       const download = await this.http.download(image.inputUrl);
       inputBytes = download.body.length;
       const jpeg = await this.pipeline.toWebJpeg(download.body);
-      const outputKey = storageKeyOf(image.taskId, image.id);
+      const outputKey = outputKeyOf(image.id);
       await this.storage.put(outputKey, jpeg.data);
       await this.record(
         image,
@@ -64,7 +64,7 @@ export class ImageProcessor {
         true,
       );
       // A run killed between storing this image's output and recording it may have left the file.
-      if (recorded) await this.storage.remove(storageKeyOf(image.taskId, image.id));
+      if (recorded) await this.storage.remove(outputKeyOf(image.id));
     }
   }
 

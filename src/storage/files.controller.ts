@@ -11,12 +11,12 @@ const ONE_YEAR_MS = 365 * 24 * 3600 * 1000;
 export class FilesController {
   constructor(private readonly storage: LocalStorage) {}
 
-  @Get(':requestId/:fileName')
+  @Get(':folder/:fileName')
   @ApiProduces('image/jpeg')
   @ApiOkResponse({ description: 'The processed JPEG; cached for a year (its URL never changes content).' })
   @ApiNotFoundResponse({ description: 'No such file.' })
   serve(@Param() params: FileParams, @Res() res: Response): void {
-    const path = this.storage.pathOf(`${params.requestId}/${params.fileName}`);
+    const path = this.storage.pathOf(`${params.folder}/${params.fileName}`);
     if (!path) throw new NotFoundException('file not found');
     res.sendFile(
       path,

@@ -68,5 +68,3 @@ export class LocalStorage extends Storage implements OnModuleInit {
     return path;
   }
 }
-
-export const storageKeyOf = (requestId: string, imageId: string) => join(requestId, `${imageId}.jpg`);

@@ -1,0 +1,9 @@
+/**
+ * The storage key of an image's output: `<first two characters of its id>/<id>.jpg`. It names the
+ * image alone, so a public output URL opens nothing but that image (the request id, which reads the
+ * whole request, is not in it); the two-character folder keeps any one folder to a few thousand files
+ * per million images.
+ */
+export function outputKeyOf(imageId: string): string {
+  return `${imageId.slice(0, 2)}/${imageId}.jpg`;
+}
