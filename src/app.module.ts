@@ -1,33 +1,45 @@
-import { Module, ValidationPipe } from '@nestjs/common';
+import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
+import type { Role } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { EventsModule } from './events.module.js';
 import { ExportModule } from './export/export.module.js';
-import { ImagesModule } from './images/images.module.js';
+import { ImageWorkerModule } from './images/image-worker.module.js';
+import { ImagesApiModule } from './images/images-api.module.js';
 import { LifecycleModule } from './lifecycle/lifecycle.module.js';
 import { StorageModule } from './storage/storage.module.js';
-import { TasksModule } from './tasks/tasks.module.js';
+import { TasksApiModule } from './tasks/tasks-api.module.js';
 import { UploadModule } from './upload/upload.module.js';
+import { WebhookDeliveryModule } from './webhooks/webhook-delivery.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
-@Module({
-  imports: [
-    ConfigModule,
-    LifecycleModule,
-    DatabaseModule,
-    EventsModule,
-    StorageModule,
-    TasksModule,
-    ImagesModule,
-    UploadModule,
-    ExportModule,
-    WebhooksModule,
-  ],
-  providers: [
-    { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, transform: true }) },
-    { provide: APP_FILTER, useClass: HttpExceptionFilter },
-  ],
-})
-export class AppModule {}
+/** What every process has: configuration, lifecycle, the database, events, storage, the outbox. */
+const FOUNDATION = [
+  ConfigModule,
+  LifecycleModule,
+  DatabaseModule,
+  EventsModule,
+  StorageModule,
+  WebhooksModule,
+];
+/** The HTTP API: upload, status, images, retry, export (ROLE=api and all). */
+const API = [UploadModule, TasksApiModule, ImagesApiModule, ExportModule];
+/** The background jobs: image processing and webhook delivery (ROLE=worker and all). */
+const WORKERS = [ImageWorkerModule, WebhookDeliveryModule];
+
+/** The one composition point: what a process runs is decided by its ROLE here, and nowhere else. */
+@Module({})
+export class AppModule {
+  static forRole(role: Role): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [...FOUNDATION, ...(role === 'worker' ? [] : API), ...(role === 'api' ? [] : WORKERS)],
+      providers: [
+        { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, transform: true }) },
+        { provide: APP_FILTER, useClass: HttpExceptionFilter },
+      ],
+    };
+  }
+}

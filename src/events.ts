@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import type { Transaction } from './database/unit-of-work.js';
 import type { TaskStatus } from './tasks/task.entity.js';
 
 /** Every domain event name, declared once so a rename is a compile error. */
@@ -9,7 +8,7 @@ export const DomainEvent = {
   RequestCreated: 'request.created',
   /** Images of a request were put back in the queue (retry of failed images). */
   RequestRequeued: 'request.requeued',
-  /** A request's last image finished. Emitted inside the transaction that records it. */
+  /** A request's last image finished. Published after the transaction that records it commits. */
   RequestCompleted: 'request.completed',
 } as const;
 
@@ -31,8 +30,6 @@ export interface RequestCompletedEvent {
   failedImages: number;
   webhookUrl: string | null;
   completedAt: number;
-  /** The transaction recording the completion: listeners write their effects in it. */
-  tx: Transaction;
 }
 
 interface DomainEventMap {
@@ -41,17 +38,16 @@ interface DomainEventMap {
   [DomainEvent.RequestCompleted]: RequestCompletedEvent;
 }
 
-/** EventEmitter2 with the payload of each event checked at compile time. */
+/**
+ * EventEmitter2 with the payload of each event checked at compile time. Events are published after the
+ * transaction that caused them commits, and their payloads are plain data: a listener (metrics, live
+ * progress, waking a worker) can neither roll back nor block the write it hears about.
+ */
 @Injectable()
 export class DomainEvents {
   constructor(private readonly emitter: EventEmitter2) {}
 
   emit<K extends keyof DomainEventMap>(name: K, payload: DomainEventMap[K]): void {
     this.emitter.emit(name, payload);
-  }
-
-  /** Waits for every listener, so their work joins the caller's transaction and their errors roll it back. */
-  async emitAsync<K extends keyof DomainEventMap>(name: K, payload: DomainEventMap[K]): Promise<void> {
-    await this.emitter.emitAsync(name, payload);
   }
 }

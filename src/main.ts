@@ -5,18 +5,20 @@ import { AppConfig, ConfigValidationError, loadConfig } from './config/app-confi
 import { setupApp } from './setup-app.js';
 
 async function bootstrap(): Promise<void> {
+  let config: AppConfig;
   try {
-    loadConfig();
+    config = loadConfig();
   } catch (error) {
     if (!(error instanceof ConfigValidationError)) throw error;
     console.error(error.message);
     process.exit(1);
   }
-  const app = setupApp(await NestFactory.create(AppModule));
-  const config = app.get(AppConfig);
+  const app = setupApp(await NestFactory.create(AppModule.forRole(config.role)), config);
   await app.listen(config.port);
   Logger.log(
-    `Pixelmill listening on ${config.publicUrl} (API docs at ${config.publicUrl}/docs)`,
+    config.role === 'worker'
+      ? `Pixelmill worker (ROLE=worker) answering on port ${config.port}`
+      : `Pixelmill (ROLE=${config.role}) listening on ${config.publicUrl} (API docs at ${config.publicUrl}/docs)`,
     'Bootstrap',
   );
 }

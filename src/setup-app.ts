@@ -1,8 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { AppConfig } from './config/app-config.js';
 
-/** What every instance of the HTTP app needs, in production and in tests: the OpenAPI document and shutdown hooks. */
-export function setupApp(app: INestApplication): INestApplication {
+/**
+ * What every instance of the HTTP app needs, in production and in tests: shutdown hooks and, where the
+ * role serves the API, the OpenAPI document.
+ */
+export function setupApp(app: INestApplication, config: AppConfig): INestApplication {
+  app.enableShutdownHooks();
+  if (config.role === 'worker') return app;
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -14,6 +20,5 @@ export function setupApp(app: INestApplication): INestApplication {
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
-  app.enableShutdownHooks();
   return app;
 }

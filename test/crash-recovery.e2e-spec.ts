@@ -1,8 +1,9 @@
+import { outputKeyOf } from '../src/images/output-key.js';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { queryDatabase } from './helpers/database-counts.js';
 import { csvFile, filesUnder, imagesCsv, sleep } from './helpers/durability.js';
@@ -64,7 +65,7 @@ describe('crash recovery: the built server killed with SIGKILL and started again
     const outputs: string[] = page.images.map((image: any) => image.output_url);
     expect(new Set(outputs).size).toBe(total);
     const rows = imagesOf(requestId);
-    expect(outputs).toEqual(rows.map((row) => `${server.baseUrl}/files/${row.id.slice(0, 2)}/${row.id}.jpg`));
+    expect(outputs).toEqual(rows.map((row) => `${server.baseUrl}/files/${outputKeyOf(row.id)}`));
     for (let start = 0; start < page.images.length; start += 10) {
       await Promise.all(
         page.images.slice(start, start + 10).map(async (image: any) => {
@@ -83,7 +84,7 @@ describe('crash recovery: the built server killed with SIGKILL and started again
       files.filter((file) => file.endsWith('.tmp')),
       'temporary files of writes the kill interrupted',
     ).toEqual([]);
-    expect(files).toEqual(outputs.map((url) => `${requestId}/${basename(url)}`).sort());
+    expect(files).toEqual(rows.map((row) => outputKeyOf(row.id)).sort());
 
     const exported = await server.http.get(`/export-csv/${requestId}`).expect(200);
     const table = await parseCsv(exported.text);
@@ -306,19 +307,14 @@ describe('crash recovery: the built server killed with SIGKILL and started again
 
     const unfinished = imagesOf(requestId).find((row) => row.input_url === gone && row.status !== 'done');
     if (!unfinished) throw new Error('the last image finished before the kill');
-    mkdirSync(join(dataDir, 'images', requestId), { recursive: true });
-    writeFileSync(
-      join(dataDir, 'images', requestId, `${unfinished.id}.jpg`),
-      Buffer.from([0xff, 0xd8, 0xff, 0xd9]),
-    );
+    mkdirSync(dirname(join(dataDir, 'images', outputKeyOf(unfinished.id))), { recursive: true });
+    writeFileSync(join(dataDir, 'images', outputKeyOf(unfinished.id)), Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
     goneNow = true;
     origin.imageDelayMs = 0;
     await server.start();
     const status = await waitForCompletion(server.http, requestId);
     expect(status).toMatchObject({ status: 'completed_with_errors', processed_images: 6, failed_images: 1 });
     const done = imagesOf(requestId).filter((row) => row.status === 'done');
-    expect(filesUnder(join(dataDir, 'images'))).toEqual(
-      done.map((row) => `${requestId}/${row.id}.jpg`).sort(),
-    );
+    expect(filesUnder(join(dataDir, 'images'))).toEqual(done.map((row) => outputKeyOf(row.id)).sort());
   });
 });

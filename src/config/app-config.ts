@@ -1,6 +1,7 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsBoolean,
+  IsIn,
   IsInt,
   IsOptional,
   IsString,
@@ -29,6 +30,13 @@ const toIntList = ({ value }: { value: unknown }) =>
     ? undefined
     : (value as string).split(',').map((part) => Number(part.trim()));
 
+/**
+ * What a process runs: `all` (the embedded default: API and workers in one process), `api` (HTTP API
+ * and enqueueing only) or `worker` (image processing and webhook delivery).
+ */
+const ROLES = ['all', 'api', 'worker'] as const;
+export type Role = (typeof ROLES)[number];
+
 /** `whsec_<base64>` whose key is 24 to 64 bytes, as the Standard Webhooks specification recommends. */
 function isWebhookSecret(value: string): boolean {
   const base64 = /^whsec_((?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)$/.exec(value)?.[1];
@@ -45,6 +53,10 @@ class Environment {
   @Min(0)
   @Max(65535)
   PORT?: number;
+
+  @IsOptional()
+  @IsIn(ROLES, { message: `ROLE must be one of ${ROLES.join(', ')}` })
+  ROLE?: Role;
 
   @IsOptional()
   @IsString()
@@ -188,6 +200,7 @@ export const DEFAULT_WEBHOOK_RETRY_DELAYS_MS = [
 
 /** The one validated configuration of the service; injected wherever a setting is needed. */
 export class AppConfig {
+  readonly role: Role;
   readonly port: number;
   readonly dataDir: string;
   readonly databaseUrl: string;
@@ -239,12 +252,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
     throw new ConfigValidationError(`Invalid configuration:\n${lines.join('\n')}`);
   }
+  const role = parsed.ROLE ?? 'all';
   const port = parsed.PORT ?? 3000;
   const dataDir = resolve(parsed.DATA_DIR ?? './data');
+  const databaseUrl = parsed.DATABASE_URL ?? `sqlite://${join(dataDir, 'pixelmill.sqlite')}`;
+  if (role !== 'all' && !/^postgres(ql)?:/.test(databaseUrl)) {
+    throw new ConfigValidationError(
+      `Invalid configuration:\n  ROLE="${role}": needs DATABASE_URL=postgres://… (the embedded SQLite file serves one process: use ROLE=all)`,
+    );
+  }
   return new AppConfig({
+    role,
     port,
     dataDir,
-    databaseUrl: parsed.DATABASE_URL ?? `sqlite://${join(dataDir, 'pixelmill.sqlite')}`,
+    databaseUrl,
     storageDir: resolve(parsed.STORAGE_DIR ?? join(dataDir, 'images')),
     publicUrl: (parsed.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     jpegQuality: parsed.JPEG_QUALITY ?? 50,

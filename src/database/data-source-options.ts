@@ -8,10 +8,11 @@ import { Task } from '../tasks/task.entity.js';
 import { WebhookDelivery } from '../webhooks/webhook-delivery.entity.js';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema.js';
 import { ImageDuplicates1764000000001 } from './migrations/1764000000001-image-duplicates.js';
+import { FairClaims1764000000002 } from './migrations/1764000000002-fair-claims.js';
 import { loadSqliteDriver } from './sqlite-driver.js';
 
 const ENTITIES = [Task, Product, Image, WebhookDelivery];
-const MIGRATIONS = [InitialSchema1764000000000, ImageDuplicates1764000000001];
+const MIGRATIONS = [InitialSchema1764000000000, ImageDuplicates1764000000001, FairClaims1764000000002];
 
 /** The TypeORM options for the app and for the migration CLI (../../ormconfig.ts). */
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {

@@ -1,15 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { type Transaction, UnitOfWork } from '../database/unit-of-work.js';
-import { DomainEvent, DomainEvents } from '../events.js';
+import { DomainEvent, DomainEvents, type RequestCompletedEvent } from '../events.js';
 import { SafeHttpClient } from '../http/safe-http-client.js';
 import { Storage } from '../storage/storage.js';
 import { TasksService } from '../tasks/tasks.service.js';
+import { WebhookOutbox } from '../webhooks/webhook-outbox.js';
 import { classifyFailure, downloadRetryDelay } from './image-failure.js';
-import { Image } from './image.entity.js';
 import { ImagePipeline } from './image-pipeline.js';
 import { ImagesService } from './images.service.js';
 import { outputKeyOf } from './output-key.js';
+import { type ClaimedImage, LeaseStore } from './queue/lease-store.js';
 
 /** Processes one leased image: download, make web-ready, store, record; never throws. */
 @Injectable()
@@ -21,13 +22,15 @@ export class ImageProcessor {
     private readonly pipeline: ImagePipeline,
     private readonly storage: Storage,
     private readonly images: ImagesService,
+    private readonly leases: LeaseStore,
     private readonly tasks: TasksService,
+    private readonly outbox: WebhookOutbox,
     private readonly unitOfWork: UnitOfWork,
     private readonly events: DomainEvents,
     private readonly config: AppConfig,
   ) {}
 
-  async process(image: Image): Promise<void> {
+  async process(image: ClaimedImage): Promise<void> {
     let inputBytes: number | null = null;
     try {
       const download = await this.http.download(image.inputUrl);
@@ -54,7 +57,7 @@ export class ImageProcessor {
           failure.retryAfterMs ?? 0,
         );
         this.logger.warn(`${context}: ${failure.code} (${failure.message}); retrying in ${delay} ms`);
-        await this.unitOfWork.run((tx) => this.images.retryLater(tx, image.id, delay, failure));
+        await this.unitOfWork.run((tx) => this.leases.retryLater(tx, image.id, delay, failure));
         return;
       }
       this.logger.warn(`${context}: failed with ${failure.code} (${failure.message})`);
@@ -69,23 +72,22 @@ export class ImageProcessor {
   }
 
   /**
-   * Records the outcome, counts it and, when it was the request's last image, announces completion: one
-   * transaction. Returns false when the lease was lost (another worker owns the image), so nothing was recorded.
+   * Records the outcome, counts it and, when it was the request's last image, completes the request and
+   * writes its webhook message: one transaction. The completion is announced after the commit. Returns
+   * false when the lease was lost (another worker owns the image), so nothing was recorded.
    */
   private async record(
-    image: Image,
+    image: ClaimedImage,
     mark: (tx: Transaction) => Promise<number>,
     failed: boolean,
   ): Promise<boolean> {
-    return this.unitOfWork.run(async (tx) => {
+    let completed: RequestCompletedEvent | undefined;
+    const recorded = await this.unitOfWork.run(async (tx) => {
       const count = await mark(tx);
       if (count === 0) return false;
       const finished = await this.tasks.recordImageOutcome(tx, image.taskId, { failed, count });
       if (!finished) return true;
-      this.logger.log(
-        `request ${finished.id}: ${finished.status} (${finished.processedImages - finished.failedImages} done, ${finished.failedImages} failed)`,
-      );
-      await this.events.emitAsync(DomainEvent.RequestCompleted, {
+      completed = {
         requestId: finished.id,
         status: finished.status,
         totalImages: finished.totalImages,
@@ -93,9 +95,16 @@ export class ImageProcessor {
         failedImages: finished.failedImages,
         webhookUrl: finished.webhookUrl,
         completedAt: finished.completedAt!,
-        tx,
-      });
+      };
+      if (finished.webhookUrl) await this.outbox.add(tx, finished.webhookUrl, completed);
       return true;
     });
+    if (completed) {
+      this.logger.log(
+        `request ${completed.requestId}: ${completed.status} (${completed.processedImages - completed.failedImages} done, ${completed.failedImages} failed)`,
+      );
+      this.events.emit(DomainEvent.RequestCompleted, completed);
+    }
+    return recorded;
   }
 }

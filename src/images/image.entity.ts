@@ -11,6 +11,7 @@ export const NEVER = Number.MAX_SAFE_INTEGER;
 @Entity('images')
 @Index('idx_images_task_row', ['taskId', 'rowNumber', 'position'])
 @Index('idx_images_claim', ['status', 'availableAt'])
+@Index('idx_images_task_status', ['taskId', 'status', 'availableAt'])
 export class Image {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;

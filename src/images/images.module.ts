@@ -1,32 +1,38 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { SafeHttpModule } from '../http/http.module.js';
-import { TasksModule } from '../tasks/tasks.module.js';
-import { FailedImageRetry } from './failed-image-retry.js';
-import { ImageListing } from './image-listing.js';
-import { ImagePipeline } from './image-pipeline.js';
-import { ImageProcessor } from './image-processor.js';
+import { AppConfig } from '../config/app-config.js';
 import { Image } from './image.entity.js';
-import { ImagesController } from './images.controller.js';
 import { ImagesService } from './images.service.js';
 import { Product } from './product.entity.js';
 import { ImageQueue } from './queue/image-queue.js';
-import { InProcessImageQueue } from './queue/in-process-image-queue.js';
+import { LeasedImageQueue } from './queue/leased-image-queue.js';
+import { LeaseStore } from './queue/lease-store.js';
+import { LocalWakeSignal } from './queue/local-wake-signal.js';
+import { PostgresWakeSignal } from './queue/postgres-wake-signal.js';
+import { WakeSignal } from './queue/wake-signal.js';
 import { RequestCreatedListener } from './request-created.listener.js';
 
+/**
+ * The products and images of requests and the queue's producer side, in every role: upload and retry
+ * enqueue here; ImageWorkerModule consumes where the role runs workers.
+ */
 @Module({
-  imports: [TypeOrmModule.forFeature([Image, Product]), SafeHttpModule, TasksModule],
-  controllers: [ImagesController],
+  imports: [TypeOrmModule.forFeature([Image, Product])],
   providers: [
     ImagesService,
-    ImageListing,
-    FailedImageRetry,
-    ImagePipeline,
-    ImageProcessor,
+    LeaseStore,
+    LeasedImageQueue,
+    { provide: ImageQueue, useExisting: LeasedImageQueue },
+    LocalWakeSignal,
+    PostgresWakeSignal,
+    {
+      provide: WakeSignal,
+      inject: [AppConfig, LocalWakeSignal, PostgresWakeSignal],
+      useFactory: (config: AppConfig, local: LocalWakeSignal, postgres: PostgresWakeSignal) =>
+        config.isPostgres ? postgres : local,
+    },
     RequestCreatedListener,
-    InProcessImageQueue,
-    { provide: ImageQueue, useExisting: InProcessImageQueue },
   ],
-  exports: [ImagesService, ImageQueue],
+  exports: [ImagesService, LeaseStore, ImageQueue],
 })
 export class ImagesModule {}

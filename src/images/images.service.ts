@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { Between, In, IsNull, MoreThan, Not, Repository } from 'typeorm';
+import { Between, IsNull, MoreThan, Not, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
-import { bulkInsert, execute, inList } from '../database/sql.js';
+import { bulkInsert, execute } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
 import { Image, NEVER } from './image.entity.js';
+import type { ClaimedImage } from './queue/lease-store.js';
 import { Product } from './product.entity.js';
 
 export interface NewProduct {
@@ -98,81 +99,18 @@ export class ImagesService {
     };
   }
 
-  /** Leases up to `limit` queued images whose time has come to the caller. */
-  async claim(tx: Transaction, limit: number): Promise<Image[]> {
-    const now = Date.now();
-    // On PostgreSQL, rows another process is claiming right now are skipped, not waited for.
-    const skipLocked = this.config.isPostgres ? ' FOR UPDATE SKIP LOCKED' : '';
-    const due = await execute<{ id: string }>(
-      tx.manager,
-      `SELECT id FROM images WHERE status = 'queued' AND available_at <= ? ORDER BY available_at LIMIT ?${skipLocked}`,
-      [now, limit],
-    );
-    const ids = due.records.map((row) => row.id);
-    if (ids.length === 0) return [];
-    await execute(
-      tx.manager,
-      `UPDATE images SET status = 'processing', lease_until = ?, attempts = attempts + 1 WHERE id IN (${inList(ids.length)})`,
-      [now + this.config.leaseMs, ...ids],
-    );
-    return tx.manager.find(Image, { where: { id: In(ids) }, order: { availableAt: 'ASC' } });
-  }
-
-  /** Extends the leases of images a worker is still processing. */
-  async renewLeases(tx: Transaction, ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await execute(
-      tx.manager,
-      `UPDATE images SET lease_until = ? WHERE status = 'processing' AND id IN (${inList(ids.length)})`,
-      [Date.now() + this.config.leaseMs, ...ids],
-    );
-  }
-
-  /** Puts images whose lease ran out (their worker died) back in the queue. */
-  async requeueExpired(tx: Transaction): Promise<number> {
-    const result = await execute(
-      tx.manager,
-      "UPDATE images SET status = 'queued', lease_until = NULL WHERE status = 'processing' AND lease_until < ?",
-      [Date.now()],
-    );
-    return result.affected;
-  }
-
-  /** Puts the given (or, when none are given, every) processing images back in the queue. */
-  async release(tx: Transaction, ids?: string[]): Promise<number> {
-    if (ids?.length === 0) return 0;
-    const where = ids ? { id: In(ids), status: 'processing' as const } : { status: 'processing' as const };
-    const result = await tx.manager.update(Image, where, { status: 'queued', leaseUntil: null });
-    return result.affected ?? 0;
-  }
-
-  /** Queues a leased image again after a transient failure. */
-  async retryLater(tx: Transaction, id: string, delayMs: number, failure: ImageFailure): Promise<void> {
-    await tx.manager.update(
-      Image,
-      { id, status: 'processing' },
-      {
-        status: 'queued',
-        leaseUntil: null,
-        availableAt: Date.now() + delayMs,
-        errorCode: failure.code,
-        errorMessage: failure.message,
-      },
-    );
-  }
-
   /**
    * Records a leased image's success, and the same outcome for its duplicates; returns how many
    * images finished (0 when the lease was lost: another worker owns it now).
    */
-  async markDone(tx: Transaction, image: Image, result: ImageResult): Promise<number> {
+  async markDone(tx: Transaction, image: ClaimedImage, result: ImageResult): Promise<number> {
     return this.finish(tx, image, { ...result, status: 'done', errorCode: null, errorMessage: null });
   }
 
   /** Records a leased image's final failure, and its duplicates'; returns how many images finished. */
   async markFailed(
     tx: Transaction,
-    image: Image,
+    image: ClaimedImage,
     failure: ImageFailure,
     inputBytes: number | null,
   ): Promise<number> {
@@ -184,7 +122,7 @@ export class ImagesService {
     });
   }
 
-  private async finish(tx: Transaction, image: Image, outcome: Outcome): Promise<number> {
+  private async finish(tx: Transaction, image: ClaimedImage, outcome: Outcome): Promise<number> {
     const values = [
       outcome.status,
       outcome.outputKey ?? null,

@@ -1,4 +1,4 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { epochMs } from '../database/epoch-ms.transformer.js';
 
 export const TASK_STATUSES = ['processing', 'completed', 'completed_with_errors', 'failed'] as const;
@@ -6,6 +6,7 @@ export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 /** One uploaded CSV: the request a client polls. */
 @Entity('tasks')
+@Index('idx_tasks_status_created', ['status', 'createdAt'])
 export class Task {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;

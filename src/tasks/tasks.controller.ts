@@ -1,6 +1,6 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { WebhooksService } from '../webhooks/webhooks.service.js';
+import { DeliveryStateReader } from './delivery-state-reader.js';
 import { RequestStatusDto } from './dto/request-status.dto.js';
 import { TasksService } from './tasks.service.js';
 
@@ -9,7 +9,7 @@ import { TasksService } from './tasks.service.js';
 export class TasksController {
   constructor(
     private readonly tasks: TasksService,
-    private readonly webhooks: WebhooksService,
+    private readonly deliveries: DeliveryStateReader,
   ) {}
 
   @Get('status/:request_id')
@@ -17,6 +17,6 @@ export class TasksController {
   @ApiNotFoundResponse({ description: 'Unknown request id' })
   async status(@Param('request_id') requestId: string): Promise<RequestStatusDto> {
     const task = await this.tasks.getOrFail(requestId);
-    return RequestStatusDto.from(task, await this.webhooks.stateOf(requestId));
+    return RequestStatusDto.from(task, await this.deliveries.stateOf(requestId));
   }
 }

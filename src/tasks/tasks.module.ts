@@ -1,13 +1,11 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { WebhooksModule } from '../webhooks/webhooks.module.js';
-import { Task } from './task.entity.js';
-import { TasksController } from './tasks.controller.js';
 import { TasksService } from './tasks.service.js';
+import { Task } from './task.entity.js';
 
+/** The stored requests (tasks) and their counters, for every role. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Task]), WebhooksModule],
-  controllers: [TasksController],
+  imports: [TypeOrmModule.forFeature([Task])],
   providers: [TasksService],
   exports: [TasksService],
 })

@@ -1,8 +1,7 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { epochMs } from '../database/epoch-ms.transformer.js';
 
-export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+import type { DeliveryStatus } from '../tasks/delivery-state-reader.js';
 
 /** The outbox: one webhook message, written with the completion it announces, delivered by the dispatcher. */
 @Entity('webhook_deliveries')

@@ -1,8 +1,10 @@
 import { Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LessThanOrEqual, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
+import { DomainEvent } from '../events.js';
 import { FetchError } from '../http/fetch-error.js';
 import { SafeHttpClient } from '../http/safe-http-client.js';
 import { nextRetryDelay } from './retry-schedule.js';
@@ -57,7 +59,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     await this.tick;
   }
 
-  /** Looks for due deliveries now (called after a completion commits). */
+  /** Looks for due deliveries now: a completion that committed in this process may have written one. */
+  @OnEvent(DomainEvent.RequestCompleted)
   wake(): void {
     if (this.tick) this.wakeRequested = true;
     else this.schedule(0);

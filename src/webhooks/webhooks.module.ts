@@ -1,14 +1,22 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { SafeHttpModule } from '../http/http.module.js';
+import { DeliveryStateReader } from '../tasks/delivery-state-reader.js';
 import { WebhookDelivery } from './webhook-delivery.entity.js';
-import { WebhookDispatcher } from './webhook-dispatcher.js';
-import { WebhookSigner } from './webhook-signer.js';
-import { WebhooksService } from './webhooks.service.js';
+import { WebhookDeliveryStates } from './webhook-delivery-states.js';
+import { WebhookOutbox } from './webhook-outbox.js';
 
+/**
+ * The webhook outbox, in every role: written with completions, read for GET /status (the tasks
+ * module's DeliveryStateReader, provided globally so tasks never imports webhooks).
+ */
+@Global()
 @Module({
-  imports: [TypeOrmModule.forFeature([WebhookDelivery]), SafeHttpModule],
-  providers: [WebhooksService, WebhookDispatcher, WebhookSigner],
-  exports: [WebhooksService],
+  imports: [TypeOrmModule.forFeature([WebhookDelivery])],
+  providers: [
+    WebhookOutbox,
+    WebhookDeliveryStates,
+    { provide: DeliveryStateReader, useExisting: WebhookDeliveryStates },
+  ],
+  exports: [WebhookOutbox, DeliveryStateReader],
 })
 export class WebhooksModule {}

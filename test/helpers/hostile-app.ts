@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InProcessImageQueue } from '../../src/images/queue/in-process-image-queue.js';
+import { ImageWorker } from '../../src/images/image-worker.js';
 import { countRows } from './database-counts.js';
 import { startTestApp, type TestApp } from './test-app.js';
 
@@ -12,7 +12,7 @@ import { startTestApp, type TestApp } from './test-app.js';
 export function startAppWithoutWorker(env: Record<string, string> = {}): Promise<TestApp> {
   return startTestApp(env, {
     configure: (builder) =>
-      builder.overrideProvider(InProcessImageQueue).useValue({ enqueue: async () => undefined }),
+      builder.overrideProvider(ImageWorker).useValue({ onApplicationBootstrap: async () => undefined }),
   });
 }
 

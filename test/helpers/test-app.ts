@@ -51,11 +51,11 @@ export async function startTestApp(
     ALLOW_PRIVATE_URLS: 'true',
     ...env,
   });
-  const builder = Test.createTestingModule({ imports: [AppModule] })
+  const builder = Test.createTestingModule({ imports: [AppModule.forRole(config.role)] })
     .overrideProvider(AppConfig)
     .useValue(config);
   const moduleRef = await (options.configure?.(builder) ?? builder).compile();
-  const app = setupApp(moduleRef.createNestApplication({ logger: ['error', 'warn'] }));
+  const app = setupApp(moduleRef.createNestApplication({ logger: ['error', 'warn'] }), config);
   await app.listen(port, '127.0.0.1');
   return {
     app,

@@ -1,7 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { DELIVERY_STATUSES, type DeliveryStatus } from '../../webhooks/webhook-delivery.entity.js';
+import { DELIVERY_STATUSES, type DeliveryState, type DeliveryStatus } from '../delivery-state-reader.js';
 import { TASK_STATUSES, Task, type TaskStatus } from '../task.entity.js';
-import type { WebhookState } from '../../webhooks/webhooks.service.js';
 
 export class WebhookStateDto {
   @ApiProperty({ enum: DELIVERY_STATUSES })
@@ -54,7 +53,7 @@ export class RequestStatusDto {
   })
   webhook: WebhookStateDto | null;
 
-  static from(task: Task, webhook: WebhookState | null): RequestStatusDto {
+  static from(task: Task, webhook: DeliveryState | null): RequestStatusDto {
     return {
       request_id: task.id,
       status: task.status,

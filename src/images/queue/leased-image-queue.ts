@@ -1,28 +1,26 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../../config/app-config.js';
 import { UnitOfWork } from '../../database/unit-of-work.js';
-import { ImageProcessor } from '../image-processor.js';
-import { Image } from '../image.entity.js';
-import { ImagesService } from '../images.service.js';
-import { ImageQueue } from './image-queue.js';
+import { type ImageHandler, ImageQueue } from './image-queue.js';
+import { type ClaimedImage, LeaseStore } from './lease-store.js';
+import { WakeSignal } from './wake-signal.js';
 
 const IDLE_POLL_MS = 1_000;
 
 /**
- * The queue is the images table: each process leases up to CONCURRENCY queued images at a time,
- * renews their leases while it works, and takes back images whose lease expired (their worker
- * died). On the embedded SQLite file it is the only worker; on PostgreSQL any number of processes
- * share the work (claims skip rows locked by a neighbour).
+ * The queue is the images table: each worker process leases up to CONCURRENCY queued images at a
+ * time (fairly across requests, see LeaseStore.claim), renews their leases while it works, and takes
+ * back images whose lease expired (their worker died). On the embedded SQLite file it is the only
+ * worker; on PostgreSQL any number of processes share the work (claims skip rows locked by a
+ * neighbour), woken by the WakeSignal when work is queued, polling as a safety net.
  */
 @Injectable()
-export class InProcessImageQueue
-  extends ImageQueue
-  implements OnApplicationBootstrap, BeforeApplicationShutdown
-{
-  private readonly logger = new Logger(InProcessImageQueue.name);
+export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShutdown {
+  private readonly logger = new Logger(LeasedImageQueue.name);
   private readonly inFlight = new Map<string, Promise<void>>();
-  private readonly buffered: Image[] = [];
+  private readonly buffered: ClaimedImage[] = [];
+  private handler?: ImageHandler;
   /** The claim under way, if any: one at a time. */
   private claiming?: Promise<void>;
   private refillRequested = false;
@@ -31,28 +29,30 @@ export class InProcessImageQueue
   private leaseTimer?: NodeJS.Timeout;
 
   constructor(
-    private readonly images: ImagesService,
-    private readonly processor: ImageProcessor,
+    private readonly leases: LeaseStore,
+    private readonly signal: WakeSignal,
     private readonly unitOfWork: UnitOfWork,
     private readonly config: AppConfig,
   ) {
     super();
   }
 
-  async onApplicationBootstrap(): Promise<void> {
+  async enqueue(): Promise<void> {
+    await this.signal.notify();
+  }
+
+  async work(handler: ImageHandler): Promise<void> {
+    this.handler = handler;
     // A SQLite file has one process: whatever is `processing` was left by a dead run. A PostgreSQL
     // database may be shared by several processes, so there only expired leases are taken back
     // (by maintainLeases), never the live lease of a running neighbour.
     if (!this.config.isPostgres) {
-      const released = await this.unitOfWork.run((tx) => this.images.release(tx));
+      const released = await this.unitOfWork.run((tx) => this.leases.release(tx));
       if (released > 0) this.logger.log(`requeued ${released} image(s) left processing by a previous run`);
     }
     this.leaseTimer = setInterval(() => void this.maintainLeases(), this.config.leaseMs / 3);
     this.leaseTimer.unref();
-    this.refill();
-  }
-
-  async enqueue(): Promise<void> {
+    this.signal.subscribe(() => this.refill());
     this.refill();
   }
 
@@ -66,7 +66,7 @@ export class InProcessImageQueue
     await Promise.race([finished, sleep(this.config.shutdownGraceMs, undefined, { ref: false })]);
     const unfinished = [...this.inFlight.keys(), ...this.buffered.splice(0).map((image) => image.id)];
     if (unfinished.length === 0) return;
-    const released = await this.unitOfWork.run((tx) => this.images.release(tx, unfinished));
+    const released = await this.unitOfWork.run((tx) => this.leases.release(tx, unfinished));
     this.logger.log(`shutdown: requeued ${released} unfinished image(s)`);
   }
 
@@ -76,7 +76,7 @@ export class InProcessImageQueue
    * one at once and claims cost one transaction per batch, not per image.
    */
   private refill(): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.handler) return;
     while (this.inFlight.size < this.config.concurrency && this.buffered.length > 0)
       this.start(this.buffered.shift()!);
     const held = this.inFlight.size + this.buffered.length;
@@ -87,7 +87,7 @@ export class InProcessImageQueue
     }
     clearTimeout(this.idleTimer);
     this.claiming = this.unitOfWork
-      .run((tx) => this.images.claim(tx, 2 * this.config.concurrency - held))
+      .run((tx) => this.leases.claim(tx, 2 * this.config.concurrency - held))
       .then((claimed) => {
         this.buffered.push(...claimed);
         if (claimed.length === 0) this.idleTimer = setTimeout(() => this.refill(), IDLE_POLL_MS);
@@ -105,9 +105,8 @@ export class InProcessImageQueue
       });
   }
 
-  private start(image: Image): void {
-    const work = this.processor
-      .process(image)
+  private start(image: ClaimedImage): void {
+    const work = this.handler!(image)
       .catch((error: Error) => {
         const message = `request ${image.taskId} image ${image.id}: ${error.message}`;
         if (this.stopped) this.logger.warn(`${message} (abandoned at shutdown; requeued for the next start)`);
@@ -124,11 +123,8 @@ export class InProcessImageQueue
   private async maintainLeases(): Promise<void> {
     try {
       await this.unitOfWork.run(async (tx) => {
-        await this.images.renewLeases(tx, [
-          ...this.inFlight.keys(),
-          ...this.buffered.map((image) => image.id),
-        ]);
-        await this.images.requeueExpired(tx);
+        await this.leases.renew(tx, [...this.inFlight.keys(), ...this.buffered.map((image) => image.id)]);
+        await this.leases.requeueExpired(tx);
       });
       this.refill();
     } catch (error) {

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { SafeHttpModule } from '../http/http.module.js';
+import { TasksModule } from '../tasks/tasks.module.js';
+import { ImagePipeline } from './image-pipeline.js';
+import { ImageProcessor } from './image-processor.js';
+import { ImageWorker } from './image-worker.js';
+import { ImagesModule } from './images.module.js';
+
+/** Downloads, processes and stores queued images: where the role runs workers. */
+@Module({
+  imports: [ImagesModule, TasksModule, SafeHttpModule],
+  providers: [ImagePipeline, ImageProcessor, ImageWorker],
+})
+export class ImageWorkerModule {}

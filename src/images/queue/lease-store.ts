@@ -1,0 +1,107 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../../config/app-config.js';
+import { execute, inList } from '../../database/sql.js';
+import type { Transaction } from '../../database/unit-of-work.js';
+import type { ImageFailure } from '../images.service.js';
+
+/** What a worker needs of a claimed image (plain data: no entity is hydrated on the hot path). */
+export interface ClaimedImage {
+  id: string;
+  taskId: string;
+  inputUrl: string;
+  /** Attempts so far, this one included. */
+  attempts: number;
+}
+
+/**
+ * The leases on queued images: claim (fair across requests), renew, release, requeue the expired.
+ * Every statement is one atomic UPDATE or a SELECT that skips rows another process is locking.
+ */
+@Injectable()
+export class LeaseStore {
+  constructor(private readonly config: AppConfig) {}
+
+  /**
+   * Leases up to `limit` due images, fairly across requests: the requests with the least work in
+   * flight (processing images) come first, oldest first among equals, and the batch is shared between
+   * them, so a small request never waits behind another's backlog. `limit` requests are considered at
+   * most, each for its share of the batch.
+   */
+  async claim(tx: Transaction, limit: number): Promise<ClaimedImage[]> {
+    const now = Date.now();
+    const requests = await execute<{ id: string }>(
+      tx.manager,
+      `SELECT t.id FROM tasks t
+        WHERE t.status = 'processing'
+          AND EXISTS (SELECT 1 FROM images q WHERE q.task_id = t.id AND q.status = 'queued' AND q.available_at <= ?)
+        ORDER BY (SELECT COUNT(*) FROM images p WHERE p.task_id = t.id AND p.status = 'processing'), t.created_at
+        LIMIT ?`,
+      [now, limit],
+    );
+    if (requests.records.length === 0) return [];
+    const share = Math.ceil(limit / requests.records.length);
+    // On PostgreSQL, rows another process is claiming right now are skipped, not waited for.
+    const skipLocked = this.config.isPostgres ? ' FOR UPDATE SKIP LOCKED' : '';
+    const ids: string[] = [];
+    for (const request of requests.records) {
+      const due = await execute<{ id: string }>(
+        tx.manager,
+        `SELECT id FROM images WHERE task_id = ? AND status = 'queued' AND available_at <= ? ORDER BY available_at LIMIT ?${skipLocked}`,
+        [request.id, now, Math.min(share, limit - ids.length)],
+      );
+      ids.push(...due.records.map((row) => row.id));
+      if (ids.length >= limit) break;
+    }
+    if (ids.length === 0) return [];
+    const claimed = await execute<ClaimedImage>(
+      tx.manager,
+      `UPDATE images SET status = 'processing', lease_until = ?, attempts = attempts + 1
+        WHERE id IN (${inList(ids.length)}) AND status = 'queued'
+        RETURNING id, task_id AS "taskId", input_url AS "inputUrl", attempts`,
+      [now + this.config.leaseMs, ...ids],
+    );
+    return claimed.records;
+  }
+
+  /** Extends the leases of images a worker is still processing. */
+  async renew(tx: Transaction, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await execute(
+      tx.manager,
+      `UPDATE images SET lease_until = ? WHERE status = 'processing' AND id IN (${inList(ids.length)})`,
+      [Date.now() + this.config.leaseMs, ...ids],
+    );
+  }
+
+  /** Puts images whose lease ran out (their worker died) back in the queue. */
+  async requeueExpired(tx: Transaction): Promise<number> {
+    const result = await execute(
+      tx.manager,
+      "UPDATE images SET status = 'queued', lease_until = NULL WHERE status = 'processing' AND lease_until < ?",
+      [Date.now()],
+    );
+    return result.affected;
+  }
+
+  /** Puts the given (or, when none are given, every) processing images back in the queue, now. */
+  async release(tx: Transaction, ids?: string[]): Promise<number> {
+    if (ids?.length === 0) return 0;
+    const which = ids ? ` AND id IN (${inList(ids.length)})` : '';
+    const result = await execute(
+      tx.manager,
+      `UPDATE images SET status = 'queued', lease_until = NULL WHERE status = 'processing'${which}`,
+      ids ?? [],
+    );
+    return result.affected;
+  }
+
+  /** Queues a leased image again in `delayMs` after a transient failure, recording why. */
+  async retryLater(tx: Transaction, id: string, delayMs: number, failure: ImageFailure): Promise<void> {
+    await execute(
+      tx.manager,
+      `UPDATE images SET status = 'queued', lease_until = NULL, available_at = ?, error_code = ?, error_message = ?
+        WHERE id = ? AND status = 'processing'`,
+      [Date.now() + delayMs, failure.code, failure.message, id],
+    );
+  }
+}

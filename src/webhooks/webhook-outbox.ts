@@ -1,0 +1,32 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { AppConfig } from '../config/app-config.js';
+import type { Transaction } from '../database/unit-of-work.js';
+import type { RequestCompletedEvent } from '../events.js';
+import { WebhookDelivery } from './webhook-delivery.entity.js';
+import { requestCompletedPayload } from './webhook-payload.js';
+
+/**
+ * Writes the webhook message of a completion in the transaction that records it (an explicit call
+ * by the writer, not an event listener): the completion and its message commit, or roll back, together.
+ */
+@Injectable()
+export class WebhookOutbox {
+  constructor(private readonly config: AppConfig) {}
+
+  async add(tx: Transaction, webhookUrl: string, completion: RequestCompletedEvent): Promise<void> {
+    const now = Date.now();
+    await tx.manager.insert(WebhookDelivery, {
+      id: `msg_${randomUUID().replaceAll('-', '')}`,
+      taskId: completion.requestId,
+      url: webhookUrl,
+      payload: JSON.stringify(requestCompletedPayload(completion, this.config.publicUrl)),
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: now,
+      lastStatus: null,
+      lastError: null,
+      createdAt: now,
+    });
+  }
+}
