@@ -146,8 +146,17 @@ export class ImagesService {
     return result.affected ?? 0;
   }
 
-  /** Queues a leased image again after a transient failure. */
-  async retryLater(tx: Transaction, id: string, delayMs: number, failure: ImageFailure): Promise<void> {
+  /**
+   * Queues a leased image again after a transient failure. `countAttempt: false` gives back the attempt its
+   * claim counted (the failure was not the image's: storage was down), so it never uses up its retries.
+   */
+  async retryLater(
+    tx: Transaction,
+    id: string,
+    delayMs: number,
+    failure: ImageFailure,
+    { countAttempt = true } = {},
+  ): Promise<void> {
     await tx.manager.update(
       Image,
       { id, status: 'processing' },
@@ -157,6 +166,7 @@ export class ImagesService {
         availableAt: Date.now() + delayMs,
         errorCode: failure.code,
         errorMessage: failure.message,
+        ...(countAttempt ? {} : { attempts: () => 'attempts - 1' }),
       },
     );
   }

@@ -77,6 +77,8 @@ export class S3TestServer {
  */
 export class SwitchableRelay {
   state: 'up' | 'down' | 'hang' = 'up';
+  /** Connections cut because the relay was down. */
+  refused = 0;
   private server?: Server;
   private readonly sockets = new Set<Socket>();
 
@@ -85,7 +87,10 @@ export class SwitchableRelay {
   async start(): Promise<this> {
     this.server = createServer((client) => {
       this.track(client);
-      if (this.state === 'down') return void client.destroy();
+      if (this.state === 'down') {
+        this.refused++;
+        return void client.destroy();
+      }
       if (this.state === 'hang') return;
       const upstream = this.track(connect(this.targetPort, '127.0.0.1'));
       client.pipe(upstream).pipe(client);
