@@ -1,6 +1,7 @@
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { queryDatabase } from './helpers/database-counts.js';
@@ -125,14 +126,27 @@ describe('object storage (s3rver on loopback)', () => {
       expectNoStrayReads(service));
   });
 
-  it('STORAGE_DRIVER=local: answers 404 JSON for an absent file and never reads outside the store', async () => {
-    const service = await startTestApp();
+  it('STORAGE_DRIVER=local: 404 JSON for an absent file, nothing read outside the store, HEAD, own staging', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'pixelmill-local-files-'));
+    const service = await startTestApp({}, { dataDir });
     try {
       await writeFile(join(service.dataDir, 'secret.jpg'), 'not for clients');
       await expectNoStrayReads(service);
+      const requestId = await upload(service, csvOf(fixtures, ['alpha.png'], 'local-head'));
+      await waitForCompletion(service.http, requestId);
+      const [image] = await imagesOf(service, requestId);
+      const head = await service.http.head(new URL(image.output_url).pathname).expect(200);
+      expect(head.headers).toMatchObject({
+        'content-type': 'image/jpeg',
+        'content-length': String(image.output_bytes),
+      });
+      // This process's staging folder is there while it runs, and gone after shutdown.
+      expect(await readdir(join(service.config.storageDir, '.incoming'))).toHaveLength(1);
     } finally {
       await service.close();
     }
+    expect(await readdir(join(dataDir, 'images', '.incoming'))).toEqual([]);
+    await rm(dataDir, { recursive: true, force: true });
   });
 
   it('with STORAGE_PUBLIC_URL, gives output URLs on the store itself, which serves them', async () => {
@@ -234,6 +248,14 @@ describe('object storage (s3rver on loopback)', () => {
         const key = `outage/${requestId}/${images[0].output_url.split('/').pop()}`;
         const head = await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key }));
         expect(head.ContentType).toBe('image/jpeg');
+        // While the store is down, the API says so (503, JSON) rather than claiming the file is gone.
+        await down();
+        const unavailable = await service.http.get(new URL(images[0].output_url).pathname).expect(503);
+        expect(unavailable.body).toMatchObject({
+          statusCode: 503,
+          message: expect.stringMatching(/storage/),
+        });
+        await back();
       }
     });
   });

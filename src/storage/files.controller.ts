@@ -25,6 +25,11 @@ export class FilesController {
       'Cache-Control': OBJECT_CACHE_CONTROL,
       'X-Content-Type-Options': 'nosniff',
     });
+    if (res.req.method === 'HEAD') {
+      file.body.destroy(); // the headers are the answer: do not read the object
+      res.end();
+      return;
+    }
     // A client that goes away, or a store that fails mid-stream, ends both streams (the response is cut short).
     await pipeline(file.body, res).catch(() => undefined);
   }
