@@ -2,7 +2,6 @@ import { Global, Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { FilesController } from './files.controller.js';
 import { LocalStorage } from './local-storage.js';
-import { S3Storage } from './s3-storage.js';
 import { Storage } from './storage.js';
 
 /** Output image storage: the driver STORAGE_DRIVER names; FilesController streams from it whichever it is. */
@@ -13,8 +12,11 @@ import { Storage } from './storage.js';
     {
       provide: Storage,
       inject: [AppConfig],
-      useFactory: (config: AppConfig): Storage =>
-        config.storageDriver === 's3' ? new S3Storage(config) : new LocalStorage(config),
+      // The AWS SDK is loaded only when it is used (importing it costs the local default about a second at start).
+      useFactory: async (config: AppConfig): Promise<Storage> =>
+        config.storageDriver === 's3'
+          ? new (await import('./s3-storage.js')).S3Storage(config)
+          : new LocalStorage(config),
     },
   ],
   exports: [Storage],
