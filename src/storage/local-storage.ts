@@ -132,11 +132,12 @@ export class LocalStorage extends Storage implements OnModuleInit, OnApplication
   }
 
   /** Writes and removes a small file in this process's staging folder. */
-  async checkWritable(): Promise<void> {
+  async checkWritable(signal?: AbortSignal): Promise<void> {
     const probe = join(this.stagingDir, `probe-${randomUUID()}.tmp`);
     try {
+      signal?.throwIfAborted();
       await mkdir(this.stagingDir, { recursive: true });
-      await writeFileFast(probe, 'probe');
+      await writeFileFast(probe, 'probe', { signal });
       await rm(probe);
     } catch (error) {
       await rm(probe, { force: true }).catch(() => undefined);

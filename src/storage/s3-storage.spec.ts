@@ -101,6 +101,12 @@ describe('S3Storage', () => {
     await expect(storage.put('r/b.jpg', Buffer.from('b'))).rejects.toBeInstanceOf(StorageUnavailableError);
     await expect(storage.open('r/a.jpg')).rejects.toBeInstanceOf(StorageUnavailableError);
     await expect(storage.checkWritable()).rejects.toBeInstanceOf(StorageUnavailableError);
+    // A readiness check gives up at its own deadline, not after every retry of S3_TIMEOUT_MS.
+    const patient = s3Storage(relay.endpoint, server.bucket, { S3_TIMEOUT_MS: '600000' });
+    await expect(patient.checkWritable(AbortSignal.timeout(300))).rejects.toBeInstanceOf(
+      StorageUnavailableError,
+    );
+    patient.onApplicationShutdown();
     relay.set('up');
     await storage.put('r/b.jpg', Buffer.from('b'));
     expect(await server.keys()).toEqual(['r/a.jpg', 'r/b.jpg']);

@@ -106,7 +106,7 @@ export class S3Storage extends Storage implements OnApplicationShutdown {
   }
 
   /** Overwrites one small probe object: proves the bucket exists and these credentials may write to it. */
-  async checkWritable(): Promise<void> {
+  async checkWritable(signal?: AbortSignal): Promise<void> {
     await this.send('writing a probe object', () =>
       this.client.send(
         new PutObjectCommand({
@@ -115,6 +115,7 @@ export class S3Storage extends Storage implements OnApplicationShutdown {
           Body: Buffer.from('probe'),
           ContentType: 'text/plain',
         }),
+        { abortSignal: signal },
       ),
     );
   }

@@ -24,6 +24,9 @@ export abstract class Storage {
   abstract open(key: string): Promise<StoredObject | undefined>;
   /** The absolute URL a client downloads the object from. */
   abstract publicUrl(key: string): string;
-  /** Resolves when the store takes writes now; rejects with StorageUnavailableError (saying why) when not. */
-  abstract checkWritable(): Promise<void>;
+  /**
+   * Resolves when the store takes writes now; rejects with StorageUnavailableError (saying why) when not, or
+   * when `signal` aborts first (a readiness check's deadline: a hanging store would otherwise take every retry).
+   */
+  abstract checkWritable(signal?: AbortSignal): Promise<void>;
 }

@@ -147,6 +147,10 @@ export function describeStorageContract(driver: string, makeHarness: StorageHarn
 
     it('is writable while the store is up; when it is down, the probe and writes fail as unavailable', async () => {
       await expect(storage.checkWritable()).resolves.toBeUndefined();
+      // A check whose deadline has passed answers unavailable at once.
+      await expect(storage.checkWritable(AbortSignal.abort())).rejects.toBeInstanceOf(
+        StorageUnavailableError,
+      );
       expect(await harness.keys()).not.toContain('request-1/image.jpg');
       await harness.breakStore();
       await expect(storage.checkWritable()).rejects.toBeInstanceOf(StorageUnavailableError);
