@@ -99,6 +99,16 @@ describe('LocalStorage staging', () => {
     await storage.onApplicationShutdown();
   });
 
+  it('keeps keys out of the staging folders', async () => {
+    const storage = await startLocal(dir);
+    const key = `.incoming/${storage.stagingDir.split('/').pop()}/x.tmp`;
+    await expect(storage.put(key, Buffer.from('x'))).rejects.toThrow(/staging/);
+    await expect(storage.remove(key)).rejects.toThrow(/staging/);
+    expect(await storage.open(key)).toBeUndefined();
+    expect(await filesUnder(dir)).toEqual([]);
+    await storage.onApplicationShutdown();
+  });
+
   it('leaves no staged file behind when a write fails', async () => {
     const storage = await startLocal(dir);
     await writeFile(join(dir, 'blocked'), 'a file where a folder should be');

@@ -67,9 +67,9 @@ export class LocalStorage extends Storage implements OnModuleInit, OnApplication
     );
   }
 
-  /** The file behind a key, or undefined when it is not a storage key (so it cannot leave the folder). */
+  /** The file behind a key, or undefined when it is not a storage key (so it cannot leave the folder or enter staging). */
   pathOf(key: string): string | undefined {
-    if (!isStorageKey(key)) return undefined;
+    if (!isStorageKey(key) || key.split('/')[0] === INCOMING) return undefined;
     const path = resolve(this.root, key);
     return path.startsWith(this.root + sep) ? path : undefined;
   }
@@ -164,7 +164,7 @@ export class LocalStorage extends Storage implements OnModuleInit, OnApplication
 
   private requirePath(key: string): string {
     const path = this.pathOf(requireStorageKey(key));
-    if (!path) throw new Error(`storage key outside the storage folder: ${key}`);
+    if (!path) throw new Error(`storage key inside the staging folder: ${key}`);
     return path;
   }
 }

@@ -83,6 +83,8 @@ describe('S3Storage', () => {
     await expect(storage.checkWritable()).rejects.toBeInstanceOf(StorageUnavailableError);
     await expect(storage.checkWritable()).rejects.toThrow(/NoSuchBucket/);
     await expect(storage.put('r/a.jpg', Buffer.from('a'))).rejects.toBeInstanceOf(StorageUnavailableError);
+    // A missing bucket is an outage, not a missing file (404 on /files would be a lie).
+    await expect(storage.open('r/a.jpg')).rejects.toBeInstanceOf(StorageUnavailableError);
     await server.client.send(new CreateBucketCommand({ Bucket: 'not-yet' }));
     await storage.checkWritable();
     await storage.put('r/a.jpg', Buffer.from('a'));

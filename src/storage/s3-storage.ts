@@ -96,7 +96,7 @@ export class S3Storage extends Storage implements OnApplicationShutdown {
         contentType: object.ContentType ?? contentTypeOf(key),
       };
     } catch (error) {
-      if (error instanceof NoSuchKey) return undefined;
+      if (isAbsentKey(error)) return undefined;
       throw unavailable(`reading ${key}`, error);
     }
   }
@@ -131,6 +131,16 @@ export class S3Storage extends Storage implements OnApplicationShutdown {
       throw unavailable(what, error);
     }
   }
+}
+
+/** No object under the key (a 404 other than a missing bucket, for stores that answer without NoSuchKey). */
+function isAbsentKey(error: unknown): boolean {
+  if (error instanceof NoSuchKey) return true;
+  return (
+    error instanceof S3ServiceException &&
+    error.$metadata.httpStatusCode === 404 &&
+    error.name !== 'NoSuchBucket'
+  );
 }
 
 /**
