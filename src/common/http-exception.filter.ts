@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
+import { StorageUnavailableError } from '../storage/storage-unavailable.error.js';
 import { CsvValidationError } from '../upload/csv-validation.error.js';
 
 /** Every error a client sees is JSON with a message; CSV problems also list `errors: [{ row, column, message }]`. */
@@ -12,7 +13,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const { status, body } = this.describe(exception);
     // Refusals the client caused (HttpExceptions, unusable CSVs) are its business; anything else is a bug.
     const expected = exception instanceof HttpException || exception instanceof CsvValidationError;
-    if (!expected) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    if (exception instanceof StorageUnavailableError) this.logger.warn(exception.message);
+    else if (!expected) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     if (!response.headersSent) response.status(status).json(body);
   }
 
@@ -30,6 +32,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
           ? { statusCode: exception.getStatus(), message: answer }
           : (answer as Record<string, unknown>);
       return { status: exception.getStatus(), body };
+    }
+    if (exception instanceof StorageUnavailableError) {
+      return { status: 503, body: { statusCode: 503, message: 'storage unavailable; try again later' } };
     }
     return { status: 500, body: { statusCode: 500, message: 'internal server error' } };
   }

@@ -24,6 +24,11 @@ describe('loadConfig', () => {
       webhookTimeoutMs: 15_000,
       webhookRetryDelaysMs: DEFAULT_WEBHOOK_RETRY_DELAYS_MS,
       shutdownGraceMs: 25_000,
+      storageDriver: 'local',
+      storagePublicUrl: undefined,
+      storageRetryBaseMs: 1000,
+      storageRetryMaxMs: 60_000,
+      s3: undefined,
     });
     expect(config.concurrency).toBeGreaterThanOrEqual(4);
     expect(config.isPostgres).toBe(false);
@@ -63,6 +68,17 @@ describe('loadConfig', () => {
     ['DATABASE_URL', 'mysql://db'],
     ['PUBLIC_URL', 'ftp://files'],
     ['MAX_IMAGE_BYTES', '-1'],
+    ['STORAGE_DRIVER', 'gcs'],
+    ['STORAGE_PUBLIC_URL', 'cdn.example.com'],
+    ['STORAGE_RETRY_BASE_MS', '0'],
+    ['S3_FORCE_PATH_STYLE', 'yes'],
+    ['S3_ENDPOINT', 'minio:9000'],
+    ['S3_REGION', 'EU West'],
+    ['S3_PREFIX', '../outside'],
+    ['S3_PREFIX', '/absolute'],
+    ['S3_PREFIX', 'a//b'],
+    ['S3_BUCKET', 'my bucket'],
+    ['S3_TIMEOUT_MS', '5'],
   ])('refuses %s=%s, naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigValidationError);
     const shown = name === 'WEBHOOK_SECRET' ? ' (value hidden)' : `="${value}"`;
@@ -75,5 +91,62 @@ describe('loadConfig', () => {
     const refused = `whsec_${Buffer.alloc(16, 7).toString('base64')}`;
     expect(() => loadConfig({ WEBHOOK_SECRET: refused })).toThrow(/WEBHOOK_SECRET \(value hidden\)/);
     expect(() => loadConfig({ WEBHOOK_SECRET: refused })).not.toThrow(refused.slice(6));
+  });
+
+  describe('object storage', () => {
+    const s3 = { STORAGE_DRIVER: 's3', S3_BUCKET: 'pixelmill-images' };
+
+    it('gives the S3 defaults, with no credentials of its own', () => {
+      const config = loadConfig({ ...s3, AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 'secret' });
+      expect(config.storageDriver).toBe('s3');
+      expect(config.s3).toEqual({
+        bucket: 'pixelmill-images',
+        region: 'us-east-1',
+        endpoint: undefined,
+        forcePathStyle: false,
+        prefix: '',
+        timeoutMs: 30_000,
+      });
+      expect(JSON.stringify(config)).not.toMatch(/AKIA|secret/);
+    });
+
+    it('reads every S3 value, the prefix ending with one slash and the public URL without one', () => {
+      const config = loadConfig({
+        ...s3,
+        S3_REGION: 'eu-west-3',
+        S3_ENDPOINT: 'http://127.0.0.1:9000',
+        S3_FORCE_PATH_STYLE: 'true',
+        S3_PREFIX: 'catalog/outputs',
+        S3_TIMEOUT_MS: '5000',
+        STORAGE_PUBLIC_URL: 'https://cdn.example.com/outputs/',
+        STORAGE_RETRY_BASE_MS: '200',
+        STORAGE_RETRY_MAX_MS: '5000',
+      });
+      expect(config).toMatchObject({
+        storagePublicUrl: 'https://cdn.example.com/outputs',
+        storageRetryBaseMs: 200,
+        storageRetryMaxMs: 5000,
+        s3: {
+          bucket: 'pixelmill-images',
+          region: 'eu-west-3',
+          endpoint: 'http://127.0.0.1:9000',
+          forcePathStyle: true,
+          prefix: 'catalog/outputs/',
+          timeoutMs: 5000,
+        },
+      });
+      expect(loadConfig({ ...s3, S3_PREFIX: 'outputs/' }).s3?.prefix).toBe('outputs/');
+    });
+
+    it.each([{}, { S3_BUCKET: '' }])('refuses STORAGE_DRIVER=s3 without S3_BUCKET (%o), naming it', (env) => {
+      expect(() => loadConfig({ STORAGE_DRIVER: 's3', ...env })).toThrow(ConfigValidationError);
+      expect(() => loadConfig({ STORAGE_DRIVER: 's3', ...env })).toThrow(
+        /S3_BUCKET.*required when STORAGE_DRIVER=s3/,
+      );
+    });
+
+    it('keeps S3 settings out of the local driver', () => {
+      expect(loadConfig({ S3_BUCKET: 'unused' }).s3).toBeUndefined();
+    });
   });
 });

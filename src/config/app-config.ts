@@ -3,6 +3,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNotEmpty,
   IsOptional,
   IsString,
   IsUrl,
@@ -10,6 +11,7 @@ import {
   Max,
   Min,
   ValidateBy,
+  ValidateIf,
   validateSync,
 } from 'class-validator';
 import { availableParallelism } from 'node:os';
@@ -75,6 +77,56 @@ class Environment {
   @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
   PUBLIC_URL?: string;
+
+  @IsOptional()
+  @IsIn(['local', 's3'], { message: 'STORAGE_DRIVER must be local or s3' })
+  STORAGE_DRIVER?: 'local' | 's3';
+
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  STORAGE_PUBLIC_URL?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  STORAGE_RETRY_BASE_MS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  STORAGE_RETRY_MAX_MS?: number;
+
+  @ValidateIf((env: Environment) => env.STORAGE_DRIVER === 's3' || env.S3_BUCKET !== undefined)
+  @IsNotEmpty({ message: 'S3_BUCKET is required when STORAGE_DRIVER=s3' })
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/, { message: 'S3_BUCKET must be a bucket name' })
+  S3_BUCKET?: string;
+
+  @IsOptional()
+  @Matches(/^[a-z0-9-]+$/, { message: 'S3_REGION must be a region name such as eu-west-1' })
+  S3_REGION?: string;
+
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  S3_ENDPOINT?: string;
+
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  S3_FORCE_PATH_STYLE?: boolean;
+
+  @IsOptional()
+  @Matches(/^(?!.*(^|\/)\.{1,2}(\/|$))[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/?$/, {
+    message: 'S3_PREFIX must be path segments of letters, digits, ".", "_" or "-" (no "." or ".." segment)',
+  })
+  S3_PREFIX?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  S3_TIMEOUT_MS?: number;
 
   @IsOptional()
   @Transform(toInt)
@@ -198,6 +250,18 @@ export const DEFAULT_WEBHOOK_RETRY_DELAYS_MS = [
   0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000,
 ];
 
+/** Where the S3 driver writes (present when STORAGE_DRIVER=s3); credentials come from the SDK's default chain. */
+export interface S3Settings {
+  bucket: string;
+  region: string;
+  endpoint?: string;
+  forcePathStyle: boolean;
+  /** Empty, or ends with "/". */
+  prefix: string;
+  /** Per attempt: connecting, and waiting for an answer (the SDK retries a timed-out attempt). */
+  timeoutMs: number;
+}
+
 /** The one validated configuration of the service; injected wherever a setting is needed. */
 export class AppConfig {
   readonly role: Role;
@@ -206,6 +270,13 @@ export class AppConfig {
   readonly databaseUrl: string;
   readonly storageDir: string;
   readonly publicUrl: string;
+  readonly storageDriver: 'local' | 's3';
+  /** Output URLs are `<storagePublicUrl>/<key>` when set, else `<publicUrl>/files/<key>` (served by the API). */
+  readonly storagePublicUrl?: string;
+  /** Backoff of an image whose output could not be stored (storage down): base and ceiling. */
+  readonly storageRetryBaseMs: number;
+  readonly storageRetryMaxMs: number;
+  readonly s3?: S3Settings;
   readonly jpegQuality: number;
   readonly concurrency: number;
   readonly downloadTimeoutMs: number;
@@ -268,6 +339,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl,
     storageDir: resolve(parsed.STORAGE_DIR ?? join(dataDir, 'images')),
     publicUrl: (parsed.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    storageDriver: parsed.STORAGE_DRIVER ?? 'local',
+    storagePublicUrl: parsed.STORAGE_PUBLIC_URL?.replace(/\/+$/, ''),
+    storageRetryBaseMs: parsed.STORAGE_RETRY_BASE_MS ?? 1000,
+    storageRetryMaxMs: parsed.STORAGE_RETRY_MAX_MS ?? 60_000,
+    s3:
+      parsed.STORAGE_DRIVER === 's3'
+        ? {
+            bucket: parsed.S3_BUCKET!,
+            region: parsed.S3_REGION ?? 'us-east-1',
+            endpoint: parsed.S3_ENDPOINT,
+            forcePathStyle: parsed.S3_FORCE_PATH_STYLE ?? false,
+            prefix: parsed.S3_PREFIX ? parsed.S3_PREFIX.replace(/\/?$/, '/') : '',
+            timeoutMs: parsed.S3_TIMEOUT_MS ?? 30_000,
+          }
+        : undefined,
     jpegQuality: parsed.JPEG_QUALITY ?? 50,
     // Measured by `npm run bench`: 4 images in flight per core keeps downloads, database writes and
     // files overlapped with sharp's work (2 per core left ~10% of the CPU idle; 6 per core was slower).

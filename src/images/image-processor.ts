@@ -3,10 +3,11 @@ import { AppConfig } from '../config/app-config.js';
 import { type Transaction, UnitOfWork } from '../database/unit-of-work.js';
 import { DomainEvent, DomainEvents, type RequestCompletedEvent } from '../events.js';
 import { SafeHttpClient } from '../http/safe-http-client.js';
+import { StorageUnavailableError } from '../storage/storage-unavailable.error.js';
 import { Storage } from '../storage/storage.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { WebhookOutbox } from '../webhooks/webhook-outbox.js';
-import { classifyFailure, downloadRetryDelay } from './image-failure.js';
+import { classifyFailure, downloadRetryDelay, storageRetryDelay } from './image-failure.js';
 import { ImagePipeline } from './image-pipeline.js';
 import { ImagesService } from './images.service.js';
 import { outputKeyOf } from './output-key.js';
@@ -16,6 +17,8 @@ import { type ClaimedImage, LeaseStore } from './queue/lease-store.js';
 @Injectable()
 export class ImageProcessor {
   private readonly logger = new Logger(ImageProcessor.name);
+  /** Storage failures in a row, whichever the image: the wait of images held back by an outage grows with it. */
+  private storageFailures = 0;
 
   constructor(
     private readonly http: SafeHttpClient,
@@ -38,6 +41,7 @@ export class ImageProcessor {
       const jpeg = await this.pipeline.toWebJpeg(download.body);
       const outputKey = outputKeyOf(image.id);
       await this.storage.put(outputKey, jpeg.data);
+      this.storageFailures = 0;
       await this.record(
         image,
         (tx) =>
@@ -49,6 +53,7 @@ export class ImageProcessor {
         false,
       );
     } catch (error) {
+      if (error instanceof StorageUnavailableError) return this.waitForStorage(image, error);
       const failure = classifyFailure(error);
       const context = `request ${image.taskId} image ${image.id} (${image.inputUrl}) attempt ${image.attempts}${failure.detail ? ` [${failure.detail}]` : ''}`;
       if (failure.retryable && image.attempts <= this.config.downloadRetries) {
@@ -67,7 +72,34 @@ export class ImageProcessor {
         true,
       );
       // A run killed between storing this image's output and recording it may have left the file.
-      if (recorded) await this.storage.remove(outputKeyOf(image.id));
+      if (recorded) await this.removeOutput(image);
+    }
+  }
+
+  /** Storage is down: the image is queued again, later, and the attempt is not counted (it was not the image's fault). */
+  private async waitForStorage(image: ClaimedImage, error: StorageUnavailableError): Promise<void> {
+    this.storageFailures++;
+    const delay = storageRetryDelay(
+      this.storageFailures,
+      this.config.storageRetryBaseMs,
+      this.config.storageRetryMaxMs,
+    );
+    this.logger.warn(
+      `request ${image.taskId} image ${image.id}: ${error.message}; queued again in ${delay} ms`,
+    );
+    const failure = { code: 'storage_unavailable', message: error.message };
+    await this.unitOfWork.run((tx) =>
+      this.leases.retryLater(tx, image.id, delay, failure, { countAttempt: false }),
+    );
+  }
+
+  private async removeOutput(image: ClaimedImage): Promise<void> {
+    try {
+      await this.storage.remove(outputKeyOf(image.id));
+    } catch (error) {
+      this.logger.warn(
+        `request ${image.taskId} image ${image.id}: ${(error as Error).message} (an orphan may remain)`,
+      );
     }
   }
 

@@ -1,29 +1,36 @@
 import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { pipeline } from 'node:stream/promises';
 import { FileParams } from './dto/file-params.js';
-import { LocalStorage } from './local-storage.js';
+import { OBJECT_CACHE_CONTROL } from './storage-key.js';
+import { Storage } from './storage.js';
 
-const ONE_YEAR_MS = 365 * 24 * 3600 * 1000;
-
+/** Streams output images from whichever storage driver is configured, at PUBLIC_URL/files/<key>. */
 @ApiTags('files')
 @Controller('files')
 export class FilesController {
-  constructor(private readonly storage: LocalStorage) {}
+  constructor(private readonly storage: Storage) {}
 
   @Get(':folder/:fileName')
   @ApiProduces('image/jpeg')
   @ApiOkResponse({ description: 'The processed JPEG; cached for a year (its URL never changes content).' })
   @ApiNotFoundResponse({ description: 'No such file.' })
-  serve(@Param() params: FileParams, @Res() res: Response): void {
-    const path = this.storage.pathOf(`${params.folder}/${params.fileName}`);
-    if (!path) throw new NotFoundException('file not found');
-    res.sendFile(
-      path,
-      { maxAge: ONE_YEAR_MS, immutable: true, headers: { 'Content-Type': 'image/jpeg' } },
-      (error) => {
-        if (error && !res.headersSent) res.status(404).json({ statusCode: 404, message: 'file not found' });
-      },
-    );
+  async serve(@Param() params: FileParams, @Res() res: Response): Promise<void> {
+    const file = await this.storage.open(`${params.folder}/${params.fileName}`);
+    if (!file) throw new NotFoundException('file not found');
+    res.status(200).set({
+      'Content-Type': file.contentType,
+      'Content-Length': String(file.contentLength),
+      'Cache-Control': OBJECT_CACHE_CONTROL,
+      'X-Content-Type-Options': 'nosniff',
+    });
+    if (res.req.method === 'HEAD') {
+      file.body.destroy(); // the headers are the answer: do not read the object
+      res.end();
+      return;
+    }
+    // A client that goes away, or a store that fails mid-stream, ends both streams (the response is cut short).
+    await pipeline(file.body, res).catch(() => undefined);
   }
 }

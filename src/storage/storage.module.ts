@@ -1,13 +1,24 @@
 import { Global, Module } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
 import { FilesController } from './files.controller.js';
 import { LocalStorage } from './local-storage.js';
 import { Storage } from './storage.js';
 
-/** Output image storage; the local-disk driver serves its own files. */
+/** Output image storage: the driver STORAGE_DRIVER names; FilesController streams from it whichever it is. */
 @Global()
 @Module({
   controllers: [FilesController],
-  providers: [LocalStorage, { provide: Storage, useExisting: LocalStorage }],
+  providers: [
+    {
+      provide: Storage,
+      inject: [AppConfig],
+      // The AWS SDK is loaded only when it is used (importing it costs the local default about a second at start).
+      useFactory: async (config: AppConfig): Promise<Storage> =>
+        config.storageDriver === 's3'
+          ? new (await import('./s3-storage.js')).S3Storage(config)
+          : new LocalStorage(config),
+    },
+  ],
   exports: [Storage],
 })
 export class StorageModule {}

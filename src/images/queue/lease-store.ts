@@ -95,11 +95,21 @@ export class LeaseStore {
     return result.affected;
   }
 
-  /** Queues a leased image again in `delayMs` after a transient failure, recording why. */
-  async retryLater(tx: Transaction, id: string, delayMs: number, failure: ImageFailure): Promise<void> {
+  /**
+   * Queues a leased image again in `delayMs` after a transient failure, recording why. `countAttempt:
+   * false` gives back the attempt its claim counted (the failure was not the image's: storage was
+   * down), so it never uses up its retries.
+   */
+  async retryLater(
+    tx: Transaction,
+    id: string,
+    delayMs: number,
+    failure: ImageFailure,
+    { countAttempt = true } = {},
+  ): Promise<void> {
     await execute(
       tx.manager,
-      `UPDATE images SET status = 'queued', lease_until = NULL, available_at = ?, error_code = ?, error_message = ?
+      `UPDATE images SET status = 'queued', lease_until = NULL, available_at = ?, error_code = ?, error_message = ?${countAttempt ? '' : ', attempts = attempts - 1'}
         WHERE id = ? AND status = 'processing'`,
       [Date.now() + delayMs, failure.code, failure.message, id],
     );
