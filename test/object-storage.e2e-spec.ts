@@ -1,3 +1,4 @@
+import { outputKeyOf } from '../src/images/output-key.js';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -96,10 +97,10 @@ describe('object storage (s3rver on loopback)', () => {
         "SELECT id FROM images WHERE task_id = ? AND status = 'done' ORDER BY id",
         requestId,
       );
-      expect(await s3.keys()).toEqual(rows.map((row) => `served/${requestId}/${row.id}.jpg`));
+      expect(await s3.keys()).toEqual(rows.map((row) => `served/${outputKeyOf(row.id)}`).sort());
 
       for (const image of done) {
-        const key = `${requestId}/${image.output_url.split('/').pop()}`;
+        const key = image.output_url.split('/').slice(-2).join('/');
         expect(image.output_url).toBe(`${service.config.publicUrl}/files/${key}`);
         const stored = await s3.client.send(
           new GetObjectCommand({ Bucket: s3.bucket, Key: `served/${key}` }),
@@ -157,7 +158,7 @@ describe('object storage (s3rver on loopback)', () => {
       expect(await waitForCompletion(service.http, requestId)).toMatchObject({ status: 'completed' });
       const images = await imagesOf(service, requestId);
       for (const image of images) {
-        expect(image.output_url).toMatch(new RegExp(`^${publicBase}/${requestId}/[0-9a-f-]{36}\\.jpg$`));
+        expect(image.output_url).toMatch(new RegExp(`^${publicBase}/[0-9a-f]{2}/[0-9a-f-]{36}\\.jpg$`));
         // s3rver answers anonymous GETs, as a public bucket or a CDN in front of one does.
         const fetched = await download(image.output_url);
         expect(fetched.status).toBe(200);
@@ -245,7 +246,7 @@ describe('object storage (s3rver on loopback)', () => {
       }
       if (driver === 's3') {
         expect(relay!.refused).toBeGreaterThan(0);
-        const key = `outage/${requestId}/${images[0].output_url.split('/').pop()}`;
+        const key = `outage/${images[0].output_url.split('/').slice(-2).join('/')}`;
         const head = await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key }));
         expect(head.ContentType).toBe('image/jpeg');
         // While the store is down, the API says so (503, JSON) rather than claiming the file is gone.
