@@ -9,6 +9,7 @@ import { ExportModule } from './export/export.module.js';
 import { ImageWorkerModule } from './images/image-worker.module.js';
 import { ImagesApiModule } from './images/images-api.module.js';
 import { LifecycleModule } from './lifecycle/lifecycle.module.js';
+import { FilesModule } from './storage/files.module.js';
 import { StorageModule } from './storage/storage.module.js';
 import { TasksApiModule } from './tasks/tasks-api.module.js';
 import { UploadModule } from './upload/upload.module.js';
@@ -24,8 +25,8 @@ const FOUNDATION = [
   StorageModule,
   WebhooksModule,
 ];
-/** The HTTP API: upload, status, images, retry, export (ROLE=api and all). */
-const API = [UploadModule, TasksApiModule, ImagesApiModule, ExportModule];
+/** The HTTP API: upload, status, images, retry, export, output files (ROLE=api and all). */
+const API = [UploadModule, TasksApiModule, ImagesApiModule, ExportModule, FilesModule];
 /** The background jobs: image processing and webhook delivery (ROLE=worker and all). */
 const WORKERS = [ImageWorkerModule, WebhookDeliveryModule];
 

@@ -1,13 +1,11 @@
 import { Global, Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
-import { FilesController } from './files.controller.js';
 import { LocalStorage } from './local-storage.js';
 import { Storage } from './storage.js';
 
-/** Output image storage: the driver STORAGE_DRIVER names; FilesController streams from it whichever it is. */
+/** Output image storage, in every role: the driver STORAGE_DRIVER names. */
 @Global()
 @Module({
-  controllers: [FilesController],
   providers: [
     {
       provide: Storage,
