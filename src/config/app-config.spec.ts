@@ -24,6 +24,8 @@ describe('loadConfig', () => {
       webhookTimeoutMs: 15_000,
       webhookRetryDelaysMs: DEFAULT_WEBHOOK_RETRY_DELAYS_MS,
       shutdownGraceMs: 25_000,
+      queuePollMs: 1_000,
+      role: 'all',
       storageDriver: 'local',
       storagePublicUrl: undefined,
       storageRetryBaseMs: 1000,
@@ -64,6 +66,8 @@ describe('loadConfig', () => {
     ['WEBHOOK_SECRET', `whsec_${Buffer.alloc(23).toString('base64')}`],
     ['WEBHOOK_SECRET', `whsec_${Buffer.alloc(65).toString('base64')}`],
     ['MAX_RETRY_AFTER_MS', '-1'],
+    ['QUEUE_POLL_MS', '10'],
+    ['ROLE', 'scheduler'],
     ['WEBHOOK_RETRY_DELAYS_MS', '0,soon'],
     ['DATABASE_URL', 'mysql://db'],
     ['PUBLIC_URL', 'ftp://files'],
@@ -84,6 +88,14 @@ describe('loadConfig', () => {
     const shown = name === 'WEBHOOK_SECRET' ? ' (value hidden)' : `="${value}"`;
     expect(() => loadConfig({ [name]: value })).toThrow(`  ${name}${shown}: `);
   });
+
+  it.each(['api', 'worker'])(
+    'refuses ROLE=%s on the embedded SQLite file, and takes it with PostgreSQL',
+    (role) => {
+      expect(() => loadConfig({ ROLE: role })).toThrow(`ROLE="${role}": needs DATABASE_URL=postgres://`);
+      expect(loadConfig({ ROLE: role, DATABASE_URL: 'postgres://u@db:5432/pm' }).role).toBe(role);
+    },
+  );
 
   it('takes a Standard Webhooks secret of 24 to 64 bytes, and never prints a refused one', () => {
     const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;

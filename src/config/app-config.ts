@@ -243,6 +243,13 @@ class Environment {
   @IsInt()
   @Min(0)
   SHUTDOWN_GRACE_MS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  @Max(600_000)
+  QUEUE_POLL_MS?: number;
 }
 
 /** Standard Webhooks / Svix schedule: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
@@ -295,6 +302,7 @@ export class AppConfig {
   readonly maxUrlsPerRow: number;
   readonly leaseMs: number;
   readonly shutdownGraceMs: number;
+  readonly queuePollMs: number;
 
   constructor(values: AppConfig) {
     Object.assign(this, values);
@@ -374,5 +382,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxUrlsPerRow: parsed.MAX_URLS_PER_ROW ?? 50,
     leaseMs: parsed.LEASE_MS ?? 60_000,
     shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS ?? 25_000,
+    queuePollMs: parsed.QUEUE_POLL_MS ?? 1_000,
   } as AppConfig);
 }

@@ -6,8 +6,6 @@ import { type ImageHandler, ImageQueue } from './image-queue.js';
 import { type ClaimedImage, LeaseStore } from './lease-store.js';
 import { WakeSignal } from './wake-signal.js';
 
-const IDLE_POLL_MS = 1_000;
-
 /**
  * The queue is the images table: each worker process leases up to CONCURRENCY queued images at a
  * time (fairly across requests, see LeaseStore.claim), renews their leases while it works, and takes
@@ -90,11 +88,11 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
       .run((tx) => this.leases.claim(tx, 2 * this.config.concurrency - held))
       .then((claimed) => {
         this.buffered.push(...claimed);
-        if (claimed.length === 0) this.idleTimer = setTimeout(() => this.refill(), IDLE_POLL_MS);
+        if (claimed.length === 0) this.idleTimer = setTimeout(() => this.refill(), this.config.queuePollMs);
       })
       .catch((error: Error) => {
         this.logger.error(`claiming images failed: ${error.message}`);
-        this.idleTimer = setTimeout(() => this.refill(), IDLE_POLL_MS);
+        this.idleTimer = setTimeout(() => this.refill(), this.config.queuePollMs);
       })
       .finally(() => {
         this.claiming = undefined;

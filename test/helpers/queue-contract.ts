@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { type AppConfig, loadConfig } from '../../src/config/app-config.js';
+import { dataSourceOptions } from '../../src/database/data-source-options.js';
+import { bulkInsert, execute, type SqlResult } from '../../src/database/sql.js';
+import { UnitOfWork } from '../../src/database/unit-of-work.js';
+import type { ImageHandler, ImageQueue } from '../../src/images/queue/image-queue.js';
+import { LeasedImageQueue } from '../../src/images/queue/leased-image-queue.js';
+import { LeaseStore } from '../../src/images/queue/lease-store.js';
+import { LocalWakeSignal } from '../../src/images/queue/local-wake-signal.js';
+import { PostgresWakeSignal } from '../../src/images/queue/postgres-wake-signal.js';
+import type { WakeSignal } from '../../src/images/queue/wake-signal.js';
+import { eventually } from './test-app.js';
+
+/** One queue driver under test: a database (with the schema migrated) and a way to make its parts. */
+interface Driver {
+  config: AppConfig;
+  dataSource: DataSource;
+  /** A wake signal as a separate process would have it (same object in-process, own connection on PostgreSQL). */
+  signal(): WakeSignal;
+}
+
+async function openDriver(databaseUrl: string | undefined, dataDir: string): Promise<Driver> {
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    CONCURRENCY: '4',
+    LEASE_MS: '1500',
+    // Longer than any wait below: a test that passes was woken by the signal, not by the poll.
+    QUEUE_POLL_MS: '60000',
+    SHUTDOWN_GRACE_MS: '0',
+  });
+  const dataSource = await new DataSource(dataSourceOptions(config)).initialize();
+  const local = new LocalWakeSignal();
+  return {
+    config,
+    dataSource,
+    signal: () => (config.isPostgres ? new PostgresWakeSignal(dataSource, config) : local),
+  };
+}
+
+/** Runs one statement (`?` placeholders) in its own transaction, through the project's SQL helper. */
+function run(dataSource: DataSource, sql: string, parameters: unknown[] = []): Promise<SqlResult<any>> {
+  return new UnitOfWork(dataSource).run((tx) => execute(tx.manager, sql, parameters));
+}
+
+/** A stored request with `count` queued images (rows are what the queue reads; products are not needed). */
+async function seedRequest(dataSource: DataSource, count: number, createdAt = Date.now()): Promise<string[]> {
+  const taskId = randomUUID();
+  await run(
+    dataSource,
+    `INSERT INTO tasks (id, status, total_images, processed_images, failed_images, csv_headers, content_hash, created_at)
+     VALUES (?, 'processing', ?, 0, 0, '[]', 'x', ?)`,
+    [taskId, count, createdAt],
+  );
+  const ids = Array.from({ length: count }, () => randomUUID());
+  await new UnitOfWork(dataSource).run((tx) =>
+    bulkInsert(
+      tx.manager,
+      'images',
+      ['id', 'task_id', 'row_number', 'position', 'input_url', 'status', 'attempts', 'available_at'],
+      ids.map((id, position) => [
+        id,
+        taskId,
+        2,
+        position,
+        'http://example.test/x.jpg',
+        'queued',
+        0,
+        Date.now(),
+      ]),
+    ),
+  );
+  return ids;
+}
+
+/**
+ * The contract every image-queue driver passes (run against the embedded SQLite file and against
+ * PostgreSQL): exactly-once hand-over, fairness across requests, waking idle workers, leases given back.
+ */
+export function describeQueueContract(name: string, databaseUrl: () => Promise<string | undefined>): void {
+  describe(`image queue contract: ${name}`, () => {
+    let driver: Driver;
+    let dataDir: string;
+    const queues: LeasedImageQueue[] = [];
+    const signals: WakeSignal[] = [];
+
+    beforeEach(async () => {
+      dataDir = await mkdtemp(join(tmpdir(), 'pixelmill-queue-'));
+      driver = await openDriver(await databaseUrl(), dataDir);
+    });
+
+    afterEach(async () => {
+      for (const queue of queues.splice(0)) await queue.beforeApplicationShutdown();
+      for (const signal of signals.splice(0))
+        await (signal as Partial<PostgresWakeSignal>).onApplicationShutdown?.();
+      if (driver.config.isPostgres) await run(driver.dataSource, 'TRUNCATE images, tasks');
+      await driver.dataSource.destroy();
+      await rm(dataDir, { recursive: true, force: true });
+    });
+
+    function makeQueue(): LeasedImageQueue {
+      const signal = driver.signal();
+      signals.push(signal);
+      const queue = new LeasedImageQueue(
+        new LeaseStore(driver.config),
+        signal,
+        new UnitOfWork(driver.dataSource),
+        driver.config,
+      );
+      queues.push(queue);
+      return queue;
+    }
+
+    /** A handler that records each image and marks it done, like the real processor's outcome. */
+    function recordingHandler(seen: string[], inFlight = { now: 0, max: 0 }): ImageHandler {
+      return async (image) => {
+        inFlight.max = Math.max(inFlight.max, ++inFlight.now);
+        seen.push(image.id);
+        await new Promise((done) => setTimeout(done, 5));
+        await run(driver.dataSource, "UPDATE images SET status = 'done', lease_until = NULL WHERE id = ?", [
+          image.id,
+        ]);
+        inFlight.now--;
+      };
+    }
+
+    it('hands every queued image to the handler exactly once, CONCURRENCY at a time at most', async () => {
+      const ids = await seedRequest(driver.dataSource, 40);
+      const seen: string[] = [];
+      const inFlight = { now: 0, max: 0 };
+      await makeQueue().work(recordingHandler(seen, inFlight));
+      await eventually(() => seen.length === 40 || undefined, 20_000);
+      expect([...seen].sort()).toEqual([...ids].sort());
+      expect(inFlight.max).toBeLessThanOrEqual(driver.config.concurrency);
+    });
+
+    it('is fair across requests: a small request queued behind a large one is served in the first batch', async () => {
+      await seedRequest(driver.dataSource, 200, Date.now() - 60_000);
+      const small = await seedRequest(driver.dataSource, 3);
+      const seen: string[] = [];
+      await makeQueue().work(recordingHandler(seen));
+      await eventually(() => small.every((id) => seen.includes(id)) || undefined, 20_000);
+      // FIFO would hand over all 200 first; a fair claim serves the small request in its first batch.
+      expect(Math.max(...small.map((id) => seen.indexOf(id)))).toBeLessThan(2 * driver.config.concurrency);
+    });
+
+    it('wakes an idle worker when work is queued (the poll is 60 s here)', async () => {
+      const seen: string[] = [];
+      const worker = makeQueue();
+      await worker.work(recordingHandler(seen));
+      const producer: ImageQueue = makeQueue(); // as an API process would: enqueue only
+      await new Promise((done) => setTimeout(done, 300)); // the worker has found nothing and is idle
+      expect(seen).toEqual([]);
+      const ids = await seedRequest(driver.dataSource, 3);
+      await producer.enqueue('the request of these images');
+      await eventually(() => seen.length === 3 || undefined, 10_000);
+      expect([...seen].sort()).toEqual([...ids].sort());
+    });
+
+    it('gives back the images it holds at shutdown, and takes back images whose lease expired', async () => {
+      const ids = await seedRequest(driver.dataSource, 6);
+      const started: string[] = [];
+      const first = makeQueue();
+      await first.work(async (image) => {
+        started.push(image.id);
+        await new Promise(() => undefined); // never finishes: a stuck worker
+      });
+      await eventually(() => started.length > 0 || undefined, 10_000);
+      await first.beforeApplicationShutdown();
+      const statuses = await run(driver.dataSource, 'SELECT status FROM images');
+      expect(statuses.records.map((row: { status: string }) => row.status)).toEqual(ids.map(() => 'queued'));
+
+      // A worker that died holding a lease: once the lease runs out, another worker takes the image.
+      await new UnitOfWork(driver.dataSource).run((tx) => new LeaseStore(driver.config).claim(tx, 1));
+      const seen: string[] = [];
+      await makeQueue().work(recordingHandler(seen));
+      await eventually(() => seen.length === 6 || undefined, 20_000);
+      expect([...seen].sort()).toEqual([...ids].sort());
+    });
+  });
+}
