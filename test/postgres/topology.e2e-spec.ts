@@ -1,0 +1,160 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { Webhook } from 'standardwebhooks';
+import { outputKeyOf } from '../../src/images/output-key.js';
+import { FixtureServer } from '../helpers/fixture-server.js';
+import { PostgresDatabase } from '../helpers/postgres-database.js';
+import { S3TestServer } from '../helpers/s3-server.js';
+import { requireBuild, ServerProcess } from '../helpers/server-process.js';
+import { eventually, freePort, waitForCompletion } from '../helpers/test-app.js';
+
+const SECRET = `whsec_${Buffer.from('pixelmill-topology-webhook-key!!').toString('base64')}`;
+const IMAGES = 150;
+
+/**
+ * Production topology, from the build: one ROLE=api process and two ROLE=worker processes, each with an
+ * empty DATA_DIR of its own (no shared disk), on one PostgreSQL database and one S3-compatible store
+ * (s3rver on loopback). A worker is killed with SIGKILL a third of the way through.
+ */
+describe('scale-out topology: api + 2 workers, PostgreSQL and S3, no shared disk', () => {
+  const fixtures = new FixtureServer();
+  const s3 = new S3TestServer();
+  let database: PostgresDatabase;
+  let db: pg.Client;
+  const dataDirs: string[] = [];
+  let api: ServerProcess;
+  let workers: ServerProcess[];
+
+  async function processEnv(role: string): Promise<Record<string, string>> {
+    const dataDir = await mkdtemp(join(tmpdir(), `pixelmill-${role}-`));
+    dataDirs.push(dataDir);
+    return {
+      ...s3.env(),
+      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID!,
+      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY!,
+      ROLE: role,
+      DATABASE_URL: database.url,
+      DATA_DIR: dataDir,
+      ALLOW_PRIVATE_URLS: 'true',
+      WEBHOOK_SECRET: SECRET,
+      CONCURRENCY: '4',
+      DOWNLOAD_RETRIES: '0',
+      LEASE_MS: '2000',
+      SHUTDOWN_GRACE_MS: '1000',
+    };
+  }
+
+  const countByStatus = async (requestId: string) => {
+    const { rows } = await db.query(
+      'SELECT status, COUNT(*)::int AS n FROM images WHERE task_id = $1 GROUP BY status',
+      [requestId],
+    );
+    return Object.fromEntries(rows.map((row) => [row.status, row.n])) as Record<string, number>;
+  };
+
+  beforeAll(async () => {
+    requireBuild();
+    await fixtures.start();
+    await s3.start();
+    database = await PostgresDatabase.create();
+    const apiPort = await freePort();
+    api = new ServerProcess(
+      { ...(await processEnv('api')), PUBLIC_URL: `http://127.0.0.1:${apiPort}` },
+      apiPort,
+    );
+    workers = [];
+    for (let index = 0; index < 2; index++) {
+      const port = await freePort();
+      workers.push(
+        new ServerProcess(
+          { ...(await processEnv('worker')), PUBLIC_URL: `http://127.0.0.1:${apiPort}` },
+          port,
+        ),
+      );
+    }
+    await api.start();
+    db = new pg.Client({ connectionString: database.url });
+    await db.connect();
+  });
+
+  afterAll(async () => {
+    for (const server of [api, ...(workers ?? [])]) await server?.kill();
+    await db?.end();
+    await database?.drop();
+    await s3.stop();
+    await fixtures.stop();
+    for (const dataDir of dataDirs) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('processes every image exactly once across a worker crash: exact counters, one object per image, one signed webhook', async () => {
+    fixtures.imageDelayMs = 30;
+    const urls = Array.from({ length: IMAGES }, (_, index) =>
+      fixtures.imageUrl(index === IMAGES - 1 ? 'missing.jpg' : 'exif-orientation-6.jpg', `n=${index}`),
+    );
+    const csv = [
+      'S. No.,Product Name,Input Image Urls',
+      ...urls.map((url, i) => `${i + 1},P${i + 1},${url}`),
+    ];
+    const { body: upload } = await api.http
+      .post('/upload')
+      .field('webhook_url', `${fixtures.baseUrl}/webhook`)
+      .attach('file', Buffer.from(csv.join('\n')), { filename: 'catalog.csv', contentType: 'text/csv' })
+      .expect(202);
+    const requestId: string = upload.request_id;
+
+    // The API alone processes nothing: with no worker running, every image stays queued.
+    await new Promise((done) => setTimeout(done, 1_500));
+    expect(await countByStatus(requestId)).toEqual({ queued: IMAGES });
+    expect(fixtures.imageRequests).toEqual([]);
+
+    // A worker answers HTTP (for an orchestrator's probe) but serves none of the API.
+    await Promise.all(workers.map((worker) => worker.start()));
+    await workers[0].http.get(`/status/${requestId}`).expect(404);
+    await workers[0].http.post('/upload').expect(404);
+
+    await eventually(
+      async () => ((await countByStatus(requestId)).done ?? 0) >= IMAGES / 3 || undefined,
+      60_000,
+    );
+    await workers[0].kill('SIGKILL');
+    const atKill = await countByStatus(requestId);
+    console.log(`topology: worker 1 killed with ${JSON.stringify(atKill)}`);
+
+    const status = await waitForCompletion(api.http, requestId, 90_000);
+    expect(status).toMatchObject({
+      status: 'completed_with_errors',
+      total_images: IMAGES,
+      processed_images: IMAGES,
+      failed_images: 1,
+    });
+    expect(await countByStatus(requestId)).toEqual({ done: IMAGES - 1, failed: 1 });
+
+    // One object per image in the bucket, nothing else, and every output URL served from it.
+    const { rows } = await db.query("SELECT id FROM images WHERE task_id = $1 AND status = 'done'", [
+      requestId,
+    ]);
+    expect(await s3.keys()).toEqual(rows.map((row) => outputKeyOf(row.id)).sort());
+    const { body: page } = await api.http.get(`/requests/${requestId}/images?limit=200`).expect(200);
+    const outputs = page.images
+      .filter((image: any) => image.status === 'done')
+      .map((image: any) => image.output_url);
+    expect(outputs).toHaveLength(IMAGES - 1);
+    for (const url of outputs.slice(0, 20)) {
+      const response = await fetch(url);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('image/jpeg');
+    }
+
+    // Exactly one signed webhook, from whichever worker completed the request.
+    await eventually(() => fixtures.webhooks.length > 0 || undefined, 20_000);
+    await new Promise((done) => setTimeout(done, 1_500)); // a second one would arrive about now
+    expect(fixtures.webhooks).toHaveLength(1);
+    const payload = new Webhook(SECRET).verify(
+      fixtures.webhooks[0].body,
+      fixtures.webhooks[0].headers as Record<string, string>,
+    ) as Record<string, unknown>;
+    expect(payload).toMatchObject({ request_id: requestId, processed_images: IMAGES, failed_images: 1 });
+  });
+});
