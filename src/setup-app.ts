@@ -1,19 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
+import { createOpenApiDocument } from './openapi/openapi-document.js';
 
 /** What every instance of the HTTP app needs, in production and in tests: the OpenAPI document and shutdown hooks. */
 export function setupApp(app: INestApplication): INestApplication {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Pixelmill')
-      .setDescription(
-        'Upload a product CSV of image URLs; every image is fetched, made web-ready (upright, sRGB, JPEG) and hosted.',
-      )
-      .setVersion('1.0')
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, createOpenApiDocument(app), {
+    jsonDocumentUrl: 'docs-json',
+    // Swagger UI would otherwise send the document to validator.swagger.io for a badge.
+    swaggerOptions: { validatorUrl: null },
+  });
   app.enableShutdownHooks();
   return app;
 }

@@ -2,7 +2,12 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { Response } from 'express';
 import { CsvValidationError } from '../upload/csv-validation.error.js';
 
-/** Every error a client sees is JSON with a message; CSV problems also list `errors: [{ row, column, message }]`. */
+/**
+ * Every error a client sees has one shape, the `ErrorResponse` schema of the OpenAPI document:
+ * `{ statusCode, message, errors: [{ row, column, message }] }`, with at least one entry in `errors`
+ * (CSV problems name their row and column; other refusals repeat the message with `row: null`).
+ * An exception may add fields (the export's 409 adds `progress`).
+ */
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
@@ -24,13 +29,24 @@ export class HttpExceptionFilter implements ExceptionFilter {
       };
     }
     if (exception instanceof HttpException) {
+      const status = exception.getStatus();
       const answer = exception.getResponse();
-      const body =
-        typeof answer === 'string'
-          ? { statusCode: exception.getStatus(), message: answer }
-          : (answer as Record<string, unknown>);
-      return { status: exception.getStatus(), body };
+      return { status, body: errorBody(status, typeof answer === 'string' ? { message: answer } : answer) };
     }
-    return { status: 500, body: { statusCode: 500, message: 'internal server error' } };
+    return { status: 500, body: errorBody(500, { message: 'internal server error' }) };
   }
+}
+
+/** Nest's own exceptions answer `{ statusCode, message: string | string[], error }`: given the one shape. */
+function errorBody(status: number, answer: object): Record<string, unknown> {
+  const { message: raw, errors: given, error: name, ...extra } = answer as Record<string, unknown>;
+  const message = Array.isArray(raw)
+    ? raw.join('; ')
+    : typeof raw === 'string'
+      ? raw
+      : typeof name === 'string'
+        ? name
+        : `HTTP ${status}`;
+  const errors = Array.isArray(given) && given.length > 0 ? given : [{ row: null, column: null, message }];
+  return { ...extra, statusCode: status, message, errors };
 }

@@ -1,6 +1,7 @@
 import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { ApiErrorResponses } from '../common/api-error-responses.decorator.js';
 import { FileParams } from './dto/file-params.js';
 import { LocalStorage } from './local-storage.js';
 
@@ -12,9 +13,17 @@ export class FilesController {
   constructor(private readonly storage: LocalStorage) {}
 
   @Get(':requestId/:fileName')
-  @ApiProduces('image/jpeg')
-  @ApiOkResponse({ description: 'The processed JPEG; cached for a year (its URL never changes content).' })
-  @ApiNotFoundResponse({ description: 'No such file.' })
+  @ApiOperation({
+    operationId: 'getOutputFile',
+    summary: 'Download a processed image',
+    description:
+      'The URLs come from `output_url` and the export; cached for a year (a URL never changes content).',
+  })
+  @ApiOkResponse({
+    description: 'The processed JPEG',
+    content: { 'image/jpeg': { schema: { type: 'string', format: 'binary' } } },
+  })
+  @ApiErrorResponses({ 400: 'Not an output file name', 404: 'No such file' })
   serve(@Param() params: FileParams, @Res() res: Response): void {
     const path = this.storage.pathOf(`${params.requestId}/${params.fileName}`);
     if (!path) throw new NotFoundException('file not found');
@@ -22,7 +31,10 @@ export class FilesController {
       path,
       { maxAge: ONE_YEAR_MS, immutable: true, headers: { 'Content-Type': 'image/jpeg' } },
       (error) => {
-        if (error && !res.headersSent) res.status(404).json({ statusCode: 404, message: 'file not found' });
+        if (error && !res.headersSent) {
+          const message = 'file not found';
+          res.status(404).json({ statusCode: 404, message, errors: [{ row: null, column: null, message }] });
+        }
       },
     );
   }
