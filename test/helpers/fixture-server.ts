@@ -24,6 +24,17 @@ export class FixtureServer {
   /** A status to answer instead of the image (e.g. 404 until a test changes its mind); undefined serves it. */
   imageResponder: (name: string) => number | undefined = () => undefined;
   private server?: Server;
+  private held?: Promise<void>;
+
+  /** Holds every image answer (requests are recorded, then wait) until the returned function is called. */
+  holdImages(): () => void {
+    let release!: () => void;
+    this.held = new Promise<void>((done) => (release = done));
+    return () => {
+      this.held = undefined;
+      release();
+    };
+  }
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
@@ -39,18 +50,21 @@ export class FixtureServer {
         return;
       }
       this.imageRequests.push(url.pathname + url.search);
-      setTimeout(() => {
-        const file = join(FIXTURES_DIR, basename(url.pathname));
-        const status =
-          this.imageResponder(basename(url.pathname)) ??
-          (url.pathname.startsWith('/images/') && existsSync(file) ? 200 : 404);
-        if (status !== 200) {
-          res.writeHead(status, { 'Content-Type': 'text/plain' }).end(`status ${status}`);
-          return;
-        }
-        res.writeHead(200, { 'Content-Type': 'image/jpeg' });
-        createReadStream(file).pipe(res);
-      }, this.imageDelayMs);
+      const held = this.held ?? Promise.resolve();
+      void held.then(() =>
+        setTimeout(() => {
+          const file = join(FIXTURES_DIR, basename(url.pathname));
+          const status =
+            this.imageResponder(basename(url.pathname)) ??
+            (url.pathname.startsWith('/images/') && existsSync(file) ? 200 : 404);
+          if (status !== 200) {
+            res.writeHead(status, { 'Content-Type': 'text/plain' }).end(`status ${status}`);
+            return;
+          }
+          res.writeHead(200, { 'Content-Type': 'image/jpeg' });
+          createReadStream(file).pipe(res);
+        }, this.imageDelayMs),
+      );
     });
     await new Promise<void>((done) => this.server!.listen(0, '127.0.0.1', done));
     return this;
