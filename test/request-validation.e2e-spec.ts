@@ -3,10 +3,11 @@ import { FixtureServer } from './helpers/fixture-server.js';
 import { answersFor, INVALID_REQUEST_IDS, UNKNOWN_REQUEST_ID } from './helpers/request-id-cases.js';
 import { startTestApp, type TestApp, waitForCompletion } from './helpers/test-app.js';
 
-describe('request ids and paging', () => {
+describe('request ids, paging and security headers', () => {
   const fixtures = new FixtureServer();
   let service: TestApp;
   let requestId: string;
+  let outputPath: string;
 
   beforeAll(async () => {
     await fixtures.start();
@@ -18,6 +19,8 @@ describe('request ids and paging', () => {
       .expect(202);
     requestId = body.request_id;
     await waitForCompletion(service.http, requestId);
+    const { body: page } = await service.http.get(`/requests/${requestId}/images`).expect(200);
+    outputPath = new URL(page.images[0].output_url).pathname;
   });
 
   afterAll(async () => {
@@ -68,5 +71,34 @@ describe('request ids and paging', () => {
       .get(`/requests/${requestId}/images?offset=${MAX_IMAGE_OFFSET}&limit=1`)
       .expect(200);
     expect(last).toMatchObject({ total: 1, offset: MAX_IMAGE_OFFSET, images: [] });
+  });
+
+  it('sends helmet headers: no X-Powered-By, nosniff, a CSP that allows nothing on the JSON API', async () => {
+    for (const path of [
+      `/status/${requestId}`,
+      '/status/not-a-uuid',
+      `/export-csv/${requestId}`,
+      '/docs-json',
+    ]) {
+      const { headers } = await service.http.get(path);
+      expect(headers['x-powered-by'], path).toBeUndefined();
+      expect(headers['x-content-type-options'], path).toBe('nosniff');
+      expect(headers['content-security-policy'], path).toBe(
+        "default-src 'none';base-uri 'none';form-action 'none';frame-ancestors 'none'",
+      );
+      expect(headers['cross-origin-resource-policy'], path).toBe('same-origin');
+    }
+  });
+
+  it('lets output images load from any origin, and relaxes the CSP for Swagger UI only', async () => {
+    const image = await service.http.get(outputPath).expect(200);
+    expect(image.headers['content-type']).toBe('image/jpeg');
+    expect(image.headers['cross-origin-resource-policy']).toBe('cross-origin');
+    expect(image.headers['content-security-policy']).toMatch(/^default-src 'none'/);
+
+    const page = await service.http.get('/docs/').expect(200);
+    expect(page.headers['x-powered-by']).toBeUndefined();
+    expect(page.headers['content-security-policy']).toMatch(/script-src 'self'/);
+    expect(page.headers['content-security-policy']).not.toMatch(/unsafe-eval|script-src[^;]*unsafe-inline/);
   });
 });
