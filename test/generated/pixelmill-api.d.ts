@@ -315,8 +315,8 @@ export interface components {
              */
             file: string;
             /**
-             * Format: uri
              * @description Called with a signed POST (the `requestCompleted` webhook) when the request finishes. An absolute http(s) URL; empty or absent means none.
+             * @example
              */
             webhook_url?: string;
         };

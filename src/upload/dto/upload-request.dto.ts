@@ -16,12 +16,14 @@ export class UploadRequestDto {
   /**
    * Checked by the controller with the rule of image URLs (absolute http(s), a host), so that a bad
    * one is refused like a bad CSV cell: `{ message, errors: [{ row: null, column: 'webhook_url', message }] }`.
-   * No example: Swagger UI would send it.
+   * The example is empty on purpose: Swagger UI sends a form field's example (or, without one,
+   * a sample such as "https://example.com/" for a URI), and an empty value means no webhook.
    */
   @ApiPropertyOptional({
     type: String,
-    format: 'uri',
     maxLength: MAX_URL_LENGTH,
+    pattern: '^$|^[Hh][Tt][Tt][Pp][Ss]?://',
+    example: '',
     description:
       'Called with a signed POST (the `requestCompleted` webhook) when the request finishes. An absolute http(s) URL; empty or absent means none.',
   })
