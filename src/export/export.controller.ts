@@ -1,9 +1,11 @@
 import { Controller, Get, Header, Param, StreamableFile } from '@nestjs/common';
 import { ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrorResponses } from '../common/api-error-responses.decorator.js';
-import { RequestIdParams } from '../tasks/dto/request-id-params.js';
+import { REQUEST_ID_NOT_A_UUID, RequestIdParams, UNKNOWN_REQUEST } from '../tasks/dto/request-id-params.js';
 import { ExportNotReadyDto } from './dto/export-not-ready.dto.js';
 import { ExportService } from './export.service.js';
+
+const NOT_READY = 'request 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70';
 
 const EXAMPLE_EXPORT = [
   'S. No.,Product Name,Input Image Urls,Output Image Urls,Errors',
@@ -31,8 +33,20 @@ export class ExportController {
   @ApiConflictResponse({
     type: ExportNotReadyDto,
     description: 'Still processing: try again when the status is final',
+    example: {
+      statusCode: 409,
+      message: `${NOT_READY} is still processing (2/3); try again when its status is final`,
+      errors: [
+        {
+          row: null,
+          column: null,
+          message: `${NOT_READY} is still processing (2/3); try again when its status is final`,
+        },
+      ],
+      progress: '2/3',
+    },
   })
-  @ApiErrorResponses({ 400: 'The request id is not a UUID', 404: 'Unknown request id' })
+  @ApiErrorResponses({ 400: REQUEST_ID_NOT_A_UUID, 404: UNKNOWN_REQUEST })
   async export(@Param() { request_id: requestId }: RequestIdParams): Promise<StreamableFile> {
     const csv = await this.exports.exportCsv(requestId);
     return new StreamableFile(csv, {

@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestj
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrorResponses } from '../common/api-error-responses.decorator.js';
 import { RejectWhileDrainingGuard } from '../lifecycle/reject-while-draining.guard.js';
-import { RequestIdParams } from '../tasks/dto/request-id-params.js';
+import { REQUEST_ID_NOT_A_UUID, RequestIdParams, UNKNOWN_REQUEST } from '../tasks/dto/request-id-params.js';
 import { ImagePageDto } from './dto/image-status.dto.js';
 import { ImagePageQuery } from './dto/image-page-query.js';
 import { RetryAcceptedDto } from './dto/retry-accepted.dto.js';
@@ -26,8 +26,12 @@ export class ImagesController {
   })
   @ApiOkResponse({ type: ImagePageDto, description: "One entry per input URL, in the CSV's order" })
   @ApiErrorResponses({
-    400: 'The request id is not a UUID, or offset/limit is out of range',
-    404: 'Unknown request id',
+    400: {
+      description: 'The request id is not a UUID, or offset/limit is out of range',
+      message: 'limit must not be greater than 1000',
+      column: 'limit',
+    },
+    404: UNKNOWN_REQUEST,
   })
   list(
     @Param() { request_id: requestId }: RequestIdParams,
@@ -50,10 +54,16 @@ export class ImagesController {
     description: 'Failed images queued again; the request is processing again',
   })
   @ApiErrorResponses({
-    400: 'The request id is not a UUID',
-    404: 'Unknown request id',
-    409: 'The request has no failed images',
-    503: 'Shutting down: retry after the `Retry-After` seconds',
+    400: REQUEST_ID_NOT_A_UUID,
+    404: UNKNOWN_REQUEST,
+    409: {
+      description: 'The request has no failed images',
+      message: 'request 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70 has no failed images to retry',
+    },
+    503: {
+      description: 'Shutting down: retry after the `Retry-After` seconds',
+      message: 'the service is shutting down; retry shortly',
+    },
   })
   retry(@Param() { request_id: requestId }: RequestIdParams): Promise<RetryAcceptedDto> {
     return this.failedImageRetry.retry(requestId);

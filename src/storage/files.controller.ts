@@ -23,7 +23,14 @@ export class FilesController {
     description: 'The processed JPEG',
     content: { 'image/jpeg': { schema: { type: 'string', format: 'binary' } } },
   })
-  @ApiErrorResponses({ 400: 'Not an output file name', 404: 'No such file' })
+  @ApiErrorResponses({
+    400: {
+      description: 'Not an output file name',
+      message: 'fileName must be <image id>.jpg',
+      column: 'fileName',
+    },
+    404: { description: 'No such file', message: 'file not found' },
+  })
   serve(@Param() params: FileParams, @Res() res: Response): void {
     const path = this.storage.pathOf(`${params.requestId}/${params.fileName}`);
     if (!path) throw new NotFoundException('file not found');

@@ -2,7 +2,7 @@ import { Controller, Get, Param } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrorResponses } from '../common/api-error-responses.decorator.js';
 import { WebhooksService } from '../webhooks/webhooks.service.js';
-import { RequestIdParams } from './dto/request-id-params.js';
+import { REQUEST_ID_NOT_A_UUID, RequestIdParams, UNKNOWN_REQUEST } from './dto/request-id-params.js';
 import { RequestStatusDto } from './dto/request-status.dto.js';
 import { TasksService } from './tasks.service.js';
 
@@ -25,7 +25,7 @@ export class TasksController {
     type: RequestStatusDto,
     description: 'The request, its counters and its webhook delivery',
   })
-  @ApiErrorResponses({ 400: 'The request id is not a UUID', 404: 'Unknown request id' })
+  @ApiErrorResponses({ 400: REQUEST_ID_NOT_A_UUID, 404: UNKNOWN_REQUEST })
   async status(@Param() { request_id: requestId }: RequestIdParams): Promise<RequestStatusDto> {
     const task = await this.tasks.getOrFail(requestId);
     return RequestStatusDto.from(task, await this.webhooks.stateOf(requestId));

@@ -39,11 +39,30 @@ export class UploadController {
     description: 'Stored; images are processed in the background',
   })
   @ApiErrorResponses({
-    400: 'The CSV, the form or the webhook_url cannot be used (each problem with its row and column); nothing was stored',
-    413: 'Larger than MAX_CSV_BYTES or more than MAX_ROWS rows',
-    415: 'The file part is not CSV text, by its content type or its bytes',
-    422: 'The Idempotency-Key was used with another file or webhook_url',
-    503: 'Shutting down: retry after the `Retry-After` seconds',
+    400: {
+      description:
+        'The CSV, the form or the webhook_url cannot be used (each problem with its row and column); nothing was stored',
+      message: 'the file has 1 problem(s); nothing was stored',
+      column: 'Product Name',
+    },
+    413: {
+      description: 'Larger than MAX_CSV_BYTES or more than MAX_ROWS rows',
+      message: 'the file is larger than 50 MiB (MAX_CSV_BYTES); nothing was stored',
+      column: 'file',
+    },
+    415: {
+      description: 'The file part is not CSV text, by its content type or its bytes',
+      message: 'the file is not UTF-8 text: save it as "CSV UTF-8" and upload it again',
+    },
+    422: {
+      description: 'The Idempotency-Key was used with another file or webhook_url',
+      message: 'this Idempotency-Key was already used with a different file or webhook_url',
+      column: 'Idempotency-Key',
+    },
+    503: {
+      description: 'Shutting down: retry after the `Retry-After` seconds',
+      message: 'the service is shutting down; retry shortly',
+    },
   })
   upload(
     @UploadedFile() file: Express.Multer.File | undefined,

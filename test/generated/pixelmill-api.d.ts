@@ -434,6 +434,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "message": "fileName must be <image id>.jpg",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": "fileName",
+                     *           "message": "fileName must be <image id>.jpg"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
@@ -443,6 +456,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "message": "file not found",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "file not found"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
@@ -475,6 +501,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "message": "request_id must be a UUID",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": "request_id",
+                     *           "message": "request_id must be a UUID"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
@@ -484,6 +523,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "message": "request 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70 not found",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "request 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70 not found"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
@@ -519,6 +571,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "message": "limit must not be greater than 1000",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": "limit",
+                     *           "message": "limit must not be greater than 1000"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
@@ -528,6 +593,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "message": "request 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70 not found",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "request 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70 not found"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
@@ -560,6 +638,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "message": "request_id must be a UUID",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": "request_id",
+                     *           "message": "request_id must be a UUID"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
@@ -569,6 +660,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "message": "request 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70 not found",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "request 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70 not found"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
@@ -578,6 +682,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "message": "request 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70 has no failed images to retry",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "request 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70 has no failed images to retry"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
@@ -587,6 +704,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "message": "the service is shutting down; retry shortly",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "the service is shutting down; retry shortly"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
@@ -623,6 +753,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "message": "the file has 1 problem(s); nothing was stored",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": "Product Name",
+                     *           "message": "the file has 1 problem(s); nothing was stored"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
@@ -632,6 +775,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 413,
+                     *       "message": "the file is larger than 50 MiB (MAX_CSV_BYTES); nothing was stored",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": "file",
+                     *           "message": "the file is larger than 50 MiB (MAX_CSV_BYTES); nothing was stored"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
@@ -641,6 +797,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 415,
+                     *       "message": "the file is not UTF-8 text: save it as \"CSV UTF-8\" and upload it again",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "the file is not UTF-8 text: save it as \"CSV UTF-8\" and upload it again"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
@@ -650,6 +819,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "message": "this Idempotency-Key was already used with a different file or webhook_url",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": "Idempotency-Key",
+                     *           "message": "this Idempotency-Key was already used with a different file or webhook_url"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
@@ -659,6 +841,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "message": "the service is shutting down; retry shortly",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "the service is shutting down; retry shortly"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
@@ -695,6 +890,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "message": "request_id must be a UUID",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": "request_id",
+                     *           "message": "request_id must be a UUID"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
@@ -704,6 +912,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "message": "request 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70 not found",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "request 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70 not found"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
@@ -713,6 +934,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "message": "request 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70 is still processing (2/3); try again when its status is final",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "request 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70 is still processing (2/3); try again when its status is final"
+                     *         }
+                     *       ],
+                     *       "progress": "2/3"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ExportNotReady"];
                 };
             };
