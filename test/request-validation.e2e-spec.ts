@@ -55,6 +55,7 @@ describe('request ids, paging and security headers', () => {
     ['limit=0', 'limit', /must not be less than 1/],
     ['limit=1001', 'limit', /must not be greater than 1000/],
     ['limit=', 'limit', /must not be less than 1/],
+    ['offset=1&offset=2', 'offset', /integer/],
   ])('refuses paging %s with 400', async (query, column, message) => {
     const { status, body } = await service.http.get(`/requests/${requestId}/images?${query}`);
     expect(status).toBe(400);

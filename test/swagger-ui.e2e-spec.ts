@@ -163,8 +163,21 @@ describe('Swagger UI in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
     });
     expect(file.status()).toBe(200);
     expect(file.headers()['content-type']).toBe('image/jpeg');
-
     await expectNothingBlocked();
+
+    // The strict CSP on images must not stop a browser from showing one, opened or embedded
+    // in a page of another origin (the fixture server's).
+    const shownWidth = () =>
+      page.evaluate(() => {
+        const image = document.images[0];
+        return image?.complete ? image.naturalWidth : 0;
+      });
+    await page.goto(outputUrl.href);
+    await expect.poll(shownWidth).toBeGreaterThan(0);
+    fixtures.pages.set('/product.html', `<img src="${outputUrl.href}">`);
+    await page.goto(`${fixtures.baseUrl}/product.html`);
+    await expect.poll(shownWidth).toBeGreaterThan(0);
+    expect(offLoopback).toEqual([]);
   });
 
   async function expectNothingBlocked() {

@@ -12,7 +12,8 @@ export interface ReceivedWebhook {
 
 /**
  * One local HTTP server per suite: serves test/fixtures/images under /images/<name>
- * (any query string ignored, so URLs can be made distinct) and records webhooks POSTed to /webhook.
+ * (any query string ignored, so URLs can be made distinct), records webhooks POSTed to /webhook
+ * and serves the HTML `pages` it is given.
  * `webhookResponder` decides each webhook's answer (default 200).
  */
 export class FixtureServer {
@@ -23,6 +24,8 @@ export class FixtureServer {
   imageDelayMs = 0;
   /** A status to answer instead of the image (e.g. 404 until a test changes its mind); undefined serves it. */
   imageResponder: (name: string) => number | undefined = () => undefined;
+  /** HTML pages to serve by path (a page of another origin, for browser tests). */
+  readonly pages = new Map<string, string>();
   private server?: Server;
   private held?: Promise<void>;
 
@@ -47,6 +50,11 @@ export class FixtureServer {
           this.webhooks.push({ headers: req.headers, body });
           res.writeHead(this.webhookResponder(this.webhooks.length)).end();
         });
+        return;
+      }
+      const page = this.pages.get(url.pathname);
+      if (page !== undefined) {
+        res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(page);
         return;
       }
       this.imageRequests.push(url.pathname + url.search);
