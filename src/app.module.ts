@@ -2,6 +2,7 @@ import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import type { Role } from './config/app-config.js';
+import { validationException } from './common/validation-errors.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { EventsModule } from './events.module.js';
@@ -38,7 +39,15 @@ export class AppModule {
       module: AppModule,
       imports: [...FOUNDATION, ...(role === 'worker' ? [] : API), ...(role === 'api' ? [] : WORKERS)],
       providers: [
-        { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, transform: true }) },
+        {
+          provide: APP_PIPE,
+          useValue: new ValidationPipe({
+            whitelist: true,
+            transform: true,
+            stopAtFirstError: true,
+            exceptionFactory: validationException,
+          }),
+        },
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
       ],
     };

@@ -65,7 +65,7 @@ describe('Idempotency-Key on POST /upload', () => {
       expect(response.body).toEqual({
         statusCode: 422,
         message: expect.stringMatching(/Idempotency-Key/),
-        error: expect.any(String),
+        errors: [{ row: null, column: 'Idempotency-Key', message: response.body.message }],
       });
     }
     expect(rowCounts(service.dataDir)).toEqual(stored);

@@ -3,7 +3,12 @@ import type { Response } from 'express';
 import { StorageUnavailableError } from '../storage/storage-unavailable.error.js';
 import { CsvValidationError } from '../upload/csv-validation.error.js';
 
-/** Every error a client sees is JSON with a message; CSV problems also list `errors: [{ row, column, message }]`. */
+/**
+ * Every error a client sees has one shape, the `ErrorResponse` schema of the OpenAPI document:
+ * `{ statusCode, message, errors: [{ row, column, message }] }`, with at least one entry in `errors`
+ * (CSV problems name their row and column; other refusals repeat the message with `row: null`).
+ * An exception may add fields (the export's 409 adds `progress`).
+ */
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
@@ -26,16 +31,27 @@ export class HttpExceptionFilter implements ExceptionFilter {
       };
     }
     if (exception instanceof HttpException) {
+      const status = exception.getStatus();
       const answer = exception.getResponse();
-      const body =
-        typeof answer === 'string'
-          ? { statusCode: exception.getStatus(), message: answer }
-          : (answer as Record<string, unknown>);
-      return { status: exception.getStatus(), body };
+      return { status, body: errorBody(status, typeof answer === 'string' ? { message: answer } : answer) };
     }
     if (exception instanceof StorageUnavailableError) {
-      return { status: 503, body: { statusCode: 503, message: 'storage unavailable; try again later' } };
+      return { status: 503, body: errorBody(503, { message: 'storage unavailable; try again later' }) };
     }
-    return { status: 500, body: { statusCode: 500, message: 'internal server error' } };
+    return { status: 500, body: errorBody(500, { message: 'internal server error' }) };
   }
+}
+
+/** Nest's own exceptions answer `{ statusCode, message: string | string[], error }`: given the one shape. */
+function errorBody(status: number, answer: object): Record<string, unknown> {
+  const { message: raw, errors: given, error: name, ...extra } = answer as Record<string, unknown>;
+  const message = Array.isArray(raw)
+    ? raw.join('; ')
+    : typeof raw === 'string'
+      ? raw
+      : typeof name === 'string'
+        ? name
+        : `HTTP ${status}`;
+  const errors = Array.isArray(given) && given.length > 0 ? given : [{ row: null, column: null, message }];
+  return { ...extra, statusCode: status, message, errors };
 }

@@ -1,17 +1,12 @@
 import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiConflictResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrorResponses } from '../common/api-error-responses.decorator.js';
 import { RejectWhileDrainingGuard } from '../lifecycle/reject-while-draining.guard.js';
-import { RetryAcceptedDto } from './dto/retry-accepted.dto.js';
-import { FailedImageRetry } from './failed-image-retry.js';
+import { REQUEST_ID_NOT_A_UUID, RequestIdParams, UNKNOWN_REQUEST } from '../tasks/dto/request-id-params.js';
 import { ImagePageDto } from './dto/image-status.dto.js';
 import { ImagePageQuery } from './dto/image-page-query.js';
+import { RetryAcceptedDto } from './dto/retry-accepted.dto.js';
+import { FailedImageRetry } from './failed-image-retry.js';
 import { ImageListing } from './image-listing.js';
 
 @ApiTags('requests')
@@ -23,23 +18,54 @@ export class ImagesController {
   ) {}
 
   @Get('images')
+  @ApiOperation({
+    operationId: 'listRequestImages',
+    summary: "List a request's images, one entry per input URL",
+    description:
+      "In the CSV's order, a page at a time (`offset`, `limit`), with each image's status, output URL and error.",
+  })
   @ApiOkResponse({ type: ImagePageDto, description: "One entry per input URL, in the CSV's order" })
-  @ApiNotFoundResponse({ description: 'Unknown request id' })
-  list(@Param('request_id') requestId: string, @Query() page: ImagePageQuery): Promise<ImagePageDto> {
+  @ApiErrorResponses({
+    400: {
+      description: 'The request id is not a UUID, or offset/limit is out of range',
+      message: 'limit must not be greater than 1000',
+      column: 'limit',
+    },
+    404: UNKNOWN_REQUEST,
+  })
+  list(
+    @Param() { request_id: requestId }: RequestIdParams,
+    @Query() page: ImagePageQuery,
+  ): Promise<ImagePageDto> {
     return this.listing.page(requestId, page.offset, page.limit);
   }
 
   @Post('retry')
   @HttpCode(202)
   @UseGuards(RejectWhileDrainingGuard)
+  @ApiOperation({
+    operationId: 'retryFailedImages',
+    summary: "Queue a request's failed images again",
+    description:
+      'For when a supplier fixed their links: the request goes back to `processing`, completes again and sends a new webhook.',
+  })
   @ApiAcceptedResponse({
     type: RetryAcceptedDto,
     description: 'Failed images queued again; the request is processing again',
   })
-  @ApiConflictResponse({ description: 'The request has no failed images' })
-  @ApiNotFoundResponse({ description: 'Unknown request id' })
-  @ApiServiceUnavailableResponse({ description: 'Shutting down' })
-  retry(@Param('request_id') requestId: string): Promise<RetryAcceptedDto> {
+  @ApiErrorResponses({
+    400: REQUEST_ID_NOT_A_UUID,
+    404: UNKNOWN_REQUEST,
+    409: {
+      description: 'The request has no failed images',
+      message: 'request 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70 has no failed images to retry',
+    },
+    503: {
+      description: 'Shutting down: retry after the `Retry-After` seconds',
+      message: 'the service is shutting down; retry shortly',
+    },
+  })
+  retry(@Param() { request_id: requestId }: RequestIdParams): Promise<RetryAcceptedDto> {
     return this.failedImageRetry.retry(requestId);
   }
 }

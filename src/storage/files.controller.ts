@@ -1,7 +1,8 @@
 import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { pipeline } from 'node:stream/promises';
+import { ApiErrorResponses } from '../common/api-error-responses.decorator.js';
 import { FileParams } from './dto/file-params.js';
 import { OBJECT_CACHE_CONTROL } from './storage-key.js';
 import { Storage } from './storage.js';
@@ -13,9 +14,28 @@ export class FilesController {
   constructor(private readonly storage: Storage) {}
 
   @Get(':folder/:fileName')
-  @ApiProduces('image/jpeg')
-  @ApiOkResponse({ description: 'The processed JPEG; cached for a year (its URL never changes content).' })
-  @ApiNotFoundResponse({ description: 'No such file.' })
+  @ApiOperation({
+    operationId: 'getOutputFile',
+    summary: 'Download a processed image',
+    description:
+      'The URLs come from `output_url` and the export; cached for a year (a URL never changes content).',
+  })
+  @ApiOkResponse({
+    description: 'The processed JPEG',
+    content: { 'image/jpeg': { schema: { type: 'string', format: 'binary' } } },
+  })
+  @ApiErrorResponses({
+    400: {
+      description: 'Not an output file name',
+      message: 'fileName must be <image id>.jpg',
+      column: 'fileName',
+    },
+    404: { description: 'No such file', message: 'file not found' },
+    503: {
+      description: 'The store cannot be read right now',
+      message: 'storage unavailable; try again later',
+    },
+  })
   async serve(@Param() params: FileParams, @Res() res: Response): Promise<void> {
     const file = await this.storage.open(`${params.folder}/${params.fileName}`);
     if (!file) throw new NotFoundException('file not found');

@@ -43,7 +43,7 @@ export function webhookUrlOf(value: unknown): string | null {
   return url;
 }
 
-const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
 /** The Idempotency-Key header: absent or blank means none; at most 255 characters. */
 export function idempotencyKeyOf(header: string | undefined): string | null {

@@ -1,31 +1,13 @@
-import {
-  Body,
-  Controller,
-  Headers,
-  HttpCode,
-  Post,
-  UploadedFile,
-  UseGuards,
-  UseInterceptors,
-} from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, UploadedFile, UseGuards, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
-import {
-  ApiAcceptedResponse,
-  ApiBadRequestResponse,
-  ApiBody,
-  ApiConsumes,
-  ApiHeader,
-  ApiPayloadTooLargeResponse,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-  ApiUnprocessableEntityResponse,
-  ApiUnsupportedMediaTypeResponse,
-} from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrorResponses } from '../common/api-error-responses.decorator.js';
 import { RejectWhileDrainingGuard } from '../lifecycle/reject-while-draining.guard.js';
 import { UploadAcceptedDto } from './dto/upload-accepted.dto.js';
 import { UploadRequestDto } from './dto/upload-request.dto.js';
+import { IdempotencyKey } from './idempotency-key.decorator.js';
 import { UploadFormErrorsInterceptor } from './upload-form-errors.interceptor.js';
-import { csvFileOf, idempotencyKeyOf, webhookUrlOf } from './upload-form.js';
+import { csvFileOf, idempotencyKeyOf, MAX_IDEMPOTENCY_KEY_LENGTH, webhookUrlOf } from './upload-form.js';
 import { UploadService } from './upload.service.js';
 
 @ApiTags('requests')
@@ -37,33 +19,55 @@ export class UploadController {
   @HttpCode(202)
   @UseGuards(RejectWhileDrainingGuard)
   @UseInterceptors(UploadFormErrorsInterceptor, FileInterceptor('file'))
+  @ApiOperation({
+    operationId: 'uploadCsv',
+    summary: 'Upload a product CSV of image URLs',
+    description:
+      'Validates the whole CSV and stores its rows in one transaction, then answers at once with a `request_id`; the images are fetched and processed in the background. A CSV that cannot be used is refused whole and nothing is stored.',
+  })
   @ApiConsumes('multipart/form-data')
-  @ApiBody({ type: UploadRequestDto })
+  @ApiBody({ type: UploadRequestDto, required: true })
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
-    description: 'Send the same key again to get the original request back',
+    description:
+      'Send the same key again with the same file and webhook_url to get the original request back (422 with another file).',
+    schema: { type: 'string', maxLength: MAX_IDEMPOTENCY_KEY_LENGTH },
   })
   @ApiAcceptedResponse({
     type: UploadAcceptedDto,
     description: 'Stored; images are processed in the background',
   })
-  @ApiBadRequestResponse({
-    description:
-      'The CSV or the webhook_url cannot be used: `{ message, errors: [{ row, column, message }] }`; nothing was stored',
+  @ApiErrorResponses({
+    400: {
+      description:
+        'The CSV, the form or the webhook_url cannot be used (each problem with its row and column); nothing was stored',
+      message: 'the file has 1 problem(s); nothing was stored',
+      column: 'Product Name',
+    },
+    413: {
+      description: 'Larger than MAX_CSV_BYTES or more than MAX_ROWS rows',
+      message: 'the file is larger than 50 MiB (MAX_CSV_BYTES); nothing was stored',
+      column: 'file',
+    },
+    415: {
+      description: 'The file part is not CSV text, by its content type or its bytes',
+      message: 'the file is not UTF-8 text: save it as "CSV UTF-8" and upload it again',
+    },
+    422: {
+      description: 'The Idempotency-Key was used with another file or webhook_url',
+      message: 'this Idempotency-Key was already used with a different file or webhook_url',
+      column: 'Idempotency-Key',
+    },
+    503: {
+      description: 'Shutting down: retry after the `Retry-After` seconds',
+      message: 'the service is shutting down; retry shortly',
+    },
   })
-  @ApiPayloadTooLargeResponse({
-    description: 'Larger than MAX_CSV_BYTES or more than MAX_ROWS rows (same body as 400)',
-  })
-  @ApiUnsupportedMediaTypeResponse({
-    description: 'The file part is not CSV text, by its content type or its bytes (same body as 400)',
-  })
-  @ApiServiceUnavailableResponse({ description: 'Shutting down: retry after the Retry-After seconds' })
-  @ApiUnprocessableEntityResponse({ description: 'The Idempotency-Key was used with another file' })
   upload(
     @UploadedFile() file: Express.Multer.File | undefined,
     @Body() body: UploadRequestDto,
-    @Headers('idempotency-key') idempotencyKey?: string,
+    @IdempotencyKey() idempotencyKey: string | undefined,
   ): Promise<UploadAcceptedDto> {
     return this.uploads.accept({
       csv: csvFileOf(file).buffer,

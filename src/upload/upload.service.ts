@@ -71,9 +71,11 @@ export class UploadService {
     const original = await this.tasks.findByIdempotencyKey(idempotencyKey);
     if (!original) return undefined;
     if (original.contentHash !== contentHash) {
-      throw new UnprocessableEntityException(
-        'this Idempotency-Key was already used with a different file or webhook_url',
-      );
+      const message = 'this Idempotency-Key was already used with a different file or webhook_url';
+      throw new UnprocessableEntityException({
+        message,
+        errors: [{ row: null, column: 'Idempotency-Key', message }],
+      });
     }
     return this.accepted(original);
   }

@@ -1,7 +1,11 @@
 import type { RequestCompletedEvent } from '../events.js';
+import type { RequestCompletedPayloadDto } from './dto/request-completed-payload.dto.js';
 
 /** The JSON body of a `request.completed` webhook. */
-export function requestCompletedPayload(event: RequestCompletedEvent, publicUrl: string) {
+export function requestCompletedPayload(
+  event: RequestCompletedEvent,
+  publicUrl: string,
+): RequestCompletedPayloadDto {
   return {
     type: 'request.completed',
     request_id: event.requestId,

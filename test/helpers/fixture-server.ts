@@ -12,7 +12,8 @@ export interface ReceivedWebhook {
 
 /**
  * One local HTTP server per suite: serves test/fixtures/images under /images/<name>
- * (any query string ignored, so URLs can be made distinct) and records webhooks POSTed to /webhook.
+ * (any query string ignored, so URLs can be made distinct), records webhooks POSTed to /webhook
+ * and serves the HTML `pages` it is given.
  * `webhookResponder` decides each webhook's answer (default 200).
  */
 export class FixtureServer {
@@ -23,7 +24,20 @@ export class FixtureServer {
   imageDelayMs = 0;
   /** A status to answer instead of the image (e.g. 404 until a test changes its mind); undefined serves it. */
   imageResponder: (name: string) => number | undefined = () => undefined;
+  /** HTML pages to serve by path (a page of another origin, for browser tests). */
+  readonly pages = new Map<string, string>();
   private server?: Server;
+  private held?: Promise<void>;
+
+  /** Holds every image answer (requests are recorded, then wait) until the returned function is called. */
+  holdImages(): () => void {
+    let release!: () => void;
+    this.held = new Promise<void>((done) => (release = done));
+    return () => {
+      this.held = undefined;
+      release();
+    };
+  }
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
@@ -38,19 +52,27 @@ export class FixtureServer {
         });
         return;
       }
+      const page = this.pages.get(url.pathname);
+      if (page !== undefined) {
+        res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(page);
+        return;
+      }
       this.imageRequests.push(url.pathname + url.search);
-      setTimeout(() => {
-        const file = join(FIXTURES_DIR, basename(url.pathname));
-        const status =
-          this.imageResponder(basename(url.pathname)) ??
-          (url.pathname.startsWith('/images/') && existsSync(file) ? 200 : 404);
-        if (status !== 200) {
-          res.writeHead(status, { 'Content-Type': 'text/plain' }).end(`status ${status}`);
-          return;
-        }
-        res.writeHead(200, { 'Content-Type': 'image/jpeg' });
-        createReadStream(file).pipe(res);
-      }, this.imageDelayMs);
+      const held = this.held ?? Promise.resolve();
+      void held.then(() =>
+        setTimeout(() => {
+          const file = join(FIXTURES_DIR, basename(url.pathname));
+          const status =
+            this.imageResponder(basename(url.pathname)) ??
+            (url.pathname.startsWith('/images/') && existsSync(file) ? 200 : 404);
+          if (status !== 200) {
+            res.writeHead(status, { 'Content-Type': 'text/plain' }).end(`status ${status}`);
+            return;
+          }
+          res.writeHead(200, { 'Content-Type': 'image/jpeg' });
+          createReadStream(file).pipe(res);
+        }, this.imageDelayMs),
+      );
     });
     await new Promise<void>((done) => this.server!.listen(0, '127.0.0.1', done));
     return this;

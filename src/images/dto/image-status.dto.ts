@@ -1,23 +1,31 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { IMAGE_STATUSES, type ImageStatus } from '../image.entity.js';
 
+@ApiSchema({ name: 'ImageStatus' })
 export class ImageStatusDto {
-  @ApiProperty()
+  @ApiProperty({ example: '1' })
   serial_number: string;
 
-  @ApiProperty()
+  @ApiProperty({ example: 'SKU1' })
   product_name: string;
 
-  @ApiProperty({ format: 'uri' })
+  @ApiProperty({ format: 'uri', example: 'https://example.com/a.jpg' })
   input_url: string;
 
-  @ApiPropertyOptional({ type: String, format: 'uri', nullable: true })
+  @ApiProperty({
+    type: String,
+    format: 'uri',
+    nullable: true,
+    example:
+      'http://localhost:3000/files/7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70/0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f.jpg',
+    description: 'null unless the image is done',
+  })
   output_url: string | null;
 
-  @ApiProperty({ enum: IMAGE_STATUSES })
+  @ApiProperty({ enum: IMAGE_STATUSES, enumName: 'ImageState', example: 'done' })
   status: ImageStatus;
 
-  @ApiPropertyOptional({
+  @ApiProperty({
     type: String,
     nullable: true,
     example: 'http_404: HTTP 404 Not Found',
@@ -26,7 +34,7 @@ export class ImageStatusDto {
   })
   error: string | null;
 
-  @ApiPropertyOptional({
+  @ApiProperty({
     type: String,
     nullable: true,
     example: 'http_404',
@@ -34,24 +42,25 @@ export class ImageStatusDto {
   })
   error_code: string | null;
 
-  @ApiPropertyOptional({ type: Number, nullable: true })
+  @ApiProperty({ type: 'integer', nullable: true, example: 482113, description: 'Bytes downloaded' })
   input_bytes: number | null;
 
-  @ApiPropertyOptional({ type: Number, nullable: true })
+  @ApiProperty({ type: 'integer', nullable: true, example: 96544, description: 'Bytes of the output JPEG' })
   output_bytes: number | null;
 }
 
+@ApiSchema({ name: 'ImagePage' })
 export class ImagePageDto {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: '7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70' })
   request_id: string;
 
-  @ApiProperty()
+  @ApiProperty({ type: 'integer', example: 3, description: "The request's image count" })
   total: number;
 
-  @ApiProperty()
+  @ApiProperty({ type: 'integer', example: 0 })
   offset: number;
 
-  @ApiProperty()
+  @ApiProperty({ type: 'integer', example: 100 })
   limit: number;
 
   @ApiProperty({ type: [ImageStatusDto] })

@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { Matches } from 'class-validator';
 
 /**
@@ -5,11 +6,21 @@ import { Matches } from 'class-validator';
  * stored before that layout live under their request id and are still served.
  */
 export class FileParams {
+  @ApiProperty({
+    pattern: '^([0-9a-f]{2}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$',
+    example: '0c',
+    description: 'The first two characters of the image id',
+  })
   @Matches(/^([0-9a-f]{2}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/, {
     message: 'folder must be the first two characters of an image id',
   })
   folder: string;
 
+  @ApiProperty({
+    pattern: '^[0-9a-f-]{36}\\.jpg$',
+    example: '0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f.jpg',
+    description: '`<image id>.jpg`',
+  })
   @Matches(/^[0-9a-f-]{36}\.jpg$/, { message: 'fileName must be <image id>.jpg' })
   fileName: string;
 }

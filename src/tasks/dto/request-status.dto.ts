@@ -1,52 +1,60 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { DELIVERY_STATUSES, type DeliveryState, type DeliveryStatus } from '../delivery-state-reader.js';
 import { TASK_STATUSES, Task, type TaskStatus } from '../task.entity.js';
 
+@ApiSchema({ name: 'WebhookState', description: 'Delivery of the request.completed webhook' })
 export class WebhookStateDto {
-  @ApiProperty({ enum: DELIVERY_STATUSES })
+  @ApiProperty({ enum: DELIVERY_STATUSES, enumName: 'WebhookDeliveryStatus', example: 'delivered' })
   status: DeliveryStatus;
 
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ type: 'integer', example: 1 })
   attempts: number;
 
-  @ApiPropertyOptional({
-    type: Number,
+  @ApiProperty({
+    type: 'integer',
     nullable: true,
     example: 200,
-    description: 'HTTP status of the last attempt',
+    description: 'HTTP status of the last attempt (null before the first answer)',
   })
   last_status: number | null;
 
-  @ApiPropertyOptional({ type: String, nullable: true })
+  @ApiProperty({ type: String, nullable: true, example: null, description: 'Why the last attempt failed' })
   last_error: string | null;
 }
 
+@ApiSchema({ name: 'RequestStatus' })
 export class RequestStatusDto {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: '7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70' })
   request_id: string;
 
-  @ApiProperty({ enum: TASK_STATUSES })
+  @ApiProperty({ enum: TASK_STATUSES, enumName: 'RequestState', example: 'completed_with_errors' })
   status: TaskStatus;
 
-  @ApiProperty({ example: '3/10', description: 'processed/total' })
+  @ApiProperty({ example: '3/3', description: 'processed/total' })
   progress: string;
 
-  @ApiProperty()
+  @ApiProperty({ type: 'integer', example: 3 })
   total_images: number;
 
-  @ApiProperty({ description: 'Finished images, failed ones included' })
+  @ApiProperty({ type: 'integer', example: 3, description: 'Finished images, failed ones included' })
   processed_images: number;
 
-  @ApiProperty()
+  @ApiProperty({ type: 'integer', example: 1 })
   failed_images: number;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', example: '2026-11-25T17:00:00.000Z' })
   created_at: string;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: '2026-11-25T17:00:02.000Z',
+    description: 'null while processing',
+  })
   completed_at: string | null;
 
-  @ApiPropertyOptional({
+  @ApiProperty({
     type: WebhookStateDto,
     nullable: true,
     description: 'null when the request has no webhook_url or is unfinished',
