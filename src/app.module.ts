@@ -5,6 +5,7 @@ import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { EventsModule } from './events.module.js';
 import { ExportModule } from './export/export.module.js';
+import { HealthModule } from './health/health.module.js';
 import { ImagesModule } from './images/images.module.js';
 import { LifecycleModule } from './lifecycle/lifecycle.module.js';
 import { StorageModule } from './storage/storage.module.js';
@@ -24,6 +25,7 @@ import { WebhooksModule } from './webhooks/webhooks.module.js';
     UploadModule,
     ExportModule,
     WebhooksModule,
+    HealthModule,
   ],
   providers: [
     { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, transform: true }) },

@@ -52,6 +52,14 @@ export class LocalStorage extends Storage implements OnModuleInit {
     await rm(this.requirePath(key), { force: true });
   }
 
+  /** Writes and removes a small file beside the staged writes, as a real put would. */
+  async checkWritable(): Promise<void> {
+    await mkdir(this.incomingDir, { recursive: true });
+    const probe = join(this.incomingDir, `probe-${randomUUID()}.tmp`);
+    await writeFileFast(probe, 'ok');
+    await rm(probe, { force: true });
+  }
+
   publicUrl(key: string): string {
     return `${this.config.publicUrl}/files/${key.split('/').map(encodeURIComponent).join('/')}`;
   }

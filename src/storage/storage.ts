@@ -4,6 +4,8 @@ export abstract class Storage {
   abstract put(key: string, body: Buffer): Promise<void>;
   /** Removes the object, if there is one. */
   abstract remove(key: string): Promise<void>;
+  /** Resolves when an object can be written and removed now; throws (saying why) when it cannot. For readiness. */
+  abstract checkWritable(): Promise<void>;
   /** The absolute URL a client downloads the object from. */
   abstract publicUrl(key: string): string;
 }
