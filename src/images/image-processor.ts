@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config.js';
 import { type Transaction, UnitOfWork } from '../database/unit-of-work.js';
 import { DomainEvent, DomainEvents } from '../events.js';
 import { SafeHttpClient } from '../http/safe-http-client.js';
+import { Metrics } from '../metrics/metrics.js';
 import { Storage } from '../storage/storage.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { classifyFailure, downloadRetryDelay } from './image-failure.js';
@@ -25,17 +26,18 @@ export class ImageProcessor {
     private readonly unitOfWork: UnitOfWork,
     private readonly events: DomainEvents,
     private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   async process(image: Image): Promise<void> {
     let inputBytes: number | null = null;
     try {
-      const download = await this.http.download(image.inputUrl);
+      const download = await this.metrics.timed('download', () => this.http.download(image.inputUrl));
       inputBytes = download.body.length;
-      const jpeg = await this.pipeline.toWebJpeg(download.body);
+      const jpeg = await this.metrics.timed('process', () => this.pipeline.toWebJpeg(download.body));
       const outputKey = outputKeyOf(image.id);
-      await this.storage.put(outputKey, jpeg.data);
-      await this.record(
+      await this.metrics.timed('store', () => this.storage.put(outputKey, jpeg.data));
+      const recorded = await this.record(
         image,
         (tx) =>
           this.images.markDone(tx, image, {
@@ -45,6 +47,7 @@ export class ImageProcessor {
           }),
         false,
       );
+      if (recorded) this.metrics.imageDone(inputBytes, jpeg.data.length);
     } catch (error) {
       const failure = classifyFailure(error);
       const context = `request ${image.taskId} image ${image.id} (${image.inputUrl}) attempt ${image.attempts}${failure.detail ? ` [${failure.detail}]` : ''}`;
@@ -64,6 +67,7 @@ export class ImageProcessor {
         true,
       );
       // A run killed between storing this image's output and recording it may have left the file.
+      if (recorded) this.metrics.imageFailed(failure.code, inputBytes);
       if (recorded) await this.storage.remove(outputKeyOf(image.id));
     }
   }

@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { FetchError } from '../http/fetch-error.js';
 import { SafeHttpClient } from '../http/safe-http-client.js';
+import { Metrics } from '../metrics/metrics.js';
 import { nextRetryDelay } from './retry-schedule.js';
 import { WebhookDelivery } from './webhook-delivery.entity.js';
 import { WebhookSigner } from './webhook-signer.js';
@@ -44,6 +45,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     private readonly http: SafeHttpClient,
     private readonly signer: WebhookSigner,
     private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -137,6 +139,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
         },
       ),
     );
+    this.metrics.webhookAttempt(status);
     const what = `webhook ${delivery.id} for request ${delivery.taskId} attempt ${attempts}`;
     if (delivered) this.logger.log(`${what}: delivered (HTTP ${outcome.status})`);
     else
