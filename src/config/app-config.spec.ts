@@ -24,6 +24,8 @@ describe('loadConfig', () => {
       webhookTimeoutMs: 15_000,
       webhookRetryDelaysMs: DEFAULT_WEBHOOK_RETRY_DELAYS_MS,
       shutdownGraceMs: 25_000,
+      logFormat: 'text',
+      logLevel: 'info',
     });
     expect(config.concurrency).toBeGreaterThanOrEqual(4);
     expect(config.isPostgres).toBe(false);
@@ -63,10 +65,19 @@ describe('loadConfig', () => {
     ['DATABASE_URL', 'mysql://db'],
     ['PUBLIC_URL', 'ftp://files'],
     ['MAX_IMAGE_BYTES', '-1'],
+    ['LOG_FORMAT', 'xml'],
+    ['LOG_LEVEL', 'verbose'],
   ])('refuses %s=%s, naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigValidationError);
     const shown = name === 'WEBHOOK_SECRET' ? ' (value hidden)' : `="${value}"`;
     expect(() => loadConfig({ [name]: value })).toThrow(`  ${name}${shown}: `);
+  });
+
+  it('logs JSON lines in production or when LOG_FORMAT=json, readable lines otherwise', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).logFormat).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: 'json' }).logFormat).toBe('json');
+    expect(loadConfig({ NODE_ENV: 'production', LOG_FORMAT: 'text' }).logFormat).toBe('text');
+    expect(loadConfig({ LOG_LEVEL: 'debug' }).logLevel).toBe('debug');
   });
 
   it('takes a Standard Webhooks secret of 24 to 64 bytes, and never prints a refused one', () => {

@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { FetchError } from '../http/fetch-error.js';
 import { SafeHttpClient } from '../http/safe-http-client.js';
+import { LogContext } from '../logging/log-context.js';
 import { Metrics } from '../metrics/metrics.js';
 import { nextRetryDelay } from './retry-schedule.js';
 import { WebhookDelivery } from './webhook-delivery.entity.js';
@@ -69,7 +70,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     if (this.stopped) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      this.tick = this.runTick().finally(() => (this.tick = undefined));
+      this.tick = LogContext.run({}, () => this.runTick()).finally(() => (this.tick = undefined));
     }, delayMs);
   }
 
@@ -77,7 +78,11 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     let nextDelay = MAX_IDLE_MS;
     try {
       const claimed = await this.claimDue();
-      await Promise.all(claimed.map((delivery) => this.deliver(delivery)));
+      await Promise.all(
+        claimed.map((delivery) =>
+          LogContext.run({ request_id: delivery.taskId }, () => this.deliver(delivery)),
+        ),
+      );
       nextDelay = claimed.length === BATCH_SIZE ? 0 : await this.msUntilNextDue();
     } catch (error) {
       this.logger.error(`webhook dispatch failed: ${(error as Error).message}`);

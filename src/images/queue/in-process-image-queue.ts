@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../../config/app-config.js';
 import { UnitOfWork } from '../../database/unit-of-work.js';
+import { LogContext } from '../../logging/log-context.js';
 import { ImageProcessor } from '../image-processor.js';
 import { Image } from '../image.entity.js';
 import { ImagesService } from '../images.service.js';
@@ -106,8 +107,9 @@ export class InProcessImageQueue
   }
 
   private start(image: Image): void {
-    const work = this.processor
-      .process(image)
+    const work = LogContext.run({ request_id: image.taskId, image_id: image.id }, () =>
+      this.processor.process(image),
+    )
       .catch((error: Error) => {
         const message = `request ${image.taskId} image ${image.id}: ${error.message}`;
         if (this.stopped) this.logger.warn(`${message} (abandoned at shutdown; requeued for the next start)`);
