@@ -34,6 +34,11 @@ describe('ReadableLogStream', () => {
     );
   });
 
+  it('escapes line breaks, so a message cannot forge another line', () => {
+    const line = JSON.stringify({ level: 'info', time: 't', msg: 'a\nt  INFO forged\r' });
+    expect(stream.format(line)).toBe('t  INFO a\\nt  INFO forged\\r');
+  });
+
   it('passes a line that is not JSON through', () => {
     expect(stream.format('plain text\n')).toBe('plain text');
   });

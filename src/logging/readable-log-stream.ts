@@ -28,7 +28,11 @@ export class ReadableLogStream implements DestinationStream {
     } catch {
       return line.trimEnd();
     }
-    const text = (value: unknown) => (typeof value === 'string' ? value : (JSON.stringify(value) ?? ''));
+    // One event, one line: a line break inside a value is shown escaped, so it cannot forge a line.
+    const text = (value: unknown) =>
+      (typeof value === 'string' ? value : (JSON.stringify(value) ?? '')).replace(/[\r\n]/g, (c) =>
+        c === '\n' ? '\\n' : '\\r',
+      );
     const level = text(entry.level).toUpperCase().padStart(5);
     const context = entry.context ? ` [${text(entry.context)}]` : '';
     const fields = Object.entries(entry)

@@ -2,9 +2,13 @@ import { AppConfig } from '../config/app-config.js';
 
 const CENSOR = '[redacted]';
 
+/** `user:password@` in a URL (a supplier's image URL or a webhook URL may carry credentials). */
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi;
+
 /**
- * Secret values this process knows (WEBHOOK_SECRET, its key without the `whsec_` prefix), replaced in any
- * log message that would carry one: redact paths only cover fields, this covers the text of a line.
+ * Secret values this process knows (WEBHOOK_SECRET, its key without the `whsec_` prefix) and credentials
+ * inside URLs, replaced in any log message that would carry them: redact paths only cover fields, this
+ * covers the text of a line.
  */
 export class SecretScrubber {
   private readonly secrets: string[];
@@ -15,7 +19,7 @@ export class SecretScrubber {
   }
 
   scrub(text: string): string {
-    let clean = text;
+    let clean = text.includes('@') ? text.replace(URL_CREDENTIALS, `$1${CENSOR}@`) : text;
     for (const secret of this.secrets) if (clean.includes(secret)) clean = clean.replaceAll(secret, CENSOR);
     return clean;
   }

@@ -5,16 +5,19 @@ import { DataSource } from 'typeorm';
 import { Metrics } from './metrics.js';
 
 const STATUSES = ['queued', 'processing'] as const;
+/** A scrape within this long of the last count reuses it: a scraper in a loop cannot keep the database busy. */
+const REUSE_MS = 1_000;
 
 /**
  * `pixelmill_queue_images{status}`: read from the database at scrape time, so every process reports the
  * shared queue. One grouped COUNT answered from the covering index idx_images_claim (status, available_at):
  * no table rows are read (with 300,000 queued images, ~40 ms on a loaded 2-core machine with SQLite).
- * Concurrent scrapes share one query.
+ * Concurrent scrapes share one query, and a count less than a second old is reused.
  */
 @Injectable()
 export class QueueDepthGauge implements OnModuleInit {
   private inFlight?: Promise<Map<string, number>>;
+  private last?: { at: number; counts: Map<string, number> };
 
   constructor(
     private readonly metrics: Metrics,
@@ -34,15 +37,17 @@ export class QueueDepthGauge implements OnModuleInit {
     });
   }
 
-  private count(): Promise<Map<string, number>> {
+  private async count(): Promise<Map<string, number>> {
+    if (this.last && Date.now() - this.last.at < REUSE_MS) return this.last.counts;
     this.inFlight ??= this.dataSource
       .query(
         "SELECT status, COUNT(*) AS count FROM images WHERE status IN ('queued', 'processing') GROUP BY status",
       )
-      .then(
-        (rows: { status: string; count: number | string }[]) =>
-          new Map(rows.map((row) => [row.status, Number(row.count)])),
-      )
+      .then((rows: { status: string; count: number | string }[]) => {
+        const counts = new Map(rows.map((row) => [row.status, Number(row.count)]));
+        this.last = { at: Date.now(), counts };
+        return counts;
+      })
       .finally(() => (this.inFlight = undefined));
     return this.inFlight;
   }
