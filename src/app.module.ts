@@ -11,20 +11,29 @@ import { ImageWorkerModule } from './images/image-worker.module.js';
 import { ImagesApiModule } from './images/images-api.module.js';
 import { LifecycleModule } from './lifecycle/lifecycle.module.js';
 import { FilesModule } from './storage/files.module.js';
+import { HealthModule } from './health/health.module.js';
+import { LoggingModule } from './logging/logging.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { StorageModule } from './storage/storage.module.js';
 import { TasksApiModule } from './tasks/tasks-api.module.js';
 import { UploadModule } from './upload/upload.module.js';
 import { WebhookDeliveryModule } from './webhooks/webhook-delivery.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
-/** What every process has: configuration, lifecycle, the database, events, storage, the outbox. */
+/**
+ * What every process has: configuration, logs, metrics, lifecycle, the database, events, storage, the
+ * outbox, and the health endpoints an orchestrator probes (every role answers them).
+ */
 const FOUNDATION = [
   ConfigModule,
+  LoggingModule,
+  MetricsModule,
   LifecycleModule,
   DatabaseModule,
   EventsModule,
   StorageModule,
   WebhooksModule,
+  HealthModule,
 ];
 /** The HTTP API: upload, status, images, retry, export, output files (ROLE=api and all). */
 const API = [UploadModule, TasksApiModule, ImagesApiModule, ExportModule, FilesModule];

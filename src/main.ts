@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { AppConfig, ConfigValidationError, loadConfig } from './config/app-config.js';
 import { setupApp } from './setup-app.js';
@@ -13,7 +14,11 @@ async function bootstrap(): Promise<void> {
     console.error(error.message);
     process.exit(1);
   }
-  const app = setupApp(await NestFactory.create(AppModule.forRole(config.role)), config);
+  const app = setupApp(
+    await NestFactory.create(AppModule.forRole(config.role), { bufferLogs: true }),
+    config,
+  );
+  app.useLogger(app.get(PinoLogger));
   await app.listen(config.port);
   Logger.log(
     config.role === 'worker'

@@ -44,7 +44,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
 
 /** Nest's own exceptions answer `{ statusCode, message: string | string[], error }`: given the one shape. */
 function errorBody(status: number, answer: object): Record<string, unknown> {
-  const { message: raw, errors: given, error: name, ...extra } = answer as Record<string, unknown>;
+  const { message: raw, errors: given, error, ...extra } = answer as Record<string, unknown>;
+  // Nest names the status in a string `error`; other bodies (terminus's failing checks) keep theirs.
+  const name = typeof error === 'string' ? error : undefined;
+  if (error !== undefined && name === undefined) extra.error = error;
   const message = Array.isArray(raw)
     ? raw.join('; ')
     : typeof raw === 'string'

@@ -31,6 +31,8 @@ describe('loadConfig', () => {
       storageRetryBaseMs: 1000,
       storageRetryMaxMs: 60_000,
       s3: undefined,
+      logFormat: 'text',
+      logLevel: 'info',
     });
     expect(config.concurrency).toBeGreaterThanOrEqual(4);
     expect(config.isPostgres).toBe(false);
@@ -83,6 +85,8 @@ describe('loadConfig', () => {
     ['S3_PREFIX', 'a//b'],
     ['S3_BUCKET', 'my bucket'],
     ['S3_TIMEOUT_MS', '5'],
+    ['LOG_FORMAT', 'xml'],
+    ['LOG_LEVEL', 'verbose'],
   ])('refuses %s=%s, naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigValidationError);
     const shown = name === 'WEBHOOK_SECRET' ? ' (value hidden)' : `="${value}"`;
@@ -96,6 +100,12 @@ describe('loadConfig', () => {
       expect(loadConfig({ ROLE: role, DATABASE_URL: 'postgres://u@db:5432/pm' }).role).toBe(role);
     },
   );
+  it('logs JSON lines in production or when LOG_FORMAT=json, readable lines otherwise', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).logFormat).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: 'json' }).logFormat).toBe('json');
+    expect(loadConfig({ NODE_ENV: 'production', LOG_FORMAT: 'text' }).logFormat).toBe('text');
+    expect(loadConfig({ LOG_LEVEL: 'debug' }).logLevel).toBe('debug');
+  });
 
   it('takes a Standard Webhooks secret of 24 to 64 bytes, and never prints a refused one', () => {
     const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;

@@ -47,6 +47,11 @@ function isWebhookSecret(value: string): boolean {
   return bytes >= 24 && bytes <= 64;
 }
 
+const LOG_FORMATS = ['json', 'text'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 /** The environment as it is read: every variable optional, every value checked. */
 class Environment {
   @IsOptional()
@@ -250,6 +255,18 @@ class Environment {
   @Min(50)
   @Max(600_000)
   QUEUE_POLL_MS?: number;
+
+  @IsOptional()
+  @IsIn(LOG_FORMATS)
+  LOG_FORMAT?: LogFormat;
+
+  @IsOptional()
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL?: LogLevel;
+
+  @IsOptional()
+  @IsString()
+  NODE_ENV?: string;
 }
 
 /** Standard Webhooks / Svix schedule: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
@@ -303,6 +320,9 @@ export class AppConfig {
   readonly leaseMs: number;
   readonly shutdownGraceMs: number;
   readonly queuePollMs: number;
+  /** JSON lines (for log collectors) or readable lines (for a terminal). */
+  readonly logFormat: LogFormat;
+  readonly logLevel: LogLevel;
 
   constructor(values: AppConfig) {
     Object.assign(this, values);
@@ -383,5 +403,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     leaseMs: parsed.LEASE_MS ?? 60_000,
     shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS ?? 25_000,
     queuePollMs: parsed.QUEUE_POLL_MS ?? 1_000,
+    logFormat: parsed.LOG_FORMAT ?? (parsed.NODE_ENV === 'production' ? 'json' : 'text'),
+    logLevel: parsed.LOG_LEVEL ?? 'info',
   } as AppConfig);
 }

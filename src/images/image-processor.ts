@@ -4,6 +4,7 @@ import { type Transaction, UnitOfWork } from '../database/unit-of-work.js';
 import { DomainEvent, DomainEvents, type RequestCompletedEvent } from '../events.js';
 import { SafeHttpClient } from '../http/safe-http-client.js';
 import { StorageUnavailableError } from '../storage/storage-unavailable.error.js';
+import { Metrics } from '../metrics/metrics.js';
 import { Storage } from '../storage/storage.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { WebhookOutbox } from '../webhooks/webhook-outbox.js';
@@ -31,18 +32,19 @@ export class ImageProcessor {
     private readonly unitOfWork: UnitOfWork,
     private readonly events: DomainEvents,
     private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   async process(image: ClaimedImage): Promise<void> {
     let inputBytes: number | null = null;
     try {
-      const download = await this.http.download(image.inputUrl);
+      const download = await this.metrics.timed('download', () => this.http.download(image.inputUrl));
       inputBytes = download.body.length;
-      const jpeg = await this.pipeline.toWebJpeg(download.body);
+      const jpeg = await this.metrics.timed('process', () => this.pipeline.toWebJpeg(download.body));
       const outputKey = outputKeyOf(image.id);
-      await this.storage.put(outputKey, jpeg.data);
+      await this.metrics.timed('store', () => this.storage.put(outputKey, jpeg.data));
       this.storageFailures = 0;
-      await this.record(
+      const recorded = await this.record(
         image,
         (tx) =>
           this.images.markDone(tx, image, {
@@ -52,6 +54,7 @@ export class ImageProcessor {
           }),
         false,
       );
+      if (recorded) this.metrics.imageDone(inputBytes, jpeg.data.length);
     } catch (error) {
       if (error instanceof StorageUnavailableError) return this.waitForStorage(image, error);
       const failure = classifyFailure(error);
@@ -72,6 +75,7 @@ export class ImageProcessor {
         true,
       );
       // A run killed between storing this image's output and recording it may have left the file.
+      if (recorded) this.metrics.imageFailed(failure.code, inputBytes);
       if (recorded) await this.removeOutput(image);
     }
   }

@@ -4,6 +4,7 @@ import { AppConfig } from '../config/app-config.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { DomainEvent, DomainEvents } from '../events.js';
 import { ImagesService } from '../images/images.service.js';
+import { LogContext } from '../logging/log-context.js';
 import { Task } from '../tasks/task.entity.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { type ParsedCsv, parseProductCsv } from './csv-parser.js';
@@ -62,6 +63,7 @@ export class UploadService {
       if (winner) return winner;
       throw error;
     }
+    LogContext.assign({ request_id: requestId });
     this.logger.log(`request ${requestId}: accepted ${csv.rowCount} row(s), ${csv.totalImages} image(s)`);
     this.events.emit(DomainEvent.RequestCreated, { requestId, totalImages: csv.totalImages });
     return this.accepted(await this.tasks.getOrFail(requestId));

@@ -7,6 +7,8 @@ import { UnitOfWork } from '../database/unit-of-work.js';
 import { DomainEvent } from '../events.js';
 import { FetchError } from '../http/fetch-error.js';
 import { SafeHttpClient } from '../http/safe-http-client.js';
+import { LogContext } from '../logging/log-context.js';
+import { Metrics } from '../metrics/metrics.js';
 import { nextRetryDelay } from './retry-schedule.js';
 import { WebhookDelivery } from './webhook-delivery.entity.js';
 import { WebhookSigner } from './webhook-signer.js';
@@ -46,6 +48,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     private readonly http: SafeHttpClient,
     private readonly signer: WebhookSigner,
     private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -70,7 +73,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     if (this.stopped) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      this.tick = this.runTick().finally(() => (this.tick = undefined));
+      this.tick = LogContext.run({}, () => this.runTick()).finally(() => (this.tick = undefined));
     }, delayMs);
   }
 
@@ -78,7 +81,11 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     let nextDelay = MAX_IDLE_MS;
     try {
       const claimed = await this.claimDue();
-      await Promise.all(claimed.map((delivery) => this.deliver(delivery)));
+      await Promise.all(
+        claimed.map((delivery) =>
+          LogContext.run({ request_id: delivery.taskId }, () => this.deliver(delivery)),
+        ),
+      );
       nextDelay = claimed.length === BATCH_SIZE ? 0 : await this.msUntilNextDue();
     } catch (error) {
       this.logger.error(`webhook dispatch failed: ${(error as Error).message}`);
@@ -140,6 +147,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
         },
       ),
     );
+    this.metrics.webhookAttempt(status);
     const what = `webhook ${delivery.id} for request ${delivery.taskId} attempt ${attempts}`;
     if (delivered) this.logger.log(`${what}: delivered (HTTP ${outcome.status})`);
     else

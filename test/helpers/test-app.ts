@@ -49,6 +49,7 @@ export async function startTestApp(
     PORT: String(port),
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     ALLOW_PRIVATE_URLS: 'true',
+    LOG_LEVEL: 'warn', // no line per HTTP request in test output
     ...env,
   });
   const builder = Test.createTestingModule({ imports: [AppModule.forRole(config.role)] })

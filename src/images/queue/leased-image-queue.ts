@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../../config/app-config.js';
 import { UnitOfWork } from '../../database/unit-of-work.js';
+import { LogContext } from '../../logging/log-context.js';
 import { type ImageHandler, ImageQueue } from './image-queue.js';
 import { type ClaimedImage, LeaseStore } from './lease-store.js';
 import { WakeSignal } from './wake-signal.js';
@@ -104,7 +105,7 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
   }
 
   private start(image: ClaimedImage): void {
-    const work = this.handler!(image)
+    const work = LogContext.run({ request_id: image.taskId, image_id: image.id }, () => this.handler!(image))
       .catch((error: Error) => {
         const message = `request ${image.taskId} image ${image.id}: ${error.message}`;
         if (this.stopped) this.logger.warn(`${message} (abandoned at shutdown; requeued for the next start)`);

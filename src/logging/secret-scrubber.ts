@@ -1,0 +1,26 @@
+import { AppConfig } from '../config/app-config.js';
+
+const CENSOR = '[redacted]';
+
+/** `user:password@` in a URL (a supplier's image URL or a webhook URL may carry credentials). */
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi;
+
+/**
+ * Secret values this process knows (WEBHOOK_SECRET, its key without the `whsec_` prefix) and credentials
+ * inside URLs, replaced in any log message that would carry them: redact paths only cover fields, this
+ * covers the text of a line.
+ */
+export class SecretScrubber {
+  private readonly secrets: string[];
+
+  constructor(config: AppConfig) {
+    const webhookSecret = config.webhookSecret;
+    this.secrets = webhookSecret ? [webhookSecret, webhookSecret.replace(/^whsec_/, '')] : [];
+  }
+
+  scrub(text: string): string {
+    let clean = text.includes('@') ? text.replace(URL_CREDENTIALS, `$1${CENSOR}@`) : text;
+    for (const secret of this.secrets) if (clean.includes(secret)) clean = clean.replaceAll(secret, CENSOR);
+    return clean;
+  }
+}
