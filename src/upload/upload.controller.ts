@@ -16,6 +16,7 @@ import {
   ApiConsumes,
   ApiHeader,
   ApiPayloadTooLargeResponse,
+  ApiRequestTimeoutResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnprocessableEntityResponse,
@@ -24,7 +25,10 @@ import {
 import { RejectWhileDrainingGuard } from '../lifecycle/reject-while-draining.guard.js';
 import { UploadAcceptedDto } from './dto/upload-accepted.dto.js';
 import { UploadRequestDto } from './dto/upload-request.dto.js';
+import { RemoveUploadedFileInterceptor } from './remove-uploaded-file.interceptor.js';
 import { UploadFormErrorsInterceptor } from './upload-form-errors.interceptor.js';
+import { UploadSlotsGuard } from './upload-slots.guard.js';
+import { UploadTimeoutInterceptor } from './upload-timeout.interceptor.js';
 import { csvFileOf, idempotencyKeyOf, webhookUrlOf } from './upload-form.js';
 import { UploadService } from './upload.service.js';
 
@@ -35,8 +39,13 @@ export class UploadController {
 
   @Post('upload')
   @HttpCode(202)
-  @UseGuards(RejectWhileDrainingGuard)
-  @UseInterceptors(UploadFormErrorsInterceptor, FileInterceptor('file'))
+  @UseGuards(RejectWhileDrainingGuard, UploadSlotsGuard)
+  @UseInterceptors(
+    UploadTimeoutInterceptor,
+    UploadFormErrorsInterceptor,
+    RemoveUploadedFileInterceptor,
+    FileInterceptor('file'),
+  )
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadRequestDto })
   @ApiHeader({
@@ -53,12 +62,17 @@ export class UploadController {
       'The CSV or the webhook_url cannot be used: `{ message, errors: [{ row, column, message }] }`; nothing was stored',
   })
   @ApiPayloadTooLargeResponse({
-    description: 'Larger than MAX_CSV_BYTES or more than MAX_ROWS rows (same body as 400)',
+    description:
+      'Larger than MAX_CSV_BYTES, more than MAX_ROWS rows or MAX_COLUMNS columns, a cell over MAX_CELL_BYTES or a row over MAX_RECORD_BYTES (same body as 400)',
   })
   @ApiUnsupportedMediaTypeResponse({
     description: 'The file part is not CSV text, by its content type or its bytes (same body as 400)',
   })
-  @ApiServiceUnavailableResponse({ description: 'Shutting down: retry after the Retry-After seconds' })
+  @ApiServiceUnavailableResponse({
+    description:
+      'Shutting down, or MAX_CONCURRENT_UPLOADS uploads are being read already: retry after the Retry-After seconds',
+  })
+  @ApiRequestTimeoutResponse({ description: 'The body was not received within UPLOAD_TIMEOUT_MS' })
   @ApiUnprocessableEntityResponse({ description: 'The Idempotency-Key was used with another file' })
   upload(
     @UploadedFile() file: Express.Multer.File | undefined,
@@ -66,7 +80,7 @@ export class UploadController {
     @Headers('idempotency-key') idempotencyKey?: string,
   ): Promise<UploadAcceptedDto> {
     return this.uploads.accept({
-      csv: csvFileOf(file).buffer,
+      csvPath: csvFileOf(file).path,
       webhookUrl: webhookUrlOf(body.webhook_url),
       idempotencyKey: idempotencyKeyOf(idempotencyKey),
     });
