@@ -196,7 +196,10 @@ function locateColumns(headers: string[], headerRow: number) {
 export interface ParseOptions {
   /** Receives the valid rows in batches, in order, while the file is read; not called once a problem is found. */
   onRows?: (rows: ParsedRow[]) => Promise<void>;
+  /** Most rows in a batch (default 2,000). */
   batchSize?: number;
+  /** Most image URLs in a batch (default 1,000): storing one batch holds the event loop, so it stays small whatever the rows hold. */
+  batchImages?: number;
 }
 
 /** Checks one row, reporting its problems; returns the row ready to store. */
@@ -266,6 +269,8 @@ export async function parseProductCsv(
   options: ParseOptions = {},
 ): Promise<ParsedCsv> {
   const batchSize = options.batchSize ?? 2_000;
+  const batchImages = options.batchImages ?? 1_000;
+  let imagesInBatch = 0;
   const problems: CsvProblem[] = [];
   const report = (problem: CsvProblem) => {
     if (problems.length < MAX_REPORTED_PROBLEMS) problems.push(problem);
@@ -298,9 +303,10 @@ export async function parseProductCsv(
     totalImages += row.urls.length;
     if (problems.length > 0) continue;
     if (!options.onRows) rows.push(row);
-    else if (batch.push(row) >= batchSize) {
+    else if (batch.push(row) >= batchSize || (imagesInBatch += row.urls.length) >= batchImages) {
       await options.onRows(batch);
       batch = [];
+      imagesInBatch = 0;
       await nextTurn(); // let other requests (e.g. GET /status) through between batches
     }
   }
