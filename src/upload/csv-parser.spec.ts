@@ -284,4 +284,36 @@ describe('parseProductCsv', () => {
       parseProductCsv(Buffer.from(`${header},${columns.join(',')},c7\n1,A,https://a.test/1.jpg\n`), wide),
     ).rejects.toMatchObject({ problems: [{ row: 1, column: 'c7', message: 'duplicate column' }] });
   });
+
+  it('hands rows over in batches bounded by rows, image URLs and characters', async () => {
+    const wide = { ...limits, maxUrlsPerRow: 50, maxCellBytes: 100_000, maxRecordBytes: 200_000 };
+    const urls = Array.from({ length: 50 }, (_, k) => `https://a.test/${k}.jpg`).join(',');
+    const many = [header, ...Array.from({ length: 100 }, (_, i) => `${i},P${i},"${urls}"`)].join('\n');
+    const imagesPerBatch: number[] = [];
+    await parseProductCsv(Buffer.from(many), wide, {
+      onRows: async (rows) => void imagesPerBatch.push(rows.reduce((sum, row) => sum + row.urls.length, 0)),
+    });
+    expect(imagesPerBatch.reduce((a, b) => a + b)).toBe(5000);
+    expect(Math.max(...imagesPerBatch)).toBeLessThanOrEqual(1000);
+
+    const big = [
+      header + ',Notes',
+      ...Array.from({ length: 60 }, (_, i) => `${i},P${i},https://a.test/${i}.jpg,${'n'.repeat(90_000)}`),
+    ].join('\n');
+    const rowsPerBatch: number[] = [];
+    await parseProductCsv(Buffer.from(big), wide, {
+      onRows: async (rows) => void rowsPerBatch.push(rows.length),
+    });
+    expect(rowsPerBatch.reduce((a, b) => a + b)).toBe(60);
+    expect(Math.max(...rowsPerBatch)).toBeLessThanOrEqual(48); // 4 Mi characters / 90,000
+  });
+
+  it('stops reading once it has 100 problems to show', async () => {
+    const rows = Array.from({ length: 4000 }, (_, i) => `${i},,https://a.test/${i}.jpg`);
+    // Binary bytes after 100 KB of bad rows (read in 64 KiB pieces): reading on would answer 415.
+    const bytes = Buffer.concat([Buffer.from([header, ...rows, ''].join('\n')), Buffer.alloc(70_000)]);
+    const error = await problemsOf(bytes);
+    expect(error.statusCode).toBe(400);
+    expect(error.problems).toHaveLength(100);
+  });
 });

@@ -200,6 +200,8 @@ export interface ParseOptions {
   batchSize?: number;
   /** Most image URLs in a batch (default 1,000): storing one batch holds the event loop, so it stays small whatever the rows hold. */
   batchImages?: number;
+  /** Most characters of cells in a batch (default 4 Mi): rows of up to MAX_RECORD_BYTES are held, and stored, a few at a time. */
+  batchChars?: number;
 }
 
 /** Checks one row, reporting its problems; returns the row ready to store. */
@@ -270,7 +272,9 @@ export async function parseProductCsv(
 ): Promise<ParsedCsv> {
   const batchSize = options.batchSize ?? 2_000;
   const batchImages = options.batchImages ?? 1_000;
+  const batchChars = options.batchChars ?? 4 * 1024 * 1024;
   let imagesInBatch = 0;
+  let charsInBatch = 0;
   const problems: CsvProblem[] = [];
   const report = (problem: CsvProblem) => {
     if (problems.length < MAX_REPORTED_PROBLEMS) problems.push(problem);
@@ -301,12 +305,18 @@ export async function parseProductCsv(
     }
     const row = validateRow(record, recordNumber, headers, columns, limits, report);
     totalImages += row.urls.length;
+    if (problems.length >= MAX_REPORTED_PROBLEMS) break; // enough to show: the rest is not read
     if (problems.length > 0) continue;
     if (!options.onRows) rows.push(row);
-    else if (batch.push(row) >= batchSize || (imagesInBatch += row.urls.length) >= batchImages) {
+    else {
+      batch.push(row);
+      imagesInBatch += row.urls.length;
+      for (const cell of row.cells) charsInBatch += cell.length;
+      if (batch.length < batchSize && imagesInBatch < batchImages && charsInBatch < batchChars) continue;
       await options.onRows(batch);
       batch = [];
       imagesInBatch = 0;
+      charsInBatch = 0;
       await nextTurn(); // let other requests (e.g. GET /status) through between batches
     }
   }
