@@ -259,3 +259,24 @@ describe('POST /upload: at most MAX_CONCURRENT_UPLOADS at once; a client that le
     await eventually(async () => (await post(service, small)).status === 202);
   });
 });
+
+describe('SQLite: the write-ahead log is checkpointed by a worker thread, not after the commit', () => {
+  let service: TestApp;
+
+  beforeAll(async () => {
+    service = await startAppWithoutWorker();
+  });
+
+  afterAll(async () => {
+    await service?.close();
+  });
+
+  it('copies an accepted upload into the database file while the service runs', async () => {
+    const databaseFile = join(service.dataDir, 'pixelmill.sqlite');
+    const before = (await stat(databaseFile)).size;
+    const rows = Array.from({ length: 5000 }, (_, i) => `${i + 1},P${i + 1},http://127.0.0.1:9/${i}.jpg`);
+    await post(service, [HEADER, ...rows].join('\n')).expect(202);
+    // The main connection's automatic checkpoint is off: only the checkpointer moves pages out of the WAL.
+    await eventually(async () => (await stat(databaseFile)).size > before + 500_000, 20_000);
+  });
+});
