@@ -59,9 +59,14 @@ export class WalCheckpointer implements OnModuleInit, OnApplicationShutdown {
     const worker = this.worker;
     if (!worker) return;
     this.worker = undefined;
+    // Referenced again while it stops: an unreferenced worker and timer would let the process end
+    // here, in the middle of Nest's shutdown, before it re-raises the signal.
+    worker.ref();
     const exited = new Promise((done) => worker.once('exit', done));
     worker.postMessage('stop');
-    await Promise.race([exited, new Promise((done) => setTimeout(done, 2000).unref())]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((done) => (timer = setTimeout(done, 2000)))]);
+    clearTimeout(timer);
     await worker.terminate();
   }
 }
