@@ -9,6 +9,10 @@
  *   4. upload     10,000- and 100,000-row CSVs (3 URLs a row): time to 202, service RSS, GET /status
  *                 latency during the upload and while the images are processed; plus an in-process
  *                 breakdown of the upload (hash, CSV parse, validation, database inserts)
+ *   6. hostile    records of 1, 4 and 16 MiB, headers of 10k and 100k columns, a 49 MiB line and a
+ *                 URL-heavy 49 MiB CSV, on a service with raised limits (parsed) and one with the
+ *                 defaults (refused): time, growth against the previous size, the longest event-loop
+ *                 stall inside the service (bench/loop-probe.mjs), GET /status meanwhile, peak RSS
  *
  * Prints a table, writes bench-results/<timestamp>.json. Exits non-zero only when something crashes,
  * never for a missed target. Options (flags or environment):
@@ -16,7 +20,7 @@
  *   --profile | BENCH_PROFILE=1  CPU-profile the service during e2e and upload phases
  *                                (bench-results/<timestamp>-<phase>.cpuprofile + a summary)
  *   BENCH_PHOTOS (300) BENCH_SMALL (1200) BENCH_SOAK (10000) BENCH_UPLOAD_ROWS ("10000,100000")
- *   BENCH_CEILING_SECONDS (4) BENCH_STATUS_SAMPLES (50)
+ *   BENCH_CEILING_SECONDS (4) BENCH_STATUS_SAMPLES (50) BENCH_HOSTILE (1; 0 skips phase 6)
  * Every other variable (CONCURRENCY, JPEG_QUALITY, UV_THREADPOOL_SIZE, MALLOC_ARENA_MAX, …) reaches
  * both the ceiling's pipeline and the service child, so settings can be compared run against run
  * (DATABASE_URL and STORAGE_DIR do not: the child always runs the embedded default on a temp dir).
@@ -33,7 +37,6 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
-import { parseString } from 'fast-csv';
 import sharp from 'sharp';
 import { loadConfig } from '../src/config/app-config.js';
 import { ImagePipeline } from '../src/images/image-pipeline.js';
@@ -73,6 +76,7 @@ const OPTIONS = {
   statusSamples: intEnv('BENCH_STATUS_SAMPLES', QUICK ? 15 : 50),
   statusSpacingMs: QUICK ? 50 : 100,
   ceilingConcurrencies: [1, 2, 4, 8],
+  hostile: process.env.BENCH_HOSTILE !== '0',
 };
 
 const TARGETS = {
@@ -84,6 +88,9 @@ const TARGETS = {
   statusMs: 50,
   /** RSS at the end of the soak may exceed RSS after its first 1,000 images by at most this fraction. */
   rssGrowth: 0.1,
+  hostileStallMs: 100,
+  /** ×4 input may cost up to ×4 × this in service CPU (noise, warm-up); quadratic would be ×16. */
+  hostileGrowthSlack: 1.5,
 };
 
 // ───────────────────────────── cleanup ─────────────────────────────
@@ -369,6 +376,11 @@ interface StatusBody {
   completed_at: string | null;
 }
 
+interface LoopDelay {
+  maxMs: number;
+  p99Ms: number;
+}
+
 class Service {
   readonly logTail: string[] = [];
   warnings = 0;
@@ -380,6 +392,7 @@ class Service {
   private readonly startedAt = performance.now();
   private probeSeq = 0;
   private readonly probeWaiters = new Map<number, (error?: string) => void>();
+  private readonly loopWaiters = new Map<number, (delay: LoopDelay) => void>();
 
   private constructor(
     readonly label: string,
@@ -388,10 +401,22 @@ class Service {
     readonly dataDir: string,
   ) {}
 
-  static async start(label: string): Promise<Service> {
+  /**
+   * `env` is added to the service's environment (e.g. raised limits); `loopProbe` preloads
+   * bench/loop-probe.mjs, which measures the event loop's longest stall (see `loopDelay`).
+   */
+  static async start(
+    label: string,
+    options: { env?: Record<string, string>; loopProbe?: boolean } = {},
+  ): Promise<Service> {
     const dataDir = makeTempDir(label);
     const port = await freePort();
-    const nodeArgs = PROFILE ? ['--import', pathToFileURL(join(ROOT, 'bench/child-probe.mjs')).href] : [];
+    const preload = (file: string) => ['--import', pathToFileURL(join(ROOT, 'bench', file)).href];
+    const nodeArgs = [
+      ...(PROFILE ? preload('child-probe.mjs') : []),
+      ...(options.loopProbe ? preload('loop-probe.mjs') : []),
+    ];
+    const ipc = PROFILE || options.loopProbe;
     // The embedded default on a temp DATA_DIR, whatever DATABASE_URL / STORAGE_DIR the shell has.
     const { DATABASE_URL: _database, STORAGE_DIR: _storage, ...inherited } = process.env;
     const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/main.js')], {
@@ -406,8 +431,9 @@ class Service {
         ALLOW_PRIVATE_URLS: 'true',
         SHUTDOWN_GRACE_MS: '2000',
         NO_COLOR: '1',
+        ...options.env,
       },
-      stdio: PROFILE ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+      stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     });
     children.add(child);
     const service = new Service(label, child, `http://127.0.0.1:${port}`, dataDir);
@@ -424,10 +450,14 @@ class Service {
     };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
-    child.on('message', (message: { probe?: string; id?: number; error?: string }) => {
+    child.on('message', (message: { probe?: string; loop?: string; id?: number; error?: string }) => {
       if (message?.probe === 'ack' && message.id !== undefined) {
         service.probeWaiters.get(message.id)?.(message.error);
         service.probeWaiters.delete(message.id);
+      }
+      if (message?.loop === 'ack' && message.id !== undefined) {
+        service.loopWaiters.get(message.id)?.(message as unknown as LoopDelay);
+        service.loopWaiters.delete(message.id);
       }
     });
     await service.waitUntilReady();
@@ -504,6 +534,26 @@ class Service {
     this.child.send({ ...command, id });
     const error = await Promise.race([answered, sleep(120_000, 'timeout', { ref: false })]);
     if (error) throw this.crash(`profiler ${command.probe} failed: ${error}`);
+  }
+
+  /** With `loopProbe`: `reset` starts measuring the event loop's delay; `read` answers it since. */
+  async loopDelay(command: 'reset' | 'read'): Promise<LoopDelay> {
+    const id = ++this.probeSeq;
+    const answered = new Promise<LoopDelay>((done) => this.loopWaiters.set(id, done));
+    this.child.send({ loop: command, id });
+    const delay = await Promise.race([answered, sleep(30_000, undefined, { ref: false })]);
+    if (!delay) throw this.crash(`the loop probe did not answer ${command}`);
+    return delay;
+  }
+
+  /** POSTs a CSV and answers whatever the service says. */
+  async post(csv: string, name: string): Promise<{ ms: number; status: number; text: string }> {
+    const form = new FormData();
+    form.append('file', new Blob([csv], { type: 'text/csv' }), name);
+    const start = performance.now();
+    const res = await fetch(`${this.base}/upload`, { method: 'POST', body: form });
+    const text = await res.text();
+    return { ms: performance.now() - start, status: res.status, text };
   }
 
   async upload(
@@ -976,13 +1026,187 @@ async function timeUpload(
   };
 }
 
+// ───────────────────────────── 6. hostile uploads ─────────────────────────────
+
+interface HostileResult {
+  name: string;
+  /** Which of a series this is (its growth is measured against the previous one of the series). */
+  series: string;
+  limits: 'raised' | 'default';
+  inputMiB: number;
+  status: number;
+  answerMs: number;
+  serviceCpuMs: number;
+  /** answerMs and input size as multiples of the previous case of the series. */
+  timeGrowth?: number;
+  cpuGrowth?: number;
+  inputGrowth?: number;
+  /** Longest event-loop stall inside the service during the upload (monitorEventLoopDelay). */
+  maxStallMs: number;
+  statusMaxMs: number;
+  statusCount: number;
+  peakRssMiB: number;
+}
+
+const HOSTILE_URL = 'http://127.0.0.1:9/a.jpg';
+
+/** One product row whose fourth cell is `mib` MiB of quoted text with commas, escaped quotes and line ends. */
+function hugeRecordCsv(mib: number): string {
+  const piece = 'lorem ipsum, ""dolor"" sit\namet ';
+  const repeats = Math.round((mib * MiB) / (piece.length - 2));
+  return `S. No.,Product Name,Input Image Urls,Notes\n1,P,${HOSTILE_URL},"${piece.repeat(repeats)}"\n`;
+}
+
+function wideHeaderCsv(columns: number): string {
+  const extra = Array.from({ length: columns - 3 }, (_, i) => `Column ${i}`).join(',');
+  return `S. No.,Product Name,Input Image Urls,${extra}\n1,P,${HOSTILE_URL}\n`;
+}
+
+/** Rows of 50 URLs each (50 distinct URLs in all: the rest are duplicates, so the worker stays idle). */
+function urlHeavyCsv(mib: number): string {
+  const urls = Array.from({ length: 50 }, (_, k) => `http://127.0.0.1:9/images/product-photo-${k}.jpg`).join(
+    ',',
+  );
+  const lines = ['S. No.,Product Name,Input Image Urls'];
+  let bytes = lines[0].length + 1;
+  for (let row = 1; bytes < mib * MiB; row++) {
+    const line = `${row},Product ${row},"${urls}"`;
+    lines.push(line);
+    bytes += line.length + 1;
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function timeHostile(
+  service: Service,
+  limits: HostileResult['limits'],
+  series: string,
+  name: string,
+  csv: string,
+): Promise<HostileResult> {
+  const phase = `hostile-${limits}-${name}`;
+  service.setPhase(phase);
+  await service.loopDelay('reset');
+  const watch = new CpuWatch(service.pid);
+  let uploading = true;
+  const statusMs: number[] = [];
+  const poller = (async () => {
+    while (uploading) {
+      const start = performance.now();
+      const res = await fetch(`${service.base}/status/00000000-0000-4000-8000-000000000000`);
+      await res.arrayBuffer();
+      statusMs.push(performance.now() - start);
+      await sleep(20);
+    }
+  })();
+  let answer: Awaited<ReturnType<Service['post']>>;
+  try {
+    answer = await service.post(csv, `${name}.csv`);
+  } finally {
+    uploading = false;
+    await poller;
+  }
+  const cpu = watch.read();
+  const loop = await service.loopDelay('read');
+  service.sample();
+  const result: HostileResult = {
+    name,
+    series,
+    limits,
+    inputMiB: round(Buffer.byteLength(csv) / MiB, 2),
+    status: answer.status,
+    answerMs: round(answer.ms, 0),
+    serviceCpuMs: round(cpu.serviceMs, 0),
+    maxStallMs: round(loop.maxMs, 1),
+    statusMaxMs: round(Math.max(0, ...statusMs), 1),
+    statusCount: statusMs.length,
+    peakRssMiB: service.peakMiB(phase),
+  };
+  service.setPhase('between');
+  log(
+    `hostile ${limits} ${name}: ${answer.status} in ${result.answerMs} ms, longest stall ${result.maxStallMs} ms, peak RSS ${result.peakRssMiB} MiB`,
+  );
+  if (answer.status >= 500)
+    throw service.crash(`hostile upload ${name} answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+  return result;
+}
+
+function hostileGrowthSummary(results: HostileResult[]): string {
+  return results
+    .filter((r) => r.inputGrowth !== undefined)
+    .map((r) => `${r.limits} ${r.name}: ×${r.inputGrowth} → ×${r.cpuGrowth}`)
+    .join('; ');
+}
+
+/** Growth of each case against the previous case of its series (same limits, same series). */
+function addGrowth(results: HostileResult[]): void {
+  for (let i = 1; i < results.length; i++) {
+    const [previous, current] = [results[i - 1], results[i]];
+    if (previous.series !== current.series || previous.limits !== current.limits) continue;
+    current.inputGrowth = round(current.inputMiB / previous.inputMiB, 1);
+    current.timeGrowth = round(current.answerMs / Math.max(1, previous.answerMs), 1);
+    current.cpuGrowth = round(current.serviceCpuMs / Math.max(1, previous.serviceCpuMs), 1);
+  }
+}
+
+/**
+ * Hostile shapes, timed: records of 1, 4 and 16 MiB, headers of 10k and 100k columns, a URL-heavy
+ * 50 MiB CSV, and a file that is one line. First on a service whose limits are raised so that they
+ * are parsed (the cost of parsing itself), then on one with the default limits (the cost of refusing).
+ */
+async function hostilePhase(): Promise<{
+  results: HostileResult[];
+  services: Record<string, ServiceSummary>;
+}> {
+  const recordMiB = QUICK ? [0.25, 1, 4] : [1, 4, 16];
+  const columns = [10_000, 100_000];
+  const urlMiB = QUICK ? 5 : 49;
+  const lineMiB = QUICK ? 8 : 49;
+  const results: HostileResult[] = [];
+  const services: Record<string, ServiceSummary> = {};
+  const raised = {
+    MAX_CELL_BYTES: String(48 * MiB),
+    MAX_RECORD_BYTES: String(48 * MiB),
+    MAX_COLUMNS: '200000',
+    // Only the upload is measured: the one image of the accepted files is not fetched meanwhile.
+    CONCURRENCY: '1',
+  };
+  for (const [limits, env] of [
+    ['raised', raised],
+    ['default', { CONCURRENCY: '1' }],
+  ] as const) {
+    const service = await Service.start(`hostile-${limits}`, { env, loopProbe: true });
+    try {
+      log(`service (hostile, ${limits} limits) pid ${service.pid} at ${service.base}`);
+      await service.post(wideHeaderCsv(50), 'warm.csv'); // warm the JIT
+      for (const mib of recordMiB)
+        results.push(await timeHostile(service, limits, 'record', `record ${mib} MiB`, hugeRecordCsv(mib)));
+      for (const n of columns)
+        results.push(
+          await timeHostile(service, limits, 'header', `header ${n / 1000}k columns`, wideHeaderCsv(n)),
+        );
+      results.push(
+        await timeHostile(service, limits, 'line', `one ${lineMiB} MiB line`, 'x'.repeat(lineMiB * MiB)),
+      );
+      results.push(
+        await timeHostile(service, limits, 'urls', `URL-heavy ${urlMiB} MiB`, urlHeavyCsv(urlMiB)),
+      );
+      services[limits] = summarizeService(service);
+    } finally {
+      await service.stop();
+    }
+  }
+  addGrowth(results);
+  return { results, services };
+}
+
 interface UploadBreakdown {
   rows: number;
   csvMiB: number;
   records: number;
   sha256Ms: number;
   decodeMs: number;
-  fastCsvMs: number;
+  tokenizeMs: number;
   /** parseProductCsv without storing: decode + fast-csv + validation. */
   parseProductCsvMs: number;
   validationMs: number;
@@ -1012,7 +1236,7 @@ async function uploadBreakdown(rows: number, imageBase: string): Promise<UploadB
     records: 0,
     sha256Ms: NaN,
     decodeMs: NaN,
-    fastCsvMs: NaN,
+    tokenizeMs: NaN,
     parseProductCsvMs: NaN,
     validationMs: NaN,
   };
@@ -1027,26 +1251,30 @@ async function uploadBreakdown(rows: number, imageBase: string): Promise<UploadB
     const parser = await dist('upload/csv-parser.js');
     const distConfig = await dist('config/app-config.js');
     const config = distConfig.loadConfig({ ...process.env, DATA_DIR: tmpdir() });
-    const limits = { maxRows: config.maxRows, maxUrlsPerRow: config.maxUrlsPerRow };
+    const { CsvTokenizer } = await dist('upload/csv-tokenizer.js');
+    const limits = {
+      maxRows: config.maxRows,
+      maxUrlsPerRow: config.maxUrlsPerRow,
+      maxColumns: config.maxColumns,
+      maxCellBytes: config.maxCellBytes,
+      maxRecordBytes: config.maxRecordBytes,
+    };
     await parser.parseProductCsv(Buffer.from(uploadCsv(500, imageBase, 'warm')), limits); // warm the JIT
 
     [, result.sha256Ms] = await timed(() => createHash('sha256').update(csv).digest('hex'));
-    const [text, decodeMs] = await timed(() => parser.decodeCsvText(csv) as string);
+    const [text, decodeMs] = await timed(() => new TextDecoder('utf-8', { fatal: true }).decode(csv));
     result.decodeMs = decodeMs;
-    [result.records, result.fastCsvMs] = await timed(
-      () =>
-        new Promise<number>((done, fail) => {
-          let count = 0;
-          parseString(text, { headers: false, ignoreEmpty: false, trim: false })
-            .on('data', () => count++)
-            .on('error', fail)
-            .on('end', () => done(count));
-        }),
-    );
+    [result.records, result.tokenizeMs] = await timed(() => {
+      const tokenizer = new CsvTokenizer(limits);
+      let count = 0;
+      for (let start = 0; start < text.length; start += 64 * 1024)
+        count += tokenizer.push(text.slice(start, start + 64 * 1024)).length;
+      return count + tokenizer.end().length;
+    });
     [, result.parseProductCsvMs] = await timed(() => parser.parseProductCsv(csv, limits));
     result.validationMs = Math.max(
       0,
-      round(result.parseProductCsvMs - result.decodeMs - result.fastCsvMs, 0),
+      round(result.parseProductCsvMs - result.decodeMs - result.tokenizeMs, 0),
     );
 
     const [
@@ -1174,6 +1402,18 @@ interface ServiceSummary {
   rssTimeline: Array<[number, number, string]>;
 }
 
+function summarizeService(service: Service): ServiceSummary {
+  return {
+    phasePeaksMiB: Object.fromEntries([...service.phasePeakKiB].map(([k, v]) => [k, round(v / 1024, 1)])),
+    hwmMiB: service.hwmMiB(),
+    warnings: service.warnings,
+    warningLines: service.warningLines,
+    rssTimeline: service.samples
+      .filter((_, i) => i % 20 === 0)
+      .map((sample) => [sample.t, round(sample.rssKiB / 1024, 1), sample.phase]),
+  };
+}
+
 async function main(): Promise<void> {
   const began = performance.now();
   if (!existsSync(join(ROOT, 'dist/main.js')))
@@ -1238,15 +1478,8 @@ async function main(): Promise<void> {
   const uploads: UploadResult[] = [];
   let breakdown: UploadBreakdown | undefined;
   const uploadServices: Record<number, ServiceSummary> = {};
-  const summarize = (service: Service): ServiceSummary => ({
-    phasePeaksMiB: Object.fromEntries([...service.phasePeakKiB].map(([k, v]) => [k, round(v / 1024, 1)])),
-    hwmMiB: service.hwmMiB(),
-    warnings: service.warnings,
-    warningLines: service.warningLines,
-    rssTimeline: service.samples
-      .filter((_, i) => i % 20 === 0)
-      .map((sample) => [sample.t, round(sample.rssKiB / 1024, 1), sample.phase]),
-  });
+  const summarize = summarizeService;
+  let hostile: Awaited<ReturnType<typeof hostilePhase>> | undefined;
 
   try {
     // 2. + 3. end to end, then the soak, on one service
@@ -1345,6 +1578,9 @@ async function main(): Promise<void> {
         }
       }
     }
+
+    // 6. hostile uploads: linear cost, short stalls, whatever the shape of the file
+    if (OPTIONS.hostile) hostile = await hostilePhase();
   } finally {
     await imageServer.close();
   }
@@ -1389,6 +1625,25 @@ async function main(): Promise<void> {
         : 'not run',
       ok: soakResult ? soakResult.growthFraction <= TARGETS.rssGrowth : undefined,
     },
+    {
+      target: `hostile uploads: longest event-loop stall < ${TARGETS.hostileStallMs} ms`,
+      value: hostile ? `${Math.max(...hostile.results.map((r) => r.maxStallMs))} ms` : 'not run',
+      ok: hostile
+        ? Math.max(...hostile.results.map((r) => r.maxStallMs)) < TARGETS.hostileStallMs
+        : undefined,
+    },
+    {
+      target: `hostile uploads: linear (service CPU grows ≤ ${TARGETS.hostileGrowthSlack} × the input's growth)`,
+      value: hostile ? hostileGrowthSummary(hostile.results) : 'not run',
+      ok: hostile
+        ? hostile.results.every(
+            (r) =>
+              r.cpuGrowth === undefined ||
+              r.inputGrowth === undefined ||
+              r.cpuGrowth <= r.inputGrowth * TARGETS.hostileGrowthSlack,
+          )
+        : undefined,
+    },
   ];
   const totalSeconds = round((performance.now() - began) / 1000, 1);
   Object.assign(results, {
@@ -1399,6 +1654,7 @@ async function main(): Promise<void> {
     e2eService,
     soakService,
     uploadServices,
+    hostile,
     targets: targets.map((t) => ({ ...t, verdict: verdict(t.ok) })),
     loadAverageAtEnd: loadavg().map((v) => round(v, 2)),
     totalSeconds,
@@ -1555,7 +1811,7 @@ async function main(): Promise<void> {
         [
           'sha256',
           'decode',
-          'fast-csv',
+          'tokenizer',
           'validation',
           'parseProductCsv',
           'parse + store in tx',
@@ -1566,7 +1822,7 @@ async function main(): Promise<void> {
           [
             b.sha256Ms,
             b.decodeMs,
-            b.fastCsvMs,
+            b.tokenizeMs,
             b.validationMs,
             b.parseProductCsvMs,
             b.storeTotalMs ?? NaN,
@@ -1588,10 +1844,48 @@ async function main(): Promise<void> {
     );
     for (const line of s.warningLines) console.log(`     ${line}`);
   };
+  if (hostile) {
+    console.log(
+      '\n6. Hostile uploads: time to the answer, growth against the previous size, longest event-loop stall in the service (monitorEventLoopDelay), GET /status meanwhile',
+    );
+    console.log(
+      table(
+        [
+          'limits',
+          'upload',
+          'MiB',
+          'answer',
+          'ms',
+          'svc CPU ms',
+          'growth input / time / CPU',
+          'longest stall ms',
+          'status max ms (n)',
+          'peak RSS MiB',
+        ],
+        hostile.results.map((r) => [
+          r.limits,
+          r.name,
+          r.inputMiB,
+          r.status,
+          r.answerMs,
+          r.serviceCpuMs,
+          r.inputGrowth === undefined ? '' : `×${r.inputGrowth} / ×${r.timeGrowth} / ×${r.cpuGrowth}`,
+          r.maxStallMs,
+          `${r.statusMaxMs} (${r.statusCount})`,
+          r.peakRssMiB,
+        ]),
+      ),
+    );
+    console.log(
+      '   raised: MAX_CELL_BYTES and MAX_RECORD_BYTES 48 MiB, MAX_COLUMNS 200,000, so the files are parsed; default: the limits refuse them',
+    );
+  }
   console.log('\n5. Service memory (VmRSS sampled every 50 ms)');
   peaks('e2e service', e2eService);
   peaks('soak service', soakService);
   for (const [rows, summary] of Object.entries(uploadServices)) peaks(`upload ${rows} service`, summary);
+  for (const [limits, summary] of Object.entries(hostile?.services ?? {}))
+    peaks(`hostile (${limits} limits) service`, summary);
 
   console.log('\nTargets');
   console.log(

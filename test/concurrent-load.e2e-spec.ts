@@ -36,7 +36,8 @@ describe(`concurrent load: ${UPLOADS} uploads of ${IMAGES_PER_UPLOAD} images at 
 
   beforeAll(async () => {
     await origin.start();
-    service = await startTestApp();
+    // All of them are let in at once (the default MAX_CONCURRENT_UPLOADS answers 503 past 4).
+    service = await startTestApp({ MAX_CONCURRENT_UPLOADS: String(UPLOADS) });
     service.app.useLogger(logger);
   });
 

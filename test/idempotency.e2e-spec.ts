@@ -9,7 +9,8 @@ describe('Idempotency-Key on POST /upload', () => {
 
   beforeAll(async () => {
     await origin.start();
-    service = await startTestApp();
+    // Eight identical uploads race below: all are let in (the default MAX_CONCURRENT_UPLOADS is 4).
+    service = await startTestApp({ MAX_CONCURRENT_UPLOADS: '8' });
   });
 
   afterAll(async () => {

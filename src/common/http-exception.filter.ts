@@ -1,7 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { StorageUnavailableError } from '../storage/storage-unavailable.error.js';
 import { CsvValidationError } from '../upload/csv-validation.error.js';
+import { UploadAbortedError } from '../upload/upload-aborted.error.js';
 
 /**
  * Every error a client sees has one shape, the `ErrorResponse` schema of the OpenAPI document:
@@ -15,6 +16,12 @@ export class HttpExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
+    if (exception instanceof UploadAbortedError) {
+      // An everyday event (a closed laptop, a cancelled upload): one line, no stack.
+      const request = host.switchToHttp().getRequest<Request>();
+      this.logger.warn(`${request.method} ${request.path}: ${exception.message}`);
+      return;
+    }
     const { status, body } = this.describe(exception);
     // Refusals the client caused (HttpExceptions, unusable CSVs) are its business; anything else is a bug.
     const expected = exception instanceof HttpException || exception instanceof CsvValidationError;

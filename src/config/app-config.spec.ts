@@ -21,6 +21,11 @@ describe('loadConfig', () => {
       maxCsvBytes: 50 * 1024 * 1024,
       maxRows: 1_000_000,
       maxUrlsPerRow: 50,
+      maxColumns: 200,
+      maxCellBytes: 65_536,
+      maxRecordBytes: 1_048_576,
+      maxConcurrentUploads: 4,
+      uploadTimeoutMs: 120_000,
       webhookTimeoutMs: 15_000,
       webhookRetryDelaysMs: DEFAULT_WEBHOOK_RETRY_DELAYS_MS,
       shutdownGraceMs: 25_000,
@@ -87,6 +92,11 @@ describe('loadConfig', () => {
     ['S3_TIMEOUT_MS', '5'],
     ['LOG_FORMAT', 'xml'],
     ['LOG_LEVEL', 'verbose'],
+    ['MAX_COLUMNS', '2'],
+    ['MAX_CELL_BYTES', '0'],
+    ['MAX_RECORD_BYTES', '1MiB'],
+    ['MAX_CONCURRENT_UPLOADS', '0'],
+    ['UPLOAD_TIMEOUT_MS', '10'],
   ])('refuses %s=%s, naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigValidationError);
     const shown = name === 'WEBHOOK_SECRET' ? ' (value hidden)' : `="${value}"`;

@@ -240,6 +240,36 @@ class Environment {
   @IsOptional()
   @Transform(toInt)
   @IsInt()
+  @Min(3)
+  MAX_COLUMNS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  MAX_CELL_BYTES?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  MAX_RECORD_BYTES?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  MAX_CONCURRENT_UPLOADS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  UPLOAD_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
   @Min(1000)
   LEASE_MS?: number;
 
@@ -317,6 +347,11 @@ export class AppConfig {
   readonly maxCsvBytes: number;
   readonly maxRows: number;
   readonly maxUrlsPerRow: number;
+  readonly maxColumns: number;
+  readonly maxCellBytes: number;
+  readonly maxRecordBytes: number;
+  readonly maxConcurrentUploads: number;
+  readonly uploadTimeoutMs: number;
   readonly leaseMs: number;
   readonly shutdownGraceMs: number;
   readonly queuePollMs: number;
@@ -400,6 +435,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxCsvBytes: parsed.MAX_CSV_BYTES ?? 50 * 1024 * 1024,
     maxRows: parsed.MAX_ROWS ?? 1_000_000,
     maxUrlsPerRow: parsed.MAX_URLS_PER_ROW ?? 50,
+    maxColumns: parsed.MAX_COLUMNS ?? 200,
+    maxCellBytes: parsed.MAX_CELL_BYTES ?? 64 * 1024,
+    maxRecordBytes: parsed.MAX_RECORD_BYTES ?? 1024 * 1024,
+    maxConcurrentUploads: parsed.MAX_CONCURRENT_UPLOADS ?? 4,
+    uploadTimeoutMs: parsed.UPLOAD_TIMEOUT_MS ?? 120_000,
     leaseMs: parsed.LEASE_MS ?? 60_000,
     shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS ?? 25_000,
     queuePollMs: parsed.QUEUE_POLL_MS ?? 1_000,

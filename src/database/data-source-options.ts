@@ -36,6 +36,8 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
     timeout: 10_000,
     prepareDatabase: (db: { pragma(sql: string): unknown }) => {
       db.pragma('synchronous = NORMAL');
+      // Checkpoints run in a worker thread (WalCheckpointer), not after the commit in this connection.
+      db.pragma('wal_autocheckpoint = 0');
       db.pragma('foreign_keys = ON');
     },
   };

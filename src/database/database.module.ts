@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { dataSourceOptions } from './data-source-options.js';
 import { UnitOfWork } from './unit-of-work.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 
 /** The database connection (migrations run at start) and the UnitOfWork every writer uses. */
 @Global()
@@ -13,7 +14,7 @@ import { UnitOfWork } from './unit-of-work.js';
       useFactory: (config: AppConfig) => dataSourceOptions(config),
     }),
   ],
-  providers: [UnitOfWork],
+  providers: [UnitOfWork, WalCheckpointer],
   exports: [UnitOfWork],
 })
 export class DatabaseModule {}

@@ -10,6 +10,11 @@ const require = createRequire(import.meta.url);
  * (installed as `better-sqlite3-node20`) on Node 20, which 13 no longer supports.
  */
 export function loadSqliteDriver(): typeof BetterSqlite3 {
+  return require(sqliteDriverPath()) as typeof BetterSqlite3;
+}
+
+/** Where the running Node's better-sqlite3 is (for a worker thread to load the same one). */
+export function sqliteDriverPath(): string {
   const major = Number(process.versions.node.split('.')[0]);
-  return require(major >= 22 ? 'better-sqlite3' : 'better-sqlite3-node20') as typeof BetterSqlite3;
+  return require.resolve(major >= 22 ? 'better-sqlite3' : 'better-sqlite3-node20');
 }

@@ -37,8 +37,15 @@ export class ExportService {
     // The header row came from the client too: a column named "=HYPERLINK(…)" is neutralised like any cell.
     yield [...headers.map(neutraliseFormula), OUTPUT_URLS_HEADER, ERRORS_HEADER];
     for await (const { product, images } of this.images.productsWithImages(requestId)) {
-      yield [...product.cells.map(neutraliseFormula), this.outputUrls(images), this.errors(images)];
+      yield [...this.cellsOf(product.cells, headers.length), this.outputUrls(images), this.errors(images)];
     }
+  }
+
+  /** A row's stored cells (kept without trailing empty ones) padded back to the header's width. */
+  private cellsOf(stored: string[], width: number): string[] {
+    const cells = stored.map(neutraliseFormula);
+    while (cells.length < width) cells.push('');
+    return cells;
   }
 
   private outputUrls(images: Image[]): string {

@@ -16,7 +16,7 @@ export class Product {
   @Column({ name: 'product_name', type: 'text' })
   productName: string;
 
-  /** Every uploaded cell of the row, in header order. */
+  /** The row's cells as uploaded, in header order, without trailing empty cells (the export pads them back). */
   @Column({ type: 'simple-json' })
   cells: string[];
 }

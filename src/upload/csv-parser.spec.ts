@@ -1,7 +1,7 @@
 import { CsvValidationError } from './csv-validation.error.js';
 import { MAX_URL_LENGTH, parseProductCsv, splitUrls, urlProblem } from './csv-parser.js';
 
-const limits = { maxRows: 1000, maxUrlsPerRow: 3 };
+const limits = { maxRows: 1000, maxUrlsPerRow: 3, maxColumns: 10, maxCellBytes: 1024, maxRecordBytes: 4096 };
 const header = 'S. No.,Product Name,Input Image Urls';
 
 async function problemsOf(csv: string | Buffer) {
@@ -165,6 +165,155 @@ describe('parseProductCsv', () => {
   it('stops listing problems at 100', async () => {
     const rows = Array.from({ length: 150 }, (_, i) => `${i},,https://a.test/${i}.jpg`);
     const error = await problemsOf([header, ...rows].join('\n'));
+    expect(error.problems).toHaveLength(100);
+  });
+
+  it("keeps a row's cells as given: extra columns without padding, trailing empty cells dropped", async () => {
+    const csv = `${header},Brand,Colour,Size\n1,A,https://a.test/1.jpg\n2,B,https://a.test/2.jpg,Acme,,\n3,C,https://a.test/3.jpg,,red\n`;
+    const parsed = await parseProductCsv(Buffer.from(csv), limits);
+    expect(parsed.rows.map((row) => row.cells)).toEqual([
+      ['1', 'A', 'https://a.test/1.jpg'],
+      ['2', 'B', 'https://a.test/2.jpg', 'Acme'],
+      ['3', 'C', 'https://a.test/3.jpg', '', 'red'],
+    ]);
+  });
+
+  it('refuses a header naming both "S. No." and "Serial Number"', async () => {
+    const error = await problemsOf(
+      'S. No.,Serial Number,Product Name,Input Image Urls\n1,1,A,https://a.test/1.jpg\n',
+    );
+    expect(error.statusCode).toBe(400);
+    expect(error.problems).toEqual([
+      { row: 1, column: 'S. No.', message: 'both "S. No." and "Serial Number"' },
+    ]);
+  });
+
+  it.each([
+    [
+      'a cell over MAX_CELL_BYTES',
+      `${header}\n1,${'a'.repeat(1025)},https://a.test/1.jpg\n`,
+      2,
+      /MAX_CELL_BYTES/,
+    ],
+    [
+      'a cell over MAX_CELL_BYTES in UTF-8 bytes, not characters',
+      `${header}\n1,${'é'.repeat(513)},https://a.test/1.jpg\n`,
+      2,
+      /MAX_CELL_BYTES/,
+    ],
+    [
+      'a quoted cell over MAX_CELL_BYTES',
+      `${header}\n1,"${'a,'.repeat(600)}",https://a.test/1.jpg\n`,
+      2,
+      /MAX_CELL_BYTES/,
+    ],
+    [
+      'a row over MAX_RECORD_BYTES',
+      `${header}\n1,A,https://a.test/1.jpg,${'b'.repeat(1000)},${'c'.repeat(1000)},${'d'.repeat(1000)},${'e'.repeat(1000)},${'f'.repeat(1000)}\n`,
+      2,
+      /MAX_RECORD_BYTES/,
+    ],
+    ['a header over MAX_COLUMNS', `${header}${',x'.repeat(8)}\n1,A,https://a.test/1.jpg\n`, 1, /MAX_COLUMNS/],
+    ['a row over MAX_COLUMNS', `${header}\n1,A,https://a.test/1.jpg${','.repeat(10)}\n`, 2, /MAX_COLUMNS/],
+    ['a file that is one endless line', 'a'.repeat(100_000), 1, /MAX_CELL_BYTES/],
+  ])('refuses %s with 413 naming the row', async (_name, csv, row, message) => {
+    const error = await problemsOf(csv);
+    expect(error.statusCode).toBe(413);
+    expect(error.message).toMatch(message);
+    expect(error.problems).toEqual([
+      { row, column: expect.toBeOneOf([null, expect.any(String)]), message: expect.any(String) },
+    ]);
+  });
+
+  it('names the column of a cell over MAX_CELL_BYTES', async () => {
+    const error = await problemsOf(`${header}\n1,${'a'.repeat(2000)},https://a.test/1.jpg\n`);
+    expect(error.problems).toEqual([
+      { row: 2, column: 'Product Name', message: 'cell larger than 1024 bytes' },
+    ]);
+  });
+
+  it('stops reading at the limit: the rest of a huge file is never decoded', async () => {
+    // Invalid UTF-8 after the oversized cell: reading on would answer 415, not 413.
+    const bytes = Buffer.concat([
+      Buffer.from(`${header}\n1,${'a'.repeat(200_000)}`),
+      Buffer.from([0xc3, 0x28]),
+    ]);
+    expect((await problemsOf(bytes)).statusCode).toBe(413);
+  });
+
+  it('quotes at most a short excerpt of the input in the refusal of an unbalanced quote', async () => {
+    const rest = Array.from({ length: 20_000 }, (_, i) => `${i},P${i},https://a.test/${i}.jpg`).join('\n');
+    const wide = { ...limits, maxCellBytes: 4 * 1024 * 1024, maxRecordBytes: 4 * 1024 * 1024 };
+    const error = await parseProductCsv(
+      Buffer.from(`${header}\n1,"Shoe,https://a.test/1.jpg\n${rest}\n`),
+      wide,
+    ).catch((refusal: CsvValidationError) => refusal);
+    if (!(error instanceof CsvValidationError)) throw new Error('expected a refusal');
+    expect(error.statusCode).toBe(400);
+    expect(error.problems).toEqual([
+      { row: 2, column: null, message: expect.stringMatching(/unbalanced quote/) },
+    ]);
+    expect(JSON.stringify({ message: error.message, errors: error.problems }).length).toBeLessThan(500);
+  });
+
+  it('quotes at most a short excerpt of a long bad URL or a long repeated column name', async () => {
+    const wide = { ...limits, maxCellBytes: 100_000, maxRecordBytes: 400_000 };
+    const name = `x${'y'.repeat(50_000)}`;
+    await expect(
+      parseProductCsv(Buffer.from(`${header},${name},${name}\n1,A,https://a.test/1.jpg\n`), wide),
+    ).rejects.toSatisfy(
+      (error: CsvValidationError) => JSON.stringify([error.message, error.problems]).length < 1000,
+    );
+    await expect(
+      parseProductCsv(Buffer.from(`${header}\n1,A,${'w'.repeat(50_000)}\n`), wide),
+    ).rejects.toSatisfy(
+      (error: CsvValidationError) => JSON.stringify([error.message, error.problems]).length < 1000,
+    );
+  });
+
+  it('finds a repeated column among thousands, and accepts thousands of distinct ones', async () => {
+    const wide = { ...limits, maxColumns: 50_000, maxRecordBytes: 1_000_000 };
+    const columns = Array.from({ length: 40_000 }, (_, i) => `c${i}`);
+    const ok = await parseProductCsv(
+      Buffer.from(`${header},${columns.join(',')}\n1,A,https://a.test/1.jpg\n`),
+      wide,
+    );
+    expect(ok.headers).toHaveLength(40_003);
+    expect(ok.rows[0].cells).toEqual(['1', 'A', 'https://a.test/1.jpg']);
+    await expect(
+      parseProductCsv(Buffer.from(`${header},${columns.join(',')},c7\n1,A,https://a.test/1.jpg\n`), wide),
+    ).rejects.toMatchObject({ problems: [{ row: 1, column: 'c7', message: 'duplicate column' }] });
+  });
+
+  it('hands rows over in batches bounded by rows, image URLs and characters', async () => {
+    const wide = { ...limits, maxUrlsPerRow: 50, maxCellBytes: 100_000, maxRecordBytes: 200_000 };
+    const urls = Array.from({ length: 50 }, (_, k) => `https://a.test/${k}.jpg`).join(',');
+    const many = [header, ...Array.from({ length: 100 }, (_, i) => `${i},P${i},"${urls}"`)].join('\n');
+    const imagesPerBatch: number[] = [];
+    await parseProductCsv(Buffer.from(many), wide, {
+      onRows: async (rows) => void imagesPerBatch.push(rows.reduce((sum, row) => sum + row.urls.length, 0)),
+    });
+    expect(imagesPerBatch.reduce((a, b) => a + b)).toBe(5000);
+    expect(Math.max(...imagesPerBatch)).toBeLessThanOrEqual(1000);
+
+    const big = [
+      header + ',Notes',
+      ...Array.from({ length: 60 }, (_, i) => `${i},P${i},https://a.test/${i}.jpg,${'n'.repeat(90_000)}`),
+    ].join('\n');
+    const rowsPerBatch: number[] = [];
+    await parseProductCsv(Buffer.from(big), wide, {
+      onRows: async (rows) => void rowsPerBatch.push(rows.length),
+    });
+    expect(rowsPerBatch.reduce((a, b) => a + b)).toBe(60);
+    expect(Math.max(...rowsPerBatch)).toBeLessThanOrEqual(48); // 4 Mi characters / 90,000
+  });
+
+  it('stops reading once it has 100 problems to show', async () => {
+    const rows = Array.from({ length: 4000 }, (_, i) => `${i},,https://a.test/${i}.jpg`);
+    // Binary bytes after 100 KB of bad rows (read in 64 KiB pieces): reading on would answer 415.
+    const bytes = Buffer.concat([Buffer.from([header, ...rows, ''].join('\n')), Buffer.alloc(70_000)]);
+    const error = await problemsOf(bytes);
+    expect(error.statusCode).toBe(400);
     expect(error.problems).toHaveLength(100);
   });
 });

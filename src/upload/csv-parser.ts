@@ -1,9 +1,8 @@
-import { parse } from 'fast-csv';
-import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { CsvTokenizer, excerpt, type RecordLimits, shortColumnName } from './csv-tokenizer.js';
 import { CsvProblem, CsvValidationError } from './csv-validation.error.js';
 
-export interface CsvLimits {
+export interface CsvLimits extends RecordLimits {
   maxRows: number;
   maxUrlsPerRow: number;
 }
@@ -14,7 +13,7 @@ interface ParsedRow {
   serialNumber: string;
   productName: string;
   urls: string[];
-  /** Every cell of the row, in header order. */
+  /** The row's cells as given, in header order, without trailing empty cells (never padded to the header). */
   cells: string[];
 }
 
@@ -52,9 +51,8 @@ function parseHttpUrl(text: string): URL | undefined {
  * when it can: an absolute http(s) URL with a host, at most MAX_URL_LENGTH characters.
  */
 export function urlProblem(text: string): string | undefined {
-  if (text.length > MAX_URL_LENGTH)
-    return `URL longer than ${MAX_URL_LENGTH} characters: ${JSON.stringify(text.slice(0, 100))}…`;
-  if (!parseHttpUrl(text)) return `not an absolute http(s) URL: ${JSON.stringify(text.slice(0, 200))}`;
+  if (text.length > MAX_URL_LENGTH) return `URL longer than ${MAX_URL_LENGTH} characters: ${excerpt(text)}`;
+  if (!parseHttpUrl(text)) return `not an absolute http(s) URL: ${excerpt(text, 100)}`;
   return undefined;
 }
 
@@ -69,54 +67,81 @@ export function splitUrls(cell: string): string[] {
 /** Status of a file whose bytes are not CSV text, whatever its declared type. */
 const NOT_CSV_TEXT = 415;
 
+/** Size of the pieces a Buffer is read in (a file is read in its stream's chunks). */
+const PIECE_BYTES = 64 * 1024;
+
+/** Longest the parser runs before it lets other work (e.g. GET /status) through. */
+const SLICE_MS = 10;
+
+function* pieces(bytes: Buffer): Generator<Buffer> {
+  for (let start = 0; start < bytes.length; start += PIECE_BYTES)
+    yield bytes.subarray(start, start + PIECE_BYTES);
+}
+
 /**
- * Decodes the upload as UTF-8 text (BOM dropped). The bytes decide, not the declared type: binary
- * data (an image or a spreadsheet renamed .csv), UTF-16 and other encodings are refused with 415.
+ * Decodes the upload as UTF-8 text, piece by piece (BOM dropped). The bytes decide, not the declared
+ * type: binary data (an image or a spreadsheet renamed .csv), UTF-16 and other encodings are refused
+ * with 415 as soon as a piece shows it.
  */
-function decodeCsvText(bytes: Buffer): string {
-  if (bytes.length === 0) throw new CsvValidationError('the file is empty');
-  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
-    throw new CsvValidationError(
-      'the file is UTF-16 text: save it as "CSV UTF-8" and upload it again',
-      [],
-      NOT_CSV_TEXT,
-    );
-  }
-  if (bytes.includes(0)) {
-    throw new CsvValidationError(
-      'the file holds binary data, not CSV text (an image or a spreadsheet?): upload a CSV file',
-      [],
-      NOT_CSV_TEXT,
-    );
-  }
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    throw new CsvValidationError(
+async function* decodeCsvText(source: AsyncIterable<Buffer> | Iterable<Buffer>): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+  let first = true;
+  const notUtf8 = () =>
+    new CsvValidationError(
       'the file is not UTF-8 text: save it as "CSV UTF-8" and upload it again',
       [],
       NOT_CSV_TEXT,
     );
+  for await (const bytes of source) {
+    if (bytes.length === 0) continue;
+    if (
+      first &&
+      bytes.length >= 2 &&
+      ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))
+    ) {
+      throw new CsvValidationError(
+        'the file is UTF-16 text: save it as "CSV UTF-8" and upload it again',
+        [],
+        NOT_CSV_TEXT,
+      );
+    }
+    first = false;
+    if (bytes.includes(0)) {
+      throw new CsvValidationError(
+        'the file holds binary data, not CSV text (an image or a spreadsheet?): upload a CSV file',
+        [],
+        NOT_CSV_TEXT,
+      );
+    }
+    try {
+      yield decoder.decode(bytes, { stream: true });
+    } catch (error) {
+      if (error instanceof TypeError) throw notUtf8();
+      throw error;
+    }
   }
-  if (text.trim() === '') throw new CsvValidationError('the file is empty');
-  return text;
-}
-
-function* textChunks(text: string, size: number): Generator<string> {
-  for (let start = 0; start < text.length; start += size) yield text.slice(start, start + size);
-}
-
-/** The records of the text, one at a time (the parser streams: the file is never held as rows). */
-async function* readRecords(text: string): AsyncGenerator<string[]> {
-  const parser = parse<string[], string[]>({ headers: false, ignoreEmpty: false, trim: false });
-  // Fed in 64 KiB pieces: parsing one 18 MiB string would hold the event loop for most of a second.
-  Readable.from(textChunks(text, 64 * 1024)).pipe(parser);
   try {
-    yield* parser;
+    yield decoder.decode();
   } catch (error) {
-    throw new CsvValidationError(`the file is not valid CSV: ${(error as Error).message}`);
+    if (error instanceof TypeError) throw notUtf8();
+    throw error;
   }
+}
+
+/** The records of the text as they complete, one piece of input at a time, yielding to other work every few ms. */
+async function* readRecords(
+  source: AsyncIterable<Buffer> | Iterable<Buffer>,
+  tokenizer: CsvTokenizer,
+): AsyncGenerator<string[]> {
+  let sliceStart = performance.now();
+  for await (const text of decodeCsvText(source)) {
+    yield* tokenizer.push(text);
+    if (performance.now() - sliceStart > SLICE_MS) {
+      await nextTurn();
+      sliceStart = performance.now();
+    }
+  }
+  yield* tokenizer.end();
 }
 
 const isBlank = (record: string[]) => record.every((cell) => cell.trim() === '');
@@ -141,12 +166,29 @@ function locateColumns(headers: string[], headerRow: number) {
       })),
     );
   }
-  const duplicates = names.filter((name, index) => name !== '' && names.indexOf(name) !== index);
-  if (duplicates.length > 0) {
+  // One pass with a set: the header may have as many columns as MAX_COLUMNS allows.
+  const seen = new Set<string>();
+  const duplicates = new Set<string>();
+  for (const name of names) {
+    if (name === '') continue;
+    if (seen.has(name)) duplicates.add(name);
+    else seen.add(name);
+  }
+  if (duplicates.size > 0) {
+    const repeated = [...duplicates].slice(0, MAX_REPORTED_PROBLEMS).map((name) => shortColumnName(name));
     throw new CsvValidationError(
-      `the header row repeats column(s): ${[...new Set(duplicates)].join(', ')}`,
-      [...new Set(duplicates)].map((column) => ({ row: headerRow, column, message: 'duplicate column' })),
+      `the header row repeats column(s): ${repeated.slice(0, 10).join(', ')}${duplicates.size > 10 ? ', …' : ''}`,
+      repeated.map((column) => ({ row: headerRow, column, message: 'duplicate column' })),
     );
+  }
+  if (SERIAL_HEADERS.every((header) => seen.has(header))) {
+    throw new CsvValidationError('the header row names both "S. No." and "Serial Number": keep one of them', [
+      {
+        row: headerRow,
+        column: shortColumnName(headers[columns.serial]),
+        message: 'both "S. No." and "Serial Number"',
+      },
+    ]);
   }
   return columns;
 }
@@ -154,7 +196,12 @@ function locateColumns(headers: string[], headerRow: number) {
 export interface ParseOptions {
   /** Receives the valid rows in batches, in order, while the file is read; not called once a problem is found. */
   onRows?: (rows: ParsedRow[]) => Promise<void>;
+  /** Most rows in a batch (default 2,000). */
   batchSize?: number;
+  /** Most image URLs in a batch (default 1,000): storing one batch holds the event loop, so it stays small whatever the rows hold. */
+  batchImages?: number;
+  /** Most characters of cells in a batch (default 4 Mi): rows of up to MAX_RECORD_BYTES are held, and stored, a few at a time. */
+  batchChars?: number;
 }
 
 /** Checks one row, reporting its problems; returns the row ready to store. */
@@ -173,12 +220,16 @@ function validateRow(
       message: `row has ${record.length} cells but the header has ${headers.length}`,
     });
   }
-  const cells = headers.map((_, column) => record[column] ?? '');
-  const productName = cells[columns.name].trim();
+  const cell = (column: number) => record[column] ?? '';
+  const productName = cell(columns.name).trim();
   if (productName === '')
-    report({ row: rowNumber, column: headers[columns.name], message: 'product name is empty' });
-  const urls = splitUrls(cells[columns.urls]);
-  const urlColumn = headers[columns.urls];
+    report({
+      row: rowNumber,
+      column: shortColumnName(headers[columns.name]),
+      message: 'product name is empty',
+    });
+  const urls = splitUrls(cell(columns.urls));
+  const urlColumn = shortColumnName(headers[columns.urls]);
   if (urls.length === 0) report({ row: rowNumber, column: urlColumn, message: 'no image URL' });
   if (urls.length > limits.maxUrlsPerRow) {
     report({
@@ -191,20 +242,39 @@ function validateRow(
     const problem = urlProblem(url);
     if (problem) report({ row: rowNumber, column: urlColumn, message: problem });
   }
-  return { rowNumber, serialNumber: cells[columns.serial].trim(), productName, urls, cells };
+  return {
+    rowNumber,
+    serialNumber: cell(columns.serial).trim(),
+    productName,
+    urls,
+    cells: withoutTrailingEmpties(record),
+  };
+}
+
+/** The cells up to the last non-empty one: a row stores what it holds, whatever the header's width. */
+function withoutTrailingEmpties(record: string[]): string[] {
+  let length = record.length;
+  while (length > 0 && record[length - 1] === '') length--;
+  return length === record.length ? record : record.slice(0, length);
 }
 
 /**
  * Parses and validates a product CSV completely, or throws a CsvValidationError listing
  * (up to 100 of) its problems with row numbers and column names. With `onRows`, valid rows are
  * handed over in batches as they are read (and not kept); the caller undoes them if it throws.
+ * The CSV is read piece by piece (a Buffer, or a stream such as the uploaded file's): the work is
+ * linear in its bytes, a limit is refused once crossed, and other work runs every few milliseconds.
  */
 export async function parseProductCsv(
-  bytes: Buffer,
+  source: Buffer | AsyncIterable<Buffer>,
   limits: CsvLimits,
   options: ParseOptions = {},
 ): Promise<ParsedCsv> {
   const batchSize = options.batchSize ?? 2_000;
+  const batchImages = options.batchImages ?? 1_000;
+  const batchChars = options.batchChars ?? 4 * 1024 * 1024;
+  let imagesInBatch = 0;
+  let charsInBatch = 0;
   const problems: CsvProblem[] = [];
   const report = (problem: CsvProblem) => {
     if (problems.length < MAX_REPORTED_PROBLEMS) problems.push(problem);
@@ -216,7 +286,9 @@ export async function parseProductCsv(
   let rowCount = 0;
   let totalImages = 0;
   let recordNumber = 0;
-  for await (const record of readRecords(decodeCsvText(bytes))) {
+  const tokenizer = new CsvTokenizer(limits);
+  const input = Buffer.isBuffer(source) ? pieces(source) : source;
+  for await (const record of readRecords(input, tokenizer)) {
     recordNumber++;
     if (isBlank(record)) continue;
     if (!headers || !columns) {
@@ -233,11 +305,18 @@ export async function parseProductCsv(
     }
     const row = validateRow(record, recordNumber, headers, columns, limits, report);
     totalImages += row.urls.length;
+    if (problems.length >= MAX_REPORTED_PROBLEMS) break; // enough to show: the rest is not read
     if (problems.length > 0) continue;
     if (!options.onRows) rows.push(row);
-    else if (batch.push(row) >= batchSize) {
+    else {
+      batch.push(row);
+      imagesInBatch += row.urls.length;
+      for (const cell of row.cells) charsInBatch += cell.length;
+      if (batch.length < batchSize && imagesInBatch < batchImages && charsInBatch < batchChars) continue;
       await options.onRows(batch);
       batch = [];
+      imagesInBatch = 0;
+      charsInBatch = 0;
       await nextTurn(); // let other requests (e.g. GET /status) through between batches
     }
   }

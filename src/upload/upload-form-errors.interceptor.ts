@@ -3,6 +3,10 @@ import { catchError, Observable, throwError } from 'rxjs';
 import { AppConfig } from '../config/app-config.js';
 import { formatBytes } from '../http/fetch-error.js';
 import { CsvValidationError } from './csv-validation.error.js';
+import { UploadAbortedError } from './upload-aborted.error.js';
+
+/** What multer rejects with when the request stops before the form ends (client gone, or ended by the upload timeout). */
+const CLIENT_GONE = new Set(['Request aborted', 'Request closed']);
 
 /**
  * Gives multer's and busboy's refusals of the multipart form (file over MAX_CSV_BYTES, a file in
@@ -19,6 +23,9 @@ export class UploadFormErrorsInterceptor implements NestInterceptor {
   }
 
   private describe(error: unknown): unknown {
+    if (error instanceof Error && !(error instanceof HttpException) && CLIENT_GONE.has(error.message)) {
+      return new UploadAbortedError(error.message);
+    }
     // Nest turns multer's and busboy's errors into HttpExceptions with the original as the cause.
     if (!(error instanceof HttpException) || !(error.cause instanceof Error)) return error;
     const cause = error.cause as Error & { code?: unknown; field?: unknown };

@@ -6,7 +6,10 @@ import { RejectWhileDrainingGuard } from '../lifecycle/reject-while-draining.gua
 import { UploadAcceptedDto } from './dto/upload-accepted.dto.js';
 import { UploadRequestDto } from './dto/upload-request.dto.js';
 import { IdempotencyKey } from './idempotency-key.decorator.js';
+import { RemoveUploadedFileInterceptor } from './remove-uploaded-file.interceptor.js';
 import { UploadFormErrorsInterceptor } from './upload-form-errors.interceptor.js';
+import { UploadSlotsGuard } from './upload-slots.guard.js';
+import { UploadTimeoutInterceptor } from './upload-timeout.interceptor.js';
 import { csvFileOf, idempotencyKeyOf, MAX_IDEMPOTENCY_KEY_LENGTH, webhookUrlOf } from './upload-form.js';
 import { UploadService } from './upload.service.js';
 
@@ -17,8 +20,13 @@ export class UploadController {
 
   @Post('upload')
   @HttpCode(202)
-  @UseGuards(RejectWhileDrainingGuard)
-  @UseInterceptors(UploadFormErrorsInterceptor, FileInterceptor('file'))
+  @UseGuards(RejectWhileDrainingGuard, UploadSlotsGuard)
+  @UseInterceptors(
+    UploadTimeoutInterceptor,
+    UploadFormErrorsInterceptor,
+    RemoveUploadedFileInterceptor,
+    FileInterceptor('file'),
+  )
   @ApiOperation({
     operationId: 'uploadCsv',
     summary: 'Upload a product CSV of image URLs',
@@ -45,8 +53,13 @@ export class UploadController {
       message: 'the file has 1 problem(s); nothing was stored',
       column: 'Product Name',
     },
+    408: {
+      description: 'The body was not received within UPLOAD_TIMEOUT_MS',
+      message: 'the upload was not received within 120000 ms (UPLOAD_TIMEOUT_MS); nothing was stored',
+    },
     413: {
-      description: 'Larger than MAX_CSV_BYTES or more than MAX_ROWS rows',
+      description:
+        'Larger than MAX_CSV_BYTES, more than MAX_ROWS rows or MAX_COLUMNS columns, a cell over MAX_CELL_BYTES or a row over MAX_RECORD_BYTES',
       message: 'the file is larger than 50 MiB (MAX_CSV_BYTES); nothing was stored',
       column: 'file',
     },
@@ -60,7 +73,8 @@ export class UploadController {
       column: 'Idempotency-Key',
     },
     503: {
-      description: 'Shutting down: retry after the `Retry-After` seconds',
+      description:
+        'Shutting down, or MAX_CONCURRENT_UPLOADS uploads are being read already: retry after the `Retry-After` seconds',
       message: 'the service is shutting down; retry shortly',
     },
   })
@@ -70,7 +84,7 @@ export class UploadController {
     @IdempotencyKey() idempotencyKey: string | undefined,
   ): Promise<UploadAcceptedDto> {
     return this.uploads.accept({
-      csv: csvFileOf(file).buffer,
+      csvPath: csvFileOf(file).path,
       webhookUrl: webhookUrlOf(body.webhook_url),
       idempotencyKey: idempotencyKeyOf(idempotencyKey),
     });

@@ -1,5 +1,6 @@
 import { Injectable, Logger, UnprocessableEntityException } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { AppConfig } from '../config/app-config.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { DomainEvent, DomainEvents } from '../events.js';
@@ -11,10 +12,15 @@ import { type ParsedCsv, parseProductCsv } from './csv-parser.js';
 import { UploadAcceptedDto } from './dto/upload-accepted.dto.js';
 
 export interface UploadCommand {
-  csv: Buffer;
+  /** The uploaded CSV, in a temporary file the caller removes. */
+  csvPath: string;
   webhookUrl: string | null;
   idempotencyKey: string | null;
 }
+
+/** The file in 64 KiB pieces, read as it is consumed. */
+const readPieces = (path: string): AsyncIterable<Buffer> =>
+  createReadStream(path, { highWaterMark: 64 * 1024 });
 
 /** Validates an uploaded CSV completely, then stores the request, its rows and images in one transaction. */
 @Injectable()
@@ -30,21 +36,23 @@ export class UploadService {
   ) {}
 
   async accept(command: UploadCommand): Promise<UploadAcceptedDto> {
-    const contentHash = createHash('sha256')
-      .update(command.csv)
-      .update('\0')
-      .update(command.webhookUrl ?? '')
-      .digest('hex');
+    const contentHash = await this.contentHash(command);
     const replay = command.idempotencyKey && (await this.replay(command.idempotencyKey, contentHash));
     if (replay) return replay;
 
     const requestId = randomUUID();
-    const limits = { maxRows: this.config.maxRows, maxUrlsPerRow: this.config.maxUrlsPerRow };
+    const limits = {
+      maxRows: this.config.maxRows,
+      maxUrlsPerRow: this.config.maxUrlsPerRow,
+      maxColumns: this.config.maxColumns,
+      maxCellBytes: this.config.maxCellBytes,
+      maxRecordBytes: this.config.maxRecordBytes,
+    };
     let csv: ParsedCsv;
     try {
       // Rows are stored while the file is read; a problem anywhere rolls the whole request back.
       csv = await this.unitOfWork.run(async (tx) => {
-        const parsed = await parseProductCsv(command.csv, limits, {
+        const parsed = await parseProductCsv(readPieces(command.csvPath), limits, {
           onRows: this.images.productWriter(tx, requestId),
         });
         await this.tasks.create(tx, {
@@ -67,6 +75,16 @@ export class UploadService {
     this.logger.log(`request ${requestId}: accepted ${csv.rowCount} row(s), ${csv.totalImages} image(s)`);
     this.events.emit(DomainEvent.RequestCreated, { requestId, totalImages: csv.totalImages });
     return this.accepted(await this.tasks.getOrFail(requestId));
+  }
+
+  /** Identifies the upload for Idempotency-Key: its bytes and its webhook_url. */
+  private async contentHash(command: UploadCommand): Promise<string> {
+    const hash = createHash('sha256');
+    for await (const piece of readPieces(command.csvPath)) hash.update(piece as Buffer);
+    return hash
+      .update('\0')
+      .update(command.webhookUrl ?? '')
+      .digest('hex');
   }
 
   private async replay(idempotencyKey: string, contentHash: string): Promise<UploadAcceptedDto | undefined> {

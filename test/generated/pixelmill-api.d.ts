@@ -453,7 +453,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Larger than MAX_CSV_BYTES or more than MAX_ROWS rows */
+            /** @description The body was not received within UPLOAD_TIMEOUT_MS */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 408,
+                     *       "message": "the upload was not received within 120000 ms (UPLOAD_TIMEOUT_MS); nothing was stored",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "the upload was not received within 120000 ms (UPLOAD_TIMEOUT_MS); nothing was stored"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Larger than MAX_CSV_BYTES, more than MAX_ROWS rows or MAX_COLUMNS columns, a cell over MAX_CELL_BYTES or a row over MAX_RECORD_BYTES */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -519,7 +541,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Shutting down: retry after the `Retry-After` seconds */
+            /** @description Shutting down, or MAX_CONCURRENT_UPLOADS uploads are being read already: retry after the `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
