@@ -1,5 +1,6 @@
 import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { AccessModule } from './access/access.module.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import type { Role } from './config/app-config.js';
 import { validationException } from './common/validation-errors.js';
@@ -36,7 +37,7 @@ const FOUNDATION = [
   HealthModule,
 ];
 /** The HTTP API: upload, status, images, retry, export, output files (ROLE=api and all). */
-const API = [UploadModule, TasksApiModule, ImagesApiModule, ExportModule, FilesModule];
+const API = [AccessModule, UploadModule, TasksApiModule, ImagesApiModule, ExportModule, FilesModule];
 /** The background jobs: image processing and webhook delivery (ROLE=worker and all). */
 const WORKERS = [ImageWorkerModule, WebhookDeliveryModule];
 

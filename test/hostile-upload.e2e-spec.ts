@@ -182,7 +182,8 @@ describe('POST /upload: uploads held open cost disk, not memory, and are ended',
   const payload = Buffer.from(`${HEADER}\n${'1,P,http://127.0.0.1:9/a.jpg\n'.repeat((30 * MiB) / 28)}`);
 
   beforeAll(async () => {
-    service = await startAppWithoutWorker({ MAX_CONCURRENT_UPLOADS: '10', UPLOAD_TIMEOUT_MS: '4000' });
+    // Long enough for ten 30 MiB bodies to land on disk on a loaded machine before the timeout ends them.
+    service = await startAppWithoutWorker({ MAX_CONCURRENT_UPLOADS: '10', UPLOAD_TIMEOUT_MS: '15000' });
   });
 
   afterAll(async () => {

@@ -27,7 +27,11 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const expected = exception instanceof HttpException || exception instanceof CsvValidationError;
     if (exception instanceof StorageUnavailableError) this.logger.warn(exception.message);
     else if (!expected) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
-    if (!response.headersSent) response.status(status).json(body);
+    if (response.headersSent) return;
+    // A refusal that knows when to come back (e.g. QueueFullException) says so.
+    if (exception instanceof HttpException && 'retryAfterSeconds' in exception)
+      response.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    response.status(status).json(body);
   }
 
   private describe(exception: unknown): { status: number; body: Record<string, unknown> } {

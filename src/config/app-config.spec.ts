@@ -74,6 +74,11 @@ describe('loadConfig', () => {
     ['WEBHOOK_SECRET', `whsec_${Buffer.alloc(65).toString('base64')}`],
     ['MAX_RETRY_AFTER_MS', '-1'],
     ['QUEUE_POLL_MS', '10'],
+    ['API_KEYS', 'short'],
+    ['API_KEYS', 'alice:0123456789abcdefghijklmn,alice:nmlkjihgfedcba9876543210'],
+    ['API_KEYS', 'bad name:0123456789abcdefghijklmn'],
+    ['RATE_LIMIT_UPLOADS_PER_MIN', '-1'],
+    ['MAX_QUEUED_IMAGES_PER_KEY', 'many'],
     ['ROLE', 'scheduler'],
     ['WEBHOOK_RETRY_DELAYS_MS', '0,soon'],
     ['DATABASE_URL', 'mysql://db'],
@@ -99,7 +104,7 @@ describe('loadConfig', () => {
     ['UPLOAD_TIMEOUT_MS', '10'],
   ])('refuses %s=%s, naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigValidationError);
-    const shown = name === 'WEBHOOK_SECRET' ? ' (value hidden)' : `="${value}"`;
+    const shown = ['WEBHOOK_SECRET', 'API_KEYS'].includes(name) ? ' (value hidden)' : `="${value}"`;
     expect(() => loadConfig({ [name]: value })).toThrow(`  ${name}${shown}: `);
   });
 
@@ -115,6 +120,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ LOG_FORMAT: 'json' }).logFormat).toBe('json');
     expect(loadConfig({ NODE_ENV: 'production', LOG_FORMAT: 'text' }).logFormat).toBe('text');
     expect(loadConfig({ LOG_LEVEL: 'debug' }).logLevel).toBe('debug');
+  });
+
+  it('reads API_KEYS as named keys; a key without a name is named by a digest, never by itself', () => {
+    const config = loadConfig({ API_KEYS: 'alice:0123456789abcdefghijklmn, 9876543210zyxwvutsrqponm' });
+    expect(config.apiKeys[0]).toEqual({ name: 'alice', key: '0123456789abcdefghijklmn' });
+    expect(config.apiKeys[1].name).toMatch(/^key-[0-9a-f]{8}$/);
+    expect(loadConfig({}).apiKeys).toEqual([]);
   });
 
   it('takes a Standard Webhooks secret of 24 to 64 bytes, and never prints a refused one', () => {

@@ -14,6 +14,7 @@ import {
   ValidateIf,
   validateSync,
 } from 'class-validator';
+import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { resolve, join } from 'node:path';
 
@@ -38,6 +39,28 @@ const toIntList = ({ value }: { value: unknown }) =>
  */
 const ROLES = ['all', 'api', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
+
+/** One accepted API key: its name (for logs, metrics and ownership) and the key itself. */
+export interface ApiKey {
+  name: string;
+  key: string;
+}
+
+/**
+ * `API_KEYS`: `key` or `name:key` entries, comma-separated; undefined when malformed. A key without a
+ * name is named by a digest of it, so logs never carry the key.
+ */
+function parseApiKeys(value: string): ApiKey[] | undefined {
+  const keys: ApiKey[] = [];
+  for (const entry of value.split(',').map((part) => part.trim())) {
+    const match = /^(?:([A-Za-z0-9._-]{1,64}):)?([A-Za-z0-9._~+/=-]{24,256})$/.exec(entry);
+    if (!match) return undefined;
+    const key = match[2];
+    keys.push({ name: match[1] ?? `key-${createHash('sha256').update(key).digest('hex').slice(0, 8)}`, key });
+  }
+  const unique = (values: string[]) => new Set(values).size === values.length;
+  return unique(keys.map((k) => k.name)) && unique(keys.map((k) => k.key)) ? keys : undefined;
+}
 
 /** `whsec_<base64>` whose key is 24 to 64 bytes, as the Standard Webhooks specification recommends. */
 function isWebhookSecret(value: string): boolean {
@@ -280,6 +303,29 @@ class Environment {
   SHUTDOWN_GRACE_MS?: number;
 
   @IsOptional()
+  @ValidateBy({
+    name: 'isApiKeyList',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && parseApiKeys(value) !== undefined,
+      defaultMessage: () =>
+        'API_KEYS must be a comma-separated list of keys of 24 to 256 characters (A-Z a-z 0-9 . _ ~ + / = -), each optionally "name:key" with a name of 1 to 64 of A-Z a-z 0-9 . _ -, names and keys unique',
+    },
+  })
+  API_KEYS?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  RATE_LIMIT_UPLOADS_PER_MIN?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  MAX_QUEUED_IMAGES_PER_KEY?: number;
+
+  @IsOptional()
   @Transform(toInt)
   @IsInt()
   @Min(50)
@@ -354,6 +400,12 @@ export class AppConfig {
   readonly uploadTimeoutMs: number;
   readonly leaseMs: number;
   readonly shutdownGraceMs: number;
+  /** Empty: the API is open (a warning says so at start). */
+  readonly apiKeys: ApiKey[];
+  /** Uploads per minute per API key (per client address when open); 0: no limit. */
+  readonly rateLimitUploadsPerMin: number;
+  /** Images queued or processing per API key at most (one bucket when open); 0: no limit. */
+  readonly maxQueuedImagesPerKey: number;
   readonly queuePollMs: number;
   /** JSON lines (for log collectors) or readable lines (for a terminal). */
   readonly logFormat: LogFormat;
@@ -371,7 +423,7 @@ export class AppConfig {
 export class ConfigValidationError extends Error {}
 
 /** Variables whose values never appear in a message or a log. */
-const SECRETS = new Set(['WEBHOOK_SECRET']);
+const SECRETS = new Set(['WEBHOOK_SECRET', 'API_KEYS']);
 
 /** Reads and validates the environment; throws one error listing every bad value. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
@@ -442,6 +494,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     uploadTimeoutMs: parsed.UPLOAD_TIMEOUT_MS ?? 120_000,
     leaseMs: parsed.LEASE_MS ?? 60_000,
     shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS ?? 25_000,
+    apiKeys: parsed.API_KEYS ? parseApiKeys(parsed.API_KEYS)! : [],
+    rateLimitUploadsPerMin: parsed.RATE_LIMIT_UPLOADS_PER_MIN ?? 60,
+    maxQueuedImagesPerKey: parsed.MAX_QUEUED_IMAGES_PER_KEY ?? 1_000_000,
     queuePollMs: parsed.QUEUE_POLL_MS ?? 1_000,
     logFormat: parsed.LOG_FORMAT ?? (parsed.NODE_ENV === 'production' ? 'json' : 'text'),
     logLevel: parsed.LOG_LEVEL ?? 'info',

@@ -1,3 +1,6 @@
+import { API_KEY_REQUIRED } from '../access/api-key.guard.js';
+import { CallerOwner } from '../access/caller-owner.decorator.js';
+import type { Owner } from '../access/owner.js';
 import { Controller, Get, Header, Param, StreamableFile } from '@nestjs/common';
 import { ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrorResponses } from '../common/api-error-responses.decorator.js';
@@ -46,9 +49,12 @@ export class ExportController {
       progress: '2/3',
     },
   })
-  @ApiErrorResponses({ 400: REQUEST_ID_NOT_A_UUID, 404: UNKNOWN_REQUEST })
-  async export(@Param() { request_id: requestId }: RequestIdParams): Promise<StreamableFile> {
-    const csv = await this.exports.exportCsv(requestId);
+  @ApiErrorResponses({ 400: REQUEST_ID_NOT_A_UUID, 401: API_KEY_REQUIRED, 404: UNKNOWN_REQUEST })
+  async export(
+    @Param() { request_id: requestId }: RequestIdParams,
+    @CallerOwner() owner: Owner,
+  ): Promise<StreamableFile> {
+    const csv = await this.exports.exportCsv(requestId, owner);
     return new StreamableFile(csv, {
       type: 'text/csv; charset=utf-8',
       disposition: `attachment; filename="${requestId}.csv"`,

@@ -1,3 +1,4 @@
+import type { Owner } from '../access/owner.js';
 import { ConflictException, Injectable } from '@nestjs/common';
 import { format } from 'fast-csv';
 import { Readable } from 'node:stream';
@@ -19,8 +20,8 @@ export class ExportService {
     private readonly storage: Storage,
   ) {}
 
-  async exportCsv(requestId: string): Promise<Readable> {
-    const task = await this.tasks.getOrFail(requestId);
+  async exportCsv(requestId: string, owner: Owner): Promise<Readable> {
+    const task = await this.tasks.getOrFail(requestId, owner);
     if (task.status === 'processing') {
       throw new ConflictException({
         statusCode: 409,

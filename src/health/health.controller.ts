@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { Public } from '../access/public.decorator.js';
 import { ReadinessChecks } from './readiness-checks.js';
 
 /**
@@ -8,6 +9,7 @@ import { ReadinessChecks } from './readiness-checks.js';
  * key; in every role; documented in the README's Operations section rather than the client API.
  */
 @ApiExcludeController()
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

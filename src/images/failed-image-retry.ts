@@ -1,3 +1,4 @@
+import type { Owner } from '../access/owner.js';
 import { ConflictException, Injectable, Logger } from '@nestjs/common';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { DomainEvent, DomainEvents } from '../events.js';
@@ -17,8 +18,8 @@ export class FailedImageRetry {
     private readonly events: DomainEvents,
   ) {}
 
-  async retry(requestId: string): Promise<RetryAcceptedDto> {
-    await this.tasks.getOrFail(requestId);
+  async retry(requestId: string, owner: Owner): Promise<RetryAcceptedDto> {
+    await this.tasks.getOrFail(requestId, owner);
     const requeued = await this.unitOfWork.run(async (tx) => {
       const count = await this.images.requeueFailed(tx, requestId);
       if (count > 0) await this.tasks.reopen(tx, requestId, count);
@@ -27,7 +28,7 @@ export class FailedImageRetry {
     if (requeued === 0) throw new ConflictException(`request ${requestId} has no failed images to retry`);
     this.logger.log(`request ${requestId}: ${requeued} failed image(s) queued again`);
     this.events.emit(DomainEvent.RequestRequeued, { requestId, requeuedImages: requeued });
-    const task = await this.tasks.getOrFail(requestId);
+    const task = await this.tasks.getOrFail(requestId, owner);
     return {
       request_id: requestId,
       status: task.status,

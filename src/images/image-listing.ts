@@ -1,3 +1,4 @@
+import type { Owner } from '../access/owner.js';
 import { Injectable } from '@nestjs/common';
 import { Storage } from '../storage/storage.js';
 import { TasksService } from '../tasks/tasks.service.js';
@@ -13,8 +14,8 @@ export class ImageListing {
     private readonly storage: Storage,
   ) {}
 
-  async page(requestId: string, offset: number, limit: number): Promise<ImagePageDto> {
-    const task = await this.tasks.getOrFail(requestId);
+  async page(requestId: string, owner: Owner, offset: number, limit: number): Promise<ImagePageDto> {
+    const task = await this.tasks.getOrFail(requestId, owner);
     const images = await this.images.listImages(requestId, offset, limit);
     return {
       request_id: requestId,

@@ -1,3 +1,6 @@
+import { API_KEY_REQUIRED } from '../access/api-key.guard.js';
+import { CallerOwner } from '../access/caller-owner.decorator.js';
+import type { Owner } from '../access/owner.js';
 import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrorResponses } from '../common/api-error-responses.decorator.js';
@@ -26,6 +29,7 @@ export class ImagesController {
   })
   @ApiOkResponse({ type: ImagePageDto, description: "One entry per input URL, in the CSV's order" })
   @ApiErrorResponses({
+    401: API_KEY_REQUIRED,
     400: {
       description: 'The request id is not a UUID, or offset/limit is out of range',
       message: 'limit must not be greater than 1000',
@@ -36,8 +40,9 @@ export class ImagesController {
   list(
     @Param() { request_id: requestId }: RequestIdParams,
     @Query() page: ImagePageQuery,
+    @CallerOwner() owner: Owner,
   ): Promise<ImagePageDto> {
-    return this.listing.page(requestId, page.offset, page.limit);
+    return this.listing.page(requestId, owner, page.offset, page.limit);
   }
 
   @Post('retry')
@@ -54,6 +59,7 @@ export class ImagesController {
     description: 'Failed images queued again; the request is processing again',
   })
   @ApiErrorResponses({
+    401: API_KEY_REQUIRED,
     400: REQUEST_ID_NOT_A_UUID,
     404: UNKNOWN_REQUEST,
     409: {
@@ -65,7 +71,10 @@ export class ImagesController {
       message: 'the service is shutting down; retry shortly',
     },
   })
-  retry(@Param() { request_id: requestId }: RequestIdParams): Promise<RetryAcceptedDto> {
-    return this.failedImageRetry.retry(requestId);
+  retry(
+    @Param() { request_id: requestId }: RequestIdParams,
+    @CallerOwner() owner: Owner,
+  ): Promise<RetryAcceptedDto> {
+    return this.failedImageRetry.retry(requestId, owner);
   }
 }

@@ -68,6 +68,14 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('requests', 'Upload a CSV, follow its request, export it, retry its failed images')
     .addTag('files', 'The processed images')
     .addTag('webhooks', 'What Pixelmill sends to a request’s webhook_url')
+    // With API_KEYS set, every operation but the output files needs one of these (either header).
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS' }, 'bearer')
+    .addApiKey(
+      { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key from API_KEYS' },
+      'apiKey',
+    )
+    .addSecurityRequirements('bearer')
+    .addSecurityRequirements('apiKey')
     .build();
   return SwaggerModule.createDocument(
     app,

@@ -2,6 +2,7 @@ import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { pipeline } from 'node:stream/promises';
+import { Public } from '../access/public.decorator.js';
 import { ApiErrorResponses } from '../common/api-error-responses.decorator.js';
 import { FileParams } from './dto/file-params.js';
 import { OBJECT_CACHE_CONTROL } from './storage-key.js';
@@ -9,6 +10,7 @@ import { Storage } from './storage.js';
 
 /** Streams output images from whichever storage driver is configured, at PUBLIC_URL/files/<key>. */
 @ApiTags('files')
+@Public()
 @Controller('files')
 export class FilesController {
   constructor(private readonly storage: Storage) {}
@@ -16,6 +18,7 @@ export class FilesController {
   @Get(':folder/:fileName')
   @ApiOperation({
     operationId: 'getOutputFile',
+    security: [], // output URLs are handed to anyone: no key needed
     summary: 'Download a processed image',
     description:
       'The URLs come from `output_url` and the export; cached for a year (a URL never changes content).',

@@ -7,6 +7,8 @@ export type TaskStatus = (typeof TASK_STATUSES)[number];
 /** One uploaded CSV: the request a client polls. */
 @Entity('tasks')
 @Index('idx_tasks_status_created', ['status', 'createdAt'])
+@Index('idx_tasks_owner_idempotency_key', ['owner', 'idempotencyKey'], { unique: true })
+@Index('idx_tasks_owner_created', ['owner', 'createdAt', 'id'])
 export class Task {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
@@ -29,6 +31,10 @@ export class Task {
   /** The uploaded header names, in their order, for the export. */
   @Column({ name: 'csv_headers', type: 'simple-json' })
   csvHeaders: string[];
+
+  /** The name of the API key that created it; '' while the service is open (see src/access/owner.ts). */
+  @Column({ type: 'varchar', length: 64, default: '' })
+  owner: string;
 
   @Column({ name: 'idempotency_key', type: 'varchar', length: 255, nullable: true })
   idempotencyKey: string | null;

@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
+import { RequestList } from './request-list.js';
 import { TasksController } from './tasks.controller.js';
 import { TasksModule } from './tasks.module.js';
 
-/** GET /status/:request_id, where the role serves the API. */
+/** GET /status/:request_id and GET /requests, where the role serves the API. */
 @Module({
   imports: [TasksModule],
   controllers: [TasksController],
+  providers: [RequestList],
 })
 export class TasksApiModule {}

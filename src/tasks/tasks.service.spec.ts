@@ -1,3 +1,4 @@
+import { OPEN_OWNER } from '../access/owner.js';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -39,6 +40,7 @@ describe('TasksService completion counter (real SQLite file)', () => {
   async function createTask(id: string, totalImages: number) {
     await unitOfWork.run((tx) =>
       tasks.create(tx, {
+        owner: OPEN_OWNER,
         id,
         totalImages,
         webhookUrl: null,
@@ -64,7 +66,7 @@ describe('TasksService completion counter (real SQLite file)', () => {
       processedImages: 40,
       failedImages: 10,
     });
-    expect(await tasks.getOrFail(id)).toMatchObject({
+    expect(await tasks.getOrFail(id, OPEN_OWNER)).toMatchObject({
       processedImages: 40,
       failedImages: 10,
       completedAt: expect.any(Number),
@@ -91,7 +93,7 @@ describe('TasksService completion counter (real SQLite file)', () => {
     await unitOfWork.run((tx) => tasks.recordImageOutcome(tx, id, { failed: true }));
     await unitOfWork.run((tx) => tasks.recordImageOutcome(tx, id, { failed: false }));
     await unitOfWork.run((tx) => tasks.reopen(tx, id, 1));
-    expect(await tasks.getOrFail(id)).toMatchObject({
+    expect(await tasks.getOrFail(id, OPEN_OWNER)).toMatchObject({
       status: 'processing',
       processedImages: 1,
       failedImages: 0,

@@ -3,11 +3,13 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { execute } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
+import type { Owner } from '../access/owner.js';
 import { RequestNotFoundError } from './request-not-found.error.js';
 import { Task, TaskStatus } from './task.entity.js';
 
 export interface NewTask {
   id: string;
+  owner: Owner;
   totalImages: number;
   webhookUrl: string | null;
   csvHeaders: string[];
@@ -34,14 +36,42 @@ export class TasksService {
     });
   }
 
-  async getOrFail(requestId: string): Promise<Task> {
-    const task = await this.tasks.findOneBy({ id: requestId });
+  /** The owner's request, or RequestNotFoundError: another owner's request is as unknown as a made-up id. */
+  async getOrFail(requestId: string, owner: Owner): Promise<Task> {
+    const task = await this.tasks.findOneBy({ id: requestId, owner });
     if (!task) throw new RequestNotFoundError(requestId);
     return task;
   }
 
-  findByIdempotencyKey(key: string): Promise<Task | null> {
-    return this.tasks.findOneBy({ idempotencyKey: key });
+  findByIdempotencyKey(owner: Owner, key: string): Promise<Task | null> {
+    return this.tasks.findOneBy({ owner, idempotencyKey: key });
+  }
+
+  /** The owner's images not yet finished (queued or processing), from the counters of its unfinished requests. */
+  async unfinishedImages(tx: Transaction, owner: Owner): Promise<number> {
+    const { records } = await execute<{ unfinished: number | string | null }>(
+      tx.manager,
+      "SELECT SUM(total_images - processed_images) AS unfinished FROM tasks WHERE owner = ? AND status = 'processing'",
+      [owner],
+    );
+    return Number(records[0]?.unfinished ?? 0);
+  }
+
+  /** One page of the owner's requests, newest first, after the cursor's request (keyset paging). */
+  page(owner: Owner, limit: number, after?: { createdAt: number; id: string }): Promise<Task[]> {
+    const query = this.tasks
+      .createQueryBuilder('task')
+      .where('task.owner = :owner', { owner })
+      .orderBy('task.created_at', 'DESC')
+      .addOrderBy('task.id', 'DESC')
+      .limit(limit);
+    if (after) {
+      query.andWhere(
+        '(task.created_at < :createdAt OR (task.created_at = :createdAt AND task.id < :id))',
+        after,
+      );
+    }
+    return query.getMany();
   }
 
   /**

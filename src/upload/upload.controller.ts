@@ -1,3 +1,6 @@
+import { API_KEY_REQUIRED } from '../access/api-key.guard.js';
+import { CallerOwner } from '../access/caller-owner.decorator.js';
+import type { Owner } from '../access/owner.js';
 import { Body, Controller, HttpCode, Post, UploadedFile, UseGuards, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -8,6 +11,7 @@ import { UploadRequestDto } from './dto/upload-request.dto.js';
 import { IdempotencyKey } from './idempotency-key.decorator.js';
 import { RemoveUploadedFileInterceptor } from './remove-uploaded-file.interceptor.js';
 import { UploadFormErrorsInterceptor } from './upload-form-errors.interceptor.js';
+import { UploadRateLimitGuard } from './upload-rate-limit.guard.js';
 import { UploadSlotsGuard } from './upload-slots.guard.js';
 import { UploadTimeoutInterceptor } from './upload-timeout.interceptor.js';
 import { csvFileOf, idempotencyKeyOf, MAX_IDEMPOTENCY_KEY_LENGTH, webhookUrlOf } from './upload-form.js';
@@ -20,7 +24,7 @@ export class UploadController {
 
   @Post('upload')
   @HttpCode(202)
-  @UseGuards(RejectWhileDrainingGuard, UploadSlotsGuard)
+  @UseGuards(RejectWhileDrainingGuard, UploadRateLimitGuard, UploadSlotsGuard)
   @UseInterceptors(
     UploadTimeoutInterceptor,
     UploadFormErrorsInterceptor,
@@ -47,6 +51,7 @@ export class UploadController {
     description: 'Stored; images are processed in the background',
   })
   @ApiErrorResponses({
+    401: API_KEY_REQUIRED,
     400: {
       description:
         'The CSV, the form or the webhook_url cannot be used (each problem with its row and column); nothing was stored',
@@ -72,6 +77,12 @@ export class UploadController {
       message: 'this Idempotency-Key was already used with a different file or webhook_url',
       column: 'Idempotency-Key',
     },
+    429: {
+      description:
+        'Over RATE_LIMIT_UPLOADS_PER_MIN, or the upload would put more than MAX_QUEUED_IMAGES_PER_KEY of your images in the queue: retry after the `Retry-After` seconds; nothing was stored',
+      message:
+        'more than 60 uploads in a minute (RATE_LIMIT_UPLOADS_PER_MIN); nothing was stored: retry after the Retry-After seconds',
+    },
     503: {
       description:
         'Shutting down, or MAX_CONCURRENT_UPLOADS uploads are being read already: retry after the `Retry-After` seconds',
@@ -82,8 +93,10 @@ export class UploadController {
     @UploadedFile() file: Express.Multer.File | undefined,
     @Body() body: UploadRequestDto,
     @IdempotencyKey() idempotencyKey: string | undefined,
+    @CallerOwner() owner: Owner,
   ): Promise<UploadAcceptedDto> {
     return this.uploads.accept({
+      owner,
       csvPath: csvFileOf(file).path,
       webhookUrl: webhookUrlOf(body.webhook_url),
       idempotencyKey: idempotencyKeyOf(idempotencyKey),

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MulterModule } from '@nestjs/platform-express';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { diskStorage } from 'multer';
 import { join } from 'node:path';
 import { AppConfig } from '../config/app-config.js';
@@ -8,6 +9,7 @@ import { TasksModule } from '../tasks/tasks.module.js';
 import { UploadController } from './upload.controller.js';
 import { UploadService } from './upload.service.js';
 import { UploadSlots } from './upload-slots.js';
+import { UploadRateLimitGuard } from './upload-rate-limit.guard.js';
 import { UploadSlotsGuard } from './upload-slots.guard.js';
 import { UploadTimeoutInterceptor } from './upload-timeout.interceptor.js';
 
@@ -15,6 +17,10 @@ import { UploadTimeoutInterceptor } from './upload-timeout.interceptor.js';
   imports: [
     TasksModule,
     ImagesModule,
+    ThrottlerModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => [{ ttl: 60_000, limit: config.rateLimitUploadsPerMin }],
+    }),
     MulterModule.registerAsync({
       inject: [AppConfig],
       // The file is streamed to a temporary file under DATA_DIR (never held in memory; removed after
@@ -27,6 +33,6 @@ import { UploadTimeoutInterceptor } from './upload-timeout.interceptor.js';
     }),
   ],
   controllers: [UploadController],
-  providers: [UploadService, UploadSlots, UploadSlotsGuard, UploadTimeoutInterceptor],
+  providers: [UploadService, UploadSlots, UploadSlotsGuard, UploadRateLimitGuard, UploadTimeoutInterceptor],
 })
 export class UploadModule {}

@@ -1,8 +1,9 @@
 import { Injectable, Logger, UnprocessableEntityException } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import type { Owner } from '../access/owner.js';
 import { AppConfig } from '../config/app-config.js';
-import { UnitOfWork } from '../database/unit-of-work.js';
+import { type Transaction, UnitOfWork } from '../database/unit-of-work.js';
 import { DomainEvent, DomainEvents } from '../events.js';
 import { ImagesService } from '../images/images.service.js';
 import { LogContext } from '../logging/log-context.js';
@@ -10,8 +11,11 @@ import { Task } from '../tasks/task.entity.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { type ParsedCsv, parseProductCsv } from './csv-parser.js';
 import { UploadAcceptedDto } from './dto/upload-accepted.dto.js';
+import { QueueFullException } from './queue-full.exception.js';
 
 export interface UploadCommand {
+  /** Who uploads: the request belongs to it, and its Idempotency-Keys are its own. */
+  owner: Owner;
   /** The uploaded CSV, in a temporary file the caller removes. */
   csvPath: string;
   webhookUrl: string | null;
@@ -37,7 +41,7 @@ export class UploadService {
 
   async accept(command: UploadCommand): Promise<UploadAcceptedDto> {
     const contentHash = await this.contentHash(command);
-    const replay = command.idempotencyKey && (await this.replay(command.idempotencyKey, contentHash));
+    const replay = command.idempotencyKey && (await this.replay(command, contentHash));
     if (replay) return replay;
 
     const requestId = randomUUID();
@@ -55,8 +59,10 @@ export class UploadService {
         const parsed = await parseProductCsv(readPieces(command.csvPath), limits, {
           onRows: this.images.productWriter(tx, requestId),
         });
+        await this.checkQueueRoom(tx, command.owner, parsed.totalImages);
         await this.tasks.create(tx, {
           id: requestId,
+          owner: command.owner,
           totalImages: parsed.totalImages,
           webhookUrl: command.webhookUrl,
           csvHeaders: parsed.headers,
@@ -67,14 +73,14 @@ export class UploadService {
       });
     } catch (error) {
       // Two uploads with one Idempotency-Key raced: the unique key let one through.
-      const winner = command.idempotencyKey && (await this.replay(command.idempotencyKey, contentHash));
+      const winner = command.idempotencyKey && (await this.replay(command, contentHash));
       if (winner) return winner;
       throw error;
     }
     LogContext.assign({ request_id: requestId });
     this.logger.log(`request ${requestId}: accepted ${csv.rowCount} row(s), ${csv.totalImages} image(s)`);
     this.events.emit(DomainEvent.RequestCreated, { requestId, totalImages: csv.totalImages });
-    return this.accepted(await this.tasks.getOrFail(requestId));
+    return this.accepted(await this.tasks.getOrFail(requestId, command.owner));
   }
 
   /** Identifies the upload for Idempotency-Key: its bytes and its webhook_url. */
@@ -87,8 +93,16 @@ export class UploadService {
       .digest('hex');
   }
 
-  private async replay(idempotencyKey: string, contentHash: string): Promise<UploadAcceptedDto | undefined> {
-    const original = await this.tasks.findByIdempotencyKey(idempotencyKey);
+  /** MAX_QUEUED_IMAGES_PER_KEY: one client cannot fill the queue (refused inside the transaction: nothing stays). */
+  private async checkQueueRoom(tx: Transaction, owner: Owner, newImages: number): Promise<void> {
+    const limit = this.config.maxQueuedImagesPerKey;
+    if (limit === 0) return;
+    const unfinished = await this.tasks.unfinishedImages(tx, owner);
+    if (unfinished + newImages > limit) throw new QueueFullException(unfinished, newImages, limit);
+  }
+
+  private async replay(command: UploadCommand, contentHash: string): Promise<UploadAcceptedDto | undefined> {
+    const original = await this.tasks.findByIdempotencyKey(command.owner, command.idempotencyKey!);
     if (!original) return undefined;
     if (original.contentHash !== contentHash) {
       const message = 'this Idempotency-Key was already used with a different file or webhook_url';

@@ -24,6 +24,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List your requests, newest first
+         * @description The caller's requests (those of its API key) with their counters, a page at a time: pass `next_cursor` as `cursor` for the next page.
+         */
+        get: operations["listRequests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/status/{request_id}": {
         parameters: {
             query?: never;
@@ -209,6 +229,50 @@ export interface components {
             /** @description At least one and at most 100 problems */
             errors: components["schemas"]["ErrorDetail"][];
         };
+        /** @description A request and its counters */
+        RequestSummary: {
+            /**
+             * Format: uuid
+             * @example 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70
+             */
+            request_id: string;
+            /** @example completed_with_errors */
+            status: components["schemas"]["RequestState"];
+            /**
+             * @description processed/total
+             * @example 3/3
+             */
+            progress: string;
+            /** @example 3 */
+            total_images: number;
+            /**
+             * @description Finished images, failed ones included
+             * @example 3
+             */
+            processed_images: number;
+            /** @example 1 */
+            failed_images: number;
+            /**
+             * Format: date-time
+             * @example 2026-11-25T17:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description null while processing
+             * @example 2026-11-25T17:00:02.000Z
+             */
+            completed_at: string | null;
+        };
+        /** @description The caller's requests, newest first */
+        RequestList: {
+            requests: components["schemas"]["RequestSummary"][];
+            /**
+             * @description Pass it as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
+        };
         /** @enum {string} */
         WebhookDeliveryStatus: "pending" | "delivered" | "failed";
         /** @description Delivery of the request.completed webhook */
@@ -228,6 +292,7 @@ export interface components {
              */
             last_error: string | null;
         };
+        /** @description A request, its counters and its webhook delivery */
         RequestStatus: {
             /**
              * Format: uuid
@@ -453,6 +518,28 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description API_KEYS is set and no valid key was sent */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "message": "an API key is required: send it as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\"",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "an API key is required: send it as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\""
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description The body was not received within UPLOAD_TIMEOUT_MS */
             408: {
                 headers: {
@@ -541,6 +628,28 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Over RATE_LIMIT_UPLOADS_PER_MIN, or the upload would put more than MAX_QUEUED_IMAGES_PER_KEY of your images in the queue: retry after the `Retry-After` seconds; nothing was stored */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "message": "more than 60 uploads in a minute (RATE_LIMIT_UPLOADS_PER_MIN); nothing was stored: retry after the Retry-After seconds",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "more than 60 uploads in a minute (RATE_LIMIT_UPLOADS_PER_MIN); nothing was stored: retry after the Retry-After seconds"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Shutting down, or MAX_CONCURRENT_UPLOADS uploads are being read already: retry after the `Retry-After` seconds */
             503: {
                 headers: {
@@ -556,6 +665,74 @@ export interface operations {
                      *           "row": null,
                      *           "column": null,
                      *           "message": "the service is shutting down; retry shortly"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listRequests: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description `next_cursor` of the previous page; absent for the first (newest) page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of requests, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestList"];
+                };
+            };
+            /** @description limit out of range, or a cursor that no page gave */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "message": "limit must not be greater than 100",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": "limit",
+                     *           "message": "limit must not be greater than 100"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description API_KEYS is set and no valid key was sent */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "message": "an API key is required: send it as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\"",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "an API key is required: send it as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\""
                      *         }
                      *       ]
                      *     }
@@ -601,6 +778,28 @@ export interface operations {
                      *           "row": null,
                      *           "column": "request_id",
                      *           "message": "request_id must be a UUID"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description API_KEYS is set and no valid key was sent */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "message": "an API key is required: send it as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\"",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "an API key is required: send it as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\""
                      *         }
                      *       ]
                      *     }
@@ -678,6 +877,28 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description API_KEYS is set and no valid key was sent */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "message": "an API key is required: send it as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\"",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "an API key is required: send it as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\""
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Unknown request id */
             404: {
                 headers: {
@@ -738,6 +959,28 @@ export interface operations {
                      *           "row": null,
                      *           "column": "request_id",
                      *           "message": "request_id must be a UUID"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description API_KEYS is set and no valid key was sent */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "message": "an API key is required: send it as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\"",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "an API key is required: send it as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\""
                      *         }
                      *       ]
                      *     }
@@ -853,6 +1096,28 @@ export interface operations {
                      *           "row": null,
                      *           "column": "request_id",
                      *           "message": "request_id must be a UUID"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description API_KEYS is set and no valid key was sent */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "message": "an API key is required: send it as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\"",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "an API key is required: send it as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\""
                      *         }
                      *       ]
                      *     }

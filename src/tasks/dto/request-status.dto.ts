@@ -22,8 +22,8 @@ export class WebhookStateDto {
   last_error: string | null;
 }
 
-@ApiSchema({ name: 'RequestStatus' })
-export class RequestStatusDto {
+@ApiSchema({ name: 'RequestSummary', description: 'A request and its counters' })
+export class RequestSummaryDto {
   @ApiProperty({ format: 'uuid', example: '7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70' })
   request_id: string;
 
@@ -54,14 +54,7 @@ export class RequestStatusDto {
   })
   completed_at: string | null;
 
-  @ApiProperty({
-    type: WebhookStateDto,
-    nullable: true,
-    description: 'null when the request has no webhook_url or is unfinished',
-  })
-  webhook: WebhookStateDto | null;
-
-  static from(task: Task, webhook: DeliveryState | null): RequestStatusDto {
+  static from(task: Task): RequestSummaryDto {
     return {
       request_id: task.id,
       status: task.status,
@@ -71,6 +64,22 @@ export class RequestStatusDto {
       failed_images: task.failedImages,
       created_at: new Date(task.createdAt).toISOString(),
       completed_at: task.completedAt === null ? null : new Date(task.completedAt).toISOString(),
+    };
+  }
+}
+
+@ApiSchema({ name: 'RequestStatus', description: 'A request, its counters and its webhook delivery' })
+export class RequestStatusDto extends RequestSummaryDto {
+  @ApiProperty({
+    type: WebhookStateDto,
+    nullable: true,
+    description: 'null when the request has no webhook_url or is unfinished',
+  })
+  webhook: WebhookStateDto | null;
+
+  static withWebhook(task: Task, webhook: DeliveryState | null): RequestStatusDto {
+    return {
+      ...RequestSummaryDto.from(task),
       webhook: webhook && {
         status: webhook.status,
         attempts: webhook.attempts,
