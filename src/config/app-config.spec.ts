@@ -74,6 +74,7 @@ describe('loadConfig', () => {
     ['WEBHOOK_SECRET', `whsec_${Buffer.alloc(65).toString('base64')}`],
     ['MAX_RETRY_AFTER_MS', '-1'],
     ['QUEUE_POLL_MS', '10'],
+    ['UPLOAD_TIMEOUT_MS', '3000000000'], // past a Node timer's range: it would fire at once
     ['API_KEYS', 'short'],
     ['API_KEYS', 'alice:0123456789abcdefghijklmn,alice:nmlkjihgfedcba9876543210'],
     ['API_KEYS', 'bad name:0123456789abcdefghijklmn'],
@@ -104,7 +105,9 @@ describe('loadConfig', () => {
     ['UPLOAD_TIMEOUT_MS', '10'],
   ])('refuses %s=%s, naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigValidationError);
-    const shown = ['WEBHOOK_SECRET', 'API_KEYS'].includes(name) ? ' (value hidden)' : `="${value}"`;
+    const shown = ['WEBHOOK_SECRET', 'API_KEYS', 'DATABASE_URL'].includes(name)
+      ? ' (value hidden)'
+      : `="${value}"`;
     expect(() => loadConfig({ [name]: value })).toThrow(`  ${name}${shown}: `);
   });
 

@@ -62,6 +62,9 @@ function parseApiKeys(value: string): ApiKey[] | undefined {
   return unique(keys.map((k) => k.name)) && unique(keys.map((k) => k.key)) ? keys : undefined;
 }
 
+/** The longest delay a Node timer takes (2³¹−1 ms, ~24.8 days): a longer one would fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** `whsec_<base64>` whose key is 24 to 64 bytes, as the Standard Webhooks specification recommends. */
 function isWebhookSecret(value: string): boolean {
   const base64 = /^whsec_((?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)$/.exec(value)?.[1];
@@ -118,12 +121,14 @@ class Environment {
   @Transform(toInt)
   @IsInt()
   @Min(1)
+  @Max(MAX_TIMER_MS)
   STORAGE_RETRY_BASE_MS?: number;
 
   @IsOptional()
   @Transform(toInt)
   @IsInt()
   @Min(1)
+  @Max(MAX_TIMER_MS)
   STORAGE_RETRY_MAX_MS?: number;
 
   @ValidateIf((env: Environment) => env.STORAGE_DRIVER === 's3' || env.S3_BUCKET !== undefined)
@@ -154,6 +159,7 @@ class Environment {
   @Transform(toInt)
   @IsInt()
   @Min(100)
+  @Max(MAX_TIMER_MS)
   S3_TIMEOUT_MS?: number;
 
   @IsOptional()
@@ -174,6 +180,7 @@ class Environment {
   @Transform(toInt)
   @IsInt()
   @Min(100)
+  @Max(MAX_TIMER_MS)
   DOWNLOAD_TIMEOUT_MS?: number;
 
   @IsOptional()
@@ -196,6 +203,7 @@ class Environment {
   @Transform(toInt)
   @IsInt()
   @Min(100)
+  @Max(MAX_TIMER_MS)
   WEBHOOK_TIMEOUT_MS?: number;
 
   @IsOptional()
@@ -234,12 +242,14 @@ class Environment {
   @Transform(toInt)
   @IsInt()
   @Min(0)
+  @Max(MAX_TIMER_MS)
   DOWNLOAD_RETRY_BASE_MS?: number;
 
   @IsOptional()
   @Transform(toInt)
   @IsInt()
   @Min(0)
+  @Max(MAX_TIMER_MS)
   MAX_RETRY_AFTER_MS?: number;
 
   @IsOptional()
@@ -288,18 +298,21 @@ class Environment {
   @Transform(toInt)
   @IsInt()
   @Min(1000)
+  @Max(MAX_TIMER_MS)
   UPLOAD_TIMEOUT_MS?: number;
 
   @IsOptional()
   @Transform(toInt)
   @IsInt()
   @Min(1000)
+  @Max(MAX_TIMER_MS)
   LEASE_MS?: number;
 
   @IsOptional()
   @Transform(toInt)
   @IsInt()
   @Min(0)
+  @Max(MAX_TIMER_MS)
   SHUTDOWN_GRACE_MS?: number;
 
   @IsOptional()
@@ -423,7 +436,7 @@ export class AppConfig {
 export class ConfigValidationError extends Error {}
 
 /** Variables whose values never appear in a message or a log. */
-const SECRETS = new Set(['WEBHOOK_SECRET', 'API_KEYS']);
+const SECRETS = new Set(['WEBHOOK_SECRET', 'API_KEYS', 'DATABASE_URL']);
 
 /** Reads and validates the environment; throws one error listing every bad value. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {

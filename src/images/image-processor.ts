@@ -8,13 +8,18 @@ import { Metrics } from '../metrics/metrics.js';
 import { Storage } from '../storage/storage.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { WebhookOutbox } from '../webhooks/webhook-outbox.js';
-import { classifyFailure, downloadRetryDelay, storageRetryDelay } from './image-failure.js';
+import {
+  type ClassifiedFailure,
+  classifyFailure,
+  downloadRetryDelay,
+  storageRetryDelay,
+} from './image-failure.js';
 import { ImagePipeline } from './image-pipeline.js';
 import { ImagesService } from './images.service.js';
 import { outputKeyOf } from './output-key.js';
 import { type ClaimedImage, LeaseStore } from './queue/lease-store.js';
 
-/** Processes one leased image: download, make web-ready, store, record; never throws. */
+/** Processes one leased image: download, make web-ready, store, record. Only a database failure throws. */
 @Injectable()
 export class ImageProcessor {
   private readonly logger = new Logger(ImageProcessor.name);
@@ -35,8 +40,13 @@ export class ImageProcessor {
     private readonly metrics: Metrics,
   ) {}
 
+  /**
+   * Download, pipeline and storage failures are the image's outcome (or, for storage, a wait); a failure
+   * to record the outcome is not: it propagates, the lease runs out and the image is taken again.
+   */
   async process(image: ClaimedImage): Promise<void> {
     let inputBytes: number | null = null;
+    let stored: { outputKey: string; outputBytes: number };
     try {
       const download = await this.metrics.timed('download', () => this.http.download(image.inputUrl));
       inputBytes = download.body.length;
@@ -44,40 +54,44 @@ export class ImageProcessor {
       const outputKey = outputKeyOf(image.id);
       await this.metrics.timed('store', () => this.storage.put(outputKey, jpeg.data));
       this.storageFailures = 0;
-      const recorded = await this.record(
-        image,
-        (tx) =>
-          this.images.markDone(tx, image, {
-            outputKey,
-            inputBytes: inputBytes!,
-            outputBytes: jpeg.data.length,
-          }),
-        false,
-      );
-      if (recorded) this.metrics.imageDone(inputBytes, jpeg.data.length);
+      stored = { outputKey, outputBytes: jpeg.data.length };
     } catch (error) {
       if (error instanceof StorageUnavailableError) return this.waitForStorage(image, error);
-      const failure = classifyFailure(error);
-      const context = `request ${image.taskId} image ${image.id} (${image.inputUrl}) attempt ${image.attempts}${failure.detail ? ` [${failure.detail}]` : ''}`;
-      if (failure.retryable && image.attempts <= this.config.downloadRetries) {
-        const delay = Math.max(
-          downloadRetryDelay(image.attempts, Math.random, this.config.downloadRetryBaseMs),
-          failure.retryAfterMs ?? 0,
-        );
-        this.logger.warn(`${context}: ${failure.code} (${failure.message}); retrying in ${delay} ms`);
-        await this.unitOfWork.run((tx) => this.leases.retryLater(tx, image.id, delay, failure));
-        return;
-      }
-      this.logger.warn(`${context}: failed with ${failure.code} (${failure.message})`);
-      const recorded = await this.record(
-        image,
-        (tx) => this.images.markFailed(tx, image, failure, inputBytes),
-        true,
-      );
-      // A run killed between storing this image's output and recording it may have left the file.
-      if (recorded) this.metrics.imageFailed(failure.code, inputBytes);
-      if (recorded) await this.removeOutput(image);
+      return this.fail(image, classifyFailure(error), inputBytes);
     }
+    const recorded = await this.record(
+      image,
+      (tx) => this.images.markDone(tx, image, { ...stored, inputBytes: inputBytes! }),
+      false,
+    );
+    if (recorded) this.metrics.imageDone(inputBytes!, stored.outputBytes);
+  }
+
+  /** Retries a transient failure later (DOWNLOAD_RETRIES), or records the image failed. */
+  private async fail(
+    image: ClaimedImage,
+    failure: ClassifiedFailure,
+    inputBytes: number | null,
+  ): Promise<void> {
+    const context = `request ${image.taskId} image ${image.id} (${image.inputUrl}) attempt ${image.attempts}${failure.detail ? ` [${failure.detail}]` : ''}`;
+    if (failure.retryable && image.attempts <= this.config.downloadRetries) {
+      const delay = Math.max(
+        downloadRetryDelay(image.attempts, Math.random, this.config.downloadRetryBaseMs),
+        failure.retryAfterMs ?? 0,
+      );
+      this.logger.warn(`${context}: ${failure.code} (${failure.message}); retrying in ${delay} ms`);
+      await this.unitOfWork.run((tx) => this.leases.retryLater(tx, image.id, delay, failure));
+      return;
+    }
+    this.logger.warn(`${context}: failed with ${failure.code} (${failure.message})`);
+    const recorded = await this.record(
+      image,
+      (tx) => this.images.markFailed(tx, image, failure, inputBytes),
+      true,
+    );
+    // A run killed between storing this image's output and recording it may have left the file.
+    if (recorded) this.metrics.imageFailed(failure.code, inputBytes);
+    if (recorded) await this.removeOutput(image);
   }
 
   /** Storage is down: the image is queued again, later, and the attempt is not counted (it was not the image's fault). */

@@ -12,7 +12,7 @@ import { IdempotencyKey } from './idempotency-key.decorator.js';
 import { RemoveUploadedFileInterceptor } from './remove-uploaded-file.interceptor.js';
 import { UploadFormErrorsInterceptor } from './upload-form-errors.interceptor.js';
 import { UploadRateLimitGuard } from './upload-rate-limit.guard.js';
-import { UploadSlotsGuard } from './upload-slots.guard.js';
+import { UploadSlotsInterceptor } from './upload-slots.interceptor.js';
 import { UploadTimeoutInterceptor } from './upload-timeout.interceptor.js';
 import { csvFileOf, idempotencyKeyOf, MAX_IDEMPOTENCY_KEY_LENGTH, webhookUrlOf } from './upload-form.js';
 import { UploadService } from './upload.service.js';
@@ -24,8 +24,9 @@ export class UploadController {
 
   @Post('upload')
   @HttpCode(202)
-  @UseGuards(RejectWhileDrainingGuard, UploadRateLimitGuard, UploadSlotsGuard)
+  @UseGuards(RejectWhileDrainingGuard, UploadRateLimitGuard)
   @UseInterceptors(
+    UploadSlotsInterceptor,
     UploadTimeoutInterceptor,
     UploadFormErrorsInterceptor,
     RemoveUploadedFileInterceptor,

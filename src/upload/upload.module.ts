@@ -10,7 +10,7 @@ import { UploadController } from './upload.controller.js';
 import { UploadService } from './upload.service.js';
 import { UploadSlots } from './upload-slots.js';
 import { UploadRateLimitGuard } from './upload-rate-limit.guard.js';
-import { UploadSlotsGuard } from './upload-slots.guard.js';
+import { UploadSlotsInterceptor } from './upload-slots.interceptor.js';
 import { UploadTimeoutInterceptor } from './upload-timeout.interceptor.js';
 
 @Module({
@@ -33,6 +33,12 @@ import { UploadTimeoutInterceptor } from './upload-timeout.interceptor.js';
     }),
   ],
   controllers: [UploadController],
-  providers: [UploadService, UploadSlots, UploadSlotsGuard, UploadRateLimitGuard, UploadTimeoutInterceptor],
+  providers: [
+    UploadService,
+    UploadSlots,
+    UploadSlotsInterceptor,
+    UploadRateLimitGuard,
+    UploadTimeoutInterceptor,
+  ],
 })
 export class UploadModule {}

@@ -44,7 +44,8 @@ export class PostgresWakeSignal extends WakeSignal implements OnApplicationShutd
 
   private async listen(): Promise<void> {
     if (this.stopped) return;
-    const client = new pg.Client({ connectionString: this.config.databaseUrl });
+    // keepAlive: a connection dropped silently (a NAT's idle timeout) ends with an error, so it is reopened.
+    const client = new pg.Client({ connectionString: this.config.databaseUrl, keepAlive: true });
     this.client = client;
     client.on('notification', () => this.listeners.forEach((listener) => listener()));
     client.on('error', (error) => this.reconnect(client, error));
