@@ -287,6 +287,19 @@ class Environment {
   QUEUE_POLL_MS?: number;
 
   @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(36_500)
+  RETENTION_DAYS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  RETENTION_INTERVAL_MS?: number;
+
+  @IsOptional()
   @IsIn(LOG_FORMATS)
   LOG_FORMAT?: LogFormat;
 
@@ -355,6 +368,10 @@ export class AppConfig {
   readonly leaseMs: number;
   readonly shutdownGraceMs: number;
   readonly queuePollMs: number;
+  /** Finished requests are deleted, with their outputs, this many days after they completed; 0 keeps them forever. */
+  readonly retentionDays: number;
+  /** How often the retention job looks for expired requests. */
+  readonly retentionIntervalMs: number;
   /** JSON lines (for log collectors) or readable lines (for a terminal). */
   readonly logFormat: LogFormat;
   readonly logLevel: LogLevel;
@@ -443,6 +460,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     leaseMs: parsed.LEASE_MS ?? 60_000,
     shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS ?? 25_000,
     queuePollMs: parsed.QUEUE_POLL_MS ?? 1_000,
+    retentionDays: parsed.RETENTION_DAYS ?? 30,
+    retentionIntervalMs: parsed.RETENTION_INTERVAL_MS ?? 3_600_000,
     logFormat: parsed.LOG_FORMAT ?? (parsed.NODE_ENV === 'production' ? 'json' : 'text'),
     logLevel: parsed.LOG_LEVEL ?? 'info',
   } as AppConfig);
