@@ -9,10 +9,16 @@ import { WebhookDelivery } from '../webhooks/webhook-delivery.entity.js';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema.js';
 import { ImageDuplicates1764000000001 } from './migrations/1764000000001-image-duplicates.js';
 import { FairClaims1764000000002 } from './migrations/1764000000002-fair-claims.js';
+import { RetentionIndex1764000000003 } from './migrations/1764000000003-retention-index.js';
 import { loadSqliteDriver } from './sqlite-driver.js';
 
 const ENTITIES = [Task, Product, Image, WebhookDelivery];
-const MIGRATIONS = [InitialSchema1764000000000, ImageDuplicates1764000000001, FairClaims1764000000002];
+const MIGRATIONS = [
+  InitialSchema1764000000000,
+  ImageDuplicates1764000000001,
+  FairClaims1764000000002,
+  RetentionIndex1764000000003,
+];
 
 /** The TypeORM options for the app and for the migration CLI (../../ormconfig.ts). */
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {

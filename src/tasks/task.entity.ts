@@ -7,6 +7,7 @@ export type TaskStatus = (typeof TASK_STATUSES)[number];
 /** One uploaded CSV: the request a client polls. */
 @Entity('tasks')
 @Index('idx_tasks_status_created', ['status', 'createdAt'])
+@Index('idx_tasks_status_completed', ['status', 'completedAt'])
 export class Task {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
