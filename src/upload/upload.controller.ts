@@ -8,6 +8,7 @@ import { UploadRequestDto } from './dto/upload-request.dto.js';
 import { IdempotencyKey } from './idempotency-key.decorator.js';
 import { RemoveUploadedFileInterceptor } from './remove-uploaded-file.interceptor.js';
 import { UploadFormErrorsInterceptor } from './upload-form-errors.interceptor.js';
+import { StorageWritableGuard } from './storage-writable.guard.js';
 import { UploadSlotsGuard } from './upload-slots.guard.js';
 import { UploadTimeoutInterceptor } from './upload-timeout.interceptor.js';
 import { csvFileOf, idempotencyKeyOf, MAX_IDEMPOTENCY_KEY_LENGTH, webhookUrlOf } from './upload-form.js';
@@ -20,7 +21,7 @@ export class UploadController {
 
   @Post('upload')
   @HttpCode(202)
-  @UseGuards(RejectWhileDrainingGuard, UploadSlotsGuard)
+  @UseGuards(RejectWhileDrainingGuard, StorageWritableGuard, UploadSlotsGuard)
   @UseInterceptors(
     UploadTimeoutInterceptor,
     UploadFormErrorsInterceptor,
@@ -71,6 +72,11 @@ export class UploadController {
       description: 'The Idempotency-Key was used with another file or webhook_url',
       message: 'this Idempotency-Key was already used with a different file or webhook_url',
       column: 'Idempotency-Key',
+    },
+    507: {
+      description:
+        'Storage is full or not writable (the images already queued wait for it): retry after the `Retry-After` seconds; nothing was stored',
+      message: 'storage is full or not writable; nothing was stored: retry once space is back',
     },
     503: {
       description:

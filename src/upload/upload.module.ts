@@ -8,6 +8,7 @@ import { TasksModule } from '../tasks/tasks.module.js';
 import { UploadController } from './upload.controller.js';
 import { UploadService } from './upload.service.js';
 import { UploadSlots } from './upload-slots.js';
+import { StorageWritableGuard } from './storage-writable.guard.js';
 import { UploadSlotsGuard } from './upload-slots.guard.js';
 import { UploadTimeoutInterceptor } from './upload-timeout.interceptor.js';
 
@@ -27,6 +28,6 @@ import { UploadTimeoutInterceptor } from './upload-timeout.interceptor.js';
     }),
   ],
   controllers: [UploadController],
-  providers: [UploadService, UploadSlots, UploadSlotsGuard, UploadTimeoutInterceptor],
+  providers: [UploadService, UploadSlots, UploadSlotsGuard, StorageWritableGuard, UploadTimeoutInterceptor],
 })
 export class UploadModule {}
