@@ -29,10 +29,10 @@ export class RequestDeletion {
   /** DELETE /requests/:id: 404 when unknown, 409 while it is processing. */
   async delete(requestId: string): Promise<void> {
     const task = await this.tasks.getOrFail(requestId);
-    const deleted = task.status !== 'processing' && (await this.deleteFinished([requestId])) === 1;
-    if (!deleted) {
-      throw new ConflictException(`request ${requestId} is still processing; delete it once it has finished`);
-    }
+    if (task.status !== 'processing' && (await this.deleteFinished([requestId])) === 1) return;
+    // Processing, or it changed meanwhile: reopened by a retry (409) or deleted by another call (404).
+    await this.tasks.getOrFail(requestId);
+    throw new ConflictException(`request ${requestId} is still processing; delete it once it has finished`);
   }
 
   /**
