@@ -15,6 +15,8 @@ import { FilesModule } from './storage/files.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { RequestDeletionApiModule } from './retention/request-deletion-api.module.js';
+import { RetentionModule } from './retention/retention.module.js';
 import { StorageModule } from './storage/storage.module.js';
 import { TasksApiModule } from './tasks/tasks-api.module.js';
 import { UploadModule } from './upload/upload.module.js';
@@ -36,10 +38,18 @@ const FOUNDATION = [
   WebhooksModule,
   HealthModule,
 ];
-/** The HTTP API: upload, status, images, retry, export, output files (ROLE=api and all). */
-const API = [AccessModule, UploadModule, TasksApiModule, ImagesApiModule, ExportModule, FilesModule];
-/** The background jobs: image processing and webhook delivery (ROLE=worker and all). */
-const WORKERS = [ImageWorkerModule, WebhookDeliveryModule];
+/** The HTTP API: upload, status, images, retry, delete, export, output files (ROLE=api and all). */
+const API = [
+  AccessModule,
+  UploadModule,
+  TasksApiModule,
+  ImagesApiModule,
+  RequestDeletionApiModule,
+  ExportModule,
+  FilesModule,
+];
+/** The background jobs: image processing, webhook delivery and retention (ROLE=worker and all). */
+const WORKERS = [ImageWorkerModule, WebhookDeliveryModule, RetentionModule];
 
 /** The one composition point: what a process runs is decided by its ROLE here, and nowhere else. */
 @Module({})

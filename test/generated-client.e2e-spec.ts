@@ -67,7 +67,7 @@ describe('the API through the client generated from its OpenAPI document', () =>
     expect(served).toEqual(await readDocument());
   });
 
-  it('uploads, follows, lists, exports and retries a request', async () => {
+  it('uploads, follows, lists, exports, retries and deletes a request', async () => {
     let supplierFixed = false;
     fixtures.imageResponder = (name) => (name === 'photo.webp' && !supplierFixed ? 404 : undefined);
     const good = fixtures.imageUrl('exif-orientation-6.jpg', 'client');
@@ -128,6 +128,8 @@ describe('the API through the client generated from its OpenAPI document', () =>
       statusCode: 409,
       progress: '1/2',
     });
+    const busy = await client.DELETE('/requests/{request_id}', { params: { path } });
+    expect(busy.response.status).toBe(409);
     release();
 
     const second = await finalStatus(accepted.request_id);
@@ -153,6 +155,11 @@ describe('the API through the client generated from its OpenAPI document', () =>
       );
       expect(payload.request_id).toBe(accepted.request_id);
     }
+
+    const deleted = await client.DELETE('/requests/{request_id}', { params: { path } });
+    expect(deleted.response.status).toBe(204);
+    const gone = await client.GET('/status/{request_id}', { params: { path } });
+    expect(gone.response.status).toBe(404);
   });
 
   it('answers the declared error body for every refusal', async () => {

@@ -178,6 +178,14 @@ describe('Swagger UI in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
     await page.goto(`${fixtures.baseUrl}/product.html`);
     await expect.poll(shownWidth).toBeGreaterThan(0);
     expect(offLoopback).toEqual([]);
+
+    // Last, as it removes the request and its output.
+    await page.goto(`${service.config.publicUrl}/docs`);
+    await page.locator('#operations-requests-deleteRequest').waitFor();
+    const deleted = await tryItOut('requests', 'deleteRequest', `/requests/${requestId}`, fillRequestId);
+    expect(deleted.status(), await deleted.text()).toBe(204);
+    await service.http.get(outputUrl.pathname).expect(404);
+    await expectNothingBlocked();
   });
 
   async function expectNothingBlocked() {

@@ -30,6 +30,8 @@ describe('loadConfig', () => {
       webhookRetryDelaysMs: DEFAULT_WEBHOOK_RETRY_DELAYS_MS,
       shutdownGraceMs: 25_000,
       queuePollMs: 1_000,
+      retentionDays: 30,
+      retentionIntervalMs: 3_600_000,
       role: 'all',
       storageDriver: 'local',
       storagePublicUrl: undefined,
@@ -103,12 +105,24 @@ describe('loadConfig', () => {
     ['MAX_RECORD_BYTES', '1MiB'],
     ['MAX_CONCURRENT_UPLOADS', '0'],
     ['UPLOAD_TIMEOUT_MS', '10'],
+    ['RETENTION_DAYS', '-1'],
+    ['RETENTION_DAYS', '1.5'],
+    ['RETENTION_DAYS', 'forever'],
+    ['RETENTION_INTERVAL_MS', '10'],
   ])('refuses %s=%s, naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigValidationError);
     const shown = ['WEBHOOK_SECRET', 'API_KEYS', 'DATABASE_URL'].includes(name)
       ? ' (value hidden)'
       : `="${value}"`;
     expect(() => loadConfig({ [name]: value })).toThrow(`  ${name}${shown}: `);
+  });
+
+  it('keeps requests forever with RETENTION_DAYS=0, and reads the retention interval', () => {
+    expect(loadConfig({ RETENTION_DAYS: '0', RETENTION_INTERVAL_MS: '60000' })).toMatchObject({
+      retentionDays: 0,
+      retentionIntervalMs: 60_000,
+    });
+    expect(loadConfig({ RETENTION_DAYS: '7' }).retentionDays).toBe(7);
   });
 
   it.each(['api', 'worker'])(

@@ -346,6 +346,20 @@ class Environment {
   QUEUE_POLL_MS?: number;
 
   @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(36_500)
+  RETENTION_DAYS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(MAX_TIMER_MS)
+  RETENTION_INTERVAL_MS?: number;
+
+  @IsOptional()
   @IsIn(LOG_FORMATS)
   LOG_FORMAT?: LogFormat;
 
@@ -420,6 +434,10 @@ export class AppConfig {
   /** Images queued or processing per API key at most (one bucket when open); 0: no limit. */
   readonly maxQueuedImagesPerKey: number;
   readonly queuePollMs: number;
+  /** Finished requests are deleted, with their outputs, this many days after they completed; 0 keeps them forever. */
+  readonly retentionDays: number;
+  /** How often the retention job looks for expired requests. */
+  readonly retentionIntervalMs: number;
   /** JSON lines (for log collectors) or readable lines (for a terminal). */
   readonly logFormat: LogFormat;
   readonly logLevel: LogLevel;
@@ -511,6 +529,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitUploadsPerMin: parsed.RATE_LIMIT_UPLOADS_PER_MIN ?? 60,
     maxQueuedImagesPerKey: parsed.MAX_QUEUED_IMAGES_PER_KEY ?? 1_000_000,
     queuePollMs: parsed.QUEUE_POLL_MS ?? 1_000,
+    retentionDays: parsed.RETENTION_DAYS ?? 30,
+    retentionIntervalMs: parsed.RETENTION_INTERVAL_MS ?? 3_600_000,
     logFormat: parsed.LOG_FORMAT ?? (parsed.NODE_ENV === 'production' ? 'json' : 'text'),
     logLevel: parsed.LOG_LEVEL ?? 'info',
   } as AppConfig);

@@ -10,6 +10,7 @@ import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-s
 import { ImageDuplicates1764000000001 } from './migrations/1764000000001-image-duplicates.js';
 import { FairClaims1764000000002 } from './migrations/1764000000002-fair-claims.js';
 import { RequestOwners1764000000003 } from './migrations/1764000000003-request-owners.js';
+import { RetentionIndex1764000000004 } from './migrations/1764000000004-retention-index.js';
 import { loadSqliteDriver } from './sqlite-driver.js';
 
 const ENTITIES = [Task, Product, Image, WebhookDelivery];
@@ -18,6 +19,7 @@ const MIGRATIONS = [
   ImageDuplicates1764000000001,
   FairClaims1764000000002,
   RequestOwners1764000000003,
+  RetentionIndex1764000000004,
 ];
 
 /** The TypeORM options for the app and for the migration CLI (../../ormconfig.ts). */

@@ -3,7 +3,7 @@ import { HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ShutdownState } from '../lifecycle/shutdown-state.js';
-import { Storage } from '../storage/storage.js';
+import { StorageHealth } from '../storage/storage-health.js';
 
 const TIMEOUT_MS = 3_000;
 
@@ -14,7 +14,7 @@ export class ReadinessChecks {
     private readonly indicators: HealthIndicatorService,
     private readonly typeOrm: TypeOrmHealthIndicator,
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly storage: Storage,
+    private readonly storageHealth: StorageHealth,
     private readonly shutdown: ShutdownState,
   ) {}
 
@@ -33,11 +33,11 @@ export class ReadinessChecks {
       .withTimeout(TIMEOUT_MS);
   }
 
-  /** An object can be written and removed where outputs go. */
+  /** An object can be written and removed where outputs go (the outcome also tells uploads whether to take files). */
   storageWritable() {
     return this.indicators
       .check('storage')
-      .attempt(() => this.storage.checkWritable())
+      .attempt(() => this.storageHealth.checkWritable())
       .withTimeout(TIMEOUT_MS);
   }
 

@@ -5,6 +5,7 @@ import { DomainEvent, DomainEvents, type RequestCompletedEvent } from '../events
 import { SafeHttpClient } from '../http/safe-http-client.js';
 import { StorageUnavailableError } from '../storage/storage-unavailable.error.js';
 import { Metrics } from '../metrics/metrics.js';
+import { StorageHealth } from '../storage/storage-health.js';
 import { Storage } from '../storage/storage.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { WebhookOutbox } from '../webhooks/webhook-outbox.js';
@@ -30,6 +31,7 @@ export class ImageProcessor {
     private readonly http: SafeHttpClient,
     private readonly pipeline: ImagePipeline,
     private readonly storage: Storage,
+    private readonly storageHealth: StorageHealth,
     private readonly images: ImagesService,
     private readonly leases: LeaseStore,
     private readonly tasks: TasksService,
@@ -54,6 +56,7 @@ export class ImageProcessor {
       const outputKey = outputKeyOf(image.id);
       await this.metrics.timed('store', () => this.storage.put(outputKey, jpeg.data));
       this.storageFailures = 0;
+      this.storageHealth.reportSuccess();
       stored = { outputKey, outputBytes: jpeg.data.length };
     } catch (error) {
       if (error instanceof StorageUnavailableError) return this.waitForStorage(image, error);
@@ -97,6 +100,7 @@ export class ImageProcessor {
   /** Storage is down: the image is queued again, later, and the attempt is not counted (it was not the image's fault). */
   private async waitForStorage(image: ClaimedImage, error: StorageUnavailableError): Promise<void> {
     this.storageFailures++;
+    this.storageHealth.reportFailure(error);
     const delay = storageRetryDelay(
       this.storageFailures,
       this.config.storageRetryBaseMs,

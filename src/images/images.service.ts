@@ -214,4 +214,19 @@ export class ImagesService {
       for (const product of products) yield { product, images: imagesByRow.get(product.rowNumber) ?? [] };
     }
   }
+
+  /**
+   * Deletes a request's products and images in the caller's transaction; returns the output keys they
+   * named, each once (a duplicate shares its original's key).
+   */
+  async deleteForTask(tx: Transaction, requestId: string): Promise<string[]> {
+    const { records } = await execute<{ output_key: string }>(
+      tx.manager,
+      'SELECT DISTINCT output_key FROM images WHERE task_id = ? AND output_key IS NOT NULL',
+      [requestId],
+    );
+    await execute(tx.manager, 'DELETE FROM images WHERE task_id = ?', [requestId]);
+    await execute(tx.manager, 'DELETE FROM products WHERE task_id = ?', [requestId]);
+    return records.map((record) => record.output_key);
+  }
 }

@@ -1,9 +1,10 @@
 import { Global, Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { LocalStorage } from './local-storage.js';
+import { StorageHealth } from './storage-health.js';
 import { Storage } from './storage.js';
 
-/** Output image storage, in every role: the driver STORAGE_DRIVER names. */
+/** Output image storage, in every role: the driver STORAGE_DRIVER names, and whether it was last found writable. */
 @Global()
 @Module({
   providers: [
@@ -16,7 +17,8 @@ import { Storage } from './storage.js';
           ? new (await import('./s3-storage.js')).S3Storage(config)
           : new LocalStorage(config),
     },
+    StorageHealth,
   ],
-  exports: [Storage],
+  exports: [Storage, StorageHealth],
 })
 export class StorageModule {}

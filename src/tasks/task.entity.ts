@@ -9,6 +9,7 @@ export type TaskStatus = (typeof TASK_STATUSES)[number];
 @Index('idx_tasks_status_created', ['status', 'createdAt'])
 @Index('idx_tasks_owner_idempotency_key', ['owner', 'idempotencyKey'], { unique: true })
 @Index('idx_tasks_owner_created', ['owner', 'createdAt', 'id'])
+@Index('idx_tasks_status_completed', ['status', 'completedAt'])
 export class Task {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { execute } from '../database/sql.js';
+import { execute, inList } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
 import type { Owner } from '../access/owner.js';
 import { RequestNotFoundError } from './request-not-found.error.js';
-import { Task, TaskStatus } from './task.entity.js';
+import { Task, TASK_STATUSES, TaskStatus } from './task.entity.js';
 
 export interface NewTask {
   id: string;
@@ -16,6 +16,9 @@ export interface NewTask {
   idempotencyKey: string | null;
   contentHash: string;
 }
+
+/** The statuses of a request whose images are all finished: it may be deleted. */
+const FINISHED_STATUSES = TASK_STATUSES.filter((status) => status !== 'processing');
 
 /** SQL that derives a finished request's status from its counters. */
 const FINISHED_STATUS_SQL = `CASE WHEN failed_images = 0 THEN 'completed' WHEN failed_images >= total_images THEN 'failed' ELSE 'completed_with_errors' END`;
@@ -111,5 +114,31 @@ export class TasksService {
       })
       .where('id = :requestId', { requestId })
       .execute();
+  }
+
+  /**
+   * Deletes the request's row if it is finished; false when it is processing (or gone). The condition is
+   * in the statement itself, so a retry that reopens the request at the same moment wins or loses whole.
+   */
+  async deleteFinished(tx: Transaction, requestId: string): Promise<boolean> {
+    const deleted = await execute(
+      tx.manager,
+      `DELETE FROM tasks WHERE id = ? AND status IN (${inList(FINISHED_STATUSES.length)})`,
+      [requestId, ...FINISHED_STATUSES],
+    );
+    return deleted.affected === 1;
+  }
+
+  /** Ids of finished requests that completed before `before` (epoch ms), oldest first. */
+  async finishedBefore(before: number, limit: number): Promise<string[]> {
+    const tasks = await this.tasks
+      .createQueryBuilder('task')
+      .select('task.id', 'id')
+      .where('task.status IN (:...statuses)', { statuses: FINISHED_STATUSES })
+      .andWhere('task.completed_at < :before', { before })
+      .orderBy('task.completed_at', 'ASC')
+      .limit(limit)
+      .getRawMany<{ id: string }>();
+    return tasks.map((task) => task.id);
   }
 }

@@ -11,6 +11,7 @@ import { UploadRequestDto } from './dto/upload-request.dto.js';
 import { IdempotencyKey } from './idempotency-key.decorator.js';
 import { RemoveUploadedFileInterceptor } from './remove-uploaded-file.interceptor.js';
 import { UploadFormErrorsInterceptor } from './upload-form-errors.interceptor.js';
+import { StorageWritableGuard } from './storage-writable.guard.js';
 import { UploadRateLimitGuard } from './upload-rate-limit.guard.js';
 import { UploadSlotsInterceptor } from './upload-slots.interceptor.js';
 import { UploadTimeoutInterceptor } from './upload-timeout.interceptor.js';
@@ -24,7 +25,7 @@ export class UploadController {
 
   @Post('upload')
   @HttpCode(202)
-  @UseGuards(RejectWhileDrainingGuard, UploadRateLimitGuard)
+  @UseGuards(RejectWhileDrainingGuard, StorageWritableGuard, UploadRateLimitGuard)
   @UseInterceptors(
     UploadSlotsInterceptor,
     UploadTimeoutInterceptor,
@@ -83,6 +84,11 @@ export class UploadController {
         'Over RATE_LIMIT_UPLOADS_PER_MIN, or the upload would put more than MAX_QUEUED_IMAGES_PER_KEY of your images in the queue: retry after the `Retry-After` seconds; nothing was stored',
       message:
         'more than 60 uploads in a minute (RATE_LIMIT_UPLOADS_PER_MIN); nothing was stored: retry after the Retry-After seconds',
+    },
+    507: {
+      description:
+        'Storage is full or not writable (the images already queued wait for it): retry after the `Retry-After` seconds; nothing was stored',
+      message: 'storage is full or not writable; nothing was stored: retry once space is back',
     },
     503: {
       description:

@@ -9,6 +9,7 @@ import { TasksModule } from '../tasks/tasks.module.js';
 import { UploadController } from './upload.controller.js';
 import { UploadService } from './upload.service.js';
 import { UploadSlots } from './upload-slots.js';
+import { StorageWritableGuard } from './storage-writable.guard.js';
 import { UploadRateLimitGuard } from './upload-rate-limit.guard.js';
 import { UploadSlotsInterceptor } from './upload-slots.interceptor.js';
 import { UploadTimeoutInterceptor } from './upload-timeout.interceptor.js';
@@ -38,6 +39,7 @@ import { UploadTimeoutInterceptor } from './upload-timeout.interceptor.js';
     UploadSlots,
     UploadSlotsInterceptor,
     UploadRateLimitGuard,
+    StorageWritableGuard,
     UploadTimeoutInterceptor,
   ],
 })

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config.js';
+import { execute } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
 import type { RequestCompletedEvent } from '../events.js';
 import { WebhookDelivery } from './webhook-delivery.entity.js';
@@ -28,5 +29,10 @@ export class WebhookOutbox {
       lastError: null,
       createdAt: now,
     });
+  }
+
+  /** Deletes a request's webhook messages (delivered or not) in the caller's transaction. */
+  async deleteForTask(tx: Transaction, requestId: string): Promise<void> {
+    await execute(tx.manager, 'DELETE FROM webhook_deliveries WHERE task_id = ?', [requestId]);
   }
 }

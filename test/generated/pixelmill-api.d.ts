@@ -104,6 +104,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/requests/{request_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a finished request and its output images
+         * @description Removes the request, its rows and its output files or objects; afterwards its status, images, export and output URLs answer 404. A request that is still processing is not cancelled: the answer is 409, and it can be deleted once it has finished.
+         */
+        delete: operations["deleteRequest"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/export-csv/{request_id}": {
         parameters: {
             query?: never;
@@ -672,6 +692,28 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Storage is full or not writable (the images already queued wait for it): retry after the `Retry-After` seconds; nothing was stored */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 507,
+                     *       "message": "storage is full or not writable; nothing was stored: retry once space is back",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "storage is full or not writable; nothing was stored: retry once space is back"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     listRequests: {
@@ -1025,6 +1067,137 @@ export interface operations {
                      *           "row": null,
                      *           "column": null,
                      *           "message": "request 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70 has no failed images to retry"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Shutting down: retry after the `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "message": "the service is shutting down; retry shortly",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "the service is shutting down; retry shortly"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    deleteRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The `request_id` that POST /upload answered */
+                request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted, with its output images */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "message": "request_id must be a UUID",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": "request_id",
+                     *           "message": "request_id must be a UUID"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description API_KEYS is set and no valid key was sent */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "message": "an API key is required: send it as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\"",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "an API key is required: send it as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\""
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown request id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "message": "request 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70 not found",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "request 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70 not found"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request is still processing */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "message": "request 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70 is still processing; delete it once it has finished",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "request 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70 is still processing; delete it once it has finished"
                      *         }
                      *       ]
                      *     }

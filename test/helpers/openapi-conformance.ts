@@ -21,6 +21,8 @@ export class OpenApiConformance {
             `${request.method} ${schemaPath} answered ${response.status}, which the document does not declare`,
           );
         }
+        // A 204 has no body, and its declaration no content.
+        if (response.status === 204 && !declared.content) return undefined;
         const type = (response.headers.get('content-type') ?? '').split(';')[0].trim();
         const content = declared.content?.[type];
         if (!content) {

@@ -20,6 +20,7 @@ const OPERATIONS = [
   ['get', '/requests/:id/images'],
   ['post', '/requests/:id/retry'],
   ['get', '/export-csv/:id'],
+  ['delete', '/requests/:id'],
 ] as const;
 
 export interface Answer {

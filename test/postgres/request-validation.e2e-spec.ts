@@ -30,6 +30,6 @@ describe('request ids on PostgreSQL', () => {
 
   it('answers 404 for a well-formed unknown request id', async () => {
     const answers = await answersFor(service, UNKNOWN_REQUEST_ID);
-    expect(answers.map((answer) => answer.status)).toEqual([404, 404, 404, 404]);
+    expect(answers.map((answer) => answer.status)).toEqual([404, 404, 404, 404, 404]);
   });
 });

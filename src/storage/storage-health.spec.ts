@@ -1,0 +1,56 @@
+import { StorageHealth } from './storage-health.js';
+import { StorageUnavailableError } from './storage-unavailable.error.js';
+import type { Storage } from './storage.js';
+
+describe('StorageHealth', () => {
+  let writable: boolean;
+  let probes: number;
+  let health: StorageHealth;
+
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    writable = false;
+    probes = 0;
+    const storage = {
+      checkWritable: async () => {
+        probes++;
+        if (!writable) throw new StorageUnavailableError('writing a probe: ENOSPC: no space left on device');
+      },
+    } as unknown as Storage;
+    health = new StorageHealth(storage);
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('is writable until a failure is reported, and again after a success, without probing', async () => {
+    expect(await health.unwritableReason()).toBeUndefined();
+    health.reportFailure(new StorageUnavailableError('storing ab/x.jpg: ENOSPC: no space left on device'));
+    expect(await health.unwritableReason()).toBe('storing ab/x.jpg: ENOSPC: no space left on device');
+    health.reportSuccess();
+    expect(await health.unwritableReason()).toBeUndefined();
+    expect(probes).toBe(0);
+  });
+
+  it('probes at most once per 5 s while failing, one probe for concurrent callers, and clears on success', async () => {
+    health.reportFailure(new StorageUnavailableError('storing: ENOSPC'));
+    await Promise.all([health.unwritableReason(), health.unwritableReason()]);
+    expect(probes).toBe(0);
+    vi.setSystemTime(Date.now() + 5_000);
+    const reasons = await Promise.all([health.unwritableReason(), health.unwritableReason()]);
+    expect(probes).toBe(1);
+    expect(reasons).toEqual([expect.stringContaining('ENOSPC'), expect.stringContaining('ENOSPC')]);
+    expect(await health.unwritableReason()).toContain('ENOSPC');
+    expect(probes).toBe(1);
+    writable = true;
+    vi.setSystemTime(Date.now() + 5_000);
+    expect(await health.unwritableReason()).toBeUndefined();
+    expect(probes).toBe(2);
+  });
+
+  it('records the readiness probe outcome', async () => {
+    await expect(health.checkWritable()).rejects.toThrow(StorageUnavailableError);
+    expect(await health.unwritableReason()).toContain('ENOSPC');
+    writable = true;
+    await health.checkWritable();
+    expect(await health.unwritableReason()).toBeUndefined();
+  });
+});

@@ -1,0 +1,54 @@
+import { RetentionJob } from '../../src/retention/retention-job.js';
+import { FixtureServer } from '../helpers/fixture-server.js';
+import { PostgresDatabase } from '../helpers/postgres-database.js';
+import { storedFiles } from '../helpers/stored-files.js';
+import { startTestApp, type TestApp, waitForCompletion } from '../helpers/test-app.js';
+
+const DAY_MS = 86_400_000;
+
+/** DELETE /requests/:id and the retention job on PostgreSQL (its SQL dialect and bigint timestamps). */
+describe('deletion and retention on PostgreSQL', () => {
+  const fixtures = new FixtureServer();
+  let database: PostgresDatabase;
+  let service: TestApp;
+
+  beforeAll(async () => {
+    await fixtures.start();
+    database = await PostgresDatabase.create();
+    service = await startTestApp({ DATABASE_URL: database.url, RETENTION_DAYS: '1' });
+  });
+  afterAll(async () => {
+    await service?.close();
+    await database?.drop();
+    await fixtures.stop();
+  });
+
+  async function completedRequest(tag: string) {
+    const urls = ['alpha.png', 'cmyk.jpg', 'alpha.png'].map((name) => fixtures.imageUrl(name, `tag=${tag}`));
+    const csv = Buffer.from(`S. No.,Product Name,Input Image Urls\n1,SKU1,"${urls.join(',')}"\n`);
+    const { body } = await service.http
+      .post('/upload')
+      .field('webhook_url', `${fixtures.baseUrl}/webhook`)
+      .attach('file', csv, { filename: 'products.csv', contentType: 'text/csv' })
+      .expect(202);
+    const status = await waitForCompletion(service.http, body.request_id);
+    return { id: body.request_id as string, completedAt: Date.parse(status.completed_at) };
+  }
+
+  it('deletes a request on demand, and an expired one by retention, each with its files', async () => {
+    const deleted = await completedRequest('deleted');
+    const old = await completedRequest('old');
+    const recent = await completedRequest('recent');
+    expect(await storedFiles(service.config.storageDir)).toHaveLength(6);
+
+    await service.http.delete(`/requests/${deleted.id}`).expect(204);
+    await service.http.get(`/status/${deleted.id}`).expect(404);
+    expect(await storedFiles(service.config.storageDir)).toHaveLength(4);
+
+    const job = service.app.get(RetentionJob, { strict: false });
+    expect(await job.runOnce(old.completedAt + DAY_MS + 1)).toBe(1);
+    await service.http.get(`/status/${old.id}`).expect(404);
+    await service.http.get(`/status/${recent.id}`).expect(200);
+    expect(await storedFiles(service.config.storageDir)).toHaveLength(2);
+  });
+});

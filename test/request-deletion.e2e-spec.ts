@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import { countRows } from './helpers/database-counts.js';
+import { FixtureServer } from './helpers/fixture-server.js';
+import { S3TestServer } from './helpers/s3-server.js';
+import { storedFiles } from './helpers/stored-files.js';
+import { startTestApp, type TestApp, waitForCompletion } from './helpers/test-app.js';
+
+const TABLES = ['tasks', 'products', 'images', 'webhook_deliveries'] as const;
+
+function csvOf(fixtures: FixtureServer, tag: string): Buffer {
+  const url = (name: string) => fixtures.imageUrl(name, `tag=${tag}`);
+  // A repeated URL (one output shared by two images) and an image that fails (no output).
+  return Buffer.from(
+    `S. No.,Product Name,Input Image Urls\n1,SKU1,"${url('alpha.png')},${url('cmyk.jpg')}"\n2,SKU2,"${url('alpha.png')},${url('not-an-image.jpg')}"\n`,
+  );
+}
+
+async function upload(service: TestApp, csv: Buffer, webhookUrl?: string): Promise<string> {
+  const post = service.http.post('/upload');
+  if (webhookUrl) void post.field('webhook_url', webhookUrl);
+  const response = await post
+    .attach('file', csv, { filename: 'products.csv', contentType: 'text/csv' })
+    .expect(202);
+  return response.body.request_id;
+}
+
+async function outputPaths(service: TestApp, requestId: string): Promise<string[]> {
+  const { body } = await service.http.get(`/requests/${requestId}/images`).expect(200);
+  return (body.images as Array<{ output_url: string | null }>)
+    .filter((image) => image.output_url)
+    .map((image) => new URL(image.output_url!).pathname);
+}
+
+function rowCounts(service: TestApp): Record<string, number> {
+  return Object.fromEntries(TABLES.map((table) => [table, countRows(service.dataDir, table)]));
+}
+
+/** Every way a client reads a request answers 404, as for an id never seen. */
+async function expectGone(service: TestApp, requestId: string, files: string[]): Promise<void> {
+  for (const path of [
+    `/status/${requestId}`,
+    `/requests/${requestId}/images`,
+    `/export-csv/${requestId}`,
+    ...files,
+  ]) {
+    const response = await service.http.get(path);
+    expect(response.status, path).toBe(404);
+    expect(response.body.statusCode, path).toBe(404);
+  }
+  await service.http.delete(`/requests/${requestId}`).expect(404);
+}
+
+describe('DELETE /requests/:request_id', () => {
+  const fixtures = new FixtureServer();
+  beforeAll(() => fixtures.start());
+  afterAll(() => fixtures.stop());
+
+  describe('local storage', () => {
+    let service: TestApp;
+    beforeAll(async () => {
+      service = await startTestApp();
+    });
+    afterAll(() => service.close());
+
+    it('removes a finished request: its rows and its files, then it answers 404; other requests stay', async () => {
+      const kept = await upload(service, csvOf(fixtures, 'kept'));
+      const deleted = await upload(service, csvOf(fixtures, 'deleted'), `${fixtures.baseUrl}/webhook`);
+      await waitForCompletion(service.http, kept);
+      expect((await waitForCompletion(service.http, deleted)).status).toBe('completed_with_errors');
+      const before = rowCounts(service);
+      expect(before.webhook_deliveries).toBe(1);
+      const files = await outputPaths(service, deleted);
+      expect(files).toHaveLength(3); // alpha twice (one file), cmyk
+      expect(new Set(files).size).toBe(2);
+      const keptFiles = await storedFiles(service.config.storageDir);
+      expect(keptFiles).toHaveLength(4);
+
+      await service.http.delete(`/requests/${deleted}`).expect(204, '');
+
+      expect(rowCounts(service)).toEqual({ tasks: 1, products: 2, images: 4, webhook_deliveries: 0 });
+      const remaining = await storedFiles(service.config.storageDir);
+      expect(remaining).toHaveLength(2);
+      for (const path of new Set(files)) expect(remaining).not.toContain(path.replace(/^\/files\//, ''));
+      await expectGone(service, deleted, files);
+      // The other request is untouched, and its outputs still served.
+      expect((await service.http.get(`/status/${kept}`).expect(200)).body.status).toBe(
+        'completed_with_errors',
+      );
+      for (const path of await outputPaths(service, kept)) await service.http.get(path).expect(200);
+    });
+
+    it('answers 409 while the request is processing, and deletes it once it has finished', async () => {
+      const release = fixtures.holdImages();
+      const requestId = await upload(service, csvOf(fixtures, 'busy'));
+      try {
+        const refused = await service.http.delete(`/requests/${requestId}`).expect(409);
+        expect(refused.body).toMatchObject({
+          statusCode: 409,
+          message: `request ${requestId} is still processing; delete it once it has finished`,
+          errors: [{ row: null, column: null }],
+        });
+        expect((await service.http.get(`/status/${requestId}`).expect(200)).body.status).toBe('processing');
+      } finally {
+        release();
+      }
+      await waitForCompletion(service.http, requestId);
+      await service.http.delete(`/requests/${requestId}`).expect(204);
+      await service.http.get(`/status/${requestId}`).expect(404);
+    });
+
+    it('answers 404 for an unknown id and 400 for one that is not a UUID', async () => {
+      await service.http.delete(`/requests/${randomUUID()}`).expect(404);
+      const invalid = await service.http.delete('/requests/not-a-uuid').expect(400);
+      expect(invalid.body.errors[0]).toMatchObject({ column: 'request_id' });
+    });
+  });
+
+  describe('S3 storage', () => {
+    const s3 = new S3TestServer();
+    let service: TestApp;
+    beforeAll(async () => {
+      await s3.start();
+      service = await startTestApp(s3.env({ S3_PREFIX: 'deleted' }));
+    });
+    afterAll(async () => {
+      await service?.close();
+      await s3.stop();
+    });
+
+    it('removes the objects of the request, each once, and nothing else', async () => {
+      const kept = await upload(service, csvOf(fixtures, 's3-kept'));
+      const deleted = await upload(service, csvOf(fixtures, 's3-deleted'));
+      await waitForCompletion(service.http, kept);
+      await waitForCompletion(service.http, deleted);
+      const files = await outputPaths(service, deleted);
+      const objects = (await s3.keys()).filter((key) => !key.endsWith('.pixelmill-probe'));
+      expect(objects).toHaveLength(4);
+
+      await service.http.delete(`/requests/${deleted}`).expect(204);
+
+      const remaining = (await s3.keys()).filter((key) => !key.endsWith('.pixelmill-probe'));
+      const keptKeys = new Set(
+        (await outputPaths(service, kept)).map((path) => path.replace(/^\/files\//, 'deleted/')),
+      );
+      expect(remaining).toEqual([...keptKeys].sort());
+      await expectGone(service, deleted, files);
+    });
+  });
+});

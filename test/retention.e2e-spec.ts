@@ -1,0 +1,74 @@
+import { RetentionJob } from '../src/retention/retention-job.js';
+import { countRows } from './helpers/database-counts.js';
+import { FixtureServer } from './helpers/fixture-server.js';
+import { storedFiles } from './helpers/stored-files.js';
+import { startTestApp, type TestApp, waitForCompletion } from './helpers/test-app.js';
+
+const DAY_MS = 86_400_000;
+
+async function completedRequest(service: TestApp, fixtures: FixtureServer, tag: string) {
+  const urls = ['alpha.png', 'cmyk.jpg'].map((name) => fixtures.imageUrl(name, `tag=${tag}`));
+  const csv = Buffer.from(`S. No.,Product Name,Input Image Urls\n1,SKU1,"${urls.join(',')}"\n`);
+  const { body } = await service.http
+    .post('/upload')
+    .field('webhook_url', `${fixtures.baseUrl}/webhook`)
+    .attach('file', csv, { filename: 'products.csv', contentType: 'text/csv' })
+    .expect(202);
+  const status = await waitForCompletion(service.http, body.request_id);
+  return { id: body.request_id as string, completedAt: Date.parse(status.completed_at) };
+}
+
+describe('retention (time injected)', () => {
+  const fixtures = new FixtureServer();
+  beforeAll(() => fixtures.start());
+  afterAll(() => fixtures.stop());
+
+  describe('RETENTION_DAYS=1', () => {
+    let service: TestApp;
+    beforeAll(async () => {
+      service = await startTestApp({ RETENTION_DAYS: '1' });
+    });
+    afterAll(() => service.close());
+
+    it('deletes a request that completed over a day before now, with its files, and keeps a recent one', async () => {
+      const old = await completedRequest(service, fixtures, 'old');
+      const recent = await completedRequest(service, fixtures, 'recent');
+      expect(recent.completedAt).toBeGreaterThan(old.completedAt);
+      expect(await storedFiles(service.config.storageDir)).toHaveLength(4);
+      const job = service.app.get(RetentionJob, { strict: false });
+
+      // A day and a millisecond after the old request completed: the recent one is exactly a day old at most.
+      expect(await job.runOnce(old.completedAt + DAY_MS + 1)).toBe(1);
+
+      await service.http.get(`/status/${old.id}`).expect(404);
+      await service.http.get(`/export-csv/${old.id}`).expect(404);
+      expect((await service.http.get(`/status/${recent.id}`).expect(200)).body.status).toBe('completed');
+      expect(await storedFiles(service.config.storageDir)).toHaveLength(2);
+      for (const table of ['tasks', 'products', 'webhook_deliveries'] as const)
+        expect(countRows(service.dataDir, table), table).toBe(1);
+      expect(countRows(service.dataDir, 'images')).toBe(2);
+
+      // Nothing more has expired until the recent one is over a day old.
+      expect(await job.runOnce(recent.completedAt + DAY_MS)).toBe(0);
+      expect(await job.runOnce(recent.completedAt + DAY_MS + 1)).toBe(1);
+      expect(countRows(service.dataDir, 'tasks')).toBe(0);
+      expect(await storedFiles(service.config.storageDir)).toEqual([]);
+    });
+  });
+
+  describe('RETENTION_DAYS=0', () => {
+    let service: TestApp;
+    beforeAll(async () => {
+      service = await startTestApp({ RETENTION_DAYS: '0' });
+    });
+    afterAll(() => service.close());
+
+    it('keeps every request forever', async () => {
+      const request = await completedRequest(service, fixtures, 'forever');
+      const job = service.app.get(RetentionJob, { strict: false });
+      expect(await job.runOnce(request.completedAt + 100 * 365 * DAY_MS)).toBe(0);
+      await service.http.get(`/status/${request.id}`).expect(200);
+      expect(await storedFiles(service.config.storageDir)).toHaveLength(2);
+    });
+  });
+});
