@@ -33,6 +33,8 @@ export interface QueueOptions {
   workerCounts: number[];
   /** CONCURRENCY of each worker process (images in flight, so transactions at once). */
   concurrency: number;
+  /** With --profile: each worker writes a CPU profile (node --cpu-prof) here when it exits. */
+  profileDir?: string;
 }
 
 export interface QueueRun {
@@ -68,9 +70,10 @@ async function unavailable(): Promise<string | undefined> {
 class Workers {
   private constructor(readonly children: ChildProcess[]) {}
 
-  static async start(count: number, env: NodeJS.ProcessEnv): Promise<Workers> {
+  static async start(count: number, env: NodeJS.ProcessEnv, profileDir?: string): Promise<Workers> {
+    const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
     const children = Array.from({ length: count }, () =>
-      spawn(process.execPath, ['--import', 'tsx', WORKER], {
+      spawn(process.execPath, [...profile, '--import', 'tsx', WORKER], {
         cwd: resolve(import.meta.dirname, '..'),
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -176,7 +179,7 @@ async function measure(workerCount: number, options: QueueOptions): Promise<Queu
   const dataSource = await new DataSource(dataSourceOptions(config)).initialize();
   let workers: Workers | undefined;
   try {
-    workers = await Workers.start(workerCount, env);
+    workers = await Workers.start(workerCount, env, options.profileDir);
     await seed(dataSource, config, options.images, options.requests);
     const backendsBefore = await backendCpuMs(dataSource, database.name);
     const workersBefore = workers.cpuMs();

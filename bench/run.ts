@@ -23,7 +23,8 @@
  * never for a missed target. Options (flags or environment):
  *   --quick | BENCH_QUICK=1      a few images each, 1,000-row upload: the CI variant
  *   --profile | BENCH_PROFILE=1  CPU-profile the service during e2e and upload phases
- *                                (bench-results/<timestamp>-<phase>.cpuprofile + a summary)
+ *                                (bench-results/<timestamp>-<phase>.cpuprofile + a summary), and
+ *                                the queue workers (bench-results/<timestamp>-queue-workers/)
  *   BENCH_PHOTOS (300) BENCH_SMALL (1200) BENCH_SOAK (10000) BENCH_UPLOAD_ROWS ("10000,100000")
  *   BENCH_CEILING_SECONDS (4) BENCH_STATUS_SAMPLES (50) BENCH_HOSTILE (1; 0 skips phase 6)
  *   BENCH_FAIRNESS (3000; 0 skips phase 7) BENCH_QUEUE_IMAGES (20000; 0 skips phase 8)
@@ -1637,6 +1638,7 @@ async function main(): Promise<void> {
         requests: 4,
         workerCounts: OPTIONS.queueWorkers,
         concurrency: OPTIONS.queueConcurrency,
+        profileDir: PROFILE ? `${resultsBase}-queue-workers` : undefined,
       });
   } finally {
     await imageServer.close();
