@@ -99,7 +99,7 @@ class Workers {
       child.stdout!.on('data', keep);
       child.stderr!.on('data', keep);
       child.once('exit', (code) => fail(new Error(`queue worker exited (code ${code}):\n${output}`)));
-      setTimeout(() => fail(new Error(`queue worker not ready after 60 s:\n${output}`)), 60_000).unref();
+      setTimeout(() => fail(new Error(`queue worker not ready after 180 s:\n${output}`)), 180_000).unref();
     });
   }
 
