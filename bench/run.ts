@@ -13,14 +13,22 @@
  *                 URL-heavy 49 MiB CSV, on a service with raised limits (parsed) and one with the
  *                 defaults (refused): time, growth against the previous size, the longest event-loop
  *                 stall inside the service (bench/loop-probe.mjs), GET /status meanwhile, peak RSS
+ *   7. fairness   on the embedded default, a 3-image request uploaded right after a 3,000-image one:
+ *                 the small one's time to completed, and how far the large one had got meanwhile
+ *   8. queue      on PostgreSQL (TEST_DATABASE_URL; skipped without it), image completions per second
+ *                 with 1, 2, 4 and 8 worker processes whose processor does nothing but record
+ *                 (bench/queue-phase.ts, bench/queue-worker.ts), and the CPU of workers and PostgreSQL
  *
  * Prints a table, writes bench-results/<timestamp>.json. Exits non-zero only when something crashes,
  * never for a missed target. Options (flags or environment):
  *   --quick | BENCH_QUICK=1      a few images each, 1,000-row upload: the CI variant
  *   --profile | BENCH_PROFILE=1  CPU-profile the service during e2e and upload phases
- *                                (bench-results/<timestamp>-<phase>.cpuprofile + a summary)
+ *                                (bench-results/<timestamp>-<phase>.cpuprofile + a summary), and
+ *                                the queue workers (bench-results/<timestamp>-queue-workers/)
  *   BENCH_PHOTOS (300) BENCH_SMALL (1200) BENCH_SOAK (10000) BENCH_UPLOAD_ROWS ("10000,100000")
  *   BENCH_CEILING_SECONDS (4) BENCH_STATUS_SAMPLES (50) BENCH_HOSTILE (1; 0 skips phase 6)
+ *   BENCH_FAIRNESS (3000; 0 skips phase 7) BENCH_QUEUE_IMAGES (20000; 0 skips phase 8)
+ *   BENCH_QUEUE_WORKERS ("1,2,4,8") BENCH_QUEUE_CONCURRENCY (4: CONCURRENCY of each queue worker)
  * Every other variable (CONCURRENCY, JPEG_QUALITY, UV_THREADPOOL_SIZE, MALLOC_ARENA_MAX, …) reaches
  * both the ceiling's pipeline and the service child, so settings can be compared run against run
  * (DATABASE_URL and STORAGE_DIR do not: the child always runs the embedded default on a temp dir).
@@ -40,6 +48,8 @@ import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { loadConfig } from '../src/config/app-config.js';
 import { ImagePipeline } from '../src/images/image-pipeline.js';
+import { log, machineBusyMs, procCpuMs, round } from './measure.js';
+import { postgresCeiling, queuePhase, type QueueResult, type QueueRun } from './queue-phase.js';
 
 // ───────────────────────────── options ─────────────────────────────
 
@@ -77,6 +87,14 @@ const OPTIONS = {
   statusSpacingMs: QUICK ? 50 : 100,
   ceilingConcurrencies: [1, 2, 4, 8],
   hostile: process.env.BENCH_HOSTILE !== '0',
+  fairness: intEnv('BENCH_FAIRNESS', QUICK ? 300 : 3000),
+  queueImages: intEnv('BENCH_QUEUE_IMAGES', QUICK ? 2000 : 20_000),
+  queueWorkers: (process.env.BENCH_QUEUE_WORKERS ?? (QUICK ? '1,2' : '1,2,4,8'))
+    .split(',')
+    .map((part) => Number(part.trim()))
+    .filter((workers) => Number.isInteger(workers) && workers > 0),
+  // 8 processes × (CONCURRENCY + a few) connections stay under PostgreSQL's default max_connections (100).
+  queueConcurrency: intEnv('BENCH_QUEUE_CONCURRENCY', 4),
 };
 
 const TARGETS = {
@@ -91,6 +109,9 @@ const TARGETS = {
   hostileStallMs: 100,
   /** ×4 input may cost up to ×4 × this in service CPU (noise, warm-up); quadratic would be ×16. */
   hostileGrowthSlack: 1.5,
+  queueCompletionsPerSecond: 2000,
+  /** The small request of the fairness phase completes within this many seconds. */
+  fairnessSeconds: 5,
 };
 
 // ───────────────────────────── cleanup ─────────────────────────────
@@ -136,7 +157,6 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 // ───────────────────────────── small helpers ─────────────────────────────
 
 const MiB = 1024 * 1024;
-const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 function percentile(values: number[], q: number): number {
   if (values.length === 0) return NaN;
@@ -161,11 +181,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function log(message: string): void {
-  process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
-}
-
-/** Linux: the service child's memory (KiB) and CPU time (ms) from /proc; undefined elsewhere. */
+/** Linux: the service child's memory (KiB) from /proc; undefined elsewhere. */
 function procStatus(pid: number): { rssKiB: number; hwmKiB: number } | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -173,28 +189,6 @@ function procStatus(pid: number): { rssKiB: number; hwmKiB: number } | undefined
     return { rssKiB: field('VmRSS'), hwmKiB: field('VmHWM') };
   } catch {
     return undefined;
-  }
-}
-
-function procCpuMs(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime (fields 14 and 15 of proc(5)), in clock ticks of 1/100 s on Linux.
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Busy CPU time of the whole machine (ms, all cores), from /proc/stat; NaN elsewhere. */
-function machineBusyMs(): number {
-  try {
-    const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
-    const [user, nice, system, , , irq, softirq, steal] = ticks;
-    return (user + nice + system + irq + softirq + steal) * 10;
-  } catch {
-    return NaN;
   }
 }
 
@@ -934,6 +928,45 @@ async function soak(
   };
 }
 
+// ───────────────────────────── 7. fairness: a small request behind a large one ─────────────────────────────
+
+interface FairnessResult {
+  largeImages: number;
+  smallImages: number;
+  /** From the start of the small request's upload to its `completed` (polled every 25 ms). */
+  smallSeconds: number;
+  smallStatus: string;
+  /** How far the large request (uploaded just before) had got when the small one completed. */
+  largeProcessedMeanwhile: number;
+  largeStatusMeanwhile: string;
+}
+
+async function fairness(
+  service: Service,
+  fixture: Fixture,
+  count: number,
+  imageBase: string,
+  runTag: string,
+): Promise<FairnessResult> {
+  const urls = (tag: string, images: number) =>
+    Array.from({ length: images }, (_, i) => `${imageBase}/${fixture.name}.jpg?fair=${runTag}-${tag}&n=${i}`);
+  service.setPhase('fairness');
+  const large = await service.upload(imagesCsv(urls('large', count)), 'fairness-large.csv');
+  const start = performance.now();
+  const small = await service.upload(imagesCsv(urls('small', 3)), 'fairness-small.csv');
+  const done = await waitForCompletion(service, small.body.request_id, 120_000, undefined, 25);
+  const { body: largeBody } = await service.status(large.body.request_id);
+  service.setPhase('between');
+  return {
+    largeImages: count,
+    smallImages: 3,
+    smallSeconds: round((done.at - start) / 1000, 2),
+    smallStatus: done.body.status,
+    largeProcessedMeanwhile: largeBody.processed_images,
+    largeStatusMeanwhile: largeBody.status,
+  };
+}
+
 // ───────────────────────────── 4. upload timing ─────────────────────────────
 
 function uploadCsv(rows: number, imageBase: string, tag: string): string {
@@ -1480,6 +1513,8 @@ async function main(): Promise<void> {
   const uploadServices: Record<number, ServiceSummary> = {};
   const summarize = summarizeService;
   let hostile: Awaited<ReturnType<typeof hostilePhase>> | undefined;
+  let fairnessResult: FairnessResult | undefined;
+  let queue: QueueResult | undefined;
 
   try {
     // 2. + 3. end to end, then the soak, on one service
@@ -1554,6 +1589,20 @@ async function main(): Promise<void> {
       for (const r of e2e) log(`e2e ${r.image}: ratio ${r.ratio} (adjusted ${r.adjustedRatio})`);
     }
 
+    // 7. fairness, on a fresh service: a small request right behind a large one
+    if (OPTIONS.fairness > 0) {
+      const service = await Service.start('fairness');
+      try {
+        log(`service (fairness) pid ${service.pid} at ${service.base}`);
+        fairnessResult = await fairness(service, fixtures.small, OPTIONS.fairness, imageServer.base, runTag);
+        log(
+          `fairness: 3 images behind ${OPTIONS.fairness} completed in ${fairnessResult.smallSeconds} s; the large request had ${fairnessResult.largeProcessedMeanwhile} done`,
+        );
+      } finally {
+        await service.stop();
+      }
+    }
+
     // 4. uploads: first piece by piece in this process, then through the service
     if (OPTIONS.uploadRows.length > 0) {
       const largest = Math.max(...OPTIONS.uploadRows);
@@ -1581,6 +1630,16 @@ async function main(): Promise<void> {
 
     // 6. hostile uploads: linear cost, short stalls, whatever the shape of the file
     if (OPTIONS.hostile) hostile = await hostilePhase();
+
+    // 8. the queue on PostgreSQL: completions per second with 1…8 worker processes
+    if (OPTIONS.queueImages > 0)
+      queue = await queuePhase({
+        images: OPTIONS.queueImages,
+        requests: 4,
+        workerCounts: OPTIONS.queueWorkers,
+        concurrency: OPTIONS.queueConcurrency,
+        profileDir: PROFILE ? `${resultsBase}-queue-workers` : undefined,
+      });
   } finally {
     await imageServer.close();
   }
@@ -1645,6 +1704,32 @@ async function main(): Promise<void> {
         : undefined,
     },
   ];
+  const queueRuns = queue && 'runs' in queue ? queue.runs : [];
+  const bestQueue = queueRuns.length ? Math.max(...queueRuns.map((r) => r.completionsPerSecond)) : undefined;
+  targets.push(
+    {
+      target: `fairness: 3 images behind ${OPTIONS.fairness} complete ≤ ${TARGETS.fairnessSeconds} s`,
+      value: fairnessResult
+        ? `${fairnessResult.smallSeconds} s (large: ${fairnessResult.largeProcessedMeanwhile} done)`
+        : 'not run',
+      ok: fairnessResult
+        ? fairnessResult.smallSeconds <= TARGETS.fairnessSeconds && fairnessResult.smallStatus === 'completed'
+        : undefined,
+    },
+    {
+      target: `queue on PostgreSQL ≥ ${TARGETS.queueCompletionsPerSecond} completions/s`,
+      value:
+        bestQueue !== undefined
+          ? `${bestQueue}/s`
+          : queue && 'skipped' in queue
+            ? `skipped: ${queue.skipped}`
+            : 'not run',
+      ok:
+        bestQueue !== undefined
+          ? bestQueue >= TARGETS.queueCompletionsPerSecond && queueRuns.every((r) => r.exact)
+          : undefined,
+    },
+  );
   const totalSeconds = round((performance.now() - began) / 1000, 1);
   Object.assign(results, {
     e2e,
@@ -1655,6 +1740,8 @@ async function main(): Promise<void> {
     soakService,
     uploadServices,
     hostile,
+    fairness: fairnessResult,
+    queue,
     targets: targets.map((t) => ({ ...t, verdict: verdict(t.ok) })),
     loadAverageAtEnd: loadavg().map((v) => round(v, 2)),
     totalSeconds,
@@ -1879,6 +1966,61 @@ async function main(): Promise<void> {
     console.log(
       '   raised: MAX_CELL_BYTES and MAX_RECORD_BYTES 48 MiB, MAX_COLUMNS 200,000, so the files are parsed; default: the limits refuse them',
     );
+  }
+  if (fairnessResult) {
+    const f = fairnessResult;
+    console.log('\n7. Fairness (embedded default, small images)');
+    console.log(
+      table(
+        ['large request', 'small request', 'small: upload → done s', 'large meanwhile'],
+        [
+          [
+            `${f.largeImages} images`,
+            `${f.smallImages} images (${f.smallStatus})`,
+            f.smallSeconds,
+            `${f.largeProcessedMeanwhile}/${f.largeImages} (${round((100 * f.largeProcessedMeanwhile) / f.largeImages, 1)}%)`,
+          ],
+        ],
+      ),
+    );
+  }
+  if (queue && 'skipped' in queue) console.log(`\n8. Queue on PostgreSQL: skipped (${queue.skipped})`);
+  if (queueRuns.length) {
+    const q = queue as Extract<QueueResult, { runs: QueueRun[] }>;
+    console.log(
+      `\n8. Queue on PostgreSQL: ${q.options.images} images in ${q.options.requests} requests, worker processes with a processor that only records (CONCURRENCY ${q.options.concurrency} each)`,
+    );
+    console.log(
+      table(
+        [
+          'workers',
+          'seconds',
+          'completions/s',
+          'exact',
+          'worker CPU ms/img',
+          'PostgreSQL CPU ms/img',
+          'cores: workers',
+          'PostgreSQL',
+          'others',
+        ],
+        queueRuns.map((r) => [
+          r.workers,
+          r.seconds,
+          r.completionsPerSecond,
+          r.exact ? 'yes' : 'NO',
+          r.workerCpuMsPerCompletion,
+          r.postgresCpuMsPerCompletion,
+          r.workerCores,
+          r.postgresCores,
+          r.otherCores,
+        ]),
+      ),
+    );
+    const ceiling = postgresCeiling(queueRuns, cores);
+    if (ceiling !== undefined)
+      console.log(
+        `   PostgreSQL's backends alone, on all ${cores} cores, would sustain ~${ceiling} completions/s (cores ÷ its CPU per completion).`,
+      );
   }
   console.log('\n5. Service memory (VmRSS sampled every 50 ms)');
   peaks('e2e service', e2eService);

@@ -1,0 +1,72 @@
+/**
+ * One worker process of the bench's queue phase (bench/queue-phase.ts): the service's own queue
+ * (LeaseStore, LeasedImageQueue, PostgresWakeSignal) consuming with the service's own ImageProcessor,
+ * whose download, sharp pipeline and storage do nothing. So each image costs what the queue and the
+ * completion path cost: its share of a batched claim, then the processor's one transaction that marks
+ * it done (ImagesService.markDone) and counts it (TasksService.recordImageOutcome), completing the
+ * request on its last image.
+ *
+ * Configured like the service (DATABASE_URL, CONCURRENCY, QUEUE_POLL_MS…); prints `ready` once it is
+ * consuming, and on SIGTERM gives its leases back and exits.
+ */
+import 'reflect-metadata';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { DataSource } from 'typeorm';
+import { loadConfig } from '../src/config/app-config.js';
+import { dataSourceOptions } from '../src/database/data-source-options.js';
+import { UnitOfWork } from '../src/database/unit-of-work.js';
+import { DomainEvents } from '../src/events.js';
+import type { SafeHttpClient } from '../src/http/safe-http-client.js';
+import { Image } from '../src/images/image.entity.js';
+import type { ImagePipeline } from '../src/images/image-pipeline.js';
+import { ImageProcessor } from '../src/images/image-processor.js';
+import { ImagesService } from '../src/images/images.service.js';
+import { Product } from '../src/images/product.entity.js';
+import { LeasedImageQueue } from '../src/images/queue/leased-image-queue.js';
+import { LeaseStore } from '../src/images/queue/lease-store.js';
+import { PostgresWakeSignal } from '../src/images/queue/postgres-wake-signal.js';
+import { Metrics } from '../src/metrics/metrics.js';
+import type { Storage } from '../src/storage/storage.js';
+import { Task } from '../src/tasks/task.entity.js';
+import { TasksService } from '../src/tasks/tasks.service.js';
+import { WebhookOutbox } from '../src/webhooks/webhook-outbox.js';
+
+const config = loadConfig(process.env);
+if (!config.isPostgres) throw new Error('queue-worker: DATABASE_URL must name a PostgreSQL database');
+const dataSource = await new DataSource(dataSourceOptions(config)).initialize();
+const unitOfWork = new UnitOfWork(dataSource);
+const leases = new LeaseStore(config);
+const signal = new PostgresWakeSignal(dataSource, config);
+const queue = new LeasedImageQueue(leases, signal, unitOfWork, config);
+
+// The I/O of an image, done in no time: one byte downloaded, "converted" and "stored".
+const bytes = Buffer.from([0xff]);
+const http = { download: async () => ({ body: bytes }) } as unknown as SafeHttpClient;
+const pipeline = { toWebJpeg: async () => ({ data: bytes }) } as unknown as ImagePipeline;
+const storage = { put: async () => undefined, remove: async () => undefined } as unknown as Storage;
+
+const processor = new ImageProcessor(
+  http,
+  pipeline,
+  storage,
+  new ImagesService(dataSource.getRepository(Image), dataSource.getRepository(Product), config),
+  leases,
+  new TasksService(dataSource.getRepository(Task)),
+  new WebhookOutbox(config),
+  unitOfWork,
+  new DomainEvents(new EventEmitter2()),
+  config,
+  new Metrics(),
+);
+
+await queue.work((image) => processor.process(image));
+process.stdout.write('ready\n');
+
+process.once('SIGTERM', () => {
+  void (async () => {
+    await queue.beforeApplicationShutdown();
+    await signal.onApplicationShutdown();
+    await dataSource.destroy();
+    process.exit(0);
+  })();
+});
