@@ -7,6 +7,7 @@
  * until every request has completed. CPU is read from /proc for the workers and for the PostgreSQL
  * backends serving this database.
  */
+import { OPEN_OWNER } from '../src/access/owner.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -150,6 +151,7 @@ async function seed(dataSource: DataSource, config: AppConfig, images: number, r
     await unitOfWork.run(async (tx) => {
       await tasks.create(tx, {
         id,
+        owner: OPEN_OWNER,
         totalImages: count,
         webhookUrl: 'http://127.0.0.1:9/hook',
         csvHeaders: ['S. No.', 'Product Name', 'Input Image Urls'],

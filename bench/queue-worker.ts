@@ -30,6 +30,7 @@ import type { Storage } from '../src/storage/storage.js';
 import { Task } from '../src/tasks/task.entity.js';
 import { TasksService } from '../src/tasks/tasks.service.js';
 import { WebhookOutbox } from '../src/webhooks/webhook-outbox.js';
+import { StorageHealth } from '../src/storage/storage-health.js';
 
 const config = loadConfig(process.env);
 if (!config.isPostgres) throw new Error('queue-worker: DATABASE_URL must name a PostgreSQL database');
@@ -49,6 +50,7 @@ const processor = new ImageProcessor(
   http,
   pipeline,
   storage,
+  new StorageHealth(storage),
   new ImagesService(dataSource.getRepository(Image), dataSource.getRepository(Product), config),
   leases,
   new TasksService(dataSource.getRepository(Task)),
