@@ -78,14 +78,13 @@ export class RequestStatusDto extends RequestSummaryDto {
   webhook: WebhookStateDto | null;
 
   static withWebhook(task: Task, webhook: DeliveryState | null): RequestStatusDto {
-    return {
-      ...RequestSummaryDto.from(task),
-      webhook: webhook && {
-        status: webhook.status,
-        attempts: webhook.attempts,
-        last_status: webhook.lastStatus,
-        last_error: webhook.lastError,
-      },
+    const status = RequestSummaryDto.from(task) as RequestStatusDto;
+    status.webhook = webhook && {
+      status: webhook.status,
+      attempts: webhook.attempts,
+      last_status: webhook.lastStatus,
+      last_error: webhook.lastError,
     };
+    return status;
   }
 }
