@@ -423,6 +423,7 @@ class Service {
         DATA_DIR: dataDir,
         PUBLIC_URL: `http://127.0.0.1:${port}`,
         ALLOW_PRIVATE_URLS: 'true',
+        RATE_LIMIT_UPLOADS_PER_MIN: '0', // the bench measures the service, not its quotas
         SHUTDOWN_GRACE_MS: '2000',
         NO_COLOR: '1',
         ...options.env,
