@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { Webhook } from 'standardwebhooks';
-import request from 'supertest';
+import { download } from './helpers/download.js';
 import { FixtureServer, FIXTURES_DIR } from './helpers/fixture-server.js';
 import { startTestApp, TestApp, waitForCompletion, eventually } from './helpers/test-app.js';
 import { randomUUID } from 'node:crypto';
@@ -11,15 +11,7 @@ import { parseCsv } from './helpers/csv.js';
 const SECRET = `whsec_${Buffer.from('pixelmill-e2e-secret-key-0123456').toString('base64')}`;
 
 async function fetchOutput(url: string) {
-  const { origin, pathname } = new URL(url);
-  const response = await request(origin)
-    .get(pathname)
-    .buffer(true)
-    .parse((res, done) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => done(null, Buffer.concat(chunks)));
-    });
+  const response = await download(url);
   expect(response.status).toBe(200);
   expect(response.headers['content-type']).toBe('image/jpeg');
   expect(response.headers['cache-control']).toMatch(/max-age=31536000/);

@@ -1,10 +1,10 @@
+import { download } from './helpers/download.js';
 import { outputKeyOf } from '../src/images/output-key.js';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import request from 'supertest';
 import { queryDatabase } from './helpers/database-counts.js';
 import { FixtureServer } from './helpers/fixture-server.js';
 import { S3TestServer, SwitchableRelay } from './helpers/s3-server.js';
@@ -27,19 +27,6 @@ async function upload(service: TestApp, csv: Buffer): Promise<string> {
 
 async function imagesOf(service: TestApp, requestId: string): Promise<any[]> {
   return (await service.http.get(`/requests/${requestId}/images?limit=100`).expect(200)).body.images;
-}
-
-/** GETs a URL on any loopback origin, body as bytes. */
-async function download(url: string) {
-  const { origin, pathname } = new URL(url);
-  return request(origin)
-    .get(pathname)
-    .buffer(true)
-    .parse((res, done) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => done(null, Buffer.concat(chunks)));
-    });
 }
 
 /** Absent files answer 404 JSON; nothing outside the store's keys is ever served (dot segments, encoded slashes). */

@@ -1,22 +1,11 @@
 import { RetentionJob } from '../src/retention/retention-job.js';
+import { completedRequest } from './helpers/completed-request.js';
 import { countRows } from './helpers/database-counts.js';
 import { FixtureServer } from './helpers/fixture-server.js';
 import { storedFiles } from './helpers/stored-files.js';
-import { startTestApp, type TestApp, waitForCompletion } from './helpers/test-app.js';
+import { startTestApp, type TestApp } from './helpers/test-app.js';
 
 const DAY_MS = 86_400_000;
-
-async function completedRequest(service: TestApp, fixtures: FixtureServer, tag: string) {
-  const urls = ['alpha.png', 'cmyk.jpg'].map((name) => fixtures.imageUrl(name, `tag=${tag}`));
-  const csv = Buffer.from(`S. No.,Product Name,Input Image Urls\n1,SKU1,"${urls.join(',')}"\n`);
-  const { body } = await service.http
-    .post('/upload')
-    .field('webhook_url', `${fixtures.baseUrl}/webhook`)
-    .attach('file', csv, { filename: 'products.csv', contentType: 'text/csv' })
-    .expect(202);
-  const status = await waitForCompletion(service.http, body.request_id);
-  return { id: body.request_id as string, completedAt: Date.parse(status.completed_at) };
-}
 
 describe('retention (time injected)', () => {
   const fixtures = new FixtureServer();
@@ -31,8 +20,8 @@ describe('retention (time injected)', () => {
     afterAll(() => service.close());
 
     it('deletes a request that completed over a day before now, with its files, and keeps a recent one', async () => {
-      const old = await completedRequest(service, fixtures, 'old');
-      const recent = await completedRequest(service, fixtures, 'recent');
+      const old = await completedRequest(service, fixtures, 'old', ['alpha.png', 'cmyk.jpg']);
+      const recent = await completedRequest(service, fixtures, 'recent', ['alpha.png', 'cmyk.jpg']);
       expect(recent.completedAt).toBeGreaterThan(old.completedAt);
       expect(await storedFiles(service.config.storageDir)).toHaveLength(4);
       const job = service.app.get(RetentionJob, { strict: false });
@@ -64,7 +53,7 @@ describe('retention (time injected)', () => {
     afterAll(() => service.close());
 
     it('keeps every request forever', async () => {
-      const request = await completedRequest(service, fixtures, 'forever');
+      const request = await completedRequest(service, fixtures, 'forever', ['alpha.png', 'cmyk.jpg']);
       const job = service.app.get(RetentionJob, { strict: false });
       expect(await job.runOnce(request.completedAt + 100 * 365 * DAY_MS)).toBe(0);
       await service.http.get(`/status/${request.id}`).expect(200);

@@ -1,8 +1,9 @@
 import { RetentionJob } from '../../src/retention/retention-job.js';
+import { completedRequest } from '../helpers/completed-request.js';
 import { FixtureServer } from '../helpers/fixture-server.js';
 import { PostgresDatabase } from '../helpers/postgres-database.js';
 import { storedFiles } from '../helpers/stored-files.js';
-import { startTestApp, type TestApp, waitForCompletion } from '../helpers/test-app.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const DAY_MS = 86_400_000;
 
@@ -23,22 +24,18 @@ describe('deletion and retention on PostgreSQL', () => {
     await fixtures.stop();
   });
 
-  async function completedRequest(tag: string) {
-    const urls = ['alpha.png', 'cmyk.jpg', 'alpha.png'].map((name) => fixtures.imageUrl(name, `tag=${tag}`));
-    const csv = Buffer.from(`S. No.,Product Name,Input Image Urls\n1,SKU1,"${urls.join(',')}"\n`);
-    const { body } = await service.http
-      .post('/upload')
-      .field('webhook_url', `${fixtures.baseUrl}/webhook`)
-      .attach('file', csv, { filename: 'products.csv', contentType: 'text/csv' })
-      .expect(202);
-    const status = await waitForCompletion(service.http, body.request_id);
-    return { id: body.request_id as string, completedAt: Date.parse(status.completed_at) };
-  }
-
   it('deletes a request on demand, and an expired one by retention, each with its files', async () => {
-    const deleted = await completedRequest('deleted');
-    const old = await completedRequest('old');
-    const recent = await completedRequest('recent');
+    const deleted = await completedRequest(service, fixtures, 'deleted', [
+      'alpha.png',
+      'cmyk.jpg',
+      'alpha.png',
+    ]);
+    const old = await completedRequest(service, fixtures, 'old', ['alpha.png', 'cmyk.jpg', 'alpha.png']);
+    const recent = await completedRequest(service, fixtures, 'recent', [
+      'alpha.png',
+      'cmyk.jpg',
+      'alpha.png',
+    ]);
     expect(await storedFiles(service.config.storageDir)).toHaveLength(6);
 
     await service.http.delete(`/requests/${deleted.id}`).expect(204);
