@@ -65,6 +65,54 @@ describe('retrying failed images', () => {
   });
 });
 
+describe('retrying failed images within MAX_QUEUED_IMAGES_PER_KEY', () => {
+  const fixtures = new FixtureServer();
+  let service: TestApp;
+
+  beforeAll(async () => {
+    await fixtures.start();
+    service = await startTestApp({ DOWNLOAD_RETRIES: '0', MAX_QUEUED_IMAGES_PER_KEY: '3' });
+  });
+
+  afterAll(async () => {
+    await service?.close();
+    await fixtures.stop();
+  });
+
+  it('refuses a retry that would pass the quota (429, Retry-After, nothing queued), and takes it once there is room', async () => {
+    const missing = [[fixtures.imageUrl('gone-1.jpg'), fixtures.imageUrl('gone-2.jpg')]];
+    const { body: failed } = await service.http
+      .post('/upload')
+      .attach('file', csvOf(missing), 'a.csv')
+      .expect(202);
+    expect(await waitForCompletion(service.http, failed.request_id)).toMatchObject({ failed_images: 2 });
+
+    const release = fixtures.holdImages();
+    const busy = [[fixtures.imageUrl('exif-orientation-6.jpg'), fixtures.imageUrl('exif-orientation-8.jpg')]];
+    const { body: inFlight } = await service.http
+      .post('/upload')
+      .attach('file', csvOf(busy), 'b.csv')
+      .expect(202);
+    const refused = await service.http.post(`/requests/${failed.request_id}/retry`).expect(429);
+    expect(refused.headers['retry-after']).toMatch(/^\d+$/);
+    expect(refused.body.message).toMatch(/would put 4 of yours .*\(MAX_QUEUED_IMAGES_PER_KEY\)/);
+    const unchanged = await service.http.get(`/status/${failed.request_id}`).expect(200);
+    expect(unchanged.body).toMatchObject({ status: 'failed', processed_images: 2, failed_images: 2 });
+    expect(
+      queryDatabase(
+        service.dataDir,
+        "SELECT status FROM images WHERE task_id = ? AND status <> 'failed'",
+        failed.request_id,
+      ),
+    ).toEqual([]);
+
+    release();
+    await waitForCompletion(service.http, inFlight.request_id);
+    const { body: retry } = await service.http.post(`/requests/${failed.request_id}/retry`).expect(202);
+    expect(retry).toMatchObject({ requeued_images: 2 });
+  });
+});
+
 describe('graceful shutdown', () => {
   const fixtures = new FixtureServer();
 

@@ -2,11 +2,15 @@ import type { Owner } from '../access/owner.js';
 import { ConflictException, Injectable, Logger } from '@nestjs/common';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { DomainEvent, DomainEvents } from '../events.js';
+import { QueueQuota } from '../tasks/queue-quota.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { RetryAcceptedDto } from './dto/retry-accepted.dto.js';
 import { ImagesService } from './images.service.js';
 
-/** POST /requests/:id/retry: queues a request's failed images again; the request completes (and notifies) again. */
+/**
+ * POST /requests/:id/retry: queues a request's failed images again, within the caller's queue quota; the
+ * request completes (and notifies) again.
+ */
 @Injectable()
 export class FailedImageRetry {
   private readonly logger = new Logger(FailedImageRetry.name);
@@ -14,6 +18,7 @@ export class FailedImageRetry {
   constructor(
     private readonly tasks: TasksService,
     private readonly images: ImagesService,
+    private readonly quota: QueueQuota,
     private readonly unitOfWork: UnitOfWork,
     private readonly events: DomainEvents,
   ) {}
@@ -22,7 +27,10 @@ export class FailedImageRetry {
     await this.tasks.getOrFail(requestId, owner);
     const requeued = await this.unitOfWork.run(async (tx) => {
       const count = await this.images.requeueFailed(tx, requestId);
-      if (count > 0) await this.tasks.reopen(tx, requestId, count);
+      if (count === 0) return 0;
+      // MAX_QUEUED_IMAGES_PER_KEY holds for retried images as for uploaded ones (a refusal rolls back).
+      await this.quota.reserve(tx, owner, count);
+      await this.tasks.reopen(tx, requestId, count);
       return count;
     });
     if (requeued === 0) throw new ConflictException(`request ${requestId} has no failed images to retry`);

@@ -66,6 +66,12 @@ export class ImagesController {
       description: 'The request has no failed images',
       message: 'request 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70 has no failed images to retry',
     },
+    429: {
+      description:
+        'The failed images would put more than MAX_QUEUED_IMAGES_PER_KEY of your images in the queue: retry after the `Retry-After` seconds; nothing was queued',
+      message:
+        'queueing 3 more image(s) would put 1002 of yours in the queue, more than the 1000 allowed (MAX_QUEUED_IMAGES_PER_KEY); nothing was queued: retry when some are done',
+    },
     503: {
       description: 'Shutting down: retry after the `Retry-After` seconds',
       message: 'the service is shutting down; retry shortly',

@@ -3,15 +3,15 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Owner } from '../access/owner.js';
 import { AppConfig } from '../config/app-config.js';
-import { type Transaction, UnitOfWork } from '../database/unit-of-work.js';
+import { UnitOfWork } from '../database/unit-of-work.js';
 import { DomainEvent, DomainEvents } from '../events.js';
 import { ImagesService } from '../images/images.service.js';
 import { LogContext } from '../logging/log-context.js';
+import { QueueQuota } from '../tasks/queue-quota.js';
 import { Task } from '../tasks/task.entity.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { type ParsedCsv, parseProductCsv } from './csv-parser.js';
 import { UploadAcceptedDto } from './dto/upload-accepted.dto.js';
-import { QueueFullException } from './queue-full.exception.js';
 
 export interface UploadCommand {
   /** Who uploads: the request belongs to it, and its Idempotency-Keys are its own. */
@@ -34,6 +34,7 @@ export class UploadService {
   constructor(
     private readonly tasks: TasksService,
     private readonly images: ImagesService,
+    private readonly quota: QueueQuota,
     private readonly unitOfWork: UnitOfWork,
     private readonly events: DomainEvents,
     private readonly config: AppConfig,
@@ -59,7 +60,7 @@ export class UploadService {
         const parsed = await parseProductCsv(readPieces(command.csvPath), limits, {
           onRows: this.images.productWriter(tx, requestId),
         });
-        await this.checkQueueRoom(tx, command.owner, parsed.totalImages);
+        await this.quota.reserve(tx, command.owner, parsed.totalImages);
         await this.tasks.create(tx, {
           id: requestId,
           owner: command.owner,
@@ -91,14 +92,6 @@ export class UploadService {
       .update('\0')
       .update(command.webhookUrl ?? '')
       .digest('hex');
-  }
-
-  /** MAX_QUEUED_IMAGES_PER_KEY: one client cannot fill the queue (refused inside the transaction: nothing stays). */
-  private async checkQueueRoom(tx: Transaction, owner: Owner, newImages: number): Promise<void> {
-    const limit = this.config.maxQueuedImagesPerKey;
-    if (limit === 0) return;
-    const unfinished = await this.tasks.unfinishedImages(tx, owner);
-    if (unfinished + newImages > limit) throw new QueueFullException(unfinished, newImages, limit);
   }
 
   private async replay(command: UploadCommand, contentHash: string): Promise<UploadAcceptedDto | undefined> {

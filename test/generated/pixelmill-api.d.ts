@@ -1074,6 +1074,28 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The failed images would put more than MAX_QUEUED_IMAGES_PER_KEY of your images in the queue: retry after the `Retry-After` seconds; nothing was queued */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "message": "queueing 3 more image(s) would put 1002 of yours in the queue, more than the 1000 allowed (MAX_QUEUED_IMAGES_PER_KEY); nothing was queued: retry when some are done",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "queueing 3 more image(s) would put 1002 of yours in the queue, more than the 1000 allowed (MAX_QUEUED_IMAGES_PER_KEY); nothing was queued: retry when some are done"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Shutting down: retry after the `Retry-After` seconds */
             503: {
                 headers: {
