@@ -38,19 +38,20 @@ const dataSource = await new DataSource(dataSourceOptions(config)).initialize();
 const unitOfWork = new UnitOfWork(dataSource);
 const leases = new LeaseStore(config);
 const signal = new PostgresWakeSignal(dataSource, config);
-const queue = new LeasedImageQueue(leases, signal, unitOfWork, config);
+const storage = { put: async () => undefined, remove: async () => undefined } as unknown as Storage;
+const storageHealth = new StorageHealth(storage, config);
+const queue = new LeasedImageQueue(leases, signal, unitOfWork, storageHealth, config);
 
 // The I/O of an image, done in no time: one byte downloaded, "converted" and "stored".
 const bytes = Buffer.from([0xff]);
 const http = { download: async () => ({ body: bytes }) } as unknown as SafeHttpClient;
 const pipeline = { toWebJpeg: async () => ({ data: bytes }) } as unknown as ImagePipeline;
-const storage = { put: async () => undefined, remove: async () => undefined } as unknown as Storage;
 
 const processor = new ImageProcessor(
   http,
   pipeline,
   storage,
-  new StorageHealth(storage),
+  storageHealth,
   new ImagesService(dataSource.getRepository(Image), dataSource.getRepository(Product), config),
   leases,
   new TasksService(dataSource.getRepository(Task)),

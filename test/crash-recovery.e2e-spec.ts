@@ -200,6 +200,57 @@ describe('crash recovery: the built server killed with SIGKILL and started again
     expect(server.output).not.toMatch(/SQLITE_BUSY|ERROR/);
   });
 
+  it('fails an image that kills its worker every time with worker_crashed after MAX_LEASE_EXPIRIES restarts: the request completes, one webhook', async () => {
+    const maxLeaseExpiries = 2;
+    server.env.MAX_LEASE_EXPIRIES = String(maxLeaseExpiries);
+    const tag = randomUUID().slice(0, 8);
+    const hook = `/hook/${tag}`;
+    // The supplier's token is in the query string: no log line may carry it.
+    const poison = origin.imageUrl('exif-orientation-6.jpg', `poison=${tag}&token=supplier-token-${tag}`);
+    const fetchesOfPoison = () =>
+      origin.imageRequests.filter((path) => path.includes(`poison=${tag}`)).length;
+    // The download never ends: each run is killed while it holds the image, as an image that makes
+    // libvips abort or the kernel kill the process for memory would.
+    origin.imageDelayMs = 600_000;
+
+    await server.start();
+    const requestId = await upload([poison], hook);
+    for (let run = 1; run <= maxLeaseExpiries + 1; run++) {
+      if (run > 1) await server.start();
+      await eventually(() => fetchesOfPoison() === run, 15_000);
+      await server.kill();
+      expect(countByStatus(requestId)).toEqual({ processing: 1 });
+    }
+
+    await server.start();
+    const status = await waitForCompletion(server.http, requestId, 30_000);
+    expect(status).toMatchObject({ status: 'failed', processed_images: 1, failed_images: 1 });
+    expect(fetchesOfPoison()).toBe(maxLeaseExpiries + 1); // not fetched again by the run that failed it
+    const { body: page } = await server.http.get(`/requests/${requestId}/images`).expect(200);
+    expect(page.images).toMatchObject([
+      {
+        status: 'failed',
+        error_code: 'worker_crashed',
+        error: expect.stringContaining('MAX_LEASE_EXPIRIES'),
+      },
+    ]);
+
+    await eventually(
+      async () =>
+        (await server.http.get(`/status/${requestId}`).expect(200)).body.webhook?.status === 'delivered',
+      15_000,
+    );
+    await sleep(500); // time for a duplicate to show up, were there one
+    const posts = origin.postsTo(hook);
+    expect(posts).toHaveLength(1);
+    const payload = new Webhook(SECRET).verify(posts[0].body, posts[0].headers as Record<string, string>);
+    expect(payload).toMatchObject({ request_id: requestId, status: 'failed', failed_images: 1 });
+
+    const lastRun = server.runs[maxLeaseExpiries + 1];
+    expect(lastRun).toMatch(/\/images\/exif-orientation-6\.jpg\) attempt \d+: failed with worker_crashed/);
+    expect(server.output).not.toContain(`supplier-token-${tag}`);
+  });
+
   it('delivers the webhook after a kill during its first attempt, with the same webhook-id and a valid signature each time', async () => {
     const total = 20;
     const tag = randomUUID().slice(0, 8);

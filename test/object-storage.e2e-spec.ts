@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Storage } from '../src/storage/storage.js';
 import { queryDatabase } from './helpers/database-counts.js';
 import { FixtureServer } from './helpers/fixture-server.js';
 import { S3TestServer, SwitchableRelay } from './helpers/s3-server.js';
@@ -194,7 +195,8 @@ describe('object storage (s3rver on loopback)', () => {
       await relay?.stop();
     });
 
-    it('keeps the images queued without using up their attempts, and completes once storage is back', async () => {
+    it('stops claiming while storage is down (no downloads, probes with backoff), keeps the attempts, and completes once it is back', async () => {
+      const probes = vi.spyOn(service.app.get(Storage), 'checkWritable');
       await down();
       const requestId = await upload(service, csvOf(fixtures, GOOD, `outage-${driver}`));
       const rowsOf = () =>
@@ -203,19 +205,25 @@ describe('object storage (s3rver on loopback)', () => {
           'SELECT status, attempts, error_code FROM images WHERE task_id = ?',
           requestId,
         );
-      // Every image has met the outage, and went back to the queue with its attempt given back.
+      // Every image (all in flight at once) has met the outage, and went back to the queue with its
+      // attempt given back.
       await eventually(() => {
         const rows = rowsOf();
-        return rows.every((row) => row.error_code === 'storage_unavailable') && rows;
+        return (
+          rows.every((row) => row.status === 'queued' && row.error_code === 'storage_unavailable') && rows
+        );
       }, 30_000);
-      // …and meets it again (each image is tried more than once while the store is down).
       const fixtureRequests = () =>
         fixtures.imageRequests.filter((path) => path.includes(`outage-${driver}`));
-      await eventually(() => fixtureRequests().length >= 2 * GOOD.length, 30_000);
-      for (const row of rowsOf()) {
-        expect(['queued', 'processing']).toContain(row.status);
-        expect(row.attempts).toBe(row.status === 'queued' ? 0 : 1);
-      }
+      expect(fixtureRequests()).toHaveLength(GOOD.length);
+      // The queue waits for storage, probing it: after several failed probes, still no image was
+      // downloaded again only to wait.
+      const probesBefore = probes.mock.calls.length;
+      await eventually(() => probes.mock.calls.length >= probesBefore + 3, 30_000);
+      expect(fixtureRequests()).toHaveLength(GOOD.length);
+      expect(rowsOf()).toEqual(
+        GOOD.map(() => ({ status: 'queued', attempts: 0, error_code: 'storage_unavailable' })),
+      );
       const during = (await service.http.get(`/status/${requestId}`).expect(200)).body;
       expect(during).toMatchObject({ status: 'processing', processed_images: 0, failed_images: 0 });
       const listed = await imagesOf(service, requestId);
@@ -224,6 +232,8 @@ describe('object storage (s3rver on loopback)', () => {
       await back();
       const status = await waitForCompletion(service.http, requestId, 30_000);
       expect(status).toMatchObject({ status: 'completed', processed_images: 3, failed_images: 0 });
+      // Each image downloaded once more, after the store came back.
+      expect(fixtureRequests()).toHaveLength(2 * GOOD.length);
       const images = await imagesOf(service, requestId);
       expect(images.every((image) => image.status === 'done' && image.error === null)).toBe(true);
       for (const image of images) {

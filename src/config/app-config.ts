@@ -312,6 +312,13 @@ class Environment {
   @Transform(toInt)
   @IsInt()
   @Min(0)
+  @Max(100)
+  MAX_LEASE_EXPIRIES?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
   @Max(MAX_TIMER_MS)
   SHUTDOWN_GRACE_MS?: number;
 
@@ -344,6 +351,13 @@ class Environment {
   @Min(50)
   @Max(600_000)
   QUEUE_POLL_MS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  READINESS_STORAGE_CACHE_MS?: number;
 
   @IsOptional()
   @Transform(toInt)
@@ -400,7 +414,7 @@ export class AppConfig {
   readonly storageDriver: 'local' | 's3';
   /** Output URLs are `<storagePublicUrl>/<key>` when set, else `<publicUrl>/files/<key>` (served by the API). */
   readonly storagePublicUrl?: string;
-  /** Backoff of an image whose output could not be stored (storage down): base and ceiling. */
+  /** While storage is down, the backoff of the probes that find it writable again (claims wait): base and ceiling. */
   readonly storageRetryBaseMs: number;
   readonly storageRetryMaxMs: number;
   readonly s3?: S3Settings;
@@ -426,6 +440,8 @@ export class AppConfig {
   readonly maxConcurrentUploads: number;
   readonly uploadTimeoutMs: number;
   readonly leaseMs: number;
+  /** An image whose lease ran out (its worker died) more often than this fails with `worker_crashed`. */
+  readonly maxLeaseExpiries: number;
   readonly shutdownGraceMs: number;
   /** Empty: the API is open (a warning says so at start). */
   readonly apiKeys: ApiKey[];
@@ -434,6 +450,8 @@ export class AppConfig {
   /** Images queued or processing per API key at most (one bucket when open); 0: no limit. */
   readonly maxQueuedImagesPerKey: number;
   readonly queuePollMs: number;
+  /** How long /health/ready reuses its storage probe's outcome (many callers, one probe); 0: probe each time. */
+  readonly readinessStorageCacheMs: number;
   /** Finished requests are deleted, with their outputs, this many days after they completed; 0 keeps them forever. */
   readonly retentionDays: number;
   /** How often the retention job looks for expired requests. */
@@ -524,11 +542,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxConcurrentUploads: parsed.MAX_CONCURRENT_UPLOADS ?? 4,
     uploadTimeoutMs: parsed.UPLOAD_TIMEOUT_MS ?? 120_000,
     leaseMs: parsed.LEASE_MS ?? 60_000,
+    maxLeaseExpiries: parsed.MAX_LEASE_EXPIRIES ?? 3,
     shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS ?? 25_000,
     apiKeys: parsed.API_KEYS ? parseApiKeys(parsed.API_KEYS)! : [],
     rateLimitUploadsPerMin: parsed.RATE_LIMIT_UPLOADS_PER_MIN ?? 60,
     maxQueuedImagesPerKey: parsed.MAX_QUEUED_IMAGES_PER_KEY ?? 1_000_000,
     queuePollMs: parsed.QUEUE_POLL_MS ?? 1_000,
+    readinessStorageCacheMs: parsed.READINESS_STORAGE_CACHE_MS ?? 2_000,
     retentionDays: parsed.RETENTION_DAYS ?? 30,
     retentionIntervalMs: parsed.RETENTION_INTERVAL_MS ?? 3_600_000,
     logFormat: parsed.LOG_FORMAT ?? (parsed.NODE_ENV === 'production' ? 'json' : 'text'),

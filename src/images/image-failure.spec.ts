@@ -1,6 +1,6 @@
 import { FetchError } from '../http/fetch-error.js';
 import { ImageError } from './image-error.js';
-import { classifyFailure, downloadRetryDelay, storageRetryDelay } from './image-failure.js';
+import { classifyFailure, downloadRetryDelay } from './image-failure.js';
 
 describe('classifyFailure', () => {
   it('keeps a download failure\u2019s code, message and whether it is worth retrying', () => {
@@ -46,20 +46,4 @@ describe('downloadRetryDelay', () => {
   it('scales with the base delay', () => {
     expect(downloadRetryDelay(3, () => 1, 10)).toBe(40);
   });
-});
-
-describe('storageRetryDelay', () => {
-  it.each([
-    [1, 500, 1000],
-    [2, 1000, 2000],
-    [7, 30_000, 60_000],
-    [8, 30_000, 60_000],
-    [5000, 30_000, 60_000],
-  ])(
-    'after %i storage failures in a row: between %i and %i ms (the ceiling stops at the maximum)',
-    (failures, low, high) => {
-      expect(storageRetryDelay(failures, 1000, 60_000, () => 0)).toBe(low);
-      expect(storageRetryDelay(failures, 1000, 60_000, () => 1)).toBe(high);
-    },
-  );
 });

@@ -33,17 +33,3 @@ export function downloadRetryDelay(attempt: number, random = Math.random, baseMs
   const ceiling = baseMs * 2 ** (attempt - 1);
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
-
-/**
- * Backoff of an image whose output could not be stored, after `failures` storage failures in a row: like
- * downloadRetryDelay, but the ceiling stops growing at `maxMs` (storage outages can last; the jitter stays).
- */
-export function storageRetryDelay(
-  failures: number,
-  baseMs: number,
-  maxMs: number,
-  random = Math.random,
-): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(failures - 1, 30));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
-}

@@ -9,23 +9,36 @@ import { StorageHealth } from '../storage/storage-health.js';
 import { Storage } from '../storage/storage.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { WebhookOutbox } from '../webhooks/webhook-outbox.js';
-import {
-  type ClassifiedFailure,
-  classifyFailure,
-  downloadRetryDelay,
-  storageRetryDelay,
-} from './image-failure.js';
+import { type ClassifiedFailure, classifyFailure, downloadRetryDelay } from './image-failure.js';
 import { ImagePipeline } from './image-pipeline.js';
 import { ImagesService } from './images.service.js';
 import { outputKeyOf } from './output-key.js';
 import { type ClaimedImage, LeaseStore } from './queue/lease-store.js';
 
+/**
+ * The image killed the worker that took it (a libvips abort, an out-of-memory kill…) more than
+ * MAX_LEASE_EXPIRIES times: it fails for good rather than take down every worker that claims it.
+ */
+const workerCrashed = (image: ClaimedImage): ClassifiedFailure => ({
+  code: 'worker_crashed',
+  message: `the worker processing this image stopped without finishing it ${image.leaseExpiries} times (MAX_LEASE_EXPIRIES); it is not tried again`,
+  retryable: false,
+});
+
+/** A URL for log lines: origin and path only (a query string may carry a supplier's token). */
+function loggableUrl(url: string): string {
+  try {
+    const { origin, pathname } = new URL(url);
+    return `${origin}${pathname}`;
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
 /** Processes one leased image: download, make web-ready, store, record. Only a database failure throws. */
 @Injectable()
 export class ImageProcessor {
   private readonly logger = new Logger(ImageProcessor.name);
-  /** Storage failures in a row, whichever the image: the wait of images held back by an outage grows with it. */
-  private storageFailures = 0;
 
   constructor(
     private readonly http: SafeHttpClient,
@@ -47,6 +60,8 @@ export class ImageProcessor {
    * to record the outcome is not: it propagates, the lease runs out and the image is taken again.
    */
   async process(image: ClaimedImage): Promise<void> {
+    if (image.leaseExpiries > this.config.maxLeaseExpiries)
+      return this.fail(image, workerCrashed(image), null);
     let inputBytes: number | null = null;
     let stored: { outputKey: string; outputBytes: number };
     try {
@@ -55,7 +70,6 @@ export class ImageProcessor {
       const jpeg = await this.metrics.timed('process', () => this.pipeline.toWebJpeg(download.body));
       const outputKey = outputKeyOf(image.id);
       await this.metrics.timed('store', () => this.storage.put(outputKey, jpeg.data));
-      this.storageFailures = 0;
       this.storageHealth.reportSuccess();
       stored = { outputKey, outputBytes: jpeg.data.length };
     } catch (error) {
@@ -76,7 +90,7 @@ export class ImageProcessor {
     failure: ClassifiedFailure,
     inputBytes: number | null,
   ): Promise<void> {
-    const context = `request ${image.taskId} image ${image.id} (${image.inputUrl}) attempt ${image.attempts}${failure.detail ? ` [${failure.detail}]` : ''}`;
+    const context = `request ${image.taskId} image ${image.id} (${loggableUrl(image.inputUrl)}) attempt ${image.attempts}${failure.detail ? ` [${failure.detail}]` : ''}`;
     if (failure.retryable && image.attempts <= this.config.downloadRetries) {
       const delay = Math.max(
         downloadRetryDelay(image.attempts, Math.random, this.config.downloadRetryBaseMs),
@@ -97,21 +111,19 @@ export class ImageProcessor {
     if (recorded) await this.removeOutput(image);
   }
 
-  /** Storage is down: the image is queued again, later, and the attempt is not counted (it was not the image's fault). */
+  /**
+   * Storage is down: the image is queued again, and the attempt is not counted (it was not the image's
+   * fault). The queue stops claiming until StorageHealth finds the store writable again, so no image is
+   * downloaded meanwhile only to wait.
+   */
   private async waitForStorage(image: ClaimedImage, error: StorageUnavailableError): Promise<void> {
-    this.storageFailures++;
     this.storageHealth.reportFailure(error);
-    const delay = storageRetryDelay(
-      this.storageFailures,
-      this.config.storageRetryBaseMs,
-      this.config.storageRetryMaxMs,
-    );
     this.logger.warn(
-      `request ${image.taskId} image ${image.id}: ${error.message}; queued again in ${delay} ms`,
+      `request ${image.taskId} image ${image.id}: ${error.message}; queued again, claiming paused until storage is writable`,
     );
     const failure = { code: 'storage_unavailable', message: error.message };
     await this.unitOfWork.run((tx) =>
-      this.leases.retryLater(tx, image.id, delay, failure, { countAttempt: false }),
+      this.leases.retryLater(tx, image.id, 0, failure, { countAttempt: false }),
     );
   }
 

@@ -35,6 +35,10 @@ export class Image {
   @Column({ type: 'integer', default: 0 })
   attempts: number;
 
+  /** How many times its lease ran out while it was processing (its worker died); see MAX_LEASE_EXPIRIES. */
+  @Column({ name: 'lease_expiries', type: 'integer', default: 0 })
+  leaseExpiries: number;
+
   /** When a queued image may next be tried (retry backoff); never, for a duplicate. */
   @Column({ name: 'available_at', type: 'bigint', transformer: epochMs })
   availableAt: number;

@@ -152,6 +152,7 @@ export class ImagesService {
     const reset = {
       status: 'queued' as const,
       attempts: 0,
+      leaseExpiries: 0,
       errorCode: null,
       errorMessage: null,
       inputBytes: null,

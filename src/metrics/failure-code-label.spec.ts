@@ -4,6 +4,7 @@ describe('failureCodeLabel', () => {
   it.each([
     ['timeout', 'timeout'],
     ['decode_error', 'decode_error'],
+    ['worker_crashed', 'worker_crashed'],
     ['http_404', 'http_404'],
     ['http_503', 'http_503'],
     ['http_599', 'http_other'],

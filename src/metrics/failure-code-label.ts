@@ -13,6 +13,7 @@ const FAILURE_CODES = new Set([
   'decode_error',
   'too_many_pixels',
   'internal_error',
+  'worker_crashed',
 ]);
 
 /**

@@ -1,3 +1,4 @@
+import type { AppConfig } from '../config/app-config.js';
 import { StorageHealth } from './storage-health.js';
 import { StorageUnavailableError } from './storage-unavailable.error.js';
 import type { Storage } from './storage.js';
@@ -17,7 +18,7 @@ describe('StorageHealth', () => {
         if (!writable) throw new StorageUnavailableError('writing a probe: ENOSPC: no space left on device');
       },
     } as unknown as Storage;
-    health = new StorageHealth(storage);
+    health = new StorageHealth(storage, { storageRetryBaseMs: 10, storageRetryMaxMs: 20 } as AppConfig);
   });
   afterEach(() => vi.useRealTimers());
 
@@ -52,5 +53,27 @@ describe('StorageHealth', () => {
     writable = true;
     await health.checkWritable();
     expect(await health.unwritableReason()).toBeUndefined();
+  });
+
+  it('whenWritable: at once while writable; while failing, one probe loop for every caller until a probe succeeds', async () => {
+    await health.whenWritable();
+    expect(probes).toBe(0);
+    health.reportFailure(new StorageUnavailableError('storing: ENOSPC'));
+    let resumed = false;
+    const waiting = Promise.all([health.whenWritable(), health.whenWritable()]).then(() => (resumed = true));
+    await vi.waitFor(() => expect(probes).toBeGreaterThanOrEqual(2), { timeout: 5_000 });
+    expect(resumed).toBe(false);
+    writable = true;
+    await waiting;
+    expect(health.failing).toBe(false);
+    health.onApplicationShutdown();
+  });
+
+  it('whenWritable: a successful write elsewhere resumes the waiters at once', async () => {
+    health.reportFailure(new StorageUnavailableError('storing: ENOSPC'));
+    const waiting = health.whenWritable();
+    health.reportSuccess();
+    await waiting;
+    health.onApplicationShutdown();
   });
 });

@@ -13,6 +13,8 @@ import { LeaseStore } from '../../src/images/queue/lease-store.js';
 import { LocalWakeSignal } from '../../src/images/queue/local-wake-signal.js';
 import { PostgresWakeSignal } from '../../src/images/queue/postgres-wake-signal.js';
 import type { WakeSignal } from '../../src/images/queue/wake-signal.js';
+import { StorageHealth } from '../../src/storage/storage-health.js';
+import type { Storage } from '../../src/storage/storage.js';
 import { eventually } from './test-app.js';
 
 /** One queue driver under test: a database (with the schema migrated) and a way to make its parts. */
@@ -109,6 +111,8 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
         new LeaseStore(driver.config),
         signal,
         new UnitOfWork(driver.dataSource),
+        // Storage is never down here: the queue claims whenever work is due.
+        new StorageHealth({} as Storage, driver.config),
         driver.config,
       );
       queues.push(queue);

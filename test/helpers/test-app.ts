@@ -51,6 +51,7 @@ export async function startTestApp(
     ALLOW_PRIVATE_URLS: 'true',
     LOG_LEVEL: 'warn', // no line per HTTP request in test output
     RATE_LIMIT_UPLOADS_PER_MIN: '0', // suites post many uploads a minute; the limit has its own test
+    READINESS_STORAGE_CACHE_MS: '0', // suites break and mend storage between calls; the cache has its own test
     ...env,
   });
   const builder = Test.createTestingModule({ imports: [AppModule.forRole(config.role)] })

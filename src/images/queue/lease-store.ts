@@ -11,6 +11,10 @@ export interface ClaimedImage {
   inputUrl: string;
   /** Attempts so far, this one included. */
   attempts: number;
+  /** How many times a lease on it ran out before (a worker died processing it): see MAX_LEASE_EXPIRIES. */
+  leaseExpiries: number;
+  /** The request's owner (the API key's name, never the key), for log lines. */
+  owner: string;
 }
 
 /**
@@ -29,9 +33,9 @@ export class LeaseStore {
    */
   async claim(tx: Transaction, limit: number): Promise<ClaimedImage[]> {
     const now = Date.now();
-    const requests = await execute<{ id: string }>(
+    const requests = await execute<{ id: string; owner: string }>(
       tx.manager,
-      `SELECT t.id FROM tasks t
+      `SELECT t.id, t.owner FROM tasks t
         WHERE t.status = 'processing'
           AND EXISTS (SELECT 1 FROM images q WHERE q.task_id = t.id AND q.status = 'queued' AND q.available_at <= ?)
         ORDER BY (SELECT COUNT(*) FROM images p WHERE p.task_id = t.id AND p.status = 'processing'), t.created_at
@@ -53,14 +57,15 @@ export class LeaseStore {
       if (ids.length >= limit) break;
     }
     if (ids.length === 0) return [];
-    const claimed = await execute<ClaimedImage>(
+    const claimed = await execute<Omit<ClaimedImage, 'owner'>>(
       tx.manager,
       `UPDATE images SET status = 'processing', lease_until = ?, attempts = attempts + 1
         WHERE id IN (${inList(ids.length)}) AND status = 'queued'
-        RETURNING id, task_id AS "taskId", input_url AS "inputUrl", attempts`,
+        RETURNING id, task_id AS "taskId", input_url AS "inputUrl", attempts, lease_expiries AS "leaseExpiries"`,
       [now + this.config.leaseMs, ...ids],
     );
-    return claimed.records;
+    const owners = new Map(requests.records.map((request) => [request.id, request.owner]));
+    return claimed.records.map((image) => ({ ...image, owner: owners.get(image.taskId)! }));
   }
 
   /** Extends the leases of images a worker is still processing. */
@@ -73,24 +78,39 @@ export class LeaseStore {
     );
   }
 
-  /** Puts images whose lease ran out (their worker died) back in the queue. */
+  /**
+   * Puts images whose lease ran out (their worker died) back in the queue, counting the expiry: the next
+   * claim of one that expired more than MAX_LEASE_EXPIRIES times records it failed (see ImageProcessor).
+   */
   async requeueExpired(tx: Transaction): Promise<number> {
     const result = await execute(
       tx.manager,
-      "UPDATE images SET status = 'queued', lease_until = NULL WHERE status = 'processing' AND lease_until < ?",
+      `UPDATE images SET status = 'queued', lease_until = NULL, lease_expiries = lease_expiries + 1
+        WHERE status = 'processing' AND lease_until < ?`,
       [Date.now()],
     );
     return result.affected;
   }
 
-  /** Puts the given (or, when none are given, every) processing images back in the queue, now. */
-  async release(tx: Transaction, ids?: string[]): Promise<number> {
-    if (ids?.length === 0) return 0;
-    const which = ids ? ` AND id IN (${inList(ids.length)})` : '';
+  /**
+   * At the start of the one process of a SQLite file: every processing image was left by a run that died
+   * (a graceful shutdown releases its images), so each is queued again with its expiry counted.
+   */
+  async requeueAbandoned(tx: Transaction): Promise<number> {
     const result = await execute(
       tx.manager,
-      `UPDATE images SET status = 'queued', lease_until = NULL WHERE status = 'processing'${which}`,
-      ids ?? [],
+      "UPDATE images SET status = 'queued', lease_until = NULL, lease_expiries = lease_expiries + 1 WHERE status = 'processing'",
+    );
+    return result.affected;
+  }
+
+  /** Puts the given processing images back in the queue, now (a shutdown's unfinished work: no expiry). */
+  async release(tx: Transaction, ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const result = await execute(
+      tx.manager,
+      `UPDATE images SET status = 'queued', lease_until = NULL WHERE status = 'processing' AND id IN (${inList(ids.length)})`,
+      ids,
     );
     return result.affected;
   }

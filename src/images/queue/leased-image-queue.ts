@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../../config/app-config.js';
 import { UnitOfWork } from '../../database/unit-of-work.js';
 import { LogContext } from '../../logging/log-context.js';
+import { StorageHealth } from '../../storage/storage-health.js';
 import { type ImageHandler, ImageQueue } from './image-queue.js';
 import { type ClaimedImage, LeaseStore } from './lease-store.js';
 import { WakeSignal } from './wake-signal.js';
@@ -12,7 +13,8 @@ import { WakeSignal } from './wake-signal.js';
  * time (fairly across requests, see LeaseStore.claim), renews their leases while it works, and takes
  * back images whose lease expired (their worker died). On the embedded SQLite file it is the only
  * worker; on PostgreSQL any number of processes share the work (claims skip rows locked by a
- * neighbour), woken by the WakeSignal when work is queued, polling as a safety net.
+ * neighbour), woken by the WakeSignal when work is queued, polling as a safety net. While storage is
+ * known to be down it claims nothing (see pauseForStorage).
  */
 @Injectable()
 export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShutdown {
@@ -23,6 +25,8 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
   /** The claim under way, if any: one at a time. */
   private claiming?: Promise<void>;
   private refillRequested = false;
+  /** Set while storage is down: nothing is claimed or started until it is writable again. */
+  private storagePause?: Promise<void>;
   private stopped = false;
   private idleTimer?: NodeJS.Timeout;
   private leaseTimer?: NodeJS.Timeout;
@@ -31,6 +35,7 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
     private readonly leases: LeaseStore,
     private readonly signal: WakeSignal,
     private readonly unitOfWork: UnitOfWork,
+    private readonly storageHealth: StorageHealth,
     private readonly config: AppConfig,
   ) {
     super();
@@ -46,7 +51,7 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
     // database may be shared by several processes, so there only expired leases are taken back
     // (by maintainLeases), never the live lease of a running neighbour.
     if (!this.config.isPostgres) {
-      const released = await this.unitOfWork.run((tx) => this.leases.release(tx));
+      const released = await this.unitOfWork.run((tx) => this.leases.requeueAbandoned(tx));
       if (released > 0) this.logger.log(`requeued ${released} image(s) left processing by a previous run`);
     }
     this.leaseTimer = setInterval(() => void this.maintainLeases(), this.config.leaseMs / 3);
@@ -75,7 +80,8 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
    * one at once and claims cost one transaction per batch, not per image.
    */
   private refill(): void {
-    if (this.stopped || !this.handler) return;
+    if (this.stopped || !this.handler || this.storagePause) return;
+    if (this.storageHealth.failing) return this.pauseForStorage();
     while (this.inFlight.size < this.config.concurrency && this.buffered.length > 0)
       this.start(this.buffered.shift()!);
     const held = this.inFlight.size + this.buffered.length;
@@ -104,8 +110,28 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
       });
   }
 
+  /**
+   * Storage is down: an image would be downloaded and processed only to go back to the queue. Claims stop,
+   * and leased images wait in the buffer (their leases renewed), until StorageHealth's probes (backing off
+   * from STORAGE_RETRY_BASE_MS to STORAGE_RETRY_MAX_MS) find the store writable; then work resumes at once.
+   */
+  private pauseForStorage(): void {
+    this.logger.warn('storage is not writable: no images are claimed until it is');
+    this.storagePause = this.storageHealth.whenWritable().then(() => {
+      this.storagePause = undefined;
+      this.logger.log('storage is writable again: claiming resumed');
+      this.refill();
+    });
+  }
+
   private start(image: ClaimedImage): void {
-    const work = LogContext.run({ request_id: image.taskId, image_id: image.id }, () => this.handler!(image))
+    // The owner is the API key's name (never the key); none while the service is open.
+    const fields = {
+      request_id: image.taskId,
+      image_id: image.id,
+      ...(image.owner && { owner: image.owner }),
+    };
+    const work = LogContext.run(fields, () => this.handler!(image))
       .catch((error: Error) => {
         const message = `request ${image.taskId} image ${image.id}: ${error.message}`;
         if (this.stopped) this.logger.warn(`${message} (abandoned at shutdown; requeued for the next start)`);
