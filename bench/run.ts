@@ -48,7 +48,7 @@ import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { loadConfig } from '../src/config/app-config.js';
 import { ImagePipeline } from '../src/images/image-pipeline.js';
-import { log, machineBusyMs, procCpuMs, round } from './measure.js';
+import { log, machineBusyMs, mainThreadCpuMs, procCpuMs, round } from './measure.js';
 import { postgresCeiling, queuePhase, type QueueResult, type QueueRun } from './queue-phase.js';
 
 // ───────────────────────────── options ─────────────────────────────
@@ -199,22 +199,33 @@ function procStatus(pid: number): { rssKiB: number; hwmKiB: number } | undefined
 class CpuWatch {
   private readonly machine = machineBusyMs();
   private readonly service: number;
+  private readonly serviceMainThread: number;
   private readonly bench = process.cpuUsage();
   private readonly start = performance.now();
 
   /** Without a pid, only this process is told apart from the others. */
   constructor(private readonly servicePid?: number) {
     this.service = servicePid === undefined ? 0 : (procCpuMs(servicePid) ?? NaN);
+    this.serviceMainThread = servicePid === undefined ? 0 : (mainThreadCpuMs(servicePid) ?? NaN);
   }
 
-  read(): { serviceMs: number; benchMs: number; otherShare: number; seconds: number } {
+  read(): {
+    serviceMs: number;
+    serviceMainThreadMs: number;
+    benchMs: number;
+    otherShare: number;
+    seconds: number;
+  } {
     const seconds = (performance.now() - this.start) / 1000;
     const serviceMs = this.servicePid === undefined ? 0 : (procCpuMs(this.servicePid) ?? NaN) - this.service;
+    const serviceMainThreadMs =
+      this.servicePid === undefined ? 0 : (mainThreadCpuMs(this.servicePid) ?? NaN) - this.serviceMainThread;
     const bench = process.cpuUsage(this.bench);
     const benchMs = (bench.user + bench.system) / 1000;
     const otherMs = machineBusyMs() - this.machine - serviceMs - benchMs;
     return {
       serviceMs,
+      serviceMainThreadMs,
       benchMs,
       otherShare: round(Math.max(0, otherMs) / (seconds * 1000 * availableParallelism()), 2),
       seconds,
@@ -751,6 +762,8 @@ interface E2eResult {
   status: string;
   failedImages: number;
   serviceCpuMsPerImage: number;
+  /** CPU of the service's main thread per image (JavaScript, I/O callbacks: what competes with sharp's threads). */
+  mainThreadCpuMsPerImage: number;
   serviceCpuUtilisation: number;
   benchCpuMsPerImage: number;
   /** Share of all cores used by other processes meanwhile (a shared machine's noise). */
@@ -839,6 +852,7 @@ async function endToEnd(
     status: body.status,
     failedImages: body.failed_images,
     serviceCpuMsPerImage: round(cpu.serviceMs / count, 1),
+    mainThreadCpuMsPerImage: round(cpu.serviceMainThreadMs / count, 2),
     serviceCpuUtilisation: round(cpu.serviceMs / 1000 / cpu.seconds / availableParallelism(), 2),
     benchCpuMsPerImage: round(cpu.benchMs / count, 2),
     otherCpuShare: cpu.otherShare,
@@ -1791,6 +1805,7 @@ async function main(): Promise<void> {
           'CPU eff.',
           'status',
           'svc CPU ms/img',
+          'main thread ms/img',
           'svc CPU use',
           "others' CPU",
           'peak RSS MiB',
@@ -1806,6 +1821,7 @@ async function main(): Promise<void> {
           r.cpuEfficiency,
           r.failedImages ? `${r.status} (${r.failedImages} failed)` : r.status,
           r.serviceCpuMsPerImage,
+          r.mainThreadCpuMsPerImage,
           `${Math.round(r.serviceCpuUtilisation * 100)}%`,
           `${Math.round(r.otherCpuShare * 100)}%`,
           r.peakRssMiB,
@@ -1817,6 +1833,9 @@ async function main(): Promise<void> {
     );
     console.log(
       "   CPU eff.: sharp's CPU per image in the ceiling ÷ the service's (1.0 = the service adds no CPU work).",
+    );
+    console.log(
+      "   main thread ms/img: CPU of the service's main thread alone per image (/proc/<pid>/task/<pid>/stat; includes the upload and the profiler when on).",
     );
     for (const r of e2e) if (r.profile) printProfile(`e2e ${r.image}`, r.profile);
   }
