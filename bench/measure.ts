@@ -8,9 +8,18 @@ export function log(message: string): void {
 }
 
 /** Linux: a process's CPU time (ms, user + system) from /proc; undefined when it is gone or elsewhere. */
-export function procCpuMs(pid: number): number | undefined {
+export const procCpuMs = (pid: number) => statCpuMs(`/proc/${pid}/stat`);
+
+/**
+ * Linux: the CPU time (ms) of a process's main thread alone (its JavaScript, not sharp's or libuv's
+ * threads). Unlike a CPU profile's busy time, it does not count the time the thread was ready but
+ * waiting for a core, so it holds on a busy machine.
+ */
+export const mainThreadCpuMs = (pid: number) => statCpuMs(`/proc/${pid}/task/${pid}/stat`);
+
+function statCpuMs(file: string): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(file, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // utime and stime (fields 14 and 15 of proc(5)), in clock ticks of 1/100 s on Linux.
     return (Number(fields[11]) + Number(fields[12])) * 10;

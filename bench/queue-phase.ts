@@ -57,7 +57,7 @@ export interface QueueRun {
 export type QueueResult = { skipped: string } | { options: QueueOptions; runs: QueueRun[] };
 
 /** Whether TEST_DATABASE_URL names a PostgreSQL server we can create databases on: undefined if so, else why not. */
-async function unavailable(): Promise<string | undefined> {
+export async function postgresUnavailable(): Promise<string | undefined> {
   if (!process.env.TEST_DATABASE_URL)
     return 'TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)';
   try {
@@ -235,7 +235,7 @@ async function measure(workerCount: number, options: QueueOptions): Promise<Queu
 }
 
 export async function queuePhase(options: QueueOptions): Promise<QueueResult> {
-  const reason = await unavailable();
+  const reason = await postgresUnavailable();
   if (reason) {
     log(`queue phase skipped: ${reason}`);
     return { skipped: reason };

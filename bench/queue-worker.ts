@@ -2,9 +2,9 @@
  * One worker process of the bench's queue phase (bench/queue-phase.ts): the service's own queue
  * (LeaseStore, LeasedImageQueue, PostgresWakeSignal) consuming with the service's own ImageProcessor,
  * whose download, sharp pipeline and storage do nothing. So each image costs what the queue and the
- * completion path cost: its share of a batched claim, then the processor's one transaction that marks
- * it done (ImagesService.markDone) and counts it (TasksService.recordImageOutcome), completing the
- * request on its last image.
+ * completion path cost: its share of a batched claim, then its share of the OutcomeRecorder's batched
+ * transaction that marks finished images done (ImagesService.markDone) and counts them per request
+ * (TasksService.recordImageOutcome), completing a request on its last image.
  *
  * Configured like the service (DATABASE_URL, CONCURRENCY, QUEUE_POLL_MS…); prints `ready` once it is
  * consuming, and on SIGTERM gives its leases back and exits.
@@ -20,6 +20,7 @@ import type { SafeHttpClient } from '../src/http/safe-http-client.js';
 import { Image } from '../src/images/image.entity.js';
 import type { ImagePipeline } from '../src/images/image-pipeline.js';
 import { ImageProcessor } from '../src/images/image-processor.js';
+import { OutcomeRecorder } from '../src/images/outcome-recorder.js';
 import { ImagesService } from '../src/images/images.service.js';
 import { Product } from '../src/images/product.entity.js';
 import { LeasedImageQueue } from '../src/images/queue/leased-image-queue.js';
@@ -47,17 +48,22 @@ const bytes = Buffer.from([0xff]);
 const http = { download: async () => ({ body: bytes }) } as unknown as SafeHttpClient;
 const pipeline = { toWebJpeg: async () => ({ data: bytes }) } as unknown as ImagePipeline;
 
+const recorder = new OutcomeRecorder(
+  new ImagesService(dataSource.getRepository(Image), dataSource.getRepository(Product), config),
+  new TasksService(dataSource.getRepository(Task)),
+  new WebhookOutbox(config),
+  unitOfWork,
+  new DomainEvents(new EventEmitter2()),
+  config,
+);
 const processor = new ImageProcessor(
   http,
   pipeline,
   storage,
   storageHealth,
-  new ImagesService(dataSource.getRepository(Image), dataSource.getRepository(Product), config),
+  recorder,
   leases,
-  new TasksService(dataSource.getRepository(Task)),
-  new WebhookOutbox(config),
   unitOfWork,
-  new DomainEvents(new EventEmitter2()),
   config,
   new Metrics(),
 );

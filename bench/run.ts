@@ -3,7 +3,10 @@
  *
  *   1. ceiling    the service's own ImagePipeline in a tight loop, input in memory, at concurrency 1/2/4/8
  *   2. e2e        the BUILT service (node dist/main.js) on a temp DATA_DIR fetching from a local image
- *                 server: upload → `completed` for N photos and N small images; ratio to the ceiling
+ *                 server: upload → `completed` for N photos and N small images; ratio to the ceiling,
+ *                 and the CPU of the service's main thread per image (beside sharp's, measured in
+ *                 the ceiling); then the same on PostgreSQL (TEST_DATABASE_URL) with BENCH_PG_WORKERS
+ *                 services sharing the queue, against the embedded default's images/s
  *   3. soak       RSS against images processed over a long run on a fresh service (memory flat after
  *                 the first thousand)
  *   4. upload     10,000- and 100,000-row CSVs (3 URLs a row): time to 202, service RSS, GET /status
@@ -29,6 +32,7 @@
  *   BENCH_CEILING_SECONDS (4) BENCH_STATUS_SAMPLES (50) BENCH_HOSTILE (1; 0 skips phase 6)
  *   BENCH_FAIRNESS (3000; 0 skips phase 7) BENCH_QUEUE_IMAGES (20000; 0 skips phase 8)
  *   BENCH_QUEUE_WORKERS ("1,2,4,8") BENCH_QUEUE_CONCURRENCY (4: CONCURRENCY of each queue worker)
+ *   BENCH_PG_WORKERS (2; 0 skips the end-to-end runs on PostgreSQL)
  * Every other variable (CONCURRENCY, JPEG_QUALITY, UV_THREADPOOL_SIZE, MALLOC_ARENA_MAX, …) reaches
  * both the ceiling's pipeline and the service child, so settings can be compared run against run
  * (DATABASE_URL and STORAGE_DIR do not: the child always runs the embedded default on a temp dir).
@@ -48,8 +52,15 @@ import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { loadConfig } from '../src/config/app-config.js';
 import { ImagePipeline } from '../src/images/image-pipeline.js';
-import { log, machineBusyMs, procCpuMs, round } from './measure.js';
-import { postgresCeiling, queuePhase, type QueueResult, type QueueRun } from './queue-phase.js';
+import { log, machineBusyMs, mainThreadCpuMs, procCpuMs, round } from './measure.js';
+import { PostgresDatabase } from '../test/helpers/postgres-database.js';
+import {
+  postgresCeiling,
+  postgresUnavailable,
+  queuePhase,
+  type QueueResult,
+  type QueueRun,
+} from './queue-phase.js';
 
 // ───────────────────────────── options ─────────────────────────────
 
@@ -88,6 +99,8 @@ const OPTIONS = {
   ceilingConcurrencies: [1, 2, 4, 8],
   hostile: process.env.BENCH_HOSTILE !== '0',
   fairness: intEnv('BENCH_FAIRNESS', QUICK ? 300 : 3000),
+  /** Worker processes of the end-to-end runs on PostgreSQL (0 skips them). */
+  postgresWorkers: intEnv('BENCH_PG_WORKERS', 2),
   queueImages: intEnv('BENCH_QUEUE_IMAGES', QUICK ? 2000 : 20_000),
   queueWorkers: (process.env.BENCH_QUEUE_WORKERS ?? (QUICK ? '1,2' : '1,2,4,8'))
     .split(',')
@@ -110,6 +123,10 @@ const TARGETS = {
   /** ×4 input may cost up to ×4 × this in service CPU (noise, warm-up); quadratic would be ×16. */
   hostileGrowthSlack: 1.5,
   queueCompletionsPerSecond: 2000,
+  /** The service's own main-thread CPU per image, beside what sharp costs there (the ceiling's). */
+  mainThreadMsPerImage: 1,
+  /** On PostgreSQL, the worker processes together make at least this share of the embedded default's images/s. */
+  postgresShare: 0.9,
   /** The small request of the fairness phase completes within this many seconds. */
   fairnessSeconds: 5,
 };
@@ -199,22 +216,33 @@ function procStatus(pid: number): { rssKiB: number; hwmKiB: number } | undefined
 class CpuWatch {
   private readonly machine = machineBusyMs();
   private readonly service: number;
+  private readonly serviceMainThread: number;
   private readonly bench = process.cpuUsage();
   private readonly start = performance.now();
 
   /** Without a pid, only this process is told apart from the others. */
   constructor(private readonly servicePid?: number) {
     this.service = servicePid === undefined ? 0 : (procCpuMs(servicePid) ?? NaN);
+    this.serviceMainThread = servicePid === undefined ? 0 : (mainThreadCpuMs(servicePid) ?? NaN);
   }
 
-  read(): { serviceMs: number; benchMs: number; otherShare: number; seconds: number } {
+  read(): {
+    serviceMs: number;
+    serviceMainThreadMs: number;
+    benchMs: number;
+    otherShare: number;
+    seconds: number;
+  } {
     const seconds = (performance.now() - this.start) / 1000;
     const serviceMs = this.servicePid === undefined ? 0 : (procCpuMs(this.servicePid) ?? NaN) - this.service;
+    const serviceMainThreadMs =
+      this.servicePid === undefined ? 0 : (mainThreadCpuMs(this.servicePid) ?? NaN) - this.serviceMainThread;
     const bench = process.cpuUsage(this.bench);
     const benchMs = (bench.user + bench.system) / 1000;
     const otherMs = machineBusyMs() - this.machine - serviceMs - benchMs;
     return {
       serviceMs,
+      serviceMainThreadMs,
       benchMs,
       otherShare: round(Math.max(0, otherMs) / (seconds * 1000 * availableParallelism()), 2),
       seconds,
@@ -288,6 +316,8 @@ type CeilingLevel = {
   seconds: number;
   imagesPerSecond: number;
   cpuMsPerImage: number;
+  /** CPU of this process's main thread per image: what sharp itself costs there (building and starting a pipeline). */
+  mainThreadCpuMsPerImage: number;
   otherCpuShare: number;
 };
 
@@ -308,6 +338,7 @@ async function measureLevel(
 ): Promise<CeilingLevel> {
   let images = 0;
   const cpuBefore = process.cpuUsage();
+  const mainThreadBefore = mainThreadCpuMs(process.pid) ?? NaN;
   const watch = new CpuWatch();
   const start = performance.now();
   const deadline = start + OPTIONS.ceilingSeconds * 1000;
@@ -321,6 +352,7 @@ async function measureLevel(
   );
   const seconds = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
+  const mainThreadMs = (mainThreadCpuMs(process.pid) ?? NaN) - mainThreadBefore;
   log(`ceiling ${fixture.name} c=${concurrency}: ${round(images / seconds, 1)} images/s`);
   return {
     concurrency,
@@ -328,6 +360,7 @@ async function measureLevel(
     seconds: round(seconds, 3),
     imagesPerSecond: round(images / seconds, 1),
     cpuMsPerImage: round((cpu.user + cpu.system) / 1000 / images, 1),
+    mainThreadCpuMsPerImage: round(mainThreadMs / images, 2),
     otherCpuShare: watch.read().otherShare,
   };
 }
@@ -733,10 +766,16 @@ function compareWithCeiling(result: E2eResult, ceiling: CeilingResult): void {
   result.ratio = round(result.imagesPerSecond / ceiling.best.imagesPerSecond, 3);
   result.adjustedRatio = adjustedRatio(result.imagesPerSecond, result.otherCpuShare, ceiling);
   result.cpuEfficiency = round(ceiling.best.cpuMsPerImage / result.serviceCpuMsPerImage, 2);
+  result.mainThreadOverheadMsPerImage = round(
+    result.mainThreadCpuMsPerImage - ceiling.best.mainThreadCpuMsPerImage,
+    2,
+  );
 }
 
 interface E2eResult {
   image: string;
+  /** `photo`, `small`, or `photo (PostgreSQL, 2 workers)`… */
+  label: string;
   images: number;
   uploadMs: number;
   seconds: number;
@@ -751,6 +790,10 @@ interface E2eResult {
   status: string;
   failedImages: number;
   serviceCpuMsPerImage: number;
+  /** CPU of the service's main thread per image (JavaScript, I/O callbacks: what competes with sharp's threads). */
+  mainThreadCpuMsPerImage: number;
+  /** The same less what sharp costs on the main thread in the ceiling: the service's own per-image work there. */
+  mainThreadOverheadMsPerImage: number;
   serviceCpuUtilisation: number;
   benchCpuMsPerImage: number;
   /** Share of all cores used by other processes meanwhile (a shared machine's noise). */
@@ -786,6 +829,11 @@ async function waitForCompletion(
   }
 }
 
+/**
+ * Uploads `count` copies of `fixture` to `service` and waits for `completed`. `processes` are every
+ * process that does the work (the service alone on the embedded default; its worker processes on
+ * PostgreSQL), whose CPU is summed; `label` tells the run apart in the report.
+ */
 async function endToEnd(
   service: Service,
   fixture: Fixture,
@@ -794,15 +842,16 @@ async function endToEnd(
   ceiling: CeilingResult,
   runTag: string,
   resultsBase: string,
+  { processes = [service], label = fixture.name }: { processes?: Service[]; label?: string } = {},
 ): Promise<E2eResult> {
-  const phase = `e2e-${fixture.name}`;
+  const phase = `e2e-${label}`;
   const urls = Array.from(
     { length: count },
     (_, i) => `${imageBase}/${fixture.name}.jpg?run=${runTag}&n=${i}`,
   );
   const csv = imagesCsv(urls);
   service.setPhase(phase);
-  const watch = new CpuWatch(service.pid);
+  const watches = processes.map((process) => new CpuWatch(process.pid));
   const timeoutMs = 60_000 + (count / ceiling.best.imagesPerSecond) * 20_000;
   const { result, profile } = await profiled(service, phase, resultsBase, async () => {
     const start = performance.now();
@@ -812,25 +861,44 @@ async function endToEnd(
       accepted.body.request_id,
       timeoutMs,
       undefined,
-      QUICK ? 25 : 150,
+      // Rarely: each poll is an API request that the service's main thread pays for, beside the images.
+      QUICK ? 25 : 1000,
     );
     return { start, accepted, done };
   });
   const { start, accepted, done } = result;
   service.sample();
   const seconds = (done.at - start) / 1000;
-  const cpu = watch.read();
+  const reads = watches.map((watch) => watch.read());
+  const cpu = {
+    ...reads[0],
+    serviceMs: reads.reduce((sum, read) => sum + read.serviceMs, 0),
+    serviceMainThreadMs: reads.reduce((sum, read) => sum + read.serviceMainThreadMs, 0),
+    // The others' share as the first watch saw it, less the CPU of the other worker processes.
+    otherShare: round(
+      Math.max(
+        0,
+        reads[0].otherShare -
+          reads.slice(1).reduce((sum, read) => sum + read.serviceMs, 0) /
+            (reads[0].seconds * 1000 * availableParallelism()),
+      ),
+      2,
+    ),
+  };
   service.setPhase('between');
-  const imagesPerSecond = count / seconds;
   const body = done.body;
+  // The service's own clock, from the request's creation to its completion: exact whatever the polls' spacing.
+  const serverSeconds = body.completed_at
+    ? (Date.parse(body.completed_at) - Date.parse(body.created_at)) / 1000
+    : NaN;
+  const imagesPerSecond = count / (serverSeconds > 0 ? serverSeconds : seconds);
   return {
     image: fixture.name,
+    label,
     images: count,
     uploadMs: round(accepted.ms, 1),
     seconds: round(seconds, 2),
-    serverSeconds: body.completed_at
-      ? round((Date.parse(body.completed_at) - Date.parse(body.created_at)) / 1000, 2)
-      : NaN,
+    serverSeconds: round(serverSeconds, 2),
     imagesPerSecond: round(imagesPerSecond, 1),
     ceilingImagesPerSecond: NaN,
     ratio: NaN,
@@ -839,12 +907,47 @@ async function endToEnd(
     status: body.status,
     failedImages: body.failed_images,
     serviceCpuMsPerImage: round(cpu.serviceMs / count, 1),
+    mainThreadCpuMsPerImage: round(cpu.serviceMainThreadMs / count, 2),
+    mainThreadOverheadMsPerImage: NaN,
     serviceCpuUtilisation: round(cpu.serviceMs / 1000 / cpu.seconds / availableParallelism(), 2),
     benchCpuMsPerImage: round(cpu.benchMs / count, 2),
     otherCpuShare: cpu.otherShare,
     peakRssMiB: service.peakMiB(phase),
     profile,
   };
+}
+
+/**
+ * The end-to-end runs again on a fresh PostgreSQL database (TEST_DATABASE_URL's server), with
+ * BENCH_PG_WORKERS services (ROLE=all: each serves HTTP and works) sharing the queue: uploads go to
+ * the first, every process's CPU is summed.
+ */
+async function endToEndOnPostgres(
+  runs: Array<{ fixture: Fixture; count: number; ceiling: CeilingResult }>,
+  imageBase: string,
+  runTag: string,
+  resultsBase: string,
+): Promise<E2eResult[]> {
+  const database = await PostgresDatabase.create();
+  const services: Service[] = [];
+  try {
+    // One after another: the first one migrates the database.
+    for (let i = 1; i <= OPTIONS.postgresWorkers; i++)
+      services.push(await Service.start(`e2e-pg-${i}`, { env: { DATABASE_URL: database.url } }));
+    log(`services (e2e on PostgreSQL) pids ${services.map((service) => service.pid).join(', ')}`);
+    const results: E2eResult[] = [];
+    for (const { fixture, count, ceiling } of runs)
+      results.push(
+        await endToEnd(services[0], fixture, count, imageBase, ceiling, `${runTag}-pg`, resultsBase, {
+          processes: services,
+          label: `${fixture.name} (PostgreSQL, ${services.length} workers)`,
+        }),
+      );
+    return results;
+  } finally {
+    for (const service of services) await service.stop();
+    await database.drop();
+  }
 }
 
 // ───────────────────────────── 3. soak: RSS against images processed ─────────────────────────────
@@ -1516,6 +1619,7 @@ async function main(): Promise<void> {
   let hostile: Awaited<ReturnType<typeof hostilePhase>> | undefined;
   let fairnessResult: FairnessResult | undefined;
   let queue: QueueResult | undefined;
+  let postgresE2eSkipped: string | undefined;
 
   try {
     // 2. + 3. end to end, then the soak, on one service
@@ -1548,11 +1652,29 @@ async function main(): Promise<void> {
             ),
           );
         for (const r of e2e)
-          log(`e2e ${r.image}: ${r.images} images in ${r.seconds} s = ${r.imagesPerSecond}/s`);
+          log(`e2e ${r.label}: ${r.images} images in ${r.seconds} s = ${r.imagesPerSecond}/s`);
         e2eService = summarize(service);
       } finally {
         await service.stop();
       }
+    }
+
+    // 2b. the same on PostgreSQL, shared by worker processes
+    if ((OPTIONS.photos > 0 || OPTIONS.small > 0) && OPTIONS.postgresWorkers > 0) {
+      postgresE2eSkipped = await postgresUnavailable();
+      if (postgresE2eSkipped) log(`e2e on PostgreSQL skipped: ${postgresE2eSkipped}`);
+      else
+        e2e.push(
+          ...(await endToEndOnPostgres(
+            [
+              { fixture: fixtures.photo, count: OPTIONS.photos, ceiling: ceilings.photo },
+              { fixture: fixtures.small, count: OPTIONS.small, ceiling: ceilings.small },
+            ].filter((run) => run.count > 0),
+            imageServer.base,
+            runTag,
+            resultsBase,
+          )),
+        );
     }
 
     // 3. memory over a long run, on a fresh service (one that has made photos first already has
@@ -1587,7 +1709,7 @@ async function main(): Promise<void> {
       }
       for (const r of e2e) compareWithCeiling(r, ceilings[r.image as 'photo' | 'small']);
       if (soakResult) compareSoakWithCeiling(soakResult, ceilings.small);
-      for (const r of e2e) log(`e2e ${r.image}: ratio ${r.ratio} (adjusted ${r.adjustedRatio})`);
+      for (const r of e2e) log(`e2e ${r.label}: ratio ${r.ratio} (adjusted ${r.adjustedRatio})`);
     }
 
     // 7. fairness, on a fresh service: a small request right behind a large one
@@ -1646,8 +1768,8 @@ async function main(): Promise<void> {
   }
 
   // ─── the report ───
-  const photo = e2e.find((r) => r.image === 'photo');
-  const small = e2e.find((r) => r.image === 'small');
+  const photo = e2e.find((r) => r.label === 'photo');
+  const small = e2e.find((r) => r.label === 'small');
   const big = uploads.find((u) => u.rows >= TARGETS.uploadRows);
   const statusRuns = uploads.map((u) => u.statusWhileProcessing.p95Ms);
   const targets = [
@@ -1661,6 +1783,30 @@ async function main(): Promise<void> {
       value: small ? `${small.ratio}` : '–',
       ok: small ? small.ratio >= TARGETS.smallRatio && small.status === 'completed' : undefined,
     },
+    ...[photo, small].flatMap((embedded) => {
+      const shared = e2e.find((r) => r.image === embedded?.image && r !== embedded);
+      if (!embedded) return [];
+      const share = shared ? round(shared.imagesPerSecond / embedded.imagesPerSecond, 2) : undefined;
+      return [
+        {
+          target: `e2e ${embedded.image} main thread beyond sharp < ${TARGETS.mainThreadMsPerImage} ms/img`,
+          value: `${embedded.mainThreadOverheadMsPerImage} ms${shared ? ` (PostgreSQL: ${shared.mainThreadOverheadMsPerImage} ms)` : ''}`,
+          ok: embedded.mainThreadOverheadMsPerImage < TARGETS.mainThreadMsPerImage,
+        },
+        {
+          target: `e2e ${embedded.image} on PostgreSQL, ${OPTIONS.postgresWorkers} workers ≥ ${TARGETS.postgresShare} × embedded images/s`,
+          value: shared
+            ? `${share} (${shared.imagesPerSecond}/s vs ${embedded.imagesPerSecond}/s)`
+            : postgresE2eSkipped
+              ? `skipped: ${postgresE2eSkipped}`
+              : 'not run',
+          ok:
+            shared && share !== undefined
+              ? share >= TARGETS.postgresShare && shared.status === 'completed'
+              : undefined,
+        },
+      ];
+    }),
     {
       target: `100k-row upload 202 ≤ ${TARGETS.uploadSeconds} s`,
       value: big ? `${round(big.uploadMs / 1000, 2)} s` : 'not run',
@@ -1763,6 +1909,7 @@ async function main(): Promise<void> {
         'again',
         'best',
         'CPU ms/img',
+        'main thread ms/img',
         "others' CPU",
       ],
       Object.values(ceilings).map((c) => [
@@ -1772,12 +1919,15 @@ async function main(): Promise<void> {
         c.again ? `${c.again.imagesPerSecond} (c=${c.again.concurrency})` : '–',
         c.best.imagesPerSecond,
         c.best.cpuMsPerImage,
+        c.best.mainThreadCpuMsPerImage,
         `${Math.round(c.best.otherCpuShare * 100)}%`,
       ]),
     ),
   );
   if (e2e.length) {
-    console.log(`\n2. End to end (upload → completed, service CONCURRENCY ${serviceConfig.concurrency})`);
+    console.log(
+      `\n2. End to end (request created → completed by the service's clock; status polled once a second; service CONCURRENCY ${serviceConfig.concurrency})`,
+    );
     console.log(
       table(
         [
@@ -1791,14 +1941,16 @@ async function main(): Promise<void> {
           'CPU eff.',
           'status',
           'svc CPU ms/img',
+          'main thread ms/img',
+          'beyond sharp',
           'svc CPU use',
           "others' CPU",
           'peak RSS MiB',
         ],
         e2e.map((r) => [
-          r.image,
+          r.label,
           r.images,
-          r.seconds,
+          r.serverSeconds,
           r.imagesPerSecond,
           r.ceilingImagesPerSecond,
           r.ratio,
@@ -1806,6 +1958,8 @@ async function main(): Promise<void> {
           r.cpuEfficiency,
           r.failedImages ? `${r.status} (${r.failedImages} failed)` : r.status,
           r.serviceCpuMsPerImage,
+          r.mainThreadCpuMsPerImage,
+          r.mainThreadOverheadMsPerImage,
           `${Math.round(r.serviceCpuUtilisation * 100)}%`,
           `${Math.round(r.otherCpuShare * 100)}%`,
           r.peakRssMiB,
@@ -1818,7 +1972,10 @@ async function main(): Promise<void> {
     console.log(
       "   CPU eff.: sharp's CPU per image in the ceiling ÷ the service's (1.0 = the service adds no CPU work).",
     );
-    for (const r of e2e) if (r.profile) printProfile(`e2e ${r.image}`, r.profile);
+    console.log(
+      "   main thread ms/img: CPU of the service's main thread alone per image (/proc/<pid>/task/<pid>/stat; includes the upload, the status polls and the profiler when on); beyond sharp: less the ceiling's main-thread CPU per image.",
+    );
+    for (const r of e2e) if (r.profile) printProfile(`e2e ${r.label}`, r.profile);
   }
   if (soakResult) {
     console.log('\n3. Memory over a long run (small images, a fresh service)');

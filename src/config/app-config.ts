@@ -179,6 +179,13 @@ class Environment {
   @IsOptional()
   @Transform(toInt)
   @IsInt()
+  @Min(0)
+  @Max(1000)
+  RECORD_BATCH_MS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
   @Min(100)
   @Max(MAX_TIMER_MS)
   DOWNLOAD_TIMEOUT_MS?: number;
@@ -420,6 +427,8 @@ export class AppConfig {
   readonly s3?: S3Settings;
   readonly jpegQuality: number;
   readonly concurrency: number;
+  /** How long a finished image waits for others to share its recording transaction (0: none, group commit only). */
+  readonly recordBatchMs: number;
   readonly downloadTimeoutMs: number;
   readonly allowPrivateUrls: boolean;
   readonly webhookSecret?: string;
@@ -522,6 +531,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // Measured by `npm run bench`: 4 images in flight per core keeps downloads, database writes and
     // files overlapped with sharp's work (2 per core left ~10% of the CPU idle; 6 per core was slower).
     concurrency: parsed.CONCURRENCY ?? Math.max(4, availableParallelism() * 4),
+    recordBatchMs: parsed.RECORD_BATCH_MS ?? 5,
     downloadTimeoutMs: parsed.DOWNLOAD_TIMEOUT_MS ?? 20_000,
     allowPrivateUrls: parsed.ALLOW_PRIVATE_URLS ?? false,
     webhookSecret: parsed.WEBHOOK_SECRET,

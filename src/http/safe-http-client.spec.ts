@@ -1,8 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { HttpService } from '@nestjs/axios';
-import axios from 'axios';
 import { loadConfig } from '../config/app-config.js';
 import type { LookupAllFunction } from './address-policy.js';
 import { FetchError } from './fetch-error.js';
@@ -169,7 +167,7 @@ function makeClient(env: Record<string, string> = {}, lookup?: LookupAllFunction
     WEBHOOK_TIMEOUT_MS: '500',
     ...env,
   });
-  const client = new SafeHttpClient(new HttpService(axios.create()), config, lookup);
+  const client = new SafeHttpClient(config, lookup);
   clients.push(client);
   return client;
 }

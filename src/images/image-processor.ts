@@ -1,17 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
-import { type Transaction, UnitOfWork } from '../database/unit-of-work.js';
-import { DomainEvent, DomainEvents, type RequestCompletedEvent } from '../events.js';
+import { UnitOfWork } from '../database/unit-of-work.js';
 import { SafeHttpClient } from '../http/safe-http-client.js';
 import { StorageUnavailableError } from '../storage/storage-unavailable.error.js';
 import { Metrics } from '../metrics/metrics.js';
 import { StorageHealth } from '../storage/storage-health.js';
 import { Storage } from '../storage/storage.js';
-import { TasksService } from '../tasks/tasks.service.js';
-import { WebhookOutbox } from '../webhooks/webhook-outbox.js';
 import { type ClassifiedFailure, classifyFailure, downloadRetryDelay } from './image-failure.js';
 import { ImagePipeline } from './image-pipeline.js';
-import { ImagesService } from './images.service.js';
+import { OutcomeRecorder } from './outcome-recorder.js';
 import { outputKeyOf } from './output-key.js';
 import { type ClaimedImage, LeaseStore } from './queue/lease-store.js';
 
@@ -45,12 +42,9 @@ export class ImageProcessor {
     private readonly pipeline: ImagePipeline,
     private readonly storage: Storage,
     private readonly storageHealth: StorageHealth,
-    private readonly images: ImagesService,
+    private readonly recorder: OutcomeRecorder,
     private readonly leases: LeaseStore,
-    private readonly tasks: TasksService,
-    private readonly outbox: WebhookOutbox,
     private readonly unitOfWork: UnitOfWork,
-    private readonly events: DomainEvents,
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
   ) {}
@@ -76,11 +70,8 @@ export class ImageProcessor {
       if (error instanceof StorageUnavailableError) return this.waitForStorage(image, error);
       return this.fail(image, classifyFailure(error), inputBytes);
     }
-    const recorded = await this.record(
-      image,
-      (tx) => this.images.markDone(tx, image, { ...stored, inputBytes: inputBytes! }),
-      false,
-    );
+    const result = { ...stored, inputBytes: inputBytes! };
+    const recorded = await this.recorder.record({ kind: 'done', image, result });
     if (recorded) this.metrics.imageDone(inputBytes!, stored.outputBytes);
   }
 
@@ -101,11 +92,7 @@ export class ImageProcessor {
       return;
     }
     this.logger.warn(`${context}: failed with ${failure.code} (${failure.message})`);
-    const recorded = await this.record(
-      image,
-      (tx) => this.images.markFailed(tx, image, failure, inputBytes),
-      true,
-    );
+    const recorded = await this.recorder.record({ kind: 'failed', image, failure, inputBytes });
     // A run killed between storing this image's output and recording it may have left the file.
     if (recorded) this.metrics.imageFailed(failure.code, inputBytes);
     if (recorded) await this.removeOutput(image);
@@ -135,42 +122,5 @@ export class ImageProcessor {
         `request ${image.taskId} image ${image.id}: ${(error as Error).message} (an orphan may remain)`,
       );
     }
-  }
-
-  /**
-   * Records the outcome, counts it and, when it was the request's last image, completes the request and
-   * writes its webhook message: one transaction. The completion is announced after the commit. Returns
-   * false when the lease was lost (another worker owns the image), so nothing was recorded.
-   */
-  private async record(
-    image: ClaimedImage,
-    mark: (tx: Transaction) => Promise<number>,
-    failed: boolean,
-  ): Promise<boolean> {
-    let completed: RequestCompletedEvent | undefined;
-    const recorded = await this.unitOfWork.run(async (tx) => {
-      const count = await mark(tx);
-      if (count === 0) return false;
-      const finished = await this.tasks.recordImageOutcome(tx, image.taskId, { failed, count });
-      if (!finished) return true;
-      completed = {
-        requestId: finished.id,
-        status: finished.status,
-        totalImages: finished.totalImages,
-        processedImages: finished.processedImages,
-        failedImages: finished.failedImages,
-        webhookUrl: finished.webhookUrl,
-        completedAt: finished.completedAt!,
-      };
-      if (finished.webhookUrl) await this.outbox.add(tx, finished.webhookUrl, completed);
-      return true;
-    });
-    if (completed) {
-      this.logger.log(
-        `request ${completed.requestId}: ${completed.status} (${completed.processedImages - completed.failedImages} done, ${completed.failedImages} failed)`,
-      );
-      this.events.emit(DomainEvent.RequestCompleted, completed);
-    }
-    return recorded;
   }
 }

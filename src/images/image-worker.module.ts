@@ -5,10 +5,11 @@ import { ImagePipeline } from './image-pipeline.js';
 import { ImageProcessor } from './image-processor.js';
 import { ImageWorker } from './image-worker.js';
 import { ImagesModule } from './images.module.js';
+import { OutcomeRecorder } from './outcome-recorder.js';
 
 /** Downloads, processes and stores queued images: where the role runs workers. */
 @Module({
   imports: [ImagesModule, TasksModule, SafeHttpModule],
-  providers: [ImagePipeline, ImageProcessor, ImageWorker],
+  providers: [ImagePipeline, ImageProcessor, OutcomeRecorder, ImageWorker],
 })
 export class ImageWorkerModule {}

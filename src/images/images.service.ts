@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Between, IsNull, MoreThan, Not, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
-import { bulkInsert, execute } from '../database/sql.js';
+import { bulkInsert, execute, inList } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
 import { Image, NEVER } from './image.entity.js';
 import type { ClaimedImage } from './queue/lease-store.js';
@@ -27,10 +27,6 @@ export interface ImageFailure {
   code: string;
   message: string;
 }
-
-/** What finishing an image writes, on it and on its duplicates. */
-type Outcome = Pick<Image, 'status' | 'errorCode' | 'errorMessage'> &
-  Partial<Pick<Image, 'outputKey' | 'inputBytes' | 'outputBytes'>>;
 
 /** The products and images of requests, and the image state machine: queued → processing → done | failed. */
 @Injectable()
@@ -100,11 +96,49 @@ export class ImagesService {
   }
 
   /**
-   * Records a leased image's success, and the same outcome for its duplicates; returns how many
-   * images finished (0 when the lease was lost: another worker owns it now).
+   * Records leased images' successes, and the same outcome for their duplicates, in two set-based
+   * statements whatever their number. Images whose lease was lost (another worker owns them now) are
+   * left alone; returns the ids recorded and how many images finished per request.
    */
-  async markDone(tx: Transaction, image: ClaimedImage, result: ImageResult): Promise<number> {
-    return this.finish(tx, image, { ...result, status: 'done', errorCode: null, errorMessage: null });
+  async markDone(
+    tx: Transaction,
+    done: Array<{ image: ClaimedImage; result: ImageResult }>,
+  ): Promise<{ recorded: Set<string>; finishedByTask: Map<string, number> }> {
+    const recorded = new Set<string>();
+    const finishedByTask = new Map<string, number>();
+    if (done.length === 0) return { recorded, finishedByTask };
+    const count = (taskId: string) => finishedByTask.set(taskId, (finishedByTask.get(taskId) ?? 0) + 1);
+    // A VALUES list names its columns column1, column2… on SQLite and PostgreSQL alike.
+    const own = await execute<{ id: string; taskId: string }>(
+      tx.manager,
+      `UPDATE images SET status = 'done', output_key = v.column2, input_bytes = CAST(v.column3 AS INTEGER),
+          output_bytes = CAST(v.column4 AS INTEGER), error_code = NULL, error_message = NULL, lease_until = NULL
+        FROM (VALUES ${done.map(() => '(?, ?, ?, ?)').join(', ')}) AS v
+        WHERE images.id = v.column1 AND images.status = 'processing'
+        RETURNING id, task_id AS "taskId"`,
+      done.flatMap(({ image, result }) => [
+        image.id,
+        result.outputKey,
+        result.inputBytes,
+        result.outputBytes,
+      ]),
+    );
+    for (const row of own.records) {
+      recorded.add(row.id);
+      count(row.taskId);
+    }
+    if (recorded.size === 0) return { recorded, finishedByTask };
+    const duplicates = await execute<{ taskId: string }>(
+      tx.manager,
+      `UPDATE images SET (status, output_key, input_bytes, output_bytes, error_code, error_message) =
+          (SELECT o.status, o.output_key, o.input_bytes, o.output_bytes, o.error_code, o.error_message
+             FROM images o WHERE o.id = images.duplicate_of)
+        WHERE duplicate_of IN (${inList(recorded.size)}) AND status = 'queued'
+        RETURNING task_id AS "taskId"`,
+      [...recorded],
+    );
+    for (const row of duplicates.records) count(row.taskId);
+    return { recorded, finishedByTask };
   }
 
   /** Records a leased image's final failure, and its duplicates'; returns how many images finished. */
@@ -114,23 +148,7 @@ export class ImagesService {
     failure: ImageFailure,
     inputBytes: number | null,
   ): Promise<number> {
-    return this.finish(tx, image, {
-      status: 'failed',
-      errorCode: failure.code,
-      errorMessage: failure.message,
-      inputBytes,
-    });
-  }
-
-  private async finish(tx: Transaction, image: ClaimedImage, outcome: Outcome): Promise<number> {
-    const values = [
-      outcome.status,
-      outcome.outputKey ?? null,
-      outcome.inputBytes ?? null,
-      outcome.outputBytes ?? null,
-      outcome.errorCode,
-      outcome.errorMessage,
-    ];
+    const values = ['failed', null, inputBytes, null, failure.code, failure.message];
     const set =
       'status = ?, output_key = ?, input_bytes = ?, output_bytes = ?, error_code = ?, error_message = ?';
     const own = await execute(

@@ -56,7 +56,9 @@ describe('TasksService completion counter (real SQLite file)', () => {
     await createTask(id, 40);
     const outcomes = await Promise.all(
       Array.from({ length: 40 }, (_, index) =>
-        unitOfWork.run((tx) => tasks.recordImageOutcome(tx, id, { failed: index % 4 === 0 })),
+        unitOfWork.run((tx) =>
+          tasks.recordImageOutcome(tx, id, { processed: 1, failed: index % 4 === 0 ? 1 : 0 }),
+        ),
       ),
     );
     const completions = outcomes.filter((task) => task !== null);
@@ -82,7 +84,11 @@ describe('TasksService completion counter (real SQLite file)', () => {
     await createTask(id, failures.length);
     const results = [];
     for (const failed of failures)
-      results.push(await unitOfWork.run((tx) => tasks.recordImageOutcome(tx, id, { failed })));
+      results.push(
+        await unitOfWork.run((tx) =>
+          tasks.recordImageOutcome(tx, id, { processed: 1, failed: failed ? 1 : 0 }),
+        ),
+      );
     expect(results[0]).toBeNull();
     expect(results[1]?.status).toBe(status);
   });
@@ -90,8 +96,8 @@ describe('TasksService completion counter (real SQLite file)', () => {
   it('reopens a finished request for a retry of its failed images', async () => {
     const id = '33333333-3333-4333-8333-333333333333';
     await createTask(id, 2);
-    await unitOfWork.run((tx) => tasks.recordImageOutcome(tx, id, { failed: true }));
-    await unitOfWork.run((tx) => tasks.recordImageOutcome(tx, id, { failed: false }));
+    await unitOfWork.run((tx) => tasks.recordImageOutcome(tx, id, { processed: 1, failed: 1 }));
+    await unitOfWork.run((tx) => tasks.recordImageOutcome(tx, id, { processed: 1, failed: 0 }));
     await unitOfWork.run((tx) => tasks.reopen(tx, id, 1));
     expect(await tasks.getOrFail(id, OPEN_OWNER)).toMatchObject({
       status: 'processing',
@@ -99,7 +105,9 @@ describe('TasksService completion counter (real SQLite file)', () => {
       failedImages: 0,
       completedAt: null,
     });
-    const finished = await unitOfWork.run((tx) => tasks.recordImageOutcome(tx, id, { failed: false }));
+    const finished = await unitOfWork.run((tx) =>
+      tasks.recordImageOutcome(tx, id, { processed: 1, failed: 0 }),
+    );
     expect(finished?.status).toBe('completed');
   });
 });

@@ -78,20 +78,20 @@ export class TasksService {
   }
 
   /**
-   * Counts finished images (one, or one and its duplicates). Returns the task when this very call finished the request:
+   * Counts a request's finished images (a batch of them, duplicates included), `failed` of them failed.
+   * Returns the task when this very call finished the request:
    * the conditional UPDATE matches once, so completion is detected exactly once even when the
    * last two images finish together.
    */
   async recordImageOutcome(
     tx: Transaction,
     requestId: string,
-    outcome: { failed: boolean; count?: number },
+    outcome: { processed: number; failed: number },
   ): Promise<Task | null> {
-    const count = outcome.count ?? 1;
     await execute(
       tx.manager,
       'UPDATE tasks SET processed_images = processed_images + ?, failed_images = failed_images + ? WHERE id = ?',
-      [count, outcome.failed ? count : 0, requestId],
+      [outcome.processed, outcome.failed, requestId],
     );
     const finished = await execute(
       tx.manager,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,12 @@ import { type AppConfig, loadConfig } from '../../src/config/app-config.js';
 import { dataSourceOptions } from '../../src/database/data-source-options.js';
 import { bulkInsert, execute, type SqlResult } from '../../src/database/sql.js';
 import { UnitOfWork } from '../../src/database/unit-of-work.js';
+import { DomainEvent, DomainEvents, type RequestCompletedEvent } from '../../src/events.js';
+import { Image, NEVER } from '../../src/images/image.entity.js';
+import { ImagesService } from '../../src/images/images.service.js';
+import { type ImageOutcome, OutcomeRecorder } from '../../src/images/outcome-recorder.js';
+import { outputKeyOf } from '../../src/images/output-key.js';
+import { Product } from '../../src/images/product.entity.js';
 import type { ImageHandler, ImageQueue } from '../../src/images/queue/image-queue.js';
 import { LeasedImageQueue } from '../../src/images/queue/leased-image-queue.js';
 import { LeaseStore } from '../../src/images/queue/lease-store.js';
@@ -15,6 +22,9 @@ import { PostgresWakeSignal } from '../../src/images/queue/postgres-wake-signal.
 import type { WakeSignal } from '../../src/images/queue/wake-signal.js';
 import { StorageHealth } from '../../src/storage/storage-health.js';
 import type { Storage } from '../../src/storage/storage.js';
+import { Task } from '../../src/tasks/task.entity.js';
+import { TasksService } from '../../src/tasks/tasks.service.js';
+import { WebhookOutbox } from '../../src/webhooks/webhook-outbox.js';
 import { eventually } from './test-app.js';
 
 /** One queue driver under test: a database (with the schema migrated) and a way to make its parts. */
@@ -81,7 +91,8 @@ async function seedRequest(dataSource: DataSource, count: number, createdAt = Da
 
 /**
  * The contract every image-queue driver passes (run against the embedded SQLite file and against
- * PostgreSQL): exactly-once hand-over, fairness across requests, waking idle workers, leases given back.
+ * PostgreSQL): exactly-once hand-over, fairness across requests, waking idle workers, leases given back,
+ * finished images recorded in batches exactly once.
  */
 export function describeQueueContract(name: string, databaseUrl: () => Promise<string | undefined>): void {
   describe(`image queue contract: ${name}`, () => {
@@ -99,7 +110,8 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       for (const queue of queues.splice(0)) await queue.beforeApplicationShutdown();
       for (const signal of signals.splice(0))
         await (signal as Partial<PostgresWakeSignal>).onApplicationShutdown?.();
-      if (driver.config.isPostgres) await run(driver.dataSource, 'TRUNCATE images, tasks');
+      if (driver.config.isPostgres)
+        await run(driver.dataSource, 'TRUNCATE images, tasks, webhook_deliveries');
       await driver.dataSource.destroy();
       await rm(dataDir, { recursive: true, force: true });
     });
@@ -184,6 +196,101 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       await makeQueue().work(recordingHandler(seen));
       await eventually(() => seen.length === 6 || undefined, 20_000);
       expect([...seen].sort()).toEqual([...ids].sort());
+    });
+
+    it('records a batch of finished images exactly once: per-request counts, duplicates, lost leases, one completion', async () => {
+      const [a0, a1, a2] = await seedRequest(driver.dataSource, 3);
+      const [b0, b1] = await seedRequest(driver.dataSource, 2);
+      const taskOf = async (imageId: string) =>
+        (await run(driver.dataSource, 'SELECT task_id FROM images WHERE id = ?', [imageId])).records[0]
+          .task_id as string;
+      const [taskA, taskB] = [await taskOf(a0), await taskOf(b0)];
+      // Request A also names a0's URL a second time (a duplicate, never claimed) and has a webhook.
+      const duplicate = randomUUID();
+      await run(
+        driver.dataSource,
+        `INSERT INTO images (id, task_id, row_number, position, input_url, status, attempts, available_at, duplicate_of)
+         VALUES (?, ?, 3, 0, 'http://example.test/x.jpg', 'queued', 0, ?, ?)`,
+        [duplicate, taskA, NEVER, a0],
+      );
+      await run(
+        driver.dataSource,
+        "UPDATE tasks SET total_images = 4, webhook_url = 'http://hooks.test/a' WHERE id = ?",
+        [taskA],
+      );
+      const claimed = await new UnitOfWork(driver.dataSource).run((tx) =>
+        new LeaseStore(driver.config).claim(tx, 10),
+      );
+      expect(claimed.map((image) => image.id).sort()).toEqual([a0, a1, a2, b0, b1].sort());
+      // b1's lease ran out and the image went back to the queue: its outcome must not count.
+      await run(driver.dataSource, "UPDATE images SET status = 'queued', lease_until = NULL WHERE id = ?", [
+        b1,
+      ]);
+
+      const emitter = new EventEmitter2();
+      const completions: RequestCompletedEvent[] = [];
+      emitter.on(DomainEvent.RequestCompleted, (event: RequestCompletedEvent) => completions.push(event));
+      const recorder = new OutcomeRecorder(
+        new ImagesService(
+          driver.dataSource.getRepository(Image),
+          driver.dataSource.getRepository(Product),
+          driver.config,
+        ),
+        new TasksService(driver.dataSource.getRepository(Task)),
+        new WebhookOutbox(driver.config),
+        new UnitOfWork(driver.dataSource),
+        new DomainEvents(emitter),
+        driver.config,
+      );
+      const byId = new Map(claimed.map((image) => [image.id, image]));
+      const done = (id: string): ImageOutcome => ({
+        kind: 'done',
+        image: byId.get(id)!,
+        result: { outputKey: outputKeyOf(id), inputBytes: 100, outputBytes: 10 },
+      });
+      const failed: ImageOutcome = {
+        kind: 'failed',
+        image: byId.get(a1)!,
+        failure: { code: 'http_404', message: 'HTTP 404 Not Found' },
+        inputBytes: null,
+      };
+      // Five outcomes at once with CONCURRENCY 4: a full batch, then the one that arrived meanwhile.
+      const outcomes = [done(a0), failed, done(a2), done(b0), done(b1)];
+      expect(await Promise.all(outcomes.map((outcome) => recorder.record(outcome)))).toEqual([
+        true,
+        true,
+        true,
+        true,
+        false,
+      ]);
+
+      const images = await run(driver.dataSource, 'SELECT id, status, output_key FROM images');
+      expect(
+        Object.fromEntries(
+          images.records.map((row: { id: string; status: string; output_key: string | null }) => [
+            row.id,
+            [row.status, row.output_key],
+          ]),
+        ),
+      ).toEqual({
+        [a0]: ['done', outputKeyOf(a0)],
+        [a1]: ['failed', null],
+        [a2]: ['done', outputKeyOf(a2)],
+        [duplicate]: ['done', outputKeyOf(a0)],
+        [b0]: ['done', outputKeyOf(b0)],
+        [b1]: ['queued', null],
+      });
+      const tasks = await run(
+        driver.dataSource,
+        'SELECT id, status, processed_images, failed_images FROM tasks ORDER BY total_images',
+      );
+      expect(tasks.records.map((row: Record<string, unknown>) => ({ ...row }))).toEqual([
+        { id: taskB, status: 'processing', processed_images: 1, failed_images: 0 },
+        { id: taskA, status: 'completed_with_errors', processed_images: 4, failed_images: 1 },
+      ]);
+      expect(completions).toMatchObject([{ requestId: taskA, processedImages: 4, failedImages: 1 }]);
+      const deliveries = await run(driver.dataSource, 'SELECT task_id FROM webhook_deliveries');
+      expect(deliveries.records).toEqual([{ task_id: taskA }]);
     });
   });
 }
