@@ -43,7 +43,9 @@ const queue = new LeasedImageQueue(leases, signal, unitOfWork, config);
 // The I/O of an image, done in no time: one byte downloaded, "converted" and "stored".
 const bytes = Buffer.from([0xff]);
 const http = { download: async () => ({ body: bytes }) } as unknown as SafeHttpClient;
-const pipeline = { toWebJpeg: async () => ({ data: bytes }) } as unknown as ImagePipeline;
+const pipeline = {
+  encode: async () => ({ data: bytes, format: 'jpeg', quality: 50, score: null }),
+} as unknown as ImagePipeline;
 const storage = { put: async () => undefined, remove: async () => undefined } as unknown as Storage;
 
 const processor = new ImageProcessor(

@@ -16,7 +16,7 @@ import {
   storageRetryDelay,
 } from './image-failure.js';
 import { ImagePipeline } from './image-pipeline.js';
-import { ImagesService } from './images.service.js';
+import { type ImageResult, ImagesService } from './images.service.js';
 import { outputKeyOf } from './output-key.js';
 import { type ClaimedImage, LeaseStore } from './queue/lease-store.js';
 
@@ -48,16 +48,23 @@ export class ImageProcessor {
    */
   async process(image: ClaimedImage): Promise<void> {
     let inputBytes: number | null = null;
-    let stored: { outputKey: string; outputBytes: number };
+    let stored: Omit<ImageResult, 'inputBytes'>;
     try {
       const download = await this.metrics.timed('download', () => this.http.download(image.inputUrl));
       inputBytes = download.body.length;
-      const jpeg = await this.metrics.timed('process', () => this.pipeline.toWebJpeg(download.body));
-      const outputKey = outputKeyOf(image.id);
-      await this.metrics.timed('store', () => this.storage.put(outputKey, jpeg.data));
+      const output = await this.metrics.timed('process', () =>
+        this.pipeline.encode(download.body, image.outputOptions),
+      );
+      const outputKey = outputKeyOf(image.id, output.format);
+      await this.metrics.timed('store', () => this.storage.put(outputKey, output.data));
       this.storageFailures = 0;
       this.storageHealth.reportSuccess();
-      stored = { outputKey, outputBytes: jpeg.data.length };
+      stored = {
+        outputKey,
+        outputBytes: output.data.length,
+        outputQuality: output.quality,
+        outputScore: output.score,
+      };
     } catch (error) {
       if (error instanceof StorageUnavailableError) return this.waitForStorage(image, error);
       return this.fail(image, classifyFailure(error), inputBytes);
@@ -117,7 +124,7 @@ export class ImageProcessor {
 
   private async removeOutput(image: ClaimedImage): Promise<void> {
     try {
-      await this.storage.remove(outputKeyOf(image.id));
+      await this.storage.remove(outputKeyOf(image.id, image.outputOptions.format));
     } catch (error) {
       this.logger.warn(
         `request ${image.taskId} image ${image.id}: ${(error as Error).message} (an orphan may remain)`,

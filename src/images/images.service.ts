@@ -21,6 +21,9 @@ export interface ImageResult {
   outputKey: string;
   inputBytes: number;
   outputBytes: number;
+  outputQuality: number;
+  /** The measured similarity, for quality=auto; else null. */
+  outputScore: number | null;
 }
 
 export interface ImageFailure {
@@ -30,7 +33,7 @@ export interface ImageFailure {
 
 /** What finishing an image writes, on it and on its duplicates. */
 type Outcome = Pick<Image, 'status' | 'errorCode' | 'errorMessage'> &
-  Partial<Pick<Image, 'outputKey' | 'inputBytes' | 'outputBytes'>>;
+  Partial<Pick<Image, 'outputKey' | 'inputBytes' | 'outputBytes' | 'outputQuality' | 'outputScore'>>;
 
 /** The products and images of requests, and the image state machine: queued → processing → done | failed. */
 @Injectable()
@@ -128,11 +131,13 @@ export class ImagesService {
       outcome.outputKey ?? null,
       outcome.inputBytes ?? null,
       outcome.outputBytes ?? null,
+      outcome.outputQuality ?? null,
+      outcome.outputScore ?? null,
       outcome.errorCode,
       outcome.errorMessage,
     ];
     const set =
-      'status = ?, output_key = ?, input_bytes = ?, output_bytes = ?, error_code = ?, error_message = ?';
+      'status = ?, output_key = ?, input_bytes = ?, output_bytes = ?, output_quality = ?, output_score = ?, error_code = ?, error_message = ?';
     const own = await execute(
       tx.manager,
       `UPDATE images SET ${set}, lease_until = NULL WHERE id = ? AND status = 'processing'`,

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
+import type { OutputOptions } from '../../config/output-options.js';
 import { execute, inList } from '../../database/sql.js';
 import type { Transaction } from '../../database/unit-of-work.js';
 import type { ImageFailure } from '../images.service.js';
@@ -11,6 +12,8 @@ export interface ClaimedImage {
   inputUrl: string;
   /** Attempts so far, this one included. */
   attempts: number;
+  /** How its request's outputs are written. */
+  outputOptions: OutputOptions;
 }
 
 /**
@@ -53,14 +56,28 @@ export class LeaseStore {
       if (ids.length >= limit) break;
     }
     if (ids.length === 0) return [];
-    const claimed = await execute<ClaimedImage>(
+    const claimed = await execute<Omit<ClaimedImage, 'outputOptions'>>(
       tx.manager,
       `UPDATE images SET status = 'processing', lease_until = ?, attempts = attempts + 1
         WHERE id IN (${inList(ids.length)}) AND status = 'queued'
         RETURNING id, task_id AS "taskId", input_url AS "inputUrl", attempts`,
       [now + this.config.leaseMs, ...ids],
     );
-    return claimed.records;
+    const outputOptions = await this.outputOptionsOf(tx, [
+      ...new Set(claimed.records.map((image) => image.taskId)),
+    ]);
+    return claimed.records.map((image) => ({ ...image, outputOptions: outputOptions.get(image.taskId)! }));
+  }
+
+  /** The output options of the claimed images' requests: one query per claim, not one per image. */
+  private async outputOptionsOf(tx: Transaction, taskIds: string[]): Promise<Map<string, OutputOptions>> {
+    if (taskIds.length === 0) return new Map();
+    const { records } = await execute<{ id: string; output_options: string }>(
+      tx.manager,
+      `SELECT id, output_options FROM tasks WHERE id IN (${inList(taskIds.length)})`,
+      taskIds,
+    );
+    return new Map(records.map((task) => [task.id, JSON.parse(task.output_options) as OutputOptions]));
   }
 
   /** Extends the leases of images a worker is still processing. */
