@@ -1423,11 +1423,7 @@ function table(headers: string[], rows: Array<Array<string | number>>): string {
 const verdict = (ok: boolean | undefined) =>
   ok === undefined ? 'n/a' : QUICK ? `(${ok ? 'pass' : 'fail'}: quick, not judged)` : ok ? 'PASS' : 'FAIL';
 
-function printCompression(
-  compression: { target: number; rows: CompressionRow[] },
-  photo: E2eResult | undefined,
-  auto: E2eResult | undefined,
-): void {
+function printCompression(compression: { target: number; rows: CompressionRow[] }): void {
   console.log(
     `\n9. Compression of the photo fixtures (SSIM: luma at ≤512 px, as quality=auto measures it; AUTO_QUALITY_TARGET ${compression.target})`,
   );
@@ -1450,11 +1446,14 @@ function printCompression(
   console.log(
     "   Pillow's score cannot be measured here (no Pillow); sharp q50 uses the same IJG tables and 4:2:0.",
   );
-  if (photo && auto) {
-    console.log(
-      `   end to end, photos: default ${photo.imagesPerSecond}/s (${photo.serviceCpuMsPerImage} CPU ms/img) · quality=auto ${auto.imagesPerSecond}/s (${auto.serviceCpuMsPerImage} CPU ms/img) = ${round(auto.imagesPerSecond / photo.imagesPerSecond, 2)}× the throughput`,
-    );
-  }
+}
+
+/** The end-to-end run of photos with quality=auto, beside the default run. */
+function printAutoThroughput(photo: E2eResult, auto: E2eResult): void {
+  const perSecond = (r: E2eResult) => r.images / r.seconds;
+  console.log(
+    `   quality=auto, photos: ${auto.images} in ${auto.seconds} s = ${round(perSecond(auto), 3)}/s, ${auto.serviceCpuMsPerImage} service CPU ms/img (others' CPU ${Math.round(auto.otherCpuShare * 100)}%, ${auto.status}); the default run: ${round(perSecond(photo), 3)}/s, ${photo.serviceCpuMsPerImage} CPU ms/img: ×${round(perSecond(photo) / perSecond(auto), 1)} the time, ×${round(auto.serviceCpuMsPerImage / photo.serviceCpuMsPerImage, 1)} the CPU per photo`,
+  );
 }
 
 function printProfile(title: string, profile: ProfileSummary): void {
@@ -1888,9 +1887,10 @@ async function main(): Promise<void> {
     console.log(
       "   CPU eff.: sharp's CPU per image in the ceiling ÷ the service's (1.0 = the service adds no CPU work).",
     );
+    if (photo && autoE2e) printAutoThroughput(photo, autoE2e);
     for (const r of e2e) if (r.profile) printProfile(`e2e ${r.image}`, r.profile);
   }
-  if (compression) printCompression(compression, photo, autoE2e);
+  if (compression) printCompression(compression);
   if (soakResult) {
     console.log('\n3. Memory over a long run (small images, a fresh service)');
     console.log(
