@@ -157,6 +157,7 @@ async function seed(dataSource: DataSource, config: AppConfig, images: number, r
         csvHeaders: ['S. No.', 'Product Name', 'Input Image Urls'],
         idempotencyKey: null,
         contentHash: id,
+        outputOptions: config.outputDefaults,
       });
       await imagesService.productWriter(
         tx,

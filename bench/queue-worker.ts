@@ -46,7 +46,9 @@ const queue = new LeasedImageQueue(leases, signal, unitOfWork, storageHealth, co
 // The I/O of an image, done in no time: one byte downloaded, "converted" and "stored".
 const bytes = Buffer.from([0xff]);
 const http = { download: async () => ({ body: bytes }) } as unknown as SafeHttpClient;
-const pipeline = { toWebJpeg: async () => ({ data: bytes }) } as unknown as ImagePipeline;
+const pipeline = {
+  encode: async () => ({ data: bytes, format: 'jpeg', quality: 50, score: null }),
+} as unknown as ImagePipeline;
 
 const recorder = new OutcomeRecorder(
   new ImagesService(dataSource.getRepository(Image), dataSource.getRepository(Product), config),

@@ -21,6 +21,10 @@
  *   8. queue      on PostgreSQL (TEST_DATABASE_URL; skipped without it), image completions per second
  *                 with 1, 2, 4 and 8 worker processes whose processor does nothing but record
  *                 (bench/queue-phase.ts, bench/queue-worker.ts), and the CPU of workers and PostgreSQL
+ *   9. compression the photo fixtures written every way (sharp q50, mozjpeg at fixed qualities, quality=auto,
+ *                 WebP, AVIF): bytes against the seed's Pillow q50 output, the SSIM auto uses, CPU per image
+ *                 (bench/compression-phase.ts); and, in phase 2, an end-to-end run of photos with
+ *                 quality=auto beside the default run
  *
  * Prints a table, writes bench-results/<timestamp>.json. Exits non-zero only when something crashes,
  * never for a missed target. Options (flags or environment):
@@ -33,6 +37,8 @@
  *   BENCH_FAIRNESS (3000; 0 skips phase 7) BENCH_QUEUE_IMAGES (20000; 0 skips phase 8)
  *   BENCH_QUEUE_WORKERS ("1,2,4,8") BENCH_QUEUE_CONCURRENCY (4: CONCURRENCY of each queue worker)
  *   BENCH_PG_WORKERS (2; 0 skips the end-to-end runs on PostgreSQL)
+ *   BENCH_COMPRESSION (1; 0 skips phase 9; quick: one photo, three variants)
+ *   BENCH_AUTO_PHOTOS (60; 0 skips the end-to-end quality=auto run)
  * Every other variable (CONCURRENCY, JPEG_QUALITY, UV_THREADPOOL_SIZE, MALLOC_ARENA_MAX, …) reaches
  * both the ceiling's pipeline and the service child, so settings can be compared run against run
  * (DATABASE_URL and STORAGE_DIR do not: the child always runs the embedded default on a temp dir).
@@ -54,6 +60,7 @@ import { loadConfig } from '../src/config/app-config.js';
 import { ImagePipeline } from '../src/images/image-pipeline.js';
 import { log, machineBusyMs, mainThreadCpuMs, procCpuMs, round } from './measure.js';
 import { PostgresDatabase } from '../test/helpers/postgres-database.js';
+import { compressionPhase, type CompressionRow } from './compression-phase.js';
 import {
   postgresCeiling,
   postgresUnavailable,
@@ -108,6 +115,8 @@ const OPTIONS = {
     .filter((workers) => Number.isInteger(workers) && workers > 0),
   // 8 processes × (CONCURRENCY + a few) connections stay under PostgreSQL's default max_connections (100).
   queueConcurrency: intEnv('BENCH_QUEUE_CONCURRENCY', 4),
+  compression: process.env.BENCH_COMPRESSION !== '0',
+  autoPhotos: intEnv('BENCH_AUTO_PHOTOS', QUICK ? 2 : 60),
 };
 
 const TARGETS = {
@@ -331,11 +340,10 @@ interface CeilingResult {
   best: CeilingLevel;
 }
 
-async function measureLevel(
-  pipeline: ImagePipeline,
-  fixture: Fixture,
-  concurrency: number,
-): Promise<CeilingLevel> {
+/** The service's pipeline with its configured output options: what the ceiling measures. */
+type Encode = (bytes: Buffer) => Promise<unknown>;
+
+async function measureLevel(encode: Encode, fixture: Fixture, concurrency: number): Promise<CeilingLevel> {
   let images = 0;
   const cpuBefore = process.cpuUsage();
   const mainThreadBefore = mainThreadCpuMs(process.pid) ?? NaN;
@@ -345,7 +353,7 @@ async function measureLevel(
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < deadline) {
-        await pipeline.toWebJpeg(fixture.bytes);
+        await encode(fixture.bytes);
         images++;
       }
     }),
@@ -368,11 +376,11 @@ async function measureLevel(
 const fastest = (levels: CeilingLevel[]) =>
   levels.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
 
-async function measureCeiling(pipeline: ImagePipeline, fixture: Fixture): Promise<CeilingResult> {
-  for (let i = 0; i < 3; i++) await pipeline.toWebJpeg(fixture.bytes); // warm libvips, the JIT and sharp's cache
+async function measureCeiling(encode: Encode, fixture: Fixture): Promise<CeilingResult> {
+  for (let i = 0; i < 3; i++) await encode(fixture.bytes); // warm libvips, the JIT and sharp's cache
   const levels: CeilingLevel[] = [];
   for (const concurrency of OPTIONS.ceilingConcurrencies)
-    levels.push(await measureLevel(pipeline, fixture, concurrency));
+    levels.push(await measureLevel(encode, fixture, concurrency));
   return {
     image: fixture.name,
     megapixels: round((fixture.width * fixture.height) / 1e6, 2),
@@ -382,12 +390,8 @@ async function measureCeiling(pipeline: ImagePipeline, fixture: Fixture): Promis
 }
 
 /** Measures the best level once more and keeps the faster figure: other processes only ever slow a run down. */
-async function remeasureCeiling(
-  pipeline: ImagePipeline,
-  fixture: Fixture,
-  ceiling: CeilingResult,
-): Promise<void> {
-  ceiling.again = await measureLevel(pipeline, fixture, ceiling.best.concurrency);
+async function remeasureCeiling(encode: Encode, fixture: Fixture, ceiling: CeilingResult): Promise<void> {
+  ceiling.again = await measureLevel(encode, fixture, ceiling.best.concurrency);
   ceiling.best = fastest([...ceiling.levels, ceiling.again]);
 }
 
@@ -587,8 +591,10 @@ class Service {
   async upload(
     csv: string,
     name: string,
+    fields: Record<string, string> = {},
   ): Promise<{ ms: number; body: { request_id: string; total_images: number } }> {
     const form = new FormData();
+    for (const [field, value] of Object.entries(fields)) form.append(field, value);
     form.append('file', new Blob([csv], { type: 'text/csv' }), name);
     const start = performance.now();
     const res = await fetch(`${this.base}/upload`, { method: 'POST', body: form });
@@ -842,9 +848,21 @@ async function endToEnd(
   ceiling: CeilingResult,
   runTag: string,
   resultsBase: string,
-  { processes = [service], label = fixture.name }: { processes?: Service[]; label?: string } = {},
+  {
+    processes = [service],
+    fields = {},
+    label = fixture.name,
+  }: {
+    processes?: Service[];
+    /** Output fields sent with the upload (quality=auto: up to 10× the CPU, so 10× the time allowed). */
+    fields?: Record<string, string>;
+    label?: string;
+  } = {},
 ): Promise<E2eResult> {
-  const phase = `e2e-${label}`;
+  const variant = Object.entries(fields)
+    .map(([field, value]) => `${field}=${value}`)
+    .join(' ');
+  const phase = `e2e-${label}${variant ? `-${variant.replace(/[^a-z0-9]+/gi, '-')}` : ''}`;
   const urls = Array.from(
     { length: count },
     (_, i) => `${imageBase}/${fixture.name}.jpg?run=${runTag}&n=${i}`,
@@ -852,10 +870,10 @@ async function endToEnd(
   const csv = imagesCsv(urls);
   service.setPhase(phase);
   const watches = processes.map((process) => new CpuWatch(process.pid));
-  const timeoutMs = 60_000 + (count / ceiling.best.imagesPerSecond) * 20_000;
+  const timeoutMs = 60_000 + (count / ceiling.best.imagesPerSecond) * 20_000 * (variant ? 10 : 1);
   const { result, profile } = await profiled(service, phase, resultsBase, async () => {
     const start = performance.now();
-    const accepted = await service.upload(csv, `${phase}.csv`);
+    const accepted = await service.upload(csv, `${phase}.csv`, fields);
     const done = await waitForCompletion(
       service,
       accepted.body.request_id,
@@ -893,8 +911,8 @@ async function endToEnd(
     : NaN;
   const imagesPerSecond = count / (serverSeconds > 0 ? serverSeconds : seconds);
   return {
-    image: fixture.name,
-    label,
+    image: variant ? `${fixture.name} (${variant})` : fixture.name,
+    label: variant ? `${label} (${variant})` : label,
     images: count,
     uploadMs: round(accepted.ms, 1),
     seconds: round(seconds, 2),
@@ -1449,6 +1467,7 @@ async function uploadBreakdown(rows: number, imageBase: string): Promise<UploadB
         csvHeaders: ['S. No.', 'Product Name', 'Input Image Urls'],
         idempotencyKey: null,
         contentHash: 'bench',
+        outputOptions: { format: 'jpeg', quality: 50, maxWidth: null, maxHeight: null },
       };
       const timedWriter = (writer: (batch: unknown[]) => Promise<void>) => async (batch: unknown[]) => {
         const start = performance.now();
@@ -1513,6 +1532,39 @@ function table(headers: string[], rows: Array<Array<string | number>>): string {
 
 const verdict = (ok: boolean | undefined) =>
   ok === undefined ? 'n/a' : QUICK ? `(${ok ? 'pass' : 'fail'}: quick, not judged)` : ok ? 'PASS' : 'FAIL';
+
+function printCompression(compression: { target: number; rows: CompressionRow[] }): void {
+  console.log(
+    `\n9. Compression of the photo fixtures (SSIM: luma at ≤512 px, as quality=auto measures it; AUTO_QUALITY_TARGET ${compression.target})`,
+  );
+  console.log(
+    table(
+      ['image', 'encoding', 'bytes', 'vs Pillow q50', 'quality', 'SSIM', 'CPU ms'],
+      compression.rows.map((r) => [
+        r.image,
+        r.variant,
+        r.bytes,
+        r.savedVsPillow === 0
+          ? '–'
+          : `${r.savedVsPillow > 0 ? '−' : '+'}${round(Math.abs(r.savedVsPillow) * 100, 1)}%`,
+        r.quality ?? '–',
+        r.score ?? '–',
+        r.cpuMs ?? '–',
+      ]),
+    ),
+  );
+  console.log(
+    "   Pillow's score cannot be measured here (no Pillow); sharp q50 uses the same IJG tables and 4:2:0.",
+  );
+}
+
+/** The end-to-end run of photos with quality=auto, beside the default run. */
+function printAutoThroughput(photo: E2eResult, auto: E2eResult): void {
+  const perSecond = (r: E2eResult) => r.images / r.seconds;
+  console.log(
+    `   quality=auto, photos: ${auto.images} in ${auto.seconds} s = ${round(perSecond(auto), 3)}/s, ${auto.serviceCpuMsPerImage} service CPU ms/img (others' CPU ${Math.round(auto.otherCpuShare * 100)}%, ${auto.status}); the default run: ${round(perSecond(photo), 3)}/s, ${photo.serviceCpuMsPerImage} CPU ms/img: ×${round(perSecond(photo) / perSecond(auto), 1)} the time, ×${round(auto.serviceCpuMsPerImage / photo.serviceCpuMsPerImage, 1)} the CPU per photo`,
+  );
+}
 
 function printProfile(title: string, profile: ProfileSummary): void {
   console.log(
@@ -1585,11 +1637,12 @@ async function main(): Promise<void> {
   const fixtures = await loadFixtures();
   const serviceConfig = loadConfig({ ...process.env, DATA_DIR: tmpdir() });
   const pipeline = new ImagePipeline(serviceConfig);
+  const encode: Encode = (bytes) => pipeline.encode(bytes, serviceConfig.outputDefaults);
 
   // 1. the ceiling, before any child runs
   const ceilings = {
-    photo: await measureCeiling(pipeline, fixtures.photo),
-    small: await measureCeiling(pipeline, fixtures.small),
+    photo: await measureCeiling(encode, fixtures.photo),
+    small: await measureCeiling(encode, fixtures.small),
   };
 
   const imageServer = await startImageServer([fixtures.photo, fixtures.small]);
@@ -1620,6 +1673,8 @@ async function main(): Promise<void> {
   let fairnessResult: FairnessResult | undefined;
   let queue: QueueResult | undefined;
   let postgresE2eSkipped: string | undefined;
+  let autoE2e: E2eResult | undefined;
+  let compression: Awaited<ReturnType<typeof compressionPhase>> | undefined;
 
   try {
     // 2. + 3. end to end, then the soak, on one service
@@ -1653,6 +1708,22 @@ async function main(): Promise<void> {
           );
         for (const r of e2e)
           log(`e2e ${r.label}: ${r.images} images in ${r.seconds} s = ${r.imagesPerSecond}/s`);
+        // the cost of quality=auto end to end, beside the default run (kept apart: no ceiling to compare with)
+        if (OPTIONS.autoPhotos > 0) {
+          autoE2e = await endToEnd(
+            service,
+            fixtures.photo,
+            OPTIONS.autoPhotos,
+            imageServer.base,
+            ceilings.photo,
+            runTag,
+            resultsBase,
+            { fields: { quality: 'auto' } },
+          );
+          log(
+            `e2e ${autoE2e.image}: ${autoE2e.images} images in ${autoE2e.seconds} s = ${autoE2e.imagesPerSecond}/s`,
+          );
+        }
         e2eService = summarize(service);
       } finally {
         await service.stop();
@@ -1704,7 +1775,7 @@ async function main(): Promise<void> {
     if (e2e.length > 0 || soakResult) {
       for (const fixture of [fixtures.photo, fixtures.small]) {
         if (e2e.some((r) => r.image === fixture.name) || (fixture === fixtures.small && soakResult)) {
-          await remeasureCeiling(pipeline, fixture, ceilings[fixture.name as 'photo' | 'small']);
+          await remeasureCeiling(encode, fixture, ceilings[fixture.name as 'photo' | 'small']);
         }
       }
       for (const r of e2e) compareWithCeiling(r, ceilings[r.image as 'photo' | 'small']);
@@ -1753,6 +1824,9 @@ async function main(): Promise<void> {
 
     // 6. hostile uploads: linear cost, short stalls, whatever the shape of the file
     if (OPTIONS.hostile) hostile = await hostilePhase();
+
+    // 9. compression: the photo fixtures written every way, bytes, similarity and CPU
+    if (OPTIONS.compression) compression = await compressionPhase(serviceConfig, FIXTURES, QUICK);
 
     // 8. the queue on PostgreSQL: completions per second with 1…8 worker processes
     if (OPTIONS.queueImages > 0)
@@ -1880,6 +1954,8 @@ async function main(): Promise<void> {
   const totalSeconds = round((performance.now() - began) / 1000, 1);
   Object.assign(results, {
     e2e,
+    autoE2e,
+    compression,
     soak: soakResult,
     uploads,
     uploadBreakdown: breakdown,
@@ -1975,8 +2051,10 @@ async function main(): Promise<void> {
     console.log(
       "   main thread ms/img: CPU of the service's main thread alone per image (/proc/<pid>/task/<pid>/stat; includes the upload, the status polls and the profiler when on); beyond sharp: less the ceiling's main-thread CPU per image.",
     );
+    if (photo && autoE2e) printAutoThroughput(photo, autoE2e);
     for (const r of e2e) if (r.profile) printProfile(`e2e ${r.label}`, r.profile);
   }
+  if (compression) printCompression(compression);
   if (soakResult) {
     console.log('\n3. Memory over a long run (small images, a fresh service)');
     console.log(

@@ -113,6 +113,26 @@ describe('object storage (s3rver on loopback)', () => {
 
     it('answers 404 JSON for an absent file and never reads outside the store', () =>
       expectNoStrayReads(service));
+
+    it('stores and serves a webp request\u2019s outputs as .webp with Content-Type image/webp', async () => {
+      const { body } = await service.http
+        .post('/upload')
+        .field('format', 'webp')
+        .attach('file', csvOf(fixtures, ['cmyk.jpg'], 'served-webp'), {
+          filename: 'products.csv',
+          contentType: 'text/csv',
+        })
+        .expect(202);
+      await waitForCompletion(service.http, body.request_id);
+      const [image] = await imagesOf(service, body.request_id);
+      const key = image.output_url.split('/').slice(-2).join('/');
+      expect(key).toMatch(/\.webp$/);
+      const stored = await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: `served/${key}` }));
+      expect(stored.ContentType).toBe('image/webp');
+      const served = await download(image.output_url);
+      expect(served.status).toBe(200);
+      expect(served.headers['content-type']).toBe('image/webp');
+    });
   });
 
   it('STORAGE_DRIVER=local: 404 JSON for an absent file, nothing read outside the store, HEAD, own staging', async () => {

@@ -9,7 +9,8 @@ describe('loadConfig', () => {
       databaseUrl: 'sqlite:///srv/pixelmill/pixelmill.sqlite',
       storageDir: '/srv/pixelmill/images',
       publicUrl: 'http://localhost:3000',
-      jpegQuality: 50,
+      outputDefaults: { format: 'jpeg', quality: 50, maxWidth: null, maxHeight: null },
+      autoQualityTarget: 0.9865,
       downloadTimeoutMs: 20_000,
       allowPrivateUrls: false,
       maxImageBytes: 25 * 1024 * 1024,
@@ -114,12 +115,37 @@ describe('loadConfig', () => {
     ['RETENTION_DAYS', '1.5'],
     ['RETENTION_DAYS', 'forever'],
     ['RETENTION_INTERVAL_MS', '10'],
+    ['OUTPUT_FORMAT', 'png'],
+    ['OUTPUT_QUALITY', '0'],
+    ['OUTPUT_QUALITY', '101'],
+    ['OUTPUT_QUALITY', 'best'],
+    ['OUTPUT_MAX_WIDTH', '0'],
+    ['OUTPUT_MAX_HEIGHT', '20000'],
+    ['AUTO_QUALITY_TARGET', '1'],
+    ['AUTO_QUALITY_TARGET', 'high'],
   ])('refuses %s=%s, naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigValidationError);
     const shown = ['WEBHOOK_SECRET', 'API_KEYS', 'DATABASE_URL'].includes(name)
       ? ' (value hidden)'
       : `="${value}"`;
     expect(() => loadConfig({ [name]: value })).toThrow(`  ${name}${shown}: `);
+  });
+
+  it('reads the output defaults; JPEG_QUALITY still counts when OUTPUT_QUALITY is unset', () => {
+    expect(
+      loadConfig({
+        OUTPUT_FORMAT: 'webp',
+        OUTPUT_QUALITY: 'auto',
+        OUTPUT_MAX_WIDTH: '1200',
+        OUTPUT_MAX_HEIGHT: '900',
+        AUTO_QUALITY_TARGET: '0.99',
+      }),
+    ).toMatchObject({
+      outputDefaults: { format: 'webp', quality: 'auto', maxWidth: 1200, maxHeight: 900 },
+      autoQualityTarget: 0.99,
+    });
+    expect(loadConfig({ JPEG_QUALITY: '80' }).outputDefaults.quality).toBe(80);
+    expect(loadConfig({ JPEG_QUALITY: '80', OUTPUT_QUALITY: '70' }).outputDefaults.quality).toBe(70);
   });
 
   it('keeps requests forever with RETENTION_DAYS=0, and reads the retention interval', () => {

@@ -3,6 +3,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsNotEmpty,
   IsOptional,
   IsString,
@@ -17,6 +18,7 @@ import {
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { resolve, join } from 'node:path';
+import { MAX_OUTPUT_SIDE, OUTPUT_FORMATS, type OutputFormat, type OutputOptions } from './output-options.js';
 
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : Number(value);
@@ -168,6 +170,39 @@ class Environment {
   @Min(1)
   @Max(100)
   JPEG_QUALITY?: number;
+
+  @IsOptional()
+  @IsIn(OUTPUT_FORMATS, { message: `OUTPUT_FORMAT must be one of ${OUTPUT_FORMATS.join(', ')}` })
+  OUTPUT_FORMAT?: OutputFormat;
+
+  @IsOptional()
+  @Matches(/^(auto|[1-9][0-9]?|100)$/, {
+    message: 'OUTPUT_QUALITY must be an integer from 1 to 100, or auto',
+  })
+  OUTPUT_QUALITY?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_OUTPUT_SIDE)
+  OUTPUT_MAX_WIDTH?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_OUTPUT_SIDE)
+  OUTPUT_MAX_HEIGHT?: number;
+
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    value === undefined || value === '' ? undefined : Number(value),
+  )
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'AUTO_QUALITY_TARGET must be a number' })
+  @Min(0.5)
+  @Max(0.9999)
+  AUTO_QUALITY_TARGET?: number;
 
   @IsOptional()
   @Transform(toInt)
@@ -393,6 +428,16 @@ class Environment {
   NODE_ENV?: string;
 }
 
+/**
+ * SSIM of sharp's libjpeg-turbo q50 output (the seed's quality; Pillow uses the same IJG tables) on the
+ * 6 MP photo fixture, the harder of the two photos, measured as the pipeline scores: see the README's
+ * Performance section for the numbers.
+ */
+const DEFAULT_AUTO_QUALITY_TARGET = 0.9865;
+
+const qualityOf = (value: string | undefined) =>
+  value === undefined ? undefined : value === 'auto' ? 'auto' : Number(value);
+
 /** Standard Webhooks / Svix schedule: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
 export const DEFAULT_WEBHOOK_RETRY_DELAYS_MS = [
   0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000,
@@ -425,7 +470,10 @@ export class AppConfig {
   readonly storageRetryBaseMs: number;
   readonly storageRetryMaxMs: number;
   readonly s3?: S3Settings;
-  readonly jpegQuality: number;
+  /** How a request's images are written when its upload does not say (format, quality, bounds). */
+  readonly outputDefaults: OutputOptions;
+  /** The SSIM (luma, at 512 px) a `quality=auto` output must reach. */
+  readonly autoQualityTarget: number;
   readonly concurrency: number;
   /** How long a finished image waits for others to share its recording transaction (0: none, group commit only). */
   readonly recordBatchMs: number;
@@ -527,7 +575,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             timeoutMs: parsed.S3_TIMEOUT_MS ?? 30_000,
           }
         : undefined,
-    jpegQuality: parsed.JPEG_QUALITY ?? 50,
+    outputDefaults: {
+      format: parsed.OUTPUT_FORMAT ?? 'jpeg',
+      // JPEG_QUALITY, the setting's name before other formats, still counts when OUTPUT_QUALITY is unset.
+      quality: qualityOf(parsed.OUTPUT_QUALITY) ?? parsed.JPEG_QUALITY ?? 50,
+      maxWidth: parsed.OUTPUT_MAX_WIDTH ?? null,
+      maxHeight: parsed.OUTPUT_MAX_HEIGHT ?? null,
+    },
+    autoQualityTarget: parsed.AUTO_QUALITY_TARGET ?? DEFAULT_AUTO_QUALITY_TARGET,
     // Measured by `npm run bench`: 4 images in flight per core keeps downloads, database writes and
     // files overlapped with sharp's work (2 per core left ~10% of the CPU idle; 6 per core was slower).
     concurrency: parsed.CONCURRENCY ?? Math.max(4, availableParallelism() * 4),

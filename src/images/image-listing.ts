@@ -33,6 +33,8 @@ export class ImageListing {
         error_code: image.errorCode,
         input_bytes: image.inputBytes,
         output_bytes: image.outputBytes,
+        output_quality: image.outputQuality,
+        output_score: image.outputScore,
       })),
     };
   }

@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/app-config.js';
+import type { OutputOptions } from '../config/output-options.js';
 import { ImageError } from './image-error.js';
-import { ImagePipeline } from './image-pipeline.js';
+import sharp from 'sharp';
+import { AUTO_QUALITIES, ImagePipeline } from './image-pipeline.js';
+import { maxEncodesOf } from './quality-search.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../../test/fixtures/images');
+const SEED_OUTPUT: OutputOptions = { format: 'jpeg', quality: 50, maxWidth: null, maxHeight: null };
 const fixture = (name: string) => readFileSync(join(FIXTURES, name));
 
 function pipeline(env: Record<string, string> = {}) {
@@ -13,7 +17,7 @@ function pipeline(env: Record<string, string> = {}) {
 
 async function failureOf(input: Buffer, env: Record<string, string> = {}): Promise<ImageError> {
   try {
-    await pipeline(env).toWebJpeg(input);
+    await pipeline(env).encode(input, SEED_OUTPUT);
   } catch (error) {
     expect(error).toBeInstanceOf(ImageError);
     return error as ImageError;
@@ -27,7 +31,7 @@ describe('ImagePipeline on hostile bytes', () => {
     expect(await failureOf(photo, { MAX_IMAGE_PIXELS: '5000000' })).toMatchObject({
       code: 'too_many_pixels',
     });
-    const jpeg = await pipeline({ MAX_IMAGE_PIXELS: '7000000' }).toWebJpeg(photo);
+    const jpeg = await pipeline({ MAX_IMAGE_PIXELS: '7000000' }).encode(photo, SEED_OUTPUT);
     expect({ width: jpeg.width, height: jpeg.height }).toEqual({ width: 2725, height: 2225 });
   });
 
@@ -64,4 +68,52 @@ describe('ImagePipeline on hostile bytes', () => {
   ])('%s: not_an_image', async (_name, bytes) => {
     expect(await failureOf(bytes)).toMatchObject({ code: 'not_an_image' });
   });
+});
+
+describe('ImagePipeline output options', () => {
+  const photo = fixture('photo-2725x2225.jpg');
+
+  it.each([
+    ['jpeg', 'jpeg'],
+    ['webp', 'webp'],
+    ['avif', 'heif'], // sharp reads AVIF through libheif
+  ] as const)('writes %s', async (format, decodedAs) => {
+    const small = fixture('exif-orientation-6.jpg');
+    const output = await pipeline().encode(small, { ...SEED_OUTPUT, format });
+    expect(output).toMatchObject({ format, quality: 50, score: null });
+    const metadata = await sharp(output.data).metadata();
+    expect(metadata.format).toBe(decodedAs);
+    if (format === 'avif') expect(metadata.compression).toBe('av1');
+    expect({ width: metadata.width, height: metadata.height }).toEqual({
+      width: output.width,
+      height: output.height,
+    });
+  });
+
+  it('fits inside max_width × max_height, keeping the aspect ratio, never enlarging', async () => {
+    const wide = await pipeline().encode(photo, { ...SEED_OUTPUT, maxWidth: 800 });
+    expect(wide.width).toBe(800);
+    expect(wide.height).toBe(Math.round((800 * 2225) / 2725));
+    const boxed = await pipeline().encode(photo, { ...SEED_OUTPUT, maxWidth: 800, maxHeight: 400 });
+    expect(boxed.height).toBe(400);
+    expect(boxed.width).toBe(Math.round((400 * 2725) / 2225));
+    const small = await pipeline().encode(fixture('cmyk.jpg'), { ...SEED_OUTPUT, maxWidth: 8000 });
+    expect({ width: small.width, height: small.height }).toEqual({ width: 500, height: 333 });
+  });
+
+  it.each(['photo-2725x2225.jpg', 'photo-3840x2160-gainmap.jpg'])(
+    'quality=auto on %s: reaches AUTO_QUALITY_TARGET (measured again), smaller than q50, from a search bounded to 5 encodes',
+    async (name) => {
+      const source = fixture(name);
+      const imagePipeline = pipeline();
+      const q50 = await imagePipeline.encode(source, SEED_OUTPUT);
+      const auto = await imagePipeline.encode(source, { ...SEED_OUTPUT, quality: 'auto' });
+      const target = loadConfig({ DATA_DIR: '/tmp/pixelmill-unused' }).autoQualityTarget;
+      expect(auto.score).toBeGreaterThanOrEqual(target);
+      expect(await imagePipeline.score(source, auto.data, SEED_OUTPUT)).toBeCloseTo(auto.score!, 10);
+      expect(auto.data.length).toBeLessThan(q50.data.length);
+      expect(auto.quality).toBeGreaterThanOrEqual(AUTO_QUALITIES.jpeg.min);
+      expect(maxEncodesOf({ ...AUTO_QUALITIES.jpeg, target })).toBe(5);
+    },
+  );
 });

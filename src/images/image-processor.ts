@@ -8,6 +8,7 @@ import { StorageHealth } from '../storage/storage-health.js';
 import { Storage } from '../storage/storage.js';
 import { type ClassifiedFailure, classifyFailure, downloadRetryDelay } from './image-failure.js';
 import { ImagePipeline } from './image-pipeline.js';
+import { type ImageResult } from './images.service.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
 import { outputKeyOf } from './output-key.js';
 import { type ClaimedImage, LeaseStore } from './queue/lease-store.js';
@@ -57,15 +58,22 @@ export class ImageProcessor {
     if (image.leaseExpiries > this.config.maxLeaseExpiries)
       return this.fail(image, workerCrashed(image), null);
     let inputBytes: number | null = null;
-    let stored: { outputKey: string; outputBytes: number };
+    let stored: Omit<ImageResult, 'inputBytes'>;
     try {
       const download = await this.metrics.timed('download', () => this.http.download(image.inputUrl));
       inputBytes = download.body.length;
-      const jpeg = await this.metrics.timed('process', () => this.pipeline.toWebJpeg(download.body));
-      const outputKey = outputKeyOf(image.id);
-      await this.metrics.timed('store', () => this.storage.put(outputKey, jpeg.data));
+      const output = await this.metrics.timed('process', () =>
+        this.pipeline.encode(download.body, image.outputOptions),
+      );
+      const outputKey = outputKeyOf(image.id, output.format);
+      await this.metrics.timed('store', () => this.storage.put(outputKey, output.data));
       this.storageHealth.reportSuccess();
-      stored = { outputKey, outputBytes: jpeg.data.length };
+      stored = {
+        outputKey,
+        outputBytes: output.data.length,
+        outputQuality: output.quality,
+        outputScore: output.score,
+      };
     } catch (error) {
       if (error instanceof StorageUnavailableError) return this.waitForStorage(image, error);
       return this.fail(image, classifyFailure(error), inputBytes);
@@ -116,7 +124,7 @@ export class ImageProcessor {
 
   private async removeOutput(image: ClaimedImage): Promise<void> {
     try {
-      await this.storage.remove(outputKeyOf(image.id));
+      await this.storage.remove(outputKeyOf(image.id, image.outputOptions.format));
     } catch (error) {
       this.logger.warn(
         `request ${image.taskId} image ${image.id}: ${(error as Error).message} (an orphan may remain)`,

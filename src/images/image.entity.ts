@@ -66,4 +66,12 @@ export class Image {
 
   @Column({ name: 'output_bytes', type: 'integer', nullable: true })
   outputBytes: number | null;
+
+  /** The quality the output was written at (the chosen one, for quality=auto). */
+  @Column({ name: 'output_quality', type: 'integer', nullable: true })
+  outputQuality: number | null;
+
+  /** For quality=auto: the measured SSIM of the output to its source. */
+  @Column({ name: 'output_score', type: 'real', nullable: true })
+  outputScore: number | null;
 }

@@ -21,6 +21,9 @@ export interface ImageResult {
   outputKey: string;
   inputBytes: number;
   outputBytes: number;
+  outputQuality: number;
+  /** The measured similarity, for quality=auto; else null. */
+  outputScore: number | null;
 }
 
 export interface ImageFailure {
@@ -112,8 +115,9 @@ export class ImagesService {
     const own = await execute<{ id: string; taskId: string }>(
       tx.manager,
       `UPDATE images SET status = 'done', output_key = v.column2, input_bytes = CAST(v.column3 AS INTEGER),
-          output_bytes = CAST(v.column4 AS INTEGER), error_code = NULL, error_message = NULL, lease_until = NULL
-        FROM (VALUES ${done.map(() => '(?, ?, ?, ?)').join(', ')}) AS v
+          output_bytes = CAST(v.column4 AS INTEGER), output_quality = CAST(v.column5 AS INTEGER),
+          output_score = CAST(v.column6 AS REAL), error_code = NULL, error_message = NULL, lease_until = NULL
+        FROM (VALUES ${done.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}) AS v
         WHERE images.id = v.column1 AND images.status = 'processing'
         RETURNING id, task_id AS "taskId"`,
       done.flatMap(({ image, result }) => [
@@ -121,6 +125,8 @@ export class ImagesService {
         result.outputKey,
         result.inputBytes,
         result.outputBytes,
+        result.outputQuality,
+        result.outputScore,
       ]),
     );
     for (const row of own.records) {
@@ -130,8 +136,8 @@ export class ImagesService {
     if (recorded.size === 0) return { recorded, finishedByTask };
     const duplicates = await execute<{ taskId: string }>(
       tx.manager,
-      `UPDATE images SET (status, output_key, input_bytes, output_bytes, error_code, error_message) =
-          (SELECT o.status, o.output_key, o.input_bytes, o.output_bytes, o.error_code, o.error_message
+      `UPDATE images SET (status, output_key, input_bytes, output_bytes, output_quality, output_score, error_code, error_message) =
+          (SELECT o.status, o.output_key, o.input_bytes, o.output_bytes, o.output_quality, o.output_score, o.error_code, o.error_message
              FROM images o WHERE o.id = images.duplicate_of)
         WHERE duplicate_of IN (${inList(recorded.size)}) AND status = 'queued'
         RETURNING task_id AS "taskId"`,
@@ -148,9 +154,9 @@ export class ImagesService {
     failure: ImageFailure,
     inputBytes: number | null,
   ): Promise<number> {
-    const values = ['failed', null, inputBytes, null, failure.code, failure.message];
+    const values = ['failed', null, inputBytes, null, null, null, failure.code, failure.message];
     const set =
-      'status = ?, output_key = ?, input_bytes = ?, output_bytes = ?, error_code = ?, error_message = ?';
+      'status = ?, output_key = ?, input_bytes = ?, output_bytes = ?, output_quality = ?, output_score = ?, error_code = ?, error_message = ?';
     const own = await execute(
       tx.manager,
       `UPDATE images SET ${set}, lease_until = NULL WHERE id = ? AND status = 'processing'`,

@@ -1,9 +1,14 @@
+import type { OutputFormat } from '../config/output-options.js';
+
+/** The file extension of each format: output keys and URLs end with it (the Content-Type follows it). */
+const OUTPUT_EXTENSIONS: Record<OutputFormat, string> = { jpeg: 'jpg', webp: 'webp', avif: 'avif' };
+
 /**
- * The storage key of an image's output: `<first two characters of its id>/<id>.jpg`. It names the
- * image alone, so a public output URL opens nothing but that image (the request id, which reads the
- * whole request, is not in it); the two-character folder keeps any one folder to a few thousand files
- * per million images.
+ * The storage key of an image's output: `<first two characters of its id>/<id>.<extension of its
+ * format>` (`.jpg`, `.webp`, `.avif`). It names the image alone, so a public output URL opens nothing
+ * but that image (the request id, which reads the whole request, is not in it); the two-character
+ * folder keeps any one folder to a few thousand files per million images.
  */
-export function outputKeyOf(imageId: string): string {
-  return `${imageId.slice(0, 2)}/${imageId}.jpg`;
+export function outputKeyOf(imageId: string, format: OutputFormat = 'jpeg'): string {
+  return `${imageId.slice(0, 2)}/${imageId}.${OUTPUT_EXTENSIONS[format]}`;
 }

@@ -24,13 +24,17 @@ export class FilesController {
       'The URLs come from `output_url` and the export; cached for a year (a URL never changes content).',
   })
   @ApiOkResponse({
-    description: 'The processed JPEG',
-    content: { 'image/jpeg': { schema: { type: 'string', format: 'binary' } } },
+    description: 'The processed image, in its request\u2019s format',
+    content: {
+      'image/jpeg': { schema: { type: 'string', format: 'binary' } },
+      'image/webp': { schema: { type: 'string', format: 'binary' } },
+      'image/avif': { schema: { type: 'string', format: 'binary' } },
+    },
   })
   @ApiErrorResponses({
     400: {
       description: 'Not an output file name',
-      message: 'fileName must be <image id>.jpg',
+      message: 'fileName must be <image id>.jpg, .webp or .avif',
       column: 'fileName',
     },
     404: { description: 'No such file', message: 'file not found' },

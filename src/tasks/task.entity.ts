@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { OutputOptions } from '../config/output-options.js';
 import { epochMs } from '../database/epoch-ms.transformer.js';
 
 export const TASK_STATUSES = ['processing', 'completed', 'completed_with_errors', 'failed'] as const;
@@ -42,6 +43,10 @@ export class Task {
 
   @Column({ name: 'content_hash', type: 'varchar', length: 64 })
   contentHash: string;
+
+  /** How its images are written: the upload's fields, or the defaults of the time. */
+  @Column({ name: 'output_options', type: 'simple-json' })
+  outputOptions: OutputOptions;
 
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt: number;

@@ -47,6 +47,7 @@ describe('TasksService completion counter (real SQLite file)', () => {
         csvHeaders: ['a'],
         idempotencyKey: null,
         contentHash: 'x',
+        outputOptions: { format: 'jpeg', quality: 50, maxWidth: null, maxHeight: null },
       }),
     );
   }

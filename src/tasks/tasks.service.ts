@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import type { OutputOptions } from '../config/output-options.js';
 import { execute, inList } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
 import type { Owner } from '../access/owner.js';
@@ -15,6 +16,7 @@ export interface NewTask {
   csvHeaders: string[];
   idempotencyKey: string | null;
   contentHash: string;
+  outputOptions: OutputOptions;
 }
 
 /** The statuses of a request whose images are all finished: it may be deleted. */

@@ -17,11 +17,16 @@ import { UploadSlotsInterceptor } from './upload-slots.interceptor.js';
 import { UploadTimeoutInterceptor } from './upload-timeout.interceptor.js';
 import { csvFileOf, idempotencyKeyOf, MAX_IDEMPOTENCY_KEY_LENGTH, webhookUrlOf } from './upload-form.js';
 import { UploadService } from './upload.service.js';
+import { outputOptionsOf } from './output-options-form.js';
+import { AppConfig } from '../config/app-config.js';
 
 @ApiTags('requests')
 @Controller()
 export class UploadController {
-  constructor(private readonly uploads: UploadService) {}
+  constructor(
+    private readonly uploads: UploadService,
+    private readonly config: AppConfig,
+  ) {}
 
   @Post('upload')
   @HttpCode(202)
@@ -56,7 +61,7 @@ export class UploadController {
     401: API_KEY_REQUIRED,
     400: {
       description:
-        'The CSV, the form or the webhook_url cannot be used (each problem with its row and column); nothing was stored',
+        'The CSV, the form, the webhook_url or an output field (format, quality, max_width, max_height) cannot be used (each problem with its row and column); nothing was stored',
       message: 'the file has 1 problem(s); nothing was stored',
       column: 'Product Name',
     },
@@ -75,8 +80,8 @@ export class UploadController {
       message: 'the file is not UTF-8 text: save it as "CSV UTF-8" and upload it again',
     },
     422: {
-      description: 'The Idempotency-Key was used with another file or webhook_url',
-      message: 'this Idempotency-Key was already used with a different file or webhook_url',
+      description: 'The Idempotency-Key was used with another file, webhook_url or output options',
+      message: 'this Idempotency-Key was already used with a different file, webhook_url or output options',
       column: 'Idempotency-Key',
     },
     429: {
@@ -106,6 +111,7 @@ export class UploadController {
       owner,
       csvPath: csvFileOf(file).path,
       webhookUrl: webhookUrlOf(body.webhook_url),
+      outputOptions: outputOptionsOf(body, this.config.outputDefaults),
       idempotencyKey: idempotencyKeyOf(idempotencyKey),
     });
   }

@@ -3,6 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Owner } from '../access/owner.js';
 import { AppConfig } from '../config/app-config.js';
+import type { OutputOptions } from '../config/output-options.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { DomainEvent, DomainEvents } from '../events.js';
 import { ImagesService } from '../images/images.service.js';
@@ -20,6 +21,8 @@ export interface UploadCommand {
   csvPath: string;
   webhookUrl: string | null;
   idempotencyKey: string | null;
+  /** How the request's images are written (the form's fields over the configured defaults). */
+  outputOptions: OutputOptions;
 }
 
 /** The file in 64 KiB pieces, read as it is consumed. */
@@ -69,6 +72,7 @@ export class UploadService {
           csvHeaders: parsed.headers,
           idempotencyKey: command.idempotencyKey,
           contentHash,
+          outputOptions: command.outputOptions,
         });
         return parsed;
       });
@@ -84,13 +88,15 @@ export class UploadService {
     return this.accepted(await this.tasks.getOrFail(requestId, command.owner));
   }
 
-  /** Identifies the upload for Idempotency-Key: its bytes and its webhook_url. */
+  /** Identifies the upload for Idempotency-Key: its bytes, its webhook_url and its output options. */
   private async contentHash(command: UploadCommand): Promise<string> {
     const hash = createHash('sha256');
     for await (const piece of readPieces(command.csvPath)) hash.update(piece as Buffer);
     return hash
       .update('\0')
       .update(command.webhookUrl ?? '')
+      .update('\0')
+      .update(JSON.stringify(command.outputOptions))
       .digest('hex');
   }
 
@@ -98,7 +104,8 @@ export class UploadService {
     const original = await this.tasks.findByIdempotencyKey(command.owner, command.idempotencyKey!);
     if (!original) return undefined;
     if (original.contentHash !== contentHash) {
-      const message = 'this Idempotency-Key was already used with a different file or webhook_url';
+      const message =
+        'this Idempotency-Key was already used with a different file, webhook_url or output options';
       throw new UnprocessableEntityException({
         message,
         errors: [{ row: null, column: 'Idempotency-Key', message }],

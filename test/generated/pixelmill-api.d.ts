@@ -200,6 +200,27 @@ export interface components {
              * @example
              */
             webhook_url?: string;
+            /**
+             * @description Output format of every image: `jpeg`, `webp` or `avif` (AVIF costs about 10 s of CPU per 6 MP image). Absent or empty: OUTPUT_FORMAT (default `jpeg`). The output URL ends with `.jpg`, `.webp` or `.avif` and is served with that Content-Type.
+             * @example
+             * @enum {string}
+             */
+            format?: "" | "jpeg" | "webp" | "avif";
+            /**
+             * @description Encoder quality, 1–100, or `auto`: per image, the smallest encoding (mozjpeg for JPEG) whose SSIM to the source reaches AUTO_QUALITY_TARGET, found in at most 5 encodes; the chosen quality and its score are listed per image. Absent or empty: OUTPUT_QUALITY (default 50).
+             * @example
+             */
+            quality?: string;
+            /**
+             * @description Largest output width in pixels, 1–16383: larger images are scaled down to fit, keeping their aspect ratio; smaller ones are never enlarged. Absent or empty: OUTPUT_MAX_WIDTH (default none).
+             * @example
+             */
+            max_width?: string;
+            /**
+             * @description Largest output height in pixels, 1–16383, as max_width. Absent or empty: OUTPUT_MAX_HEIGHT (default none).
+             * @example
+             */
+            max_height?: string;
         };
         /** @enum {string} */
         RequestState: "processing" | "completed" | "completed_with_errors" | "failed";
@@ -249,6 +270,28 @@ export interface components {
             /** @description At least one and at most 100 problems */
             errors: components["schemas"]["ErrorDetail"][];
         };
+        /** @enum {string} */
+        OutputFormat: "jpeg" | "webp" | "avif";
+        /** @description How the request’s images are written */
+        OutputOptions: {
+            /** @example jpeg */
+            format: components["schemas"]["OutputFormat"];
+            /**
+             * @description 1–100, or `auto` (the chosen quality is listed per image)
+             * @example 50
+             */
+            quality: number | "auto";
+            /**
+             * @description null: no bound
+             * @example 800
+             */
+            max_width: number | null;
+            /**
+             * @description null: no bound
+             * @example null
+             */
+            max_height: number | null;
+        };
         /** @description A request and its counters */
         RequestSummary: {
             /**
@@ -283,6 +326,7 @@ export interface components {
              * @example 2026-11-25T17:00:02.000Z
              */
             completed_at: string | null;
+            output: components["schemas"]["OutputOptions"];
         };
         /** @description The caller's requests, newest first */
         RequestList: {
@@ -346,6 +390,7 @@ export interface components {
              * @example 2026-11-25T17:00:02.000Z
              */
             completed_at: string | null;
+            output: components["schemas"]["OutputOptions"];
             /** @description null when the request has no webhook_url or is unfinished */
             webhook: components["schemas"]["WebhookState"] | null;
         };
@@ -363,8 +408,8 @@ export interface components {
             input_url: string;
             /**
              * Format: uri
-             * @description null unless the image is done
-             * @example http://localhost:3000/files/7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70/0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f.jpg
+             * @description null unless the image is done; ends with `.jpg`, `.webp` or `.avif`, as the request’s format
+             * @example http://localhost:3000/files/0c/0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f.jpg
              */
             output_url: string | null;
             /** @example done */
@@ -385,10 +430,20 @@ export interface components {
              */
             input_bytes: number | null;
             /**
-             * @description Bytes of the output JPEG
+             * @description Bytes of the output image
              * @example 96544
              */
             output_bytes: number | null;
+            /**
+             * @description The quality the output was written at: the chosen one for quality=auto (null unless done)
+             * @example 62
+             */
+            output_quality: number | null;
+            /**
+             * @description For quality=auto: the measured SSIM of the output to the source (luma, downscaled to fit 512 px); else null
+             * @example 0.9871
+             */
+            output_score: number | null;
         };
         ImagePage: {
             /**
@@ -516,7 +571,7 @@ export interface operations {
                     "application/json": components["schemas"]["UploadAccepted"];
                 };
             };
-            /** @description The CSV, the form or the webhook_url cannot be used (each problem with its row and column); nothing was stored */
+            /** @description The CSV, the form, the webhook_url or an output field (format, quality, max_width, max_height) cannot be used (each problem with its row and column); nothing was stored */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -626,7 +681,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The Idempotency-Key was used with another file or webhook_url */
+            /** @description The Idempotency-Key was used with another file, webhook_url or output options */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -635,12 +690,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 422,
-                     *       "message": "this Idempotency-Key was already used with a different file or webhook_url",
+                     *       "message": "this Idempotency-Key was already used with a different file, webhook_url or output options",
                      *       "errors": [
                      *         {
                      *           "row": null,
                      *           "column": "Idempotency-Key",
-                     *           "message": "this Idempotency-Key was already used with a different file or webhook_url"
+                     *           "message": "this Idempotency-Key was already used with a different file, webhook_url or output options"
                      *         }
                      *       ]
                      *     }
@@ -1374,20 +1429,22 @@ export interface operations {
             path: {
                 /** @description The first two characters of the image id */
                 folder: string;
-                /** @description `<image id>.jpg` */
+                /** @description `<image id>.jpg`, `.webp` or `.avif`, as the request’s format */
                 fileName: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The processed JPEG */
+            /** @description The processed image, in its request’s format */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "image/jpeg": string;
+                    "image/webp": string;
+                    "image/avif": string;
                 };
             };
             /** @description Not an output file name */
@@ -1399,12 +1456,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 400,
-                     *       "message": "fileName must be <image id>.jpg",
+                     *       "message": "fileName must be <image id>.jpg, .webp or .avif",
                      *       "errors": [
                      *         {
                      *           "row": null,
                      *           "column": "fileName",
-                     *           "message": "fileName must be <image id>.jpg"
+                     *           "message": "fileName must be <image id>.jpg, .webp or .avif"
                      *         }
                      *       ]
                      *     }

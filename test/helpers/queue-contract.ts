@@ -246,7 +246,13 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       const done = (id: string): ImageOutcome => ({
         kind: 'done',
         image: byId.get(id)!,
-        result: { outputKey: outputKeyOf(id), inputBytes: 100, outputBytes: 10 },
+        result: {
+          outputKey: outputKeyOf(id, 'jpeg'),
+          inputBytes: 100,
+          outputBytes: 10,
+          outputQuality: 50,
+          outputScore: null,
+        },
       });
       const failed: ImageOutcome = {
         kind: 'failed',

@@ -16,9 +16,9 @@ export class ImageStatusDto {
     type: String,
     format: 'uri',
     nullable: true,
-    example:
-      'http://localhost:3000/files/7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70/0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f.jpg',
-    description: 'null unless the image is done',
+    example: 'http://localhost:3000/files/0c/0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f.jpg',
+    description:
+      'null unless the image is done; ends with `.jpg`, `.webp` or `.avif`, as the request\u2019s format',
   })
   output_url: string | null;
 
@@ -45,8 +45,25 @@ export class ImageStatusDto {
   @ApiProperty({ type: 'integer', nullable: true, example: 482113, description: 'Bytes downloaded' })
   input_bytes: number | null;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: 96544, description: 'Bytes of the output JPEG' })
+  @ApiProperty({ type: 'integer', nullable: true, example: 96544, description: 'Bytes of the output image' })
   output_bytes: number | null;
+
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    example: 62,
+    description: 'The quality the output was written at: the chosen one for quality=auto (null unless done)',
+  })
+  output_quality: number | null;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 0.9871,
+    description:
+      'For quality=auto: the measured SSIM of the output to the source (luma, downscaled to fit 512 px); else null',
+  })
+  output_score: number | null;
 }
 
 @ApiSchema({ name: 'ImagePage' })

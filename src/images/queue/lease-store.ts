@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
+import type { OutputOptions } from '../../config/output-options.js';
 import { execute, inList } from '../../database/sql.js';
 import type { Transaction } from '../../database/unit-of-work.js';
 import type { ImageFailure } from '../images.service.js';
@@ -15,6 +16,8 @@ export interface ClaimedImage {
   leaseExpiries: number;
   /** The request's owner (the API key's name, never the key), for log lines. */
   owner: string;
+  /** How its request's outputs are written. */
+  outputOptions: OutputOptions;
 }
 
 /**
@@ -33,9 +36,9 @@ export class LeaseStore {
    */
   async claim(tx: Transaction, limit: number): Promise<ClaimedImage[]> {
     const now = Date.now();
-    const requests = await execute<{ id: string; owner: string }>(
+    const requests = await execute<{ id: string; owner: string; outputOptions: string }>(
       tx.manager,
-      `SELECT t.id, t.owner FROM tasks t
+      `SELECT t.id, t.owner, t.output_options AS "outputOptions" FROM tasks t
         WHERE t.status = 'processing'
           AND EXISTS (SELECT 1 FROM images q WHERE q.task_id = t.id AND q.status = 'queued' AND q.available_at <= ?)
         ORDER BY (SELECT COUNT(*) FROM images p WHERE p.task_id = t.id AND p.status = 'processing'), t.created_at
@@ -57,15 +60,22 @@ export class LeaseStore {
       if (ids.length >= limit) break;
     }
     if (ids.length === 0) return [];
-    const claimed = await execute<Omit<ClaimedImage, 'owner'>>(
+    const claimed = await execute<Omit<ClaimedImage, 'owner' | 'outputOptions'>>(
       tx.manager,
       `UPDATE images SET status = 'processing', lease_until = ?, attempts = attempts + 1
         WHERE id IN (${inList(ids.length)}) AND status = 'queued'
         RETURNING id, task_id AS "taskId", input_url AS "inputUrl", attempts, lease_expiries AS "leaseExpiries"`,
       [now + this.config.leaseMs, ...ids],
     );
-    const owners = new Map(requests.records.map((request) => [request.id, request.owner]));
-    return claimed.records.map((image) => ({ ...image, owner: owners.get(image.taskId)! }));
+    const requestsById = new Map(requests.records.map((request) => [request.id, request]));
+    return claimed.records.map((image) => {
+      const request = requestsById.get(image.taskId)!;
+      return {
+        ...image,
+        owner: request.owner,
+        outputOptions: JSON.parse(request.outputOptions) as OutputOptions,
+      };
+    });
   }
 
   /** Extends the leases of images a worker is still processing. */

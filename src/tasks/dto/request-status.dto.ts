@@ -1,4 +1,10 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
+import {
+  OUTPUT_FORMATS,
+  type OutputFormat,
+  type OutputOptions,
+  type OutputQuality,
+} from '../../config/output-options.js';
 import { DELIVERY_STATUSES, type DeliveryState, type DeliveryStatus } from '../delivery-state-reader.js';
 import { TASK_STATUSES, Task, type TaskStatus } from '../task.entity.js';
 
@@ -20,6 +26,37 @@ export class WebhookStateDto {
 
   @ApiProperty({ type: String, nullable: true, example: null, description: 'Why the last attempt failed' })
   last_error: string | null;
+}
+
+@ApiSchema({ name: 'OutputOptions', description: 'How the request\u2019s images are written' })
+export class OutputOptionsDto {
+  @ApiProperty({ enum: OUTPUT_FORMATS, enumName: 'OutputFormat', example: 'jpeg' })
+  format: OutputFormat;
+
+  @ApiProperty({
+    oneOf: [
+      { type: 'integer', minimum: 1, maximum: 100 },
+      { type: 'string', enum: ['auto'] },
+    ],
+    example: 50,
+    description: '1–100, or `auto` (the chosen quality is listed per image)',
+  })
+  quality: OutputQuality;
+
+  @ApiProperty({ type: 'integer', nullable: true, example: 800, description: 'null: no bound' })
+  max_width: number | null;
+
+  @ApiProperty({ type: 'integer', nullable: true, example: null, description: 'null: no bound' })
+  max_height: number | null;
+
+  static from(options: OutputOptions): OutputOptionsDto {
+    return {
+      format: options.format,
+      quality: options.quality,
+      max_width: options.maxWidth,
+      max_height: options.maxHeight,
+    };
+  }
 }
 
 @ApiSchema({ name: 'RequestSummary', description: 'A request and its counters' })
@@ -54,6 +91,9 @@ export class RequestSummaryDto {
   })
   completed_at: string | null;
 
+  @ApiProperty({ type: OutputOptionsDto })
+  output: OutputOptionsDto;
+
   static from(task: Task): RequestSummaryDto {
     return {
       request_id: task.id,
@@ -64,6 +104,7 @@ export class RequestSummaryDto {
       failed_images: task.failedImages,
       created_at: new Date(task.createdAt).toISOString(),
       completed_at: task.completedAt === null ? null : new Date(task.completedAt).toISOString(),
+      output: OutputOptionsDto.from(task.outputOptions),
     };
   }
 }

@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
+import { MAX_OUTPUT_SIDE, OUTPUT_FORMATS } from '../../config/output-options.js';
 import { MAX_URL_LENGTH } from '../csv-parser.js';
 
-/** The multipart form of POST /upload; both fields are checked by the controller (see upload-form.ts). */
+/** The multipart form of POST /upload; every field is checked by the controller (see upload-form.ts, output-options-form.ts). */
 @ApiSchema({ name: 'UploadForm' })
 export class UploadRequestDto {
   @ApiProperty({
@@ -29,4 +30,44 @@ export class UploadRequestDto {
   })
   @IsOptional()
   webhook_url?: unknown;
+
+  // The output fields are checked by the controller too (see output-options-form.ts): a bad value is a 400
+  // naming the field. Their examples are empty so that Swagger UI sends nothing: the defaults apply.
+  @ApiPropertyOptional({
+    type: String,
+    enum: ['', ...OUTPUT_FORMATS],
+    example: '',
+    description:
+      'Output format of every image: `jpeg`, `webp` or `avif` (AVIF costs about 10 s of CPU per 6 MP image). Absent or empty: OUTPUT_FORMAT (default `jpeg`). The output URL ends with `.jpg`, `.webp` or `.avif` and is served with that Content-Type.',
+  })
+  @IsOptional()
+  format?: unknown;
+
+  @ApiPropertyOptional({
+    type: String,
+    pattern: '^$|^([1-9][0-9]?|100|auto)$',
+    example: '',
+    description:
+      'Encoder quality, 1–100, or `auto`: per image, the smallest encoding (mozjpeg for JPEG) whose SSIM to the source reaches AUTO_QUALITY_TARGET, found in at most 5 encodes; the chosen quality and its score are listed per image. Absent or empty: OUTPUT_QUALITY (default 50).',
+  })
+  @IsOptional()
+  quality?: unknown;
+
+  @ApiPropertyOptional({
+    type: String,
+    pattern: '^$|^[0-9]{1,5}$',
+    example: '',
+    description: `Largest output width in pixels, 1–${MAX_OUTPUT_SIDE}: larger images are scaled down to fit, keeping their aspect ratio; smaller ones are never enlarged. Absent or empty: OUTPUT_MAX_WIDTH (default none).`,
+  })
+  @IsOptional()
+  max_width?: unknown;
+
+  @ApiPropertyOptional({
+    type: String,
+    pattern: '^$|^[0-9]{1,5}$',
+    example: '',
+    description: `Largest output height in pixels, 1–${MAX_OUTPUT_SIDE}, as max_width. Absent or empty: OUTPUT_MAX_HEIGHT (default none).`,
+  })
+  @IsOptional()
+  max_height?: unknown;
 }

@@ -1,0 +1,61 @@
+import type { OutputOptions } from '../config/output-options.js';
+import { CsvValidationError } from './csv-validation.error.js';
+import { type OutputFields, outputOptionsOf } from './output-options-form.js';
+
+const DEFAULTS: OutputOptions = { format: 'jpeg', quality: 50, maxWidth: null, maxHeight: null };
+
+function problemsOf(fields: OutputFields): CsvValidationError {
+  try {
+    outputOptionsOf(fields, DEFAULTS);
+  } catch (error) {
+    expect(error).toBeInstanceOf(CsvValidationError);
+    return error as CsvValidationError;
+  }
+  throw new Error('expected the fields to be refused');
+}
+
+describe('outputOptionsOf', () => {
+  it.each<[string, OutputFields, OutputOptions]>([
+    ['no field: the defaults', {}, DEFAULTS],
+    ['empty fields: the defaults', { format: '', quality: ' ', max_width: '', max_height: '' }, DEFAULTS],
+    ['webp', { format: 'webp' }, { ...DEFAULTS, format: 'webp' }],
+    ['AVIF, any case', { format: 'AVIF' }, { ...DEFAULTS, format: 'avif' }],
+    ['quality 1', { quality: '1' }, { ...DEFAULTS, quality: 1 }],
+    ['quality 100', { quality: '100' }, { ...DEFAULTS, quality: 100 }],
+    ['quality auto', { quality: 'Auto' }, { ...DEFAULTS, quality: 'auto' }],
+    ['bounds', { max_width: '800', max_height: ' 600 ' }, { ...DEFAULTS, maxWidth: 800, maxHeight: 600 }],
+    ['the largest bound', { max_width: '16383' }, { ...DEFAULTS, maxWidth: 16383 }],
+  ])('%s', (_name, fields, expected) => {
+    expect(outputOptionsOf(fields, DEFAULTS)).toEqual(expected);
+  });
+
+  it('keeps configured defaults for the fields not sent', () => {
+    const defaults: OutputOptions = { format: 'webp', quality: 'auto', maxWidth: 1200, maxHeight: null };
+    expect(outputOptionsOf({ max_height: '300' }, defaults)).toEqual({ ...defaults, maxHeight: 300 });
+  });
+
+  it.each<[string, OutputFields, string]>([
+    ['png', { format: 'png' }, 'format must be one of jpeg, webp, avif'],
+    ['format twice', { format: ['jpeg', 'webp'] }, 'format not a single text value'],
+    ['quality 0', { quality: '0' }, 'quality must be an integer from 1 to 100, or auto'],
+    ['quality 101', { quality: '101' }, 'quality must be an integer from 1 to 100, or auto'],
+    ['quality 50.5', { quality: '50.5' }, 'quality must be an integer from 1 to 100, or auto'],
+    ['quality best', { quality: 'best' }, 'quality must be an integer from 1 to 100, or auto'],
+    ['max_width 0', { max_width: '0' }, 'max_width must be an integer from 1 to 16383 (pixels)'],
+    ['max_width -5', { max_width: '-5' }, 'max_width must be an integer from 1 to 16383 (pixels)'],
+    ['max_height 1e3', { max_height: '1e3' }, 'max_height must be an integer from 1 to 16383 (pixels)'],
+    ['max_height 16384', { max_height: '16384' }, 'max_height must be an integer from 1 to 16383 (pixels)'],
+  ])('refuses %s with a 400 naming the field', (_name, fields, message) => {
+    const error = problemsOf(fields);
+    expect(error.statusCode).toBe(400);
+    expect(error.message).toBe(`${message}; nothing was stored`);
+    expect(error.problems).toEqual([{ row: null, column: Object.keys(fields)[0], message }]);
+  });
+
+  it('names every bad field at once, without echoing the values', () => {
+    const long = 'x'.repeat(10_000);
+    const error = problemsOf({ format: long, quality: long, max_width: '800' });
+    expect(error.problems.map((problem) => problem.column)).toEqual(['format', 'quality']);
+    expect(error.message.length).toBeLessThan(200);
+  });
+});
