@@ -68,8 +68,8 @@ export class ServerProcess {
     return this.child?.pid;
   }
 
-  /** Starts a run and resolves once it answers HTTP; rejects (with its output) if it exits or does not come up in time. */
-  async start(timeoutMs = 20_000): Promise<void> {
+  /** Starts a run and resolves once it answers HTTP (a generous minute: a loaded 2-core machine starts it in tens of seconds); rejects (with its output) if it exits or does not come up in time. */
+  async start(timeoutMs = 60_000): Promise<void> {
     if (this.child) throw new Error('already running');
     const index = this.runs.push('') - 1;
     const child = spawn(process.execPath, [BUILT_MAIN], {
