@@ -59,14 +59,17 @@ function run(dataSource: DataSource, sql: string, parameters: unknown[] = []): P
   return new UnitOfWork(dataSource).run((tx) => execute(tx.manager, sql, parameters));
 }
 
+/** The API key name every seeded request belongs to. */
+const OWNER = 'contract-key';
+
 /** A stored request with `count` queued images (rows are what the queue reads; products are not needed). */
 async function seedRequest(dataSource: DataSource, count: number, createdAt = Date.now()): Promise<string[]> {
   const taskId = randomUUID();
   await run(
     dataSource,
-    `INSERT INTO tasks (id, status, total_images, processed_images, failed_images, csv_headers, content_hash, created_at)
-     VALUES (?, 'processing', ?, 0, 0, '[]', 'x', ?)`,
-    [taskId, count, createdAt],
+    `INSERT INTO tasks (id, owner, status, total_images, processed_images, failed_images, csv_headers, content_hash, created_at)
+     VALUES (?, ?, 'processing', ?, 0, 0, '[]', 'x', ?)`,
+    [taskId, OWNER, count, createdAt],
   );
   const ids = Array.from({ length: count }, () => randomUUID());
   await new UnitOfWork(dataSource).run((tx) =>
@@ -191,11 +194,21 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       expect(statuses.records.map((row: { status: string }) => row.status)).toEqual(ids.map(() => 'queued'));
 
       // A worker that died holding a lease: once the lease runs out, another worker takes the image.
-      await new UnitOfWork(driver.dataSource).run((tx) => new LeaseStore(driver.config).claim(tx, 1));
+      const [abandoned] = await new UnitOfWork(driver.dataSource).run((tx) =>
+        new LeaseStore(driver.config).claim(tx, 1),
+      );
+      expect(abandoned).toMatchObject({ owner: OWNER, leaseExpiries: 0 });
       const seen: string[] = [];
-      await makeQueue().work(recordingHandler(seen));
+      const expiries = new Map<string, number>();
+      const record = recordingHandler(seen);
+      await makeQueue().work((image) => {
+        expiries.set(image.id, image.leaseExpiries);
+        return record(image);
+      });
       await eventually(() => seen.length === 6 || undefined, 20_000);
       expect([...seen].sort()).toEqual([...ids].sort());
+      // The expiry is counted (MAX_LEASE_EXPIRIES); the shutdown's release above was not.
+      expect([...expiries].filter(([, count]) => count > 0)).toEqual([[abandoned.id, 1]]);
     });
 
     it('records a batch of finished images exactly once: per-request counts, duplicates, lost leases, one completion', async () => {
