@@ -14,14 +14,14 @@ export class StorageWritableGuard implements CanActivate {
   constructor(private readonly storageHealth: StorageHealth) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const reason = await this.storageHealth.unwritableReason();
-    if (reason === undefined) return true;
+    // The reason (a path, a bucket, an internal host) is the operator's: the log has it, the client does not.
+    if ((await this.storageHealth.unwritableReason()) === undefined) return true;
     context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     const message = 'storage is full or not writable; nothing was stored: retry once space is back';
     throw new HttpException(
       {
         message,
-        errors: [{ row: null, column: null, message: `storage not writable: ${reason}` }],
+        errors: [{ row: null, column: null, message: 'storage is not writable' }],
       },
       HttpStatus.INSUFFICIENT_STORAGE,
     );
