@@ -158,10 +158,8 @@ async function seed(dataSource: DataSource, config: AppConfig, images: number, r
         idempotencyKey: null,
         contentHash: id,
       });
-      await imagesService.productWriter(
+      await imagesService.productWriter(id)(
         tx,
-        id,
-      )(
         Array.from({ length: count }, (_, row) => ({
           rowNumber: row + 2,
           serialNumber: String(row + 1),

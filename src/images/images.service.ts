@@ -42,14 +42,14 @@ export class ImagesService {
   ) {}
 
   /**
-   * Returns a writer that stores batches of a request's rows and their images (queued) in the caller's
-   * transaction. A URL repeated anywhere in the request is processed once: its later occurrences point
-   * at the first (duplicate_of) and are never claimed themselves.
+   * Returns a writer that stores batches of a request's rows and their images (queued), each batch in
+   * the transaction it is given. A URL repeated anywhere in the request is processed once: its later
+   * occurrences point at the first (duplicate_of) and are never claimed themselves.
    */
-  productWriter(tx: Transaction, requestId: string): (rows: NewProduct[]) => Promise<void> {
+  productWriter(requestId: string): (tx: Transaction, rows: NewProduct[]) => Promise<void> {
     const firstImageOfUrl = new Map<string, string>();
     const now = Date.now();
-    return async (rows) => {
+    return async (tx, rows) => {
       await bulkInsert(
         tx.manager,
         'products',
@@ -213,6 +213,26 @@ export class ImagesService {
       }
       for (const product of products) yield { product, images: imagesByRow.get(product.rowNumber) ?? [] };
     }
+  }
+
+  /**
+   * Deletes up to `limit` of a request's images, or once none is left up to `limit` of its products, in
+   * the caller's transaction; returns how many rows it deleted (0: none is left). For removals in slices
+   * short enough not to hold the event loop (an upload that did not become a request).
+   */
+  async deleteSomeRowsOfTask(tx: Transaction, requestId: string, limit: number): Promise<number> {
+    const images = await execute(
+      tx.manager,
+      'DELETE FROM images WHERE id IN (SELECT id FROM images WHERE task_id = ? LIMIT ?)',
+      [requestId, limit],
+    );
+    if (images.affected > 0) return images.affected;
+    const products = await execute(
+      tx.manager,
+      'DELETE FROM products WHERE task_id = ? AND row_number IN (SELECT row_number FROM products WHERE task_id = ? LIMIT ?)',
+      [requestId, requestId, limit],
+    );
+    return products.affected;
   }
 
   /**
