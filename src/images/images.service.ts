@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { randomUUID } from 'node:crypto';
 import { Between, IsNull, MoreThan, Not, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { bulkInsert, execute } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
+import { newImageId } from './image-id.js';
 import { Image, NEVER } from './image.entity.js';
 import type { ClaimedImage } from './queue/lease-store.js';
 import { Product } from './product.entity.js';
@@ -64,7 +64,7 @@ export class ImagesService {
       );
       const images = rows.flatMap((row) =>
         row.urls.map((url, position) => {
-          const id = randomUUID();
+          const id = newImageId(now);
           const duplicateOf = firstImageOfUrl.get(url) ?? null;
           if (!duplicateOf) firstImageOfUrl.set(url, id);
           return [
