@@ -72,6 +72,8 @@ export class UploadStaging implements OnApplicationBootstrap {
     const { records } = await this.unitOfWork.run((tx) =>
       execute<{ task_id: string }>(tx.manager, 'SELECT task_id FROM staged_tasks'),
     );
+    if (records.length > 0)
+      this.logger.log(`removing the rows of ${records.length} upload(s) a stopped process did not finish`);
     for (const { task_id: requestId } of records) await this.abandon(requestId);
   }
 }
