@@ -159,10 +159,8 @@ async function seed(dataSource: DataSource, config: AppConfig, images: number, r
         contentHash: id,
         outputOptions: config.outputDefaults,
       });
-      await imagesService.productWriter(
+      await imagesService.productWriter(id)(
         tx,
-        id,
-      )(
         Array.from({ length: count }, (_, row) => ({
           rowNumber: row + 2,
           serialNumber: String(row + 1),

@@ -1,12 +1,12 @@
 import { outputKeyOf } from '../src/images/output-key.js';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
-import { queryDatabase } from './helpers/database-counts.js';
-import { csvFile, filesUnder, imagesCsv, sleep } from './helpers/durability.js';
+import { countRows, queryDatabase } from './helpers/database-counts.js';
+import { csvFile, filesUnder, imagesCsv, rowCounts, sleep } from './helpers/durability.js';
 import { ScriptedServer } from './helpers/scripted-server.js';
 import { requireBuild, ServerProcess } from './helpers/server-process.js';
 import { eventually, freePort, waitForCompletion } from './helpers/test-app.js';
@@ -367,5 +367,32 @@ describe('crash recovery: the built server killed with SIGKILL and started again
     expect(status).toMatchObject({ status: 'completed_with_errors', processed_images: 6, failed_images: 1 });
     const done = imagesOf(requestId).filter((row) => row.status === 'done');
     expect(filesUnder(join(dataDir, 'images'))).toEqual(done.map((row) => outputKeyOf(row.id)).sort());
+  });
+
+  it('removes, at the next start, the rows and the file of an upload killed while its rows were being stored', async () => {
+    const tag = randomUUID().slice(0, 8);
+    // 60,000 images, stored 1,000 at a time: the kill lands once some are stored, before the task row is.
+    const urls = Array.from({ length: 60_000 }, (_, n) =>
+      origin.imageUrl('animated.gif', `killed=${tag}&n=${n}`),
+    );
+    await server.start();
+    const posting = server.http
+      .post('/upload')
+      .attach('file', ...csvFile(imagesCsv(urls, 20)))
+      .then(
+        () => undefined,
+        () => undefined,
+      );
+    await eventually(() => countRows(dataDir, 'staged_tasks') === 1 && countRows(dataDir, 'images') > 0);
+    await server.kill();
+    await posting;
+    expect(countRows(dataDir, 'tasks'), 'killed before its task row was written').toBe(0);
+    expect(readdirSync(join(dataDir, 'uploads')), 'the uploaded file the kill left').toHaveLength(1);
+
+    await server.start();
+    expect(rowCounts(dataDir)).toEqual({ tasks: 0, products: 0, images: 0, webhook_deliveries: 0 });
+    expect(countRows(dataDir, 'staged_tasks')).toBe(0);
+    expect(readdirSync(join(dataDir, 'uploads'))).toEqual([]);
+    expect(origin.imageRequests.filter((path) => path.includes(`killed=${tag}`))).toEqual([]);
   });
 });

@@ -11,6 +11,7 @@ import { ImageDuplicates1764000000001 } from './migrations/1764000000001-image-d
 import { FairClaims1764000000002 } from './migrations/1764000000002-fair-claims.js';
 import { RequestOwners1764000000003 } from './migrations/1764000000003-request-owners.js';
 import { RetentionIndex1764000000004 } from './migrations/1764000000004-retention-index.js';
+import { StagedTasks1764000000005 } from './migrations/1764000000005-staged-tasks.js';
 import { OutputOptions1764000000006 } from './migrations/1764000000006-output-options.js';
 import { LeaseExpiries1764000000009 } from './migrations/1764000000009-lease-expiries.js';
 import { loadSqliteDriver } from './sqlite-driver.js';
@@ -22,6 +23,7 @@ const MIGRATIONS = [
   FairClaims1764000000002,
   RequestOwners1764000000003,
   RetentionIndex1764000000004,
+  StagedTasks1764000000005,
   OutputOptions1764000000006,
   LeaseExpiries1764000000009,
 ];

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { randomUUID } from 'node:crypto';
 import { Between, IsNull, MoreThan, Not, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { bulkInsert, execute, inList } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
+import { newImageId } from './image-id.js';
 import { Image, NEVER } from './image.entity.js';
 import type { ClaimedImage } from './queue/lease-store.js';
 import { Product } from './product.entity.js';
@@ -41,14 +41,14 @@ export class ImagesService {
   ) {}
 
   /**
-   * Returns a writer that stores batches of a request's rows and their images (queued) in the caller's
-   * transaction. A URL repeated anywhere in the request is processed once: its later occurrences point
-   * at the first (duplicate_of) and are never claimed themselves.
+   * Returns a writer that stores batches of a request's rows and their images (queued), each batch in
+   * the transaction it is given. A URL repeated anywhere in the request is processed once: its later
+   * occurrences point at the first (duplicate_of) and are never claimed themselves.
    */
-  productWriter(tx: Transaction, requestId: string): (rows: NewProduct[]) => Promise<void> {
+  productWriter(requestId: string): (tx: Transaction, rows: NewProduct[]) => Promise<void> {
     const firstImageOfUrl = new Map<string, string>();
     const now = Date.now();
-    return async (rows) => {
+    return async (tx, rows) => {
       await bulkInsert(
         tx.manager,
         'products',
@@ -63,7 +63,7 @@ export class ImagesService {
       );
       const images = rows.flatMap((row) =>
         row.urls.map((url, position) => {
-          const id = randomUUID();
+          const id = newImageId(now);
           const duplicateOf = firstImageOfUrl.get(url) ?? null;
           if (!duplicateOf) firstImageOfUrl.set(url, id);
           return [
@@ -238,6 +238,26 @@ export class ImagesService {
       }
       for (const product of products) yield { product, images: imagesByRow.get(product.rowNumber) ?? [] };
     }
+  }
+
+  /**
+   * Deletes up to `limit` of a request's images, or once none is left up to `limit` of its products, in
+   * the caller's transaction; returns how many rows it deleted (0: none is left). For removals in slices
+   * short enough not to hold the event loop (an upload that did not become a request).
+   */
+  async deleteSomeRowsOfTask(tx: Transaction, requestId: string, limit: number): Promise<number> {
+    const images = await execute(
+      tx.manager,
+      'DELETE FROM images WHERE id IN (SELECT id FROM images WHERE task_id = ? LIMIT ?)',
+      [requestId, limit],
+    );
+    if (images.affected > 0) return images.affected;
+    const products = await execute(
+      tx.manager,
+      'DELETE FROM products WHERE task_id = ? AND row_number IN (SELECT row_number FROM products WHERE task_id = ? LIMIT ?)',
+      [requestId, requestId, limit],
+    );
+    return products.affected;
   }
 
   /**

@@ -42,7 +42,7 @@ export class UploadController {
     operationId: 'uploadCsv',
     summary: 'Upload a product CSV of image URLs',
     description:
-      'Validates the whole CSV and stores its rows in one transaction, then answers at once with a `request_id`; the images are fetched and processed in the background. A CSV that cannot be used is refused whole and nothing is stored.',
+      'Validates the whole CSV while storing its rows (the request exists once all are stored), then answers at once with a `request_id`; the images are fetched and processed in the background. A CSV that cannot be used is refused whole and nothing is stored.',
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadRequestDto, required: true })

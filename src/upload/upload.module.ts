@@ -2,13 +2,14 @@ import { Module } from '@nestjs/common';
 import { MulterModule } from '@nestjs/platform-express';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { diskStorage } from 'multer';
-import { join } from 'node:path';
 import { AppConfig } from '../config/app-config.js';
 import { ImagesModule } from '../images/images.module.js';
 import { TasksModule } from '../tasks/tasks.module.js';
 import { UploadController } from './upload.controller.js';
 import { UploadService } from './upload.service.js';
 import { UploadSlots } from './upload-slots.js';
+import { UploadStaging } from './upload-staging.js';
+import { StaleUploadFiles, uploadsDir } from './stale-upload-files.js';
 import { StorageWritableGuard } from './storage-writable.guard.js';
 import { UploadRateLimitGuard } from './upload-rate-limit.guard.js';
 import { UploadSlotsInterceptor } from './upload-slots.interceptor.js';
@@ -25,10 +26,11 @@ import { UploadTimeoutInterceptor } from './upload-timeout.interceptor.js';
     MulterModule.registerAsync({
       inject: [AppConfig],
       // The file is streamed to a temporary file under DATA_DIR (never held in memory; removed after
-      // the request by RemoveUploadedFileInterceptor, or by multer when the upload fails). Multer
+      // the request by RemoveUploadedFileInterceptor, or by multer when the upload fails; those a killed
+      // process left are removed at the next start by StaleUploadFiles). Multer
       // stops storing it as soon as it passes MAX_CSV_BYTES (413, mapped by UploadFormErrorsInterceptor).
       useFactory: (config: AppConfig) => ({
-        storage: diskStorage({ destination: join(config.dataDir, 'uploads') }),
+        storage: diskStorage({ destination: uploadsDir(config) }),
         limits: { fileSize: config.maxCsvBytes, files: 1, fields: 10, fieldSize: 64 * 1024 },
       }),
     }),
@@ -36,6 +38,8 @@ import { UploadTimeoutInterceptor } from './upload-timeout.interceptor.js';
   controllers: [UploadController],
   providers: [
     UploadService,
+    UploadStaging,
+    StaleUploadFiles,
     UploadSlots,
     UploadSlotsInterceptor,
     UploadRateLimitGuard,

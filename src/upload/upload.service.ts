@@ -4,15 +4,16 @@ import { createReadStream } from 'node:fs';
 import type { Owner } from '../access/owner.js';
 import { AppConfig } from '../config/app-config.js';
 import type { OutputOptions } from '../config/output-options.js';
-import { UnitOfWork } from '../database/unit-of-work.js';
+import { type Transaction, UnitOfWork } from '../database/unit-of-work.js';
 import { DomainEvent, DomainEvents } from '../events.js';
-import { ImagesService } from '../images/images.service.js';
+import { ImagesService, type NewProduct } from '../images/images.service.js';
 import { LogContext } from '../logging/log-context.js';
 import { QueueQuota } from '../tasks/queue-quota.js';
 import { Task } from '../tasks/task.entity.js';
 import { TasksService } from '../tasks/tasks.service.js';
-import { type ParsedCsv, parseProductCsv } from './csv-parser.js';
+import { type CsvLimits, type ParsedCsv, parseProductCsv } from './csv-parser.js';
 import { UploadAcceptedDto } from './dto/upload-accepted.dto.js';
+import { UploadStaging } from './upload-staging.js';
 
 export interface UploadCommand {
   /** Who uploads: the request belongs to it, and its Idempotency-Keys are its own. */
@@ -29,7 +30,7 @@ export interface UploadCommand {
 const readPieces = (path: string): AsyncIterable<Buffer> =>
   createReadStream(path, { highWaterMark: 64 * 1024 });
 
-/** Validates an uploaded CSV completely, then stores the request, its rows and images in one transaction. */
+/** Validates an uploaded CSV completely while storing its rows and images; the request exists once all are stored. */
 @Injectable()
 export class UploadService {
   private readonly logger = new Logger(UploadService.name);
@@ -41,6 +42,7 @@ export class UploadService {
     private readonly unitOfWork: UnitOfWork,
     private readonly events: DomainEvents,
     private readonly config: AppConfig,
+    private readonly staging: UploadStaging,
   ) {}
 
   async accept(command: UploadCommand): Promise<UploadAcceptedDto> {
@@ -49,33 +51,9 @@ export class UploadService {
     if (replay) return replay;
 
     const requestId = randomUUID();
-    const limits = {
-      maxRows: this.config.maxRows,
-      maxUrlsPerRow: this.config.maxUrlsPerRow,
-      maxColumns: this.config.maxColumns,
-      maxCellBytes: this.config.maxCellBytes,
-      maxRecordBytes: this.config.maxRecordBytes,
-    };
     let csv: ParsedCsv;
     try {
-      // Rows are stored while the file is read; a problem anywhere rolls the whole request back.
-      csv = await this.unitOfWork.run(async (tx) => {
-        const parsed = await parseProductCsv(readPieces(command.csvPath), limits, {
-          onRows: this.images.productWriter(tx, requestId),
-        });
-        await this.quota.reserve(tx, command.owner, parsed.totalImages);
-        await this.tasks.create(tx, {
-          id: requestId,
-          owner: command.owner,
-          totalImages: parsed.totalImages,
-          webhookUrl: command.webhookUrl,
-          csvHeaders: parsed.headers,
-          idempotencyKey: command.idempotencyKey,
-          contentHash,
-          outputOptions: command.outputOptions,
-        });
-        return parsed;
-      });
+      csv = await this.store(command, requestId, contentHash);
     } catch (error) {
       // Two uploads with one Idempotency-Key raced: the unique key let one through.
       const winner = command.idempotencyKey && (await this.replay(command, contentHash));
@@ -86,6 +64,65 @@ export class UploadService {
     this.logger.log(`request ${requestId}: accepted ${csv.rowCount} row(s), ${csv.totalImages} image(s)`);
     this.events.emit(DomainEvent.RequestCreated, { requestId, totalImages: csv.totalImages });
     return this.accepted(await this.tasks.getOrFail(requestId, command.owner));
+  }
+
+  /**
+   * Stores the rows while the file is read, and the task row last with the checks that decide whether
+   * it may be (quota; the Idempotency-Key's unique index): a problem anywhere leaves nothing stored.
+   * PostgreSQL: one transaction (its driver is asynchronous: neither the statements nor the COMMIT hold
+   * the event loop, and a crash rolls it all back). SQLite: better-sqlite3 is synchronous, and the COMMIT
+   * of a whole 50 MiB upload held the event loop for over a second, so each batch commits on its own and
+   * UploadStaging removes the rows of an upload that fails (or of a killed process, at start).
+   */
+  private async store(command: UploadCommand, requestId: string, contentHash: string): Promise<ParsedCsv> {
+    const writeRows = this.images.productWriter(requestId);
+    const createTask = async (tx: Transaction, parsed: ParsedCsv) => {
+      await this.quota.reserve(tx, command.owner, parsed.totalImages);
+      await this.tasks.create(tx, {
+        id: requestId,
+        owner: command.owner,
+        totalImages: parsed.totalImages,
+        webhookUrl: command.webhookUrl,
+        csvHeaders: parsed.headers,
+        idempotencyKey: command.idempotencyKey,
+        contentHash,
+        outputOptions: command.outputOptions,
+      });
+    };
+    if (this.config.isPostgres) {
+      return this.unitOfWork.run(async (tx) => {
+        const parsed = await this.parse(command, (rows) => writeRows(tx, rows));
+        await createTask(tx, parsed);
+        return parsed;
+      });
+    }
+    await this.staging.begin(requestId);
+    try {
+      const parsed = await this.parse(command, (rows) => this.unitOfWork.run((tx) => writeRows(tx, rows)));
+      await this.unitOfWork.run(async (tx) => {
+        await createTask(tx, parsed);
+        await this.staging.finish(tx, requestId);
+      });
+      return parsed;
+    } catch (error) {
+      await this.staging.abandon(requestId);
+      throw error;
+    }
+  }
+
+  /** Parses and validates the uploaded file, handing its valid rows to `onRows` in batches. */
+  private parse(command: UploadCommand, onRows: (rows: NewProduct[]) => Promise<void>): Promise<ParsedCsv> {
+    return parseProductCsv(readPieces(command.csvPath), this.limits, { onRows });
+  }
+
+  private get limits(): CsvLimits {
+    return {
+      maxRows: this.config.maxRows,
+      maxUrlsPerRow: this.config.maxUrlsPerRow,
+      maxColumns: this.config.maxColumns,
+      maxCellBytes: this.config.maxCellBytes,
+      maxRecordBytes: this.config.maxRecordBytes,
+    };
   }
 
   /** Identifies the upload for Idempotency-Key: its bytes, its webhook_url and its output options. */
