@@ -11,6 +11,7 @@ import { ImageDuplicates1764000000001 } from './migrations/1764000000001-image-d
 import { FairClaims1764000000002 } from './migrations/1764000000002-fair-claims.js';
 import { RequestOwners1764000000003 } from './migrations/1764000000003-request-owners.js';
 import { RetentionIndex1764000000004 } from './migrations/1764000000004-retention-index.js';
+import { ImageThumbnails1764000000007 } from './migrations/1764000000007-image-thumbnails.js';
 import { loadSqliteDriver } from './sqlite-driver.js';
 
 const ENTITIES = [Task, Product, Image, WebhookDelivery];
@@ -20,6 +21,7 @@ const MIGRATIONS = [
   FairClaims1764000000002,
   RequestOwners1764000000003,
   RetentionIndex1764000000004,
+  ImageThumbnails1764000000007,
 ];
 
 /** The TypeORM options for the app and for the migration CLI (../../ormconfig.ts). */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/app-config.js';
 import { ImageError } from './image-error.js';
@@ -63,5 +64,36 @@ describe('ImagePipeline on hostile bytes', () => {
     ['random bytes', Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 251))],
   ])('%s: not_an_image', async (_name, bytes) => {
     expect(await failureOf(bytes)).toMatchObject({ code: 'not_an_image' });
+  });
+});
+
+describe('ImagePipeline previews', () => {
+  it.each([
+    ['photo-2725x2225.jpg', {}, { width: 320, height: 261 }],
+    ['exif-orientation-6.jpg', {}, 'upright'],
+    ['photo-2725x2225.jpg', { THUMBNAIL_SIZE: '64' }, { width: 64, height: 52 }],
+  ] as const)(
+    '%s %j: a WebP of the oriented output, THUMBNAIL_SIZE on its longer side',
+    async (name, env, expected) => {
+      const output = await pipeline(env).toWebJpeg(fixture(name));
+      const preview = await sharp(output.thumbnail).metadata();
+      expect(preview.format).toBe('webp');
+      const size = { width: preview.width, height: preview.height };
+      if (expected === 'upright') {
+        // Same orientation as the output: the longer side stays the longer side.
+        expect(size.width > size.height).toBe(output.width > output.height);
+        expect(Math.max(size.width, size.height)).toBe(Math.min(320, Math.max(output.width, output.height)));
+      } else {
+        expect(size).toEqual(expected);
+      }
+    },
+  );
+
+  it('never enlarges a small image', async () => {
+    const small = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#c00' } })
+      .png()
+      .toBuffer();
+    const preview = await sharp((await pipeline().toWebJpeg(small)).thumbnail).metadata();
+    expect({ width: preview.width, height: preview.height }).toEqual({ width: 40, height: 30 });
   });
 });

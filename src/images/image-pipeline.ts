@@ -7,7 +7,12 @@ export interface WebJpeg {
   data: Buffer;
   width: number;
   height: number;
+  /** A small WebP preview of the same output (THUMBNAIL_SIZE on its longer side, never enlarged). */
+  thumbnail: Buffer;
 }
+
+/** Previews are looked at in a grid, not zoomed into: a low quality keeps a page of 100 small. */
+const THUMBNAIL_QUALITY = 60;
 
 /**
  * Maps sharp's errors to our stable codes. Only the messages sharp writes itself, at the start of
@@ -34,7 +39,8 @@ function classify(error: Error): ImageError {
 /**
  * The one sharp pipeline: EXIF orientation applied, first frame only, transparency flattened
  * onto white, converted to sRGB, JPEG at JPEG_QUALITY with metadata stripped. The pixel limit
- * is checked from the header before any pixel is decoded.
+ * is checked from the header before any pixel is decoded. The thumbnail is a clone of the same
+ * oriented, flattened pipeline, resized and encoded as WebP (a JPEG input is shrunk on load).
  */
 @Injectable()
 export class ImagePipeline {
@@ -43,17 +49,24 @@ export class ImagePipeline {
   async toWebJpeg(input: Buffer): Promise<WebJpeg> {
     if (input.length === 0) throw new ImageError('not_an_image', 'the downloaded file is empty');
     try {
-      const { data, info } = await sharp(input, {
+      const web = sharp(input, {
         limitInputPixels: this.config.maxImagePixels,
         failOn: 'error',
         pages: 1,
       })
         .autoOrient()
         .flatten({ background: '#ffffff' })
-        .toColourspace('srgb')
-        .jpeg({ quality: this.config.jpegQuality })
-        .toBuffer({ resolveWithObject: true });
-      return { data, width: info.width, height: info.height };
+        .toColourspace('srgb');
+      const size = this.config.thumbnailSize;
+      const [{ data, info }, thumbnail] = await Promise.all([
+        web.clone().jpeg({ quality: this.config.jpegQuality }).toBuffer({ resolveWithObject: true }),
+        web
+          .clone()
+          .resize({ width: size, height: size, fit: 'inside', withoutEnlargement: true })
+          .webp({ quality: THUMBNAIL_QUALITY })
+          .toBuffer(),
+      ]);
+      return { data, width: info.width, height: info.height, thumbnail };
     } catch (error) {
       throw classify(error as Error);
     }

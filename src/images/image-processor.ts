@@ -17,7 +17,7 @@ import {
 } from './image-failure.js';
 import { ImagePipeline } from './image-pipeline.js';
 import { ImagesService } from './images.service.js';
-import { outputKeyOf } from './output-key.js';
+import { outputKeyOf, thumbnailKeyOf } from './output-key.js';
 import { type ClaimedImage, LeaseStore } from './queue/lease-store.js';
 
 /** Processes one leased image: download, make web-ready, store, record. Only a database failure throws. */
@@ -48,16 +48,19 @@ export class ImageProcessor {
    */
   async process(image: ClaimedImage): Promise<void> {
     let inputBytes: number | null = null;
-    let stored: { outputKey: string; outputBytes: number };
+    let stored: { outputKey: string; thumbnailKey: string; outputBytes: number };
     try {
       const download = await this.metrics.timed('download', () => this.http.download(image.inputUrl));
       inputBytes = download.body.length;
       const jpeg = await this.metrics.timed('process', () => this.pipeline.toWebJpeg(download.body));
       const outputKey = outputKeyOf(image.id);
-      await this.metrics.timed('store', () => this.storage.put(outputKey, jpeg.data));
+      const thumbnailKey = thumbnailKeyOf(image.id);
+      await this.metrics.timed('store', () =>
+        Promise.all([this.storage.put(outputKey, jpeg.data), this.storage.put(thumbnailKey, jpeg.thumbnail)]),
+      );
       this.storageFailures = 0;
       this.storageHealth.reportSuccess();
-      stored = { outputKey, outputBytes: jpeg.data.length };
+      stored = { outputKey, thumbnailKey, outputBytes: jpeg.data.length };
     } catch (error) {
       if (error instanceof StorageUnavailableError) return this.waitForStorage(image, error);
       return this.fail(image, classifyFailure(error), inputBytes);
@@ -66,6 +69,7 @@ export class ImageProcessor {
       image,
       (tx) => this.images.markDone(tx, image, { ...stored, inputBytes: inputBytes! }),
       false,
+      { input: inputBytes!, output: stored.outputBytes },
     );
     if (recorded) this.metrics.imageDone(inputBytes!, stored.outputBytes);
   }
@@ -117,7 +121,10 @@ export class ImageProcessor {
 
   private async removeOutput(image: ClaimedImage): Promise<void> {
     try {
-      await this.storage.remove(outputKeyOf(image.id));
+      await Promise.all([
+        this.storage.remove(outputKeyOf(image.id)),
+        this.storage.remove(thumbnailKeyOf(image.id)),
+      ]);
     } catch (error) {
       this.logger.warn(
         `request ${image.taskId} image ${image.id}: ${(error as Error).message} (an orphan may remain)`,
@@ -134,12 +141,13 @@ export class ImageProcessor {
     image: ClaimedImage,
     mark: (tx: Transaction) => Promise<number>,
     failed: boolean,
+    bytes?: { input: number; output: number },
   ): Promise<boolean> {
     let completed: RequestCompletedEvent | undefined;
     const recorded = await this.unitOfWork.run(async (tx) => {
       const count = await mark(tx);
       if (count === 0) return false;
-      const finished = await this.tasks.recordImageOutcome(tx, image.taskId, { failed, count });
+      const finished = await this.tasks.recordImageOutcome(tx, image.taskId, { failed, count, bytes });
       if (!finished) return true;
       completed = {
         requestId: finished.id,

@@ -5,7 +5,7 @@ import { Between, IsNull, MoreThan, Not, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { bulkInsert, execute } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
-import { Image, NEVER } from './image.entity.js';
+import { Image, type ImageStatus, NEVER } from './image.entity.js';
 import type { ClaimedImage } from './queue/lease-store.js';
 import { Product } from './product.entity.js';
 
@@ -19,6 +19,7 @@ export interface NewProduct {
 
 export interface ImageResult {
   outputKey: string;
+  thumbnailKey: string;
   inputBytes: number;
   outputBytes: number;
 }
@@ -30,7 +31,13 @@ export interface ImageFailure {
 
 /** What finishing an image writes, on it and on its duplicates. */
 type Outcome = Pick<Image, 'status' | 'errorCode' | 'errorMessage'> &
-  Partial<Pick<Image, 'outputKey' | 'inputBytes' | 'outputBytes'>>;
+  Partial<Pick<Image, 'outputKey' | 'thumbnailKey' | 'inputBytes' | 'outputBytes'>>;
+
+/** Which of a request's images a page lists: all, or those in a state and/or with an error code. */
+export interface ImageFilter {
+  status?: ImageStatus;
+  errorCode?: string;
+}
 
 /** The products and images of requests, and the image state machine: queued → processing → done | failed. */
 @Injectable()
@@ -126,13 +133,14 @@ export class ImagesService {
     const values = [
       outcome.status,
       outcome.outputKey ?? null,
+      outcome.thumbnailKey ?? null,
       outcome.inputBytes ?? null,
       outcome.outputBytes ?? null,
       outcome.errorCode,
       outcome.errorMessage,
     ];
     const set =
-      'status = ?, output_key = ?, input_bytes = ?, output_bytes = ?, error_code = ?, error_message = ?';
+      'status = ?, output_key = ?, thumbnail_key = ?, input_bytes = ?, output_bytes = ?, error_code = ?, error_message = ?';
     const own = await execute(
       tx.manager,
       `UPDATE images SET ${set}, lease_until = NULL WHERE id = ? AND status = 'processing'`,
@@ -169,9 +177,20 @@ export class ImagesService {
     return (originals.affected ?? 0) + (duplicates.affected ?? 0);
   }
 
-  /** One page of a request's images, in CSV order. */
-  listImages(requestId: string, offset: number, limit: number): Promise<Array<Image & { product: Product }>> {
-    return this.images
+  /** One page of a request's images, in CSV order, and how many match the filter in all. */
+  async listImages(
+    requestId: string,
+    filter: ImageFilter,
+    offset: number,
+    limit: number,
+  ): Promise<{ images: Array<Image & { product: Product }>; matching?: number }> {
+    const filtered = filter.status !== undefined || filter.errorCode !== undefined;
+    const where = {
+      taskId: requestId,
+      ...(filter.status !== undefined && { status: filter.status }),
+      ...(filter.errorCode !== undefined && { errorCode: filter.errorCode }),
+    };
+    const query = this.images
       .createQueryBuilder('image')
       .innerJoinAndMapOne(
         'image.product',
@@ -179,12 +198,16 @@ export class ImagesService {
         'product',
         'product.task_id = image.task_id AND product.row_number = image.row_number',
       )
-      .where('image.task_id = :requestId', { requestId })
+      .where(where)
       .orderBy('image.row_number', 'ASC')
       .addOrderBy('image.position', 'ASC')
       .offset(offset)
-      .limit(limit)
-      .getMany() as Promise<Array<Image & { product: Product }>>;
+      .limit(limit);
+    const [images, matching] = await Promise.all([
+      query.getMany() as Promise<Array<Image & { product: Product }>>,
+      filtered ? this.images.countBy(where) : undefined,
+    ]);
+    return { images, matching };
   }
 
   /** Walks a request's rows in CSV order, a page at a time, each with its images in cell order. */
@@ -216,14 +239,15 @@ export class ImagesService {
   }
 
   /**
-   * Deletes a request's products and images in the caller's transaction; returns the output keys they
-   * named, each once (a duplicate shares its original's key).
+   * Deletes a request's products and images in the caller's transaction; returns the output and
+   * thumbnail keys they named, each once (a duplicate shares its original's keys).
    */
   async deleteForTask(tx: Transaction, requestId: string): Promise<string[]> {
     const { records } = await execute<{ output_key: string }>(
       tx.manager,
-      'SELECT DISTINCT output_key FROM images WHERE task_id = ? AND output_key IS NOT NULL',
-      [requestId],
+      `SELECT output_key FROM images WHERE task_id = ? AND output_key IS NOT NULL
+       UNION SELECT thumbnail_key FROM images WHERE task_id = ? AND thumbnail_key IS NOT NULL`,
+      [requestId, requestId],
     );
     await execute(tx.manager, 'DELETE FROM images WHERE task_id = ?', [requestId]);
     await execute(tx.manager, 'DELETE FROM products WHERE task_id = ?', [requestId]);

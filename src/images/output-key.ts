@@ -7,3 +7,8 @@
 export function outputKeyOf(imageId: string): string {
   return `${imageId.slice(0, 2)}/${imageId}.jpg`;
 }
+
+/** The storage key of an image's WebP preview: `thumbs/<first two characters of its id>/<id>.webp`. */
+export function thumbnailKeyOf(imageId: string): string {
+  return `thumbs/${imageId.slice(0, 2)}/${imageId}.webp`;
+}

@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { bigintNumber } from '../database/bigint-number.transformer.js';
 import { epochMs } from '../database/epoch-ms.transformer.js';
 
 export const TASK_STATUSES = ['processing', 'completed', 'completed_with_errors', 'failed'] as const;
@@ -25,6 +26,14 @@ export class Task {
 
   @Column({ name: 'failed_images', type: 'integer', default: 0 })
   failedImages: number;
+
+  /** Bytes downloaded for the done images (a duplicate counts as its original). */
+  @Column({ name: 'input_bytes', type: 'bigint', default: 0, transformer: bigintNumber })
+  inputBytes: number;
+
+  /** Bytes of the done images' outputs. */
+  @Column({ name: 'output_bytes', type: 'bigint', default: 0, transformer: bigintNumber })
+  outputBytes: number;
 
   @Column({ name: 'webhook_url', type: 'text', nullable: true })
   webhookUrl: string | null;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { In, Repository } from 'typeorm';
 import { execute, inList } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
 import type { Owner } from '../access/owner.js';
@@ -46,6 +46,11 @@ export class TasksService {
     return task;
   }
 
+  /** The requests among these ids that exist (whoever owns them). */
+  findByIds(ids: string[]): Promise<Task[]> {
+    return this.tasks.findBy({ id: In(ids) });
+  }
+
   findByIdempotencyKey(owner: Owner, key: string): Promise<Task | null> {
     return this.tasks.findOneBy({ owner, idempotencyKey: key });
   }
@@ -78,20 +83,26 @@ export class TasksService {
   }
 
   /**
-   * Counts finished images (one, or one and its duplicates). Returns the task when this very call finished the request:
+   * Counts finished images (one, or one and its duplicates) and, for done ones, their bytes in and out. Returns the task when this very call finished the request:
    * the conditional UPDATE matches once, so completion is detected exactly once even when the
    * last two images finish together.
    */
   async recordImageOutcome(
     tx: Transaction,
     requestId: string,
-    outcome: { failed: boolean; count?: number },
+    outcome: { failed: boolean; count?: number; bytes?: { input: number; output: number } },
   ): Promise<Task | null> {
     const count = outcome.count ?? 1;
     await execute(
       tx.manager,
-      'UPDATE tasks SET processed_images = processed_images + ?, failed_images = failed_images + ? WHERE id = ?',
-      [count, outcome.failed ? count : 0, requestId],
+      'UPDATE tasks SET processed_images = processed_images + ?, failed_images = failed_images + ?, input_bytes = input_bytes + ?, output_bytes = output_bytes + ? WHERE id = ?',
+      [
+        count,
+        outcome.failed ? count : 0,
+        (outcome.bytes?.input ?? 0) * count,
+        (outcome.bytes?.output ?? 0) * count,
+        requestId,
+      ],
     );
     const finished = await execute(
       tx.manager,
