@@ -100,17 +100,14 @@ async function main(): Promise<void> {
       await page.getByTestId('progress-count').filter({ hasText: '0/1' }).waitFor();
       release();
       // The moment the page shows it, in epoch ms, from the page's own clock (the machine's).
-      const shownAt = await page.evaluate(
+      const shown = await page.waitForFunction(
         () =>
-          new Promise<number>((done) => {
-            const check = () => {
-              if (document.querySelector('[data-testid=progress-count]')?.textContent === '1/1') {
-                done(performance.timeOrigin + performance.now());
-              } else requestAnimationFrame(check);
-            };
-            check();
-          }),
+          document.querySelector('[data-testid=progress-count]')?.textContent === '1/1' &&
+          performance.timeOrigin + performance.now(),
+        undefined,
+        { polling: 'raf', timeout: 60_000 },
       );
+      const shownAt = (await shown.jsonValue()) as number;
       const { body } = await service.http.get(`/status/${requestId}`).expect(200);
       latencies.push(shownAt - Date.parse(body.completed_at));
     }

@@ -25,15 +25,19 @@ const DOCS_POLICY = {
 
 /**
  * The dashboard: its own scripts and styles only (no inline script), calls to this origin, and images
- * from this origin or from STORAGE_PUBLIC_URL's (where outputs and previews are served from then).
+ * from this origin, PUBLIC_URL's and STORAGE_PUBLIC_URL's (where outputs and previews are served from).
  */
 function dashboardPolicy(config: AppConfig) {
-  const storage = config.storagePublicUrl ? [new URL(config.storagePublicUrl).origin] : [];
+  // Output and preview URLs start with PUBLIC_URL (or STORAGE_PUBLIC_URL), which may name this host otherwise
+  // than the address bar does (localhost, 127.0.0.1, a proxy's name).
+  const outputs = [config.publicUrl, config.storagePublicUrl].flatMap((url) =>
+    url ? [new URL(url).origin] : [],
+  );
   return {
     defaultSrc: ["'none'"],
     scriptSrc: ["'self'"],
     styleSrc: ["'self'"],
-    imgSrc: ["'self'", 'blob:', ...storage],
+    imgSrc: ["'self'", 'blob:', ...new Set(outputs)],
     connectSrc: ["'self'"],
     baseUri: ["'none'"],
     formAction: ["'none'"],

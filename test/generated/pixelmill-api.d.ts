@@ -1061,7 +1061,7 @@ export interface operations {
                 limit?: number;
                 /** @description Only images in this state */
                 status?: components["schemas"]["ImageState"];
-                /** @description Only images that failed with this error code */
+                /** @description Only images that failed with this error code, e.g. `http_404` */
                 error_code?: string;
             };
             header?: never;

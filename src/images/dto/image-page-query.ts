@@ -33,7 +33,8 @@ export class ImagePageQuery {
   @IsIn(IMAGE_STATUSES)
   status?: ImageStatus;
 
-  @ApiPropertyOptional({ example: 'http_404', description: 'Only images that failed with this error code' })
+  // No `example`: Swagger UI would send it, so a Try it out with only the required fields would filter.
+  @ApiPropertyOptional({ description: 'Only images that failed with this error code, e.g. `http_404`' })
   @IsOptional()
   @Matches(/^[a-z0-9_]{1,64}$/, { message: 'error_code must be an error code such as http_404' })
   error_code?: string;
