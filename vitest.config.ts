@@ -5,7 +5,7 @@ export default defineConfig({
   test: {
     globals: true,
     root: './',
-    include: ['src/**/*.spec.ts', 'test/*.e2e-spec.ts'],
+    include: ['src/**/*.spec.ts', 'web/src/**/*.spec.ts', 'test/*.e2e-spec.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -5,6 +5,7 @@ import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import type { Role } from './config/app-config.js';
 import { validationException } from './common/validation-errors.js';
 import { ConfigModule } from './config/config.module.js';
+import { DashboardModule } from './dashboard/dashboard.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { EventsModule } from './events.module.js';
 import { ExportModule } from './export/export.module.js';
@@ -38,7 +39,7 @@ const FOUNDATION = [
   WebhooksModule,
   HealthModule,
 ];
-/** The HTTP API: upload, status, images, retry, delete, export, output files (ROLE=api and all). */
+/** The HTTP API: upload, status, images, retry, delete, export, output files, the dashboard (ROLE=api and all). */
 const API = [
   AccessModule,
   UploadModule,
@@ -47,6 +48,7 @@ const API = [
   RequestDeletionApiModule,
   ExportModule,
   FilesModule,
+  DashboardModule,
 ];
 /** The background jobs: image processing, webhook delivery and retention (ROLE=worker and all). */
 const WORKERS = [ImageWorkerModule, WebhookDeliveryModule, RetentionModule];

@@ -1,5 +1,5 @@
 import { download } from './helpers/download.js';
-import { outputKeyOf } from '../src/images/output-key.js';
+import { outputKeyOf, thumbnailKeyOf } from '../src/images/output-key.js';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -85,7 +85,13 @@ describe('object storage (s3rver on loopback)', () => {
         "SELECT id FROM images WHERE task_id = ? AND status = 'done' ORDER BY id",
         requestId,
       );
-      expect(await s3.keys()).toEqual(rows.map((row) => `served/${outputKeyOf(row.id)}`).sort());
+      expect(await s3.keys()).toEqual(
+        rows.flatMap((row) => [`served/${outputKeyOf(row.id)}`, `served/${thumbnailKeyOf(row.id)}`]).sort(),
+      );
+      const preview = await s3.client.send(
+        new GetObjectCommand({ Bucket: s3.bucket, Key: `served/${thumbnailKeyOf(rows[0].id)}` }),
+      );
+      expect(preview.ContentType).toBe('image/webp');
 
       for (const image of done) {
         const key = image.output_url.split('/').slice(-2).join('/');

@@ -134,7 +134,7 @@ describe('DELETE /requests/:request_id', () => {
       await waitForCompletion(service.http, deleted);
       const files = await outputPaths(service, deleted);
       const objects = (await s3.keys()).filter((key) => !key.endsWith('.pixelmill-probe'));
-      expect(objects).toHaveLength(4);
+      expect(objects).toHaveLength(8); // an output and its preview per distinct image
 
       await service.http.delete(`/requests/${deleted}`).expect(204);
 
@@ -142,7 +142,9 @@ describe('DELETE /requests/:request_id', () => {
       const keptKeys = new Set(
         (await outputPaths(service, kept)).map((path) => path.replace(/^\/files\//, 'deleted/')),
       );
-      expect(remaining).toEqual([...keptKeys].sort());
+      const previews = remaining.filter((key) => key.startsWith('deleted/thumbs/'));
+      expect(remaining.filter((key) => !previews.includes(key))).toEqual([...keptKeys].sort());
+      expect(previews).toHaveLength(keptKeys.size);
       await expectGone(service, deleted, files);
     });
   });

@@ -14,6 +14,7 @@ import { RetentionIndex1764000000004 } from './migrations/1764000000004-retentio
 import { StagedTasks1764000000005 } from './migrations/1764000000005-staged-tasks.js';
 import { OutputOptions1764000000006 } from './migrations/1764000000006-output-options.js';
 import { LeaseExpiries1764000000009 } from './migrations/1764000000009-lease-expiries.js';
+import { ImageThumbnails1764000000007 } from './migrations/1764000000007-image-thumbnails.js';
 import { loadSqliteDriver } from './sqlite-driver.js';
 
 const ENTITIES = [Task, Product, Image, WebhookDelivery];
@@ -26,6 +27,7 @@ const MIGRATIONS = [
   StagedTasks1764000000005,
   OutputOptions1764000000006,
   LeaseExpiries1764000000009,
+  ImageThumbnails1764000000007,
 ];
 
 /** The TypeORM options for the app and for the migration CLI (../../ormconfig.ts). */

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { Storage } from '../storage/storage.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { ImagePageDto } from './dto/image-status.dto.js';
-import { ImagesService } from './images.service.js';
+import { type ImageFilter, ImagesService } from './images.service.js';
 
 /** The per-image read model of a request. */
 @Injectable()
@@ -14,12 +14,18 @@ export class ImageListing {
     private readonly storage: Storage,
   ) {}
 
-  async page(requestId: string, owner: Owner, offset: number, limit: number): Promise<ImagePageDto> {
+  async page(
+    requestId: string,
+    owner: Owner,
+    filter: ImageFilter,
+    offset: number,
+    limit: number,
+  ): Promise<ImagePageDto> {
     const task = await this.tasks.getOrFail(requestId, owner);
-    const images = await this.images.listImages(requestId, offset, limit);
+    const { images, matching } = await this.images.listImages(requestId, filter, offset, limit);
     return {
       request_id: requestId,
-      total: task.totalImages,
+      total: matching ?? task.totalImages,
       offset,
       limit,
       images: images.map((image) => ({
@@ -28,6 +34,8 @@ export class ImageListing {
         input_url: image.inputUrl,
         output_url:
           image.status === 'done' && image.outputKey ? this.storage.publicUrl(image.outputKey) : null,
+        thumbnail_url:
+          image.status === 'done' && image.thumbnailKey ? this.storage.publicUrl(image.thumbnailKey) : null,
         status: image.status,
         error: image.errorCode ? `${image.errorCode}: ${image.errorMessage}` : null,
         error_code: image.errorCode,

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/app-config.js';
 import type { OutputOptions } from '../config/output-options.js';
 import { ImageError } from './image-error.js';
-import sharp from 'sharp';
 import { AUTO_QUALITIES, ImagePipeline } from './image-pipeline.js';
 import { maxEncodesOf } from './quality-search.js';
 
@@ -114,6 +114,47 @@ describe('ImagePipeline output options', () => {
       expect(auto.data.length).toBeLessThan(q50.data.length);
       expect(auto.quality).toBeGreaterThanOrEqual(AUTO_QUALITIES.jpeg.min);
       expect(maxEncodesOf({ ...AUTO_QUALITIES.jpeg, target })).toBe(5);
+    },
+  );
+});
+
+describe('ImagePipeline previews', () => {
+  it.each([
+    ['photo-2725x2225.jpg', {}, { width: 320, height: 261 }],
+    ['exif-orientation-6.jpg', {}, 'upright'],
+    ['photo-2725x2225.jpg', { THUMBNAIL_SIZE: '64' }, { width: 64, height: 52 }],
+  ] as const)(
+    '%s %j: a WebP of the oriented output, THUMBNAIL_SIZE on its longer side',
+    async (name, env, expected) => {
+      const output = await pipeline(env).encode(fixture(name), SEED_OUTPUT);
+      const preview = await sharp(output.thumbnail).metadata();
+      expect(preview.format).toBe('webp');
+      const size = { width: preview.width, height: preview.height };
+      if (expected === 'upright') {
+        // Same orientation as the output: the longer side stays the longer side.
+        expect(size.width > size.height).toBe(output.width > output.height);
+        expect(Math.max(size.width, size.height)).toBe(Math.min(320, Math.max(output.width, output.height)));
+      } else {
+        expect(size).toEqual(expected);
+      }
+    },
+  );
+
+  it('never enlarges a small image', async () => {
+    const small = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#c00' } })
+      .png()
+      .toBuffer();
+    const preview = await sharp((await pipeline().encode(small, SEED_OUTPUT)).thumbnail).metadata();
+    expect({ width: preview.width, height: preview.height }).toEqual({ width: 40, height: 30 });
+  });
+
+  it.each([SEED_OUTPUT, { ...SEED_OUTPUT, quality: 'auto' as const }])(
+    'is never larger than the output bounds (%j with max_width=100)',
+    async (options) => {
+      const output = await pipeline().encode(fixture('photo-2725x2225.jpg'), { ...options, maxWidth: 100 });
+      const preview = await sharp(output.thumbnail).metadata();
+      expect(output.width).toBe(100);
+      expect(preview.width).toBe(100);
     },
   );
 });

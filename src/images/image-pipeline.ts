@@ -31,6 +31,8 @@ function classify(error: Error): ImageError {
 /** An encoded output: its bytes, format, size, the quality it was written at and, for `auto`, its measured similarity. */
 export interface EncodedImage {
   data: Buffer;
+  /** A small WebP preview of the same output (THUMBNAIL_SIZE on its longer side, never enlarged). */
+  thumbnail: Buffer;
   format: OutputFormat;
   width: number;
   height: number;
@@ -38,6 +40,9 @@ export interface EncodedImage {
   /** SSIM of the output to the oriented, resized source (luma, downscaled to SCORE_SIDE); null unless quality was auto. */
   score: number | null;
 }
+
+/** Previews are looked at in a grid, not zoomed into: a low quality keeps a page of 100 small. */
+const THUMBNAIL_QUALITY = 60;
 
 /**
  * The side, in pixels, the similarity is measured at: luma downscaled to fit 512×512 (about the size a
@@ -78,8 +83,9 @@ async function lumaOf(image: Sharp): Promise<LumaPlane> {
  * The one sharp pipeline: EXIF orientation applied, first frame only, transparency flattened onto
  * white, converted to sRGB, fitted inside max_width × max_height (never enlarged), written as the
  * request's format with metadata stripped. A fixed quality is one encode (libjpeg-turbo for JPEG,
- * today's output); `auto` decodes once and searches the quality (see searchQuality). The pixel limit
- * is checked from the header before any pixel is decoded.
+ * today's output); `auto` decodes once and searches the quality (see searchQuality). The preview is
+ * taken from the same prepared pixels (a JPEG input is shrunk on load). The pixel limit is checked from
+ * the header before any pixel is decoded.
  */
 @Injectable()
 export class ImagePipeline {
@@ -89,12 +95,16 @@ export class ImagePipeline {
     if (input.length === 0) throw new ImageError('not_an_image', 'the downloaded file is empty');
     try {
       const prepared = this.prepare(input, options);
-      if (options.quality === 'auto') return await this.encodeAuto(prepared, options.format);
-      const { data, info } = await encoder(prepared, options.format, options.quality, false).toBuffer({
-        resolveWithObject: true,
-      });
+      if (options.quality === 'auto') return await this.encodeAuto(prepared, options);
+      const [{ data, info }, thumbnail] = await Promise.all([
+        encoder(prepared.clone(), options.format, options.quality, false).toBuffer({
+          resolveWithObject: true,
+        }),
+        this.thumbnailOf(prepared.clone(), options),
+      ]);
       return {
         data,
+        thumbnail,
         format: options.format,
         width: info.width,
         height: info.height,
@@ -144,11 +154,15 @@ export class ImagePipeline {
   }
 
   /** Decodes once, then bisects the quality: each trial is encoded from the same pixels, decoded and scored. */
-  private async encodeAuto(prepared: Sharp, format: OutputFormat): Promise<EncodedImage> {
+  private async encodeAuto(prepared: Sharp, options: OutputOptions): Promise<EncodedImage> {
+    const { format } = options;
     const { data: pixels, info } = await prepared.raw().toBuffer({ resolveWithObject: true });
     const raw = { raw: { width: info.width, height: info.height, channels: info.channels } };
     // The reference is taken from the decoded pixels: lumaOf's resize would replace the bounds' resize.
-    const reference = await lumaOf(sharp(pixels, raw));
+    const [reference, thumbnail] = await Promise.all([
+      lumaOf(sharp(pixels, raw)),
+      this.thumbnailOf(sharp(pixels, raw), options),
+    ]);
     const { best } = await searchQuality(
       { ...AUTO_QUALITIES[format], target: this.config.autoQualityTarget },
       async (quality): Promise<Trial> => {
@@ -156,6 +170,19 @@ export class ImagePipeline {
         return { quality, data, score: ssim(reference, await lumaOf(sharp(data))) };
       },
     );
-    return { ...best, format, width: info.width, height: info.height };
+    return { ...best, thumbnail, format, width: info.width, height: info.height };
+  }
+
+  /** The preview: THUMBNAIL_SIZE on its longer side, and never larger than the output's bounds. */
+  private thumbnailOf(image: Sharp, options: OutputOptions): Promise<Buffer> {
+    const size = Math.min(
+      this.config.thumbnailSize,
+      options.maxWidth ?? Infinity,
+      options.maxHeight ?? Infinity,
+    );
+    return image
+      .resize({ width: size, height: size, fit: 'inside', withoutEnlargement: true })
+      .webp({ quality: THUMBNAIL_QUALITY })
+      .toBuffer();
   }
 }

@@ -10,7 +10,7 @@ import { type ClassifiedFailure, classifyFailure, downloadRetryDelay } from './i
 import { ImagePipeline } from './image-pipeline.js';
 import { type ImageResult } from './images.service.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
-import { outputKeyOf } from './output-key.js';
+import { outputKeyOf, thumbnailKeyOf } from './output-key.js';
 import { type ClaimedImage, LeaseStore } from './queue/lease-store.js';
 
 /**
@@ -66,10 +66,17 @@ export class ImageProcessor {
         this.pipeline.encode(download.body, image.outputOptions),
       );
       const outputKey = outputKeyOf(image.id, output.format);
-      await this.metrics.timed('store', () => this.storage.put(outputKey, output.data));
+      const thumbnailKey = thumbnailKeyOf(image.id);
+      await this.metrics.timed('store', () =>
+        Promise.all([
+          this.storage.put(outputKey, output.data),
+          this.storage.put(thumbnailKey, output.thumbnail),
+        ]),
+      );
       this.storageHealth.reportSuccess();
       stored = {
         outputKey,
+        thumbnailKey,
         outputBytes: output.data.length,
         outputQuality: output.quality,
         outputScore: output.score,
@@ -124,7 +131,10 @@ export class ImageProcessor {
 
   private async removeOutput(image: ClaimedImage): Promise<void> {
     try {
-      await this.storage.remove(outputKeyOf(image.id, image.outputOptions.format));
+      await Promise.all([
+        this.storage.remove(outputKeyOf(image.id, image.outputOptions.format)),
+        this.storage.remove(thumbnailKeyOf(image.id)),
+      ]);
     } catch (error) {
       this.logger.warn(
         `request ${image.taskId} image ${image.id}: ${(error as Error).message} (an orphan may remain)`,

@@ -25,7 +25,7 @@ export class ImagesController {
     operationId: 'listRequestImages',
     summary: "List a request's images, one entry per input URL",
     description:
-      "In the CSV's order, a page at a time (`offset`, `limit`), with each image's status, output URL and error.",
+      "In the CSV's order, a page at a time (`offset`, `limit`), with each image's status, output and preview URLs and error; `status` and `error_code` keep only the images that match.",
   })
   @ApiOkResponse({ type: ImagePageDto, description: "One entry per input URL, in the CSV's order" })
   @ApiErrorResponses({
@@ -42,7 +42,8 @@ export class ImagesController {
     @Query() page: ImagePageQuery,
     @CallerOwner() owner: Owner,
   ): Promise<ImagePageDto> {
-    return this.listing.page(requestId, owner, page.offset, page.limit);
+    const filter = { status: page.status, errorCode: page.error_code };
+    return this.listing.page(requestId, owner, filter, page.offset, page.limit);
   }
 
   @Post('retry')

@@ -5,7 +5,7 @@ import { AppConfig } from '../config/app-config.js';
 import { bulkInsert, execute, inList } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
 import { newImageId } from './image-id.js';
-import { Image, NEVER } from './image.entity.js';
+import { Image, type ImageStatus, NEVER } from './image.entity.js';
 import type { ClaimedImage } from './queue/lease-store.js';
 import { Product } from './product.entity.js';
 
@@ -19,6 +19,7 @@ export interface NewProduct {
 
 export interface ImageResult {
   outputKey: string;
+  thumbnailKey: string;
   inputBytes: number;
   outputBytes: number;
   outputQuality: number;
@@ -26,9 +27,30 @@ export interface ImageResult {
   outputScore: number | null;
 }
 
+/** How many of a request's images a batch finished, and the bytes in and out of the done ones. */
+export interface FinishedImages {
+  images: number;
+  inputBytes: number;
+  outputBytes: number;
+}
+
+/** A finished image as its UPDATE returns it. */
+interface FinishedRow {
+  id: string;
+  taskId: string;
+  inputBytes: number | string;
+  outputBytes: number | string;
+}
+
 export interface ImageFailure {
   code: string;
   message: string;
+}
+
+/** Which of a request's images a page lists: all, or those in a state and/or with an error code. */
+export interface ImageFilter {
+  status?: ImageStatus;
+  errorCode?: string;
 }
 
 /** The products and images of requests, and the image state machine: queued → processing → done | failed. */
@@ -101,28 +123,38 @@ export class ImagesService {
   /**
    * Records leased images' successes, and the same outcome for their duplicates, in two set-based
    * statements whatever their number. Images whose lease was lost (another worker owns them now) are
-   * left alone; returns the ids recorded and how many images finished per request.
+   * left alone; returns the ids recorded and, per request, how many images finished and their bytes.
    */
   async markDone(
     tx: Transaction,
     done: Array<{ image: ClaimedImage; result: ImageResult }>,
-  ): Promise<{ recorded: Set<string>; finishedByTask: Map<string, number> }> {
+  ): Promise<{ recorded: Set<string>; finishedByTask: Map<string, FinishedImages> }> {
     const recorded = new Set<string>();
-    const finishedByTask = new Map<string, number>();
+    const finishedByTask = new Map<string, FinishedImages>();
     if (done.length === 0) return { recorded, finishedByTask };
-    const count = (taskId: string) => finishedByTask.set(taskId, (finishedByTask.get(taskId) ?? 0) + 1);
+    const count = (row: FinishedRow) => {
+      const finished = finishedByTask.get(row.taskId) ?? { images: 0, inputBytes: 0, outputBytes: 0 };
+      finished.images++;
+      finished.inputBytes += Number(row.inputBytes);
+      finished.outputBytes += Number(row.outputBytes);
+      finishedByTask.set(row.taskId, finished);
+    };
+    const returning =
+      'RETURNING id, task_id AS "taskId", input_bytes AS "inputBytes", output_bytes AS "outputBytes"';
     // A VALUES list names its columns column1, column2… on SQLite and PostgreSQL alike.
-    const own = await execute<{ id: string; taskId: string }>(
+    const own = await execute<FinishedRow>(
       tx.manager,
-      `UPDATE images SET status = 'done', output_key = v.column2, input_bytes = CAST(v.column3 AS INTEGER),
-          output_bytes = CAST(v.column4 AS INTEGER), output_quality = CAST(v.column5 AS INTEGER),
-          output_score = CAST(v.column6 AS REAL), error_code = NULL, error_message = NULL, lease_until = NULL
-        FROM (VALUES ${done.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}) AS v
+      `UPDATE images SET status = 'done', output_key = v.column2, thumbnail_key = v.column3,
+          input_bytes = CAST(v.column4 AS INTEGER), output_bytes = CAST(v.column5 AS INTEGER),
+          output_quality = CAST(v.column6 AS INTEGER), output_score = CAST(v.column7 AS REAL),
+          error_code = NULL, error_message = NULL, lease_until = NULL
+        FROM (VALUES ${done.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}) AS v
         WHERE images.id = v.column1 AND images.status = 'processing'
-        RETURNING id, task_id AS "taskId"`,
+        ${returning}`,
       done.flatMap(({ image, result }) => [
         image.id,
         result.outputKey,
+        result.thumbnailKey,
         result.inputBytes,
         result.outputBytes,
         result.outputQuality,
@@ -131,19 +163,19 @@ export class ImagesService {
     );
     for (const row of own.records) {
       recorded.add(row.id);
-      count(row.taskId);
+      count(row);
     }
     if (recorded.size === 0) return { recorded, finishedByTask };
-    const duplicates = await execute<{ taskId: string }>(
+    const duplicates = await execute<FinishedRow>(
       tx.manager,
-      `UPDATE images SET (status, output_key, input_bytes, output_bytes, output_quality, output_score, error_code, error_message) =
-          (SELECT o.status, o.output_key, o.input_bytes, o.output_bytes, o.output_quality, o.output_score, o.error_code, o.error_message
+      `UPDATE images SET (status, output_key, thumbnail_key, input_bytes, output_bytes, output_quality, output_score, error_code, error_message) =
+          (SELECT o.status, o.output_key, o.thumbnail_key, o.input_bytes, o.output_bytes, o.output_quality, o.output_score, o.error_code, o.error_message
              FROM images o WHERE o.id = images.duplicate_of)
         WHERE duplicate_of IN (${inList(recorded.size)}) AND status = 'queued'
-        RETURNING task_id AS "taskId"`,
+        ${returning}`,
       [...recorded],
     );
-    for (const row of duplicates.records) count(row.taskId);
+    for (const row of duplicates.records) count(row);
     return { recorded, finishedByTask };
   }
 
@@ -154,9 +186,9 @@ export class ImagesService {
     failure: ImageFailure,
     inputBytes: number | null,
   ): Promise<number> {
-    const values = ['failed', null, inputBytes, null, null, null, failure.code, failure.message];
+    const values = ['failed', null, null, inputBytes, null, null, null, failure.code, failure.message];
     const set =
-      'status = ?, output_key = ?, input_bytes = ?, output_bytes = ?, output_quality = ?, output_score = ?, error_code = ?, error_message = ?';
+      'status = ?, output_key = ?, thumbnail_key = ?, input_bytes = ?, output_bytes = ?, output_quality = ?, output_score = ?, error_code = ?, error_message = ?';
     const own = await execute(
       tx.manager,
       `UPDATE images SET ${set}, lease_until = NULL WHERE id = ? AND status = 'processing'`,
@@ -194,9 +226,20 @@ export class ImagesService {
     return (originals.affected ?? 0) + (duplicates.affected ?? 0);
   }
 
-  /** One page of a request's images, in CSV order. */
-  listImages(requestId: string, offset: number, limit: number): Promise<Array<Image & { product: Product }>> {
-    return this.images
+  /** One page of a request's images, in CSV order, and how many match the filter in all. */
+  async listImages(
+    requestId: string,
+    filter: ImageFilter,
+    offset: number,
+    limit: number,
+  ): Promise<{ images: Array<Image & { product: Product }>; matching?: number }> {
+    const filtered = filter.status !== undefined || filter.errorCode !== undefined;
+    const where = {
+      taskId: requestId,
+      ...(filter.status !== undefined && { status: filter.status }),
+      ...(filter.errorCode !== undefined && { errorCode: filter.errorCode }),
+    };
+    const query = this.images
       .createQueryBuilder('image')
       .innerJoinAndMapOne(
         'image.product',
@@ -204,12 +247,16 @@ export class ImagesService {
         'product',
         'product.task_id = image.task_id AND product.row_number = image.row_number',
       )
-      .where('image.task_id = :requestId', { requestId })
+      .where(where)
       .orderBy('image.row_number', 'ASC')
       .addOrderBy('image.position', 'ASC')
       .offset(offset)
-      .limit(limit)
-      .getMany() as Promise<Array<Image & { product: Product }>>;
+      .limit(limit);
+    const [images, matching] = await Promise.all([
+      query.getMany() as Promise<Array<Image & { product: Product }>>,
+      filtered ? this.images.countBy(where) : undefined,
+    ]);
+    return { images, matching };
   }
 
   /** Walks a request's rows in CSV order, a page at a time, each with its images in cell order. */
@@ -261,14 +308,15 @@ export class ImagesService {
   }
 
   /**
-   * Deletes a request's products and images in the caller's transaction; returns the output keys they
-   * named, each once (a duplicate shares its original's key).
+   * Deletes a request's products and images in the caller's transaction; returns the output and
+   * thumbnail keys they named, each once (a duplicate shares its original's keys).
    */
   async deleteForTask(tx: Transaction, requestId: string): Promise<string[]> {
     const { records } = await execute<{ output_key: string }>(
       tx.manager,
-      'SELECT DISTINCT output_key FROM images WHERE task_id = ? AND output_key IS NOT NULL',
-      [requestId],
+      `SELECT output_key FROM images WHERE task_id = ? AND output_key IS NOT NULL
+       UNION SELECT thumbnail_key FROM images WHERE task_id = ? AND thumbnail_key IS NOT NULL`,
+      [requestId, requestId],
     );
     await execute(tx.manager, 'DELETE FROM images WHERE task_id = ?', [requestId]);
     await execute(tx.manager, 'DELETE FROM products WHERE task_id = ?', [requestId]);

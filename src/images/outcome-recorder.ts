@@ -90,14 +90,18 @@ export class OutcomeRecorder {
           const count = await this.images.markFailed(tx, image, outcome.failure, outcome.inputBytes);
           if (count === 0) continue;
           successes.recorded.add(image.id);
-          finishedByTask.set(image.taskId, (finishedByTask.get(image.taskId) ?? 0) + count);
+          const finished = finishedByTask.get(image.taskId) ?? { images: 0, inputBytes: 0, outputBytes: 0 };
+          finishedByTask.set(image.taskId, { ...finished, images: finished.images + count });
           failedByTask.set(image.taskId, (failedByTask.get(image.taskId) ?? 0) + count);
         }
         // Requests in one order in every process: two batches never wait on each other's counters.
         for (const taskId of [...finishedByTask.keys()].sort()) {
+          const { images, inputBytes, outputBytes } = finishedByTask.get(taskId)!;
           const finished = await this.tasks.recordImageOutcome(tx, taskId, {
-            processed: finishedByTask.get(taskId)!,
+            processed: images,
             failed: failedByTask.get(taskId) ?? 0,
+            inputBytes,
+            outputBytes,
           });
           if (!finished) continue;
           const completed: RequestCompletedEvent = {

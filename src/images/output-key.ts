@@ -12,3 +12,8 @@ const OUTPUT_EXTENSIONS: Record<OutputFormat, string> = { jpeg: 'jpg', webp: 'we
 export function outputKeyOf(imageId: string, format: OutputFormat = 'jpeg'): string {
   return `${imageId.slice(0, 2)}/${imageId}.${OUTPUT_EXTENSIONS[format]}`;
 }
+
+/** The storage key of an image's WebP preview: `thumbs/<first two characters of its id>/<id>.webp`. */
+export function thumbnailKeyOf(imageId: string): string {
+  return `thumbs/${imageId.slice(0, 2)}/${imageId}.webp`;
+}

@@ -5,8 +5,15 @@ import { pipeline } from 'node:stream/promises';
 import { Public } from '../access/public.decorator.js';
 import { ApiErrorResponses } from '../common/api-error-responses.decorator.js';
 import { FileParams } from './dto/file-params.js';
+import { ThumbnailParams } from './dto/thumbnail-params.js';
 import { OBJECT_CACHE_CONTROL } from './storage-key.js';
 import { Storage } from './storage.js';
+
+const FILE_NOT_FOUND = { description: 'No such file', message: 'file not found' };
+const STORAGE_UNREADABLE = {
+  description: 'The store cannot be read right now',
+  message: 'storage unavailable; try again later',
+};
 
 /** Streams output images from whichever storage driver is configured, at PUBLIC_URL/files/<key>. */
 @ApiTags('files')
@@ -37,14 +44,40 @@ export class FilesController {
       message: 'fileName must be <image id>.jpg, .webp or .avif',
       column: 'fileName',
     },
-    404: { description: 'No such file', message: 'file not found' },
-    503: {
-      description: 'The store cannot be read right now',
-      message: 'storage unavailable; try again later',
-    },
+    404: FILE_NOT_FOUND,
+    503: STORAGE_UNREADABLE,
   })
-  async serve(@Param() params: FileParams, @Res() res: Response): Promise<void> {
-    const file = await this.storage.open(`${params.folder}/${params.fileName}`);
+  serve(@Param() params: FileParams, @Res() res: Response): Promise<void> {
+    return this.send(`${params.folder}/${params.fileName}`, res);
+  }
+
+  @Get('thumbs/:folder/:fileName')
+  @ApiOperation({
+    operationId: 'getThumbnailFile',
+    security: [],
+    summary: "Download a processed image's preview",
+    description:
+      'A small WebP of the output, made in the same pass; the URLs come from `thumbnail_url`. Cached for a year.',
+  })
+  @ApiOkResponse({
+    description: 'The WebP preview',
+    content: { 'image/webp': { schema: { type: 'string', format: 'binary' } } },
+  })
+  @ApiErrorResponses({
+    400: {
+      description: 'Not a preview file name',
+      message: 'fileName must be <image id>.webp',
+      column: 'fileName',
+    },
+    404: FILE_NOT_FOUND,
+    503: STORAGE_UNREADABLE,
+  })
+  serveThumbnail(@Param() params: ThumbnailParams, @Res() res: Response): Promise<void> {
+    return this.send(`thumbs/${params.folder}/${params.fileName}`, res);
+  }
+
+  private async send(key: string, res: Response): Promise<void> {
+    const file = await this.storage.open(key);
     if (!file) throw new NotFoundException('file not found');
     res.status(200).set({
       'Content-Type': file.contentType,

@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { OutputOptions } from '../config/output-options.js';
+import { bigintNumber } from '../database/bigint-number.transformer.js';
 import { epochMs } from '../database/epoch-ms.transformer.js';
 
 export const TASK_STATUSES = ['processing', 'completed', 'completed_with_errors', 'failed'] as const;
@@ -26,6 +27,14 @@ export class Task {
 
   @Column({ name: 'failed_images', type: 'integer', default: 0 })
   failedImages: number;
+
+  /** Bytes downloaded for the done images (a duplicate counts as its original). */
+  @Column({ name: 'input_bytes', type: 'bigint', default: 0, transformer: bigintNumber })
+  inputBytes: number;
+
+  /** Bytes of the done images' outputs. */
+  @Column({ name: 'output_bytes', type: 'bigint', default: 0, transformer: bigintNumber })
+  outputBytes: number;
 
   @Column({ name: 'webhook_url', type: 'text', nullable: true })
   webhookUrl: string | null;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { In, Repository } from 'typeorm';
 import type { OutputOptions } from '../config/output-options.js';
 import { execute, inList } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
@@ -48,6 +48,11 @@ export class TasksService {
     return task;
   }
 
+  /** The requests among these ids that exist (whoever owns them). */
+  findByIds(ids: string[]): Promise<Task[]> {
+    return this.tasks.findBy({ id: In(ids) });
+  }
+
   findByIdempotencyKey(owner: Owner, key: string): Promise<Task | null> {
     return this.tasks.findOneBy({ owner, idempotencyKey: key });
   }
@@ -80,20 +85,20 @@ export class TasksService {
   }
 
   /**
-   * Counts a request's finished images (a batch of them, duplicates included), `failed` of them failed.
-   * Returns the task when this very call finished the request:
+   * Counts a request's finished images (a batch of them, duplicates included), `failed` of them failed,
+   * and the bytes in and out of the done ones. Returns the task when this very call finished the request:
    * the conditional UPDATE matches once, so completion is detected exactly once even when the
    * last two images finish together.
    */
   async recordImageOutcome(
     tx: Transaction,
     requestId: string,
-    outcome: { processed: number; failed: number },
+    outcome: { processed: number; failed: number; inputBytes?: number; outputBytes?: number },
   ): Promise<Task | null> {
     await execute(
       tx.manager,
-      'UPDATE tasks SET processed_images = processed_images + ?, failed_images = failed_images + ? WHERE id = ?',
-      [outcome.processed, outcome.failed, requestId],
+      'UPDATE tasks SET processed_images = processed_images + ?, failed_images = failed_images + ?, input_bytes = input_bytes + ?, output_bytes = output_bytes + ? WHERE id = ?',
+      [outcome.processed, outcome.failed, outcome.inputBytes ?? 0, outcome.outputBytes ?? 0, requestId],
     );
     const finished = await execute(
       tx.manager,

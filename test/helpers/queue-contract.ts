@@ -12,7 +12,7 @@ import { DomainEvent, DomainEvents, type RequestCompletedEvent } from '../../src
 import { Image, NEVER } from '../../src/images/image.entity.js';
 import { ImagesService } from '../../src/images/images.service.js';
 import { type ImageOutcome, OutcomeRecorder } from '../../src/images/outcome-recorder.js';
-import { outputKeyOf } from '../../src/images/output-key.js';
+import { outputKeyOf, thumbnailKeyOf } from '../../src/images/output-key.js';
 import { Product } from '../../src/images/product.entity.js';
 import type { ImageHandler, ImageQueue } from '../../src/images/queue/image-queue.js';
 import { LeasedImageQueue } from '../../src/images/queue/leased-image-queue.js';
@@ -261,6 +261,7 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
         image: byId.get(id)!,
         result: {
           outputKey: outputKeyOf(id, 'jpeg'),
+          thumbnailKey: thumbnailKeyOf(id),
           inputBytes: 100,
           outputBytes: 10,
           outputQuality: 50,
@@ -301,11 +302,32 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       });
       const tasks = await run(
         driver.dataSource,
-        'SELECT id, status, processed_images, failed_images FROM tasks ORDER BY total_images',
+        'SELECT id, status, processed_images, failed_images, input_bytes, output_bytes FROM tasks ORDER BY total_images',
       );
-      expect(tasks.records.map((row: Record<string, unknown>) => ({ ...row }))).toEqual([
-        { id: taskB, status: 'processing', processed_images: 1, failed_images: 0 },
-        { id: taskA, status: 'completed_with_errors', processed_images: 4, failed_images: 1 },
+      // The byte totals count done images only, a duplicate as its original (PostgreSQL's bigint is a string).
+      expect(
+        tasks.records.map((row: Record<string, unknown>) => ({
+          ...row,
+          input_bytes: Number(row.input_bytes),
+          output_bytes: Number(row.output_bytes),
+        })),
+      ).toEqual([
+        {
+          id: taskB,
+          status: 'processing',
+          processed_images: 1,
+          failed_images: 0,
+          input_bytes: 100,
+          output_bytes: 10,
+        },
+        {
+          id: taskA,
+          status: 'completed_with_errors',
+          processed_images: 4,
+          failed_images: 1,
+          input_bytes: 300,
+          output_bytes: 30,
+        },
       ]);
       expect(completions).toMatchObject([{ requestId: taskA, processedImages: 4, failedImages: 1 }]);
       const deliveries = await run(driver.dataSource, 'SELECT task_id FROM webhook_deliveries');

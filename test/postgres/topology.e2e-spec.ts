@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
-import { outputKeyOf } from '../../src/images/output-key.js';
+import { outputKeyOf, thumbnailKeyOf } from '../../src/images/output-key.js';
+import { readEventStream } from '../helpers/event-stream.js';
 import { FixtureServer } from '../helpers/fixture-server.js';
 import { PostgresDatabase } from '../helpers/postgres-database.js';
 import { S3TestServer } from '../helpers/s3-server.js';
@@ -104,6 +105,9 @@ describe('scale-out topology: api + 2 workers, PostgreSQL and S3, no shared disk
       .expect(202);
     const requestId: string = upload.request_id;
 
+    // The API's progress stream reads the database: it moves while other processes do the work.
+    const stream = readEventStream(`${api.baseUrl}/requests/${requestId}/events`);
+
     // The API alone processes nothing: with no worker running, every image stays queued.
     await new Promise((done) => setTimeout(done, 1_500));
     expect(await countByStatus(requestId)).toEqual({ queued: IMAGES });
@@ -135,7 +139,14 @@ describe('scale-out topology: api + 2 workers, PostgreSQL and S3, no shared disk
     const { rows } = await db.query("SELECT id FROM images WHERE task_id = $1 AND status = 'done'", [
       requestId,
     ]);
-    expect(await s3.keys()).toEqual(rows.map((row) => outputKeyOf(row.id)).sort());
+    expect(await s3.keys()).toEqual(
+      rows.flatMap((row) => [outputKeyOf(row.id), thumbnailKeyOf(row.id)]).sort(),
+    );
+    const { events } = await stream;
+    expect(events.length).toBeGreaterThan(2);
+    expect(events.at(-1)).toMatchObject({ event: 'completed', data: { processed_images: IMAGES } });
+    const counts = events.map((event) => event.data.processed_images);
+    expect(counts).toEqual([...counts].sort((a, b) => a - b));
     const { body: page } = await api.http.get(`/requests/${requestId}/images?limit=200`).expect(200);
     const outputs = page.images
       .filter((image: any) => image.status === 'done')
@@ -146,6 +157,8 @@ describe('scale-out topology: api + 2 workers, PostgreSQL and S3, no shared disk
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toBe('image/jpeg');
     }
+    const preview = await fetch(page.images.find((image: any) => image.thumbnail_url).thumbnail_url);
+    expect(preview.headers.get('content-type')).toBe('image/webp');
 
     // Exactly one signed webhook, from whichever worker completed the request.
     await eventually(() => fixtures.webhooks.length > 0 || undefined, 20_000);

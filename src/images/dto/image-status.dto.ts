@@ -22,6 +22,16 @@ export class ImageStatusDto {
   })
   output_url: string | null;
 
+  @ApiProperty({
+    type: String,
+    format: 'uri',
+    nullable: true,
+    example: 'http://localhost:3000/files/thumbs/0c/0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f.webp',
+    description:
+      'A small WebP preview of the output (THUMBNAIL_SIZE px on its longer side); null unless the image is done, and for images done before previews existed',
+  })
+  thumbnail_url: string | null;
+
   @ApiProperty({ enum: IMAGE_STATUSES, enumName: 'ImageState', example: 'done' })
   status: ImageStatus;
 
@@ -71,7 +81,11 @@ export class ImagePageDto {
   @ApiProperty({ format: 'uuid', example: '7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70' })
   request_id: string;
 
-  @ApiProperty({ type: 'integer', example: 3, description: "The request's image count" })
+  @ApiProperty({
+    type: 'integer',
+    example: 3,
+    description: "The request's image count, or the count of images that match the filter",
+  })
   total: number;
 
   @ApiProperty({ type: 'integer', example: 0 })

@@ -94,6 +94,16 @@ export class RequestSummaryDto {
   @ApiProperty({ type: OutputOptionsDto })
   output: OutputOptionsDto;
 
+  @ApiProperty({ type: 'integer', example: 1446339, description: 'Bytes downloaded for the done images' })
+  input_bytes: number;
+
+  @ApiProperty({
+    type: 'integer',
+    example: 289633,
+    description: "Bytes of the done images' outputs (the saving is input_bytes - output_bytes)",
+  })
+  output_bytes: number;
+
   static from(task: Task): RequestSummaryDto {
     return {
       request_id: task.id,
@@ -102,6 +112,8 @@ export class RequestSummaryDto {
       total_images: task.totalImages,
       processed_images: task.processedImages,
       failed_images: task.failedImages,
+      input_bytes: task.inputBytes,
+      output_bytes: task.outputBytes,
       created_at: new Date(task.createdAt).toISOString(),
       completed_at: task.completedAt === null ? null : new Date(task.completedAt).toISOString(),
       output: OutputOptionsDto.from(task.outputOptions),

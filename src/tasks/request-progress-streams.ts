@@ -1,0 +1,118 @@
+import {
+  type BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  type OnModuleInit,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+import type { Response } from 'express';
+import type { Owner } from '../access/owner.js';
+import { AppConfig } from '../config/app-config.js';
+import { RequestSummaryDto } from './dto/request-status.dto.js';
+import type { Task } from './task.entity.js';
+import { TasksService } from './tasks.service.js';
+
+/** Requests read per statement when the open streams are polled. */
+const POLL_BATCH = 500;
+
+interface ProgressStream {
+  requestId: string;
+  res: Response;
+  /** The last event sent, as written: an event is sent only when the request changed. */
+  last: string;
+}
+
+/**
+ * `GET /requests/:id/events`: Server-Sent Events of a request's counters, read from the database (so they
+ * move whichever process does the work). One timer polls every open stream's request at once, every
+ * SSE_POLL_MS, and writes a `progress` event to a stream whose request changed; a finished request gets a
+ * `completed` event and its stream ends (a deleted one's simply ends). Idle streams get a comment every
+ * SSE_HEARTBEAT_MS so proxies keep them open; at most SSE_MAX_STREAMS are open in this process.
+ */
+@Injectable()
+export class RequestProgressStreams implements OnModuleInit, BeforeApplicationShutdown {
+  private readonly logger = new Logger(RequestProgressStreams.name);
+  private readonly streams = new Set<ProgressStream>();
+  private pollTimer?: NodeJS.Timeout;
+  private heartbeatTimer?: NodeJS.Timeout;
+  private polling = false;
+
+  constructor(
+    private readonly tasks: TasksService,
+    private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.pollTimer = setInterval(() => void this.poll(), this.config.ssePollMs);
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.config.sseHeartbeatMs);
+  }
+
+  /** Ends every stream, so the HTTP server can close. */
+  beforeApplicationShutdown(): void {
+    clearInterval(this.pollTimer);
+    clearInterval(this.heartbeatTimer);
+    for (const stream of this.streams) stream.res.end();
+    this.streams.clear();
+  }
+
+  /** 404 for a request the caller cannot see and 503 when too many streams are open; else streams its progress. */
+  async open(requestId: string, owner: Owner, res: Response): Promise<void> {
+    const task = await this.tasks.getOrFail(requestId, owner);
+    if (this.streams.size >= this.config.sseMaxStreams) {
+      throw new ServiceUnavailableException('too many progress streams open; try again later');
+    }
+    res.status(200).set({
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      'X-Accel-Buffering': 'no', // nginx: pass each event on at once
+    });
+    res.flushHeaders();
+    const stream: ProgressStream = { requestId, res, last: '' };
+    this.streams.add(stream);
+    res.on('close', () => this.streams.delete(stream));
+    this.send(stream, task);
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling || this.streams.size === 0) return;
+    this.polling = true;
+    try {
+      const streams = [...this.streams];
+      const ids = [...new Set(streams.map((stream) => stream.requestId))];
+      const found = new Map<string, Task>();
+      for (let start = 0; start < ids.length; start += POLL_BATCH) {
+        for (const task of await this.tasks.findByIds(ids.slice(start, start + POLL_BATCH))) {
+          found.set(task.id, task);
+        }
+      }
+      for (const stream of streams) {
+        const task = found.get(stream.requestId);
+        if (task) this.send(stream, task);
+        else this.end(stream);
+      }
+    } catch (error) {
+      this.logger.warn(`reading the progress of open streams: ${(error as Error).message}`);
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private send(stream: ProgressStream, task: Task): void {
+    if (!this.streams.has(stream)) return;
+    const finished = task.status !== 'processing';
+    const event = `event: ${finished ? 'completed' : 'progress'}\ndata: ${JSON.stringify(RequestSummaryDto.from(task))}\n\n`;
+    if (event === stream.last) return;
+    stream.last = event;
+    stream.res.write(event);
+    if (finished) this.end(stream);
+  }
+
+  private end(stream: ProgressStream): void {
+    this.streams.delete(stream);
+    stream.res.end();
+  }
+
+  private heartbeat(): void {
+    for (const stream of this.streams) stream.res.write(': keep-alive\n\n');
+  }
+}

@@ -1,0 +1,168 @@
+import sharp from 'sharp';
+import { readEventStream, type StreamEvent } from './helpers/event-stream.js';
+import { FixtureServer } from './helpers/fixture-server.js';
+import { storedFiles, storedPreviews } from './helpers/stored-files.js';
+import { eventually, startTestApp, type TestApp } from './helpers/test-app.js';
+
+const HEADER = 'S. No.,Product Name,Input Image Urls';
+
+/**
+ * What the dashboard reads: a request's progress pushed as Server-Sent Events, each done image's WebP
+ * preview beside its output, the images filtered by state and error code, and bytes in and out.
+ */
+describe('live progress, previews and filters', () => {
+  const fixtures = new FixtureServer();
+  let service: TestApp;
+
+  beforeAll(async () => {
+    await fixtures.start();
+    service = await startTestApp({
+      SSE_POLL_MS: '50',
+      SSE_HEARTBEAT_MS: '1000',
+      SSE_MAX_STREAMS: '2',
+      DOWNLOAD_RETRIES: '0',
+    });
+  });
+
+  afterAll(async () => {
+    await service?.close();
+    await fixtures.stop();
+  });
+
+  async function upload(names: string[]): Promise<string> {
+    const csv = [
+      HEADER,
+      ...names.map((name, index) => `${index + 1},P${index + 1},${fixtures.imageUrl(name, `n=${index}`)}`),
+    ];
+    const { body } = await service.http
+      .post('/upload')
+      .attach('file', Buffer.from(csv.join('\n')), 'c.csv')
+      .expect(202);
+    return body.request_id;
+  }
+
+  it('streams progress as images finish, then one completed event, and ends', async () => {
+    const release = fixtures.holdImages();
+    const names = ['exif-orientation-6.jpg', 'photo.webp', 'missing.jpg', 'alpha.png'];
+    const requestId = await upload(names);
+    const seen: StreamEvent[] = [];
+    const stream = readEventStream(`${service.config.publicUrl}/requests/${requestId}/events`, {
+      onEvent: (event) => seen.push(event),
+    });
+    // The current state comes at once, before any image has finished.
+    await eventually(() => seen.length > 0 || undefined);
+    expect(seen[0]).toMatchObject({
+      event: 'progress',
+      data: { request_id: requestId, processed_images: 0 },
+    });
+    release();
+    const { status, contentType, events } = await stream;
+    expect(status).toBe(200);
+    expect(contentType).toMatch(/^text\/event-stream/);
+    const counts = events.map((event) => event.data.processed_images);
+    expect(counts).toEqual([...counts].sort((a, b) => a - b));
+    expect(new Set(counts).size).toBe(counts.length); // an event only when something changed
+    expect(events.slice(0, -1).every((event) => event.event === 'progress')).toBe(true);
+    expect(events.at(-1)).toMatchObject({
+      event: 'completed',
+      data: { status: 'completed_with_errors', processed_images: 4, failed_images: 1, total_images: 4 },
+    });
+    expect(events.at(-1)!.data.input_bytes).toBeGreaterThan(events.at(-1)!.data.output_bytes);
+
+    // A finished request: its state, completed, and the end.
+    const again = await readEventStream(`${service.config.publicUrl}/requests/${requestId}/events`);
+    expect(again.events).toEqual([events.at(-1)]);
+  });
+
+  it('refuses streams beyond SSE_MAX_STREAMS, and answers 404 for an unknown request', async () => {
+    const release = fixtures.holdImages();
+    const requestId = await upload(['exif-orientation-8.jpg']);
+    const aborts = [new AbortController(), new AbortController()];
+    const streams = aborts.map((abort) =>
+      readEventStream(`${service.config.publicUrl}/requests/${requestId}/events`, {
+        signal: abort.signal,
+      }).catch((error: Error) => error.name),
+    );
+    await eventually(async () => {
+      const extra = await readEventStream(`${service.config.publicUrl}/requests/${requestId}/events`);
+      return extra.status === 503 ? extra : undefined;
+    }).then((refused) =>
+      expect(refused.body).toMatchObject({ message: 'too many progress streams open; try again later' }),
+    );
+    aborts[0].abort();
+    expect(await streams[0]).toBe('AbortError');
+    // The closed stream's slot is free again.
+    const third = readEventStream(`${service.config.publicUrl}/requests/${requestId}/events`);
+    release();
+    const [second, finished] = await Promise.all([streams[1], third]);
+    expect(finished).toMatchObject({ status: 200 });
+    expect((second as Awaited<typeof third>).events.at(-1)?.event).toBe('completed');
+
+    const unknown = await readEventStream(
+      `${service.config.publicUrl}/requests/00000000-0000-4000-8000-000000000000/events`,
+    );
+    expect(unknown).toMatchObject({ status: 404, body: { message: expect.stringMatching(/not found$/) } });
+  });
+
+  it('sends keep-alive comments while nothing changes', async () => {
+    const release = fixtures.holdImages();
+    const requestId = await upload(['exif-orientation-8.jpg']);
+    let comments = 0;
+    const stream = readEventStream(`${service.config.publicUrl}/requests/${requestId}/events`, {
+      onComment: () => comments++,
+    });
+    await eventually(() => comments > 0 || undefined);
+    expect(fixtures.imageRequests.length).toBeGreaterThan(0); // held: nothing changed meanwhile
+    release();
+    const { events } = await stream;
+    expect(events.map((event) => event.event)).toEqual(['progress', 'completed']);
+    expect(comments).toBeGreaterThan(0);
+  });
+
+  it('stores a WebP preview beside each output, lists its URL, filters failures, and deletes both with the request', async () => {
+    const requestId = await upload(['photo-2725x2225.jpg', 'missing.jpg', 'cmyk.jpg']);
+    await readEventStream(`${service.config.publicUrl}/requests/${requestId}/events`);
+    const { body: page } = await service.http.get(`/requests/${requestId}/images`).expect(200);
+    const [photo, missing, cmyk] = page.images;
+    expect(missing).toMatchObject({ status: 'failed', thumbnail_url: null });
+    for (const image of [photo, cmyk]) {
+      expect(image.thumbnail_url).toMatch(
+        new RegExp(`^${service.config.publicUrl}/files/thumbs/[0-9a-f]{2}/[0-9a-f-]{36}\\.webp$`),
+      );
+      const response = await fetch(image.thumbnail_url);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('image/webp');
+      const preview = await sharp(Buffer.from(await response.arrayBuffer())).metadata();
+      expect(Math.max(preview.width, preview.height)).toBeLessThanOrEqual(320);
+    }
+
+    const failed = await service.http.get(`/requests/${requestId}/images?status=failed`).expect(200);
+    expect(failed.body).toMatchObject({
+      total: 1,
+      images: [{ input_url: missing.input_url, error_code: 'http_404' }],
+    });
+    const byCode = await service.http.get(`/requests/${requestId}/images?error_code=http_404`).expect(200);
+    expect(byCode.body.images).toHaveLength(1);
+    const none = await service.http.get(`/requests/${requestId}/images?error_code=decode_error`).expect(200);
+    expect(none.body).toMatchObject({ total: 0, images: [] });
+    await service.http.get(`/requests/${requestId}/images?status=lost`).expect(400);
+
+    const { body: listed } = await service.http.get('/requests').expect(200);
+    const summary = listed.requests.find((request: any) => request.request_id === requestId);
+    expect(summary.input_bytes).toBe(photo.input_bytes + cmyk.input_bytes);
+    expect(summary.output_bytes).toBe(photo.output_bytes + cmyk.output_bytes);
+
+    const keyOf = (url: string) => new URL(url).pathname.replace(/^\/files\//, '');
+    const stored = async () => [
+      ...(await storedFiles(service.config.storageDir)),
+      ...(await storedPreviews(service.config.storageDir)),
+    ];
+    const keys = [photo, cmyk].flatMap((image) => [keyOf(image.output_url), keyOf(image.thumbnail_url)]);
+    expect(await stored()).toEqual(expect.arrayContaining(keys));
+    await service.http.delete(`/requests/${requestId}`).expect(204);
+    const left = await stored();
+    expect(keys.filter((key) => left.includes(key))).toEqual([]);
+    await service.http.get(new URL(photo.thumbnail_url).pathname).expect(404);
+    await service.http.get('/files/thumbs/0c/not-an-id.webp').expect(400);
+  });
+});

@@ -1,0 +1,201 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, ApiError, authHeaders, type RequestSummary } from '../api';
+import { followEvents } from '../event-stream';
+import { formatBytes, formatDuration, formatSaving, formatTime, type Sample, throughput } from '../format';
+import { FailedImages } from './FailedImages';
+import { ImageGrid } from './ImageGrid';
+import { ProgressBar } from './ProgressBar';
+
+/** While a request processes, its pages of images are read again at most this often. */
+const PAGE_REFRESH_MS = 2000;
+
+/** One request, live: progress pushed by the server, pace and time left, bytes, images, failures, actions. */
+export function RequestView({
+  requestId,
+  onUnauthorized,
+}: {
+  requestId: string;
+  onUnauthorized: () => void;
+}) {
+  const [summary, setSummary] = useState<RequestSummary | null>(null);
+  const [samples, setSamples] = useState<Sample[]>([]);
+  const [failure, setFailure] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  /** Bumped to follow the stream again (after a retry). */
+  const [streamVersion, setStreamVersion] = useState(0);
+  /** Bumped when the shown pages of images should be read again. */
+  const [pagesVersion, setPagesVersion] = useState(0);
+  const lastPagesRefresh = useRef(0);
+
+  const handle = (error: unknown) => {
+    if (error instanceof ApiError && error.status === 401) return onUnauthorized();
+    if ((error as Error).name !== 'AbortError') setFailure((error as Error).message);
+  };
+
+  useEffect(() => {
+    const abort = new AbortController();
+    const onSummary = (next: RequestSummary, final: boolean) => {
+      setSummary(next);
+      setSamples((previous) => [
+        ...previous.slice(-200),
+        { at: Date.now(), processed: next.processed_images },
+      ]);
+      const now = Date.now();
+      if (final || now - lastPagesRefresh.current >= PAGE_REFRESH_MS) {
+        lastPagesRefresh.current = now;
+        setPagesVersion((version) => version + 1);
+      }
+    };
+    followEvents(`/requests/${requestId}/events`, authHeaders(), abort.signal, (event) => {
+      onSummary(JSON.parse(event.data) as RequestSummary, event.event === 'completed');
+    })
+      .then(async (response) => {
+        if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => undefined));
+      })
+      .catch(handle);
+    return () => abort.abort();
+  }, [requestId, streamVersion]);
+
+  async function retry() {
+    try {
+      const accepted = await api.retry(requestId);
+      setNotice(`${accepted.requeued_images} failed image(s) queued again.`);
+      setSamples([]);
+      setStreamVersion((version) => version + 1);
+    } catch (error) {
+      handle(error);
+    }
+  }
+
+  async function remove() {
+    if (!confirm('Delete this request and all its images? This cannot be undone.')) return;
+    try {
+      await api.remove(requestId);
+      location.hash = '#/';
+    } catch (error) {
+      handle(error);
+    }
+  }
+
+  async function download() {
+    try {
+      await api.downloadCsv(requestId);
+    } catch (error) {
+      handle(error);
+    }
+  }
+
+  if (!summary) {
+    return (
+      <section class="card" aria-labelledby="request-title">
+        <h1 id="request-title">Request {requestId}</h1>
+        {failure ? (
+          <p role="alert" class="error">
+            {failure}
+          </p>
+        ) : (
+          <p>Loading…</p>
+        )}
+      </section>
+    );
+  }
+
+  const processing = summary.status === 'processing';
+  const pace = processing ? throughput(samples, summary.total_images) : null;
+  const saved = summary.input_bytes - summary.output_bytes;
+  const done = summary.processed_images - summary.failed_images;
+  return (
+    <>
+      <section class="card" aria-labelledby="request-title">
+        <p>
+          <a href="#/">← All requests</a>
+        </p>
+        <h1 id="request-title">
+          Request <span class="mono">{requestId}</span>
+        </h1>
+        <p>
+          <span class={`badge ${summary.status}`} data-testid="request-status">
+            {summary.status.replaceAll('_', ' ')}
+          </span>
+        </p>
+        <ProgressBar label="Progress" value={summary.processed_images} max={summary.total_images} />
+        <dl class="facts">
+          <div>
+            <dt>Images</dt>
+            <dd data-testid="progress-count">
+              {summary.processed_images}/{summary.total_images}
+            </dd>
+          </div>
+          <div>
+            <dt>Failed</dt>
+            <dd>{summary.failed_images}</dd>
+          </div>
+          <div>
+            <dt>Pace</dt>
+            <dd>{pace ? `${pace.perSecond.toFixed(1)} images/s` : '—'}</dd>
+          </div>
+          <div>
+            <dt>Time left</dt>
+            <dd>{pace ? formatDuration(pace.secondsLeft) : processing ? 'estimating…' : '—'}</dd>
+          </div>
+          <div>
+            <dt>Created</dt>
+            <dd>{formatTime(summary.created_at)}</dd>
+          </div>
+          <div>
+            <dt>Completed</dt>
+            <dd>{formatTime(summary.completed_at)}</dd>
+          </div>
+          <div>
+            <dt>Input</dt>
+            <dd>{formatBytes(summary.input_bytes)}</dd>
+          </div>
+          <div>
+            <dt>Output</dt>
+            <dd>{formatBytes(summary.output_bytes)}</dd>
+          </div>
+          <div>
+            <dt>Saved in total</dt>
+            <dd>
+              {formatBytes(saved)}
+              {formatSaving(summary.input_bytes, summary.output_bytes) &&
+                ` (${formatSaving(summary.input_bytes, summary.output_bytes)})`}
+            </dd>
+          </div>
+          <div>
+            <dt>Saved per image</dt>
+            <dd>{done > 0 ? formatBytes(saved / done) : '—'}</dd>
+          </div>
+        </dl>
+        <div class="actions">
+          <button type="button" onClick={() => void download()}>
+            Download CSV
+          </button>
+          <button
+            type="button"
+            onClick={() => void retry()}
+            disabled={processing || summary.failed_images === 0}
+          >
+            Retry failed images
+          </button>
+          <button type="button" class="danger" onClick={() => void remove()} disabled={processing}>
+            Delete request
+          </button>
+        </div>
+        <div role="status" aria-live="polite">
+          {notice}
+          {!processing && ` Finished: ${summary.status.replaceAll('_', ' ')}.`}
+        </div>
+        {failure && (
+          <p role="alert" class="error">
+            {failure}
+          </p>
+        )}
+      </section>
+      {summary.failed_images > 0 && (
+        <FailedImages requestId={requestId} version={pagesVersion} onError={handle} />
+      )}
+      <ImageGrid requestId={requestId} total={summary.total_images} version={pagesVersion} onError={handle} />
+    </>
+  );
+}

@@ -1,0 +1,82 @@
+import { useState } from 'preact/hooks';
+import { api, ApiError, type ErrorResponse } from '../api';
+import { ErrorDetails } from './ErrorDetails';
+
+/** Drop or pick a CSV, optionally a webhook URL, one button; the API's validation errors shown as it names them. */
+export function UploadForm({
+  onUploaded,
+  onUnauthorized,
+}: {
+  onUploaded: (requestId: string) => void;
+  onUnauthorized: () => void;
+}) {
+  const [file, setFile] = useState<File | null>(null);
+  const [webhookUrl, setWebhookUrl] = useState('');
+  const [dragging, setDragging] = useState(false);
+  const [sending, setSending] = useState(false);
+  const [error, setError] = useState<ErrorResponse | null>(null);
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    if (!file) return;
+    setSending(true);
+    setError(null);
+    try {
+      const accepted = await api.upload(file, webhookUrl.trim());
+      onUploaded(accepted.request_id);
+    } catch (failure) {
+      if (failure instanceof ApiError && failure.status === 401) return onUnauthorized();
+      setError(
+        failure instanceof ApiError && failure.body
+          ? failure.body
+          : { statusCode: 0, message: (failure as Error).message, errors: [] },
+      );
+    } finally {
+      setSending(false);
+    }
+  }
+
+  return (
+    <section aria-labelledby="upload-title" class="card">
+      <h1 id="upload-title">Upload a CSV</h1>
+      <form onSubmit={submit}>
+        <label
+          for="csv-file"
+          class={`drop${dragging ? ' dragging' : ''}`}
+          onDragOver={(event) => {
+            event.preventDefault();
+            setDragging(true);
+          }}
+          onDragLeave={() => setDragging(false)}
+          onDrop={(event) => {
+            event.preventDefault();
+            setDragging(false);
+            const dropped = event.dataTransfer?.files[0];
+            if (dropped) setFile(dropped);
+          }}
+        >
+          <span>{file ? `${file.name} (${file.size} bytes)` : 'Drop a CSV here, or choose one'}</span>
+          <input
+            id="csv-file"
+            type="file"
+            accept=".csv,text/csv"
+            onChange={(event) => setFile(event.currentTarget.files?.[0] ?? null)}
+          />
+        </label>
+        <label for="webhook-url">Webhook URL (optional)</label>
+        <input
+          id="webhook-url"
+          type="url"
+          inputMode="url"
+          placeholder="https://example.com/hooks/pixelmill"
+          value={webhookUrl}
+          onInput={(event) => setWebhookUrl(event.currentTarget.value)}
+        />
+        <button type="submit" disabled={!file || sending}>
+          {sending ? 'Uploading…' : 'Upload'}
+        </button>
+      </form>
+      {error && <ErrorDetails error={error} />}
+    </section>
+  );
+}

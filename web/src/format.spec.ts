@@ -1,0 +1,44 @@
+import { formatBytes, formatDuration, formatSaving, throughput } from './format';
+
+describe('dashboard formatting', () => {
+  it.each([
+    [0, '0 B'],
+    [1023, '1023 B'],
+    [1536, '1.5 KB'],
+    [5 * 1024 * 1024, '5.0 MB'],
+    [300 * 1024 * 1024 * 1024, '300 GB'],
+  ])('formatBytes(%d) = %s', (bytes, shown) => expect(formatBytes(bytes)).toBe(shown));
+
+  it.each([
+    [1000, 250, '75%'],
+    [1000, 1000, '0%'],
+    [0, 0, null],
+  ])('formatSaving(%d, %d) = %s', (input, output, shown) => expect(formatSaving(input, output)).toBe(shown));
+
+  it.each([
+    [4.4, '4 s'],
+    [75, '1 min 15 s'],
+    [7260, '2 h 1 min'],
+  ])('formatDuration(%d) = %s', (seconds, shown) => expect(formatDuration(seconds)).toBe(shown));
+
+  it('throughput: images per second over the recent readings, and the time left at that pace', () => {
+    const samples = [
+      { at: 0, processed: 0 },
+      { at: 40_000, processed: 100 },
+      { at: 50_000, processed: 150 },
+      { at: 60_000, processed: 200 },
+    ];
+    // The last 30 s: 100 images in 20 s (the reading at 40 s opens the window).
+    expect(throughput(samples, 1200)).toEqual({ perSecond: 5, secondsLeft: 200 });
+    expect(throughput(samples.slice(0, 1), 1200)).toBeNull();
+    expect(
+      throughput(
+        [
+          { at: 0, processed: 5 },
+          { at: 1000, processed: 5 },
+        ],
+        10,
+      ),
+    ).toBeNull();
+  });
+});
