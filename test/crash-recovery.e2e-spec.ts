@@ -1,4 +1,4 @@
-import { outputKeyOf } from '../src/images/output-key.js';
+import { outputKeyOf, thumbnailKeyOf } from '../src/images/output-key.js';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -84,7 +84,8 @@ describe('crash recovery: the built server killed with SIGKILL and started again
       files.filter((file) => file.endsWith('.tmp')),
       'temporary files of writes the kill interrupted',
     ).toEqual([]);
-    expect(files).toEqual(rows.map((row) => outputKeyOf(row.id)).sort());
+    // An output and its preview per image, nothing else.
+    expect(files).toEqual(rows.flatMap((row) => [outputKeyOf(row.id), thumbnailKeyOf(row.id)]).sort());
 
     const exported = await server.http.get(`/export-csv/${requestId}`).expect(200);
     const table = await parseCsv(exported.text);
@@ -366,7 +367,9 @@ describe('crash recovery: the built server killed with SIGKILL and started again
     const status = await waitForCompletion(server.http, requestId);
     expect(status).toMatchObject({ status: 'completed_with_errors', processed_images: 6, failed_images: 1 });
     const done = imagesOf(requestId).filter((row) => row.status === 'done');
-    expect(filesUnder(join(dataDir, 'images'))).toEqual(done.map((row) => outputKeyOf(row.id)).sort());
+    expect(filesUnder(join(dataDir, 'images'))).toEqual(
+      done.flatMap((row) => [outputKeyOf(row.id), thumbnailKeyOf(row.id)]).sort(),
+    );
   });
 
   it('removes, at the next start, the rows and the file of an upload killed while its rows were being stored', async () => {
