@@ -64,6 +64,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/requests/{request_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow a request's progress live (Server-Sent Events)
+         * @description A `text/event-stream` that sends the request at once, then again whenever its counters change (read from the database every `SSE_POLL_MS`, whichever process does the work): `event: progress` while it is processing, then one `event: completed` and the stream ends. Each `data:` is a `RequestSummary` as JSON; lines starting with `:` are keep-alive comments. Send the API key as on any call (a browser's `EventSource` cannot: read the stream with `fetch`).
+         */
+        get: operations["streamRequestProgress"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/requests/{request_id}/images": {
         parameters: {
             query?: never;
@@ -73,7 +93,7 @@ export interface paths {
         };
         /**
          * List a request's images, one entry per input URL
-         * @description In the CSV's order, a page at a time (`offset`, `limit`), with each image's status, output URL and error.
+         * @description In the CSV's order, a page at a time (`offset`, `limit`), with each image's status, output and preview URLs and error; `status` and `error_code` keep only the images that match.
          */
         get: operations["listRequestImages"];
         put?: never;
@@ -156,6 +176,26 @@ export interface paths {
          * @description The URLs come from `output_url` and the export; cached for a year (a URL never changes content).
          */
         get: operations["getOutputFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/files/thumbs/{folder}/{fileName}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a processed image's preview
+         * @description A small WebP of the output, made in the same pass; the URLs come from `thumbnail_url`. Cached for a year.
+         */
+        get: operations["getThumbnailFile"];
         put?: never;
         post?: never;
         delete?: never;
@@ -327,6 +367,16 @@ export interface components {
              */
             completed_at: string | null;
             output: components["schemas"]["OutputOptions"];
+            /**
+             * @description Bytes downloaded for the done images
+             * @example 1446339
+             */
+            input_bytes: number;
+            /**
+             * @description Bytes of the done images' outputs (the saving is input_bytes - output_bytes)
+             * @example 289633
+             */
+            output_bytes: number;
         };
         /** @description The caller's requests, newest first */
         RequestList: {
@@ -391,6 +441,16 @@ export interface components {
              */
             completed_at: string | null;
             output: components["schemas"]["OutputOptions"];
+            /**
+             * @description Bytes downloaded for the done images
+             * @example 1446339
+             */
+            input_bytes: number;
+            /**
+             * @description Bytes of the done images' outputs (the saving is input_bytes - output_bytes)
+             * @example 289633
+             */
+            output_bytes: number;
             /** @description null when the request has no webhook_url or is unfinished */
             webhook: components["schemas"]["WebhookState"] | null;
         };
@@ -412,6 +472,12 @@ export interface components {
              * @example http://localhost:3000/files/0c/0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f.jpg
              */
             output_url: string | null;
+            /**
+             * Format: uri
+             * @description A small WebP preview of the output (THUMBNAIL_SIZE px on its longer side); null unless the image is done, and for images done before previews existed
+             * @example http://localhost:3000/files/thumbs/0c/0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f.webp
+             */
+            thumbnail_url: string | null;
             /** @example done */
             status: components["schemas"]["ImageState"];
             /**
@@ -452,7 +518,7 @@ export interface components {
              */
             request_id: string;
             /**
-             * @description The request's image count
+             * @description The request's image count, or the count of images that match the filter
              * @example 3
              */
             total: number;
@@ -928,11 +994,130 @@ export interface operations {
             };
         };
     };
+    streamRequestProgress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The `request_id` that POST /upload answered */
+                request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `progress` events, then one `completed` event */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example event: progress
+                     *     data: {"request_id":"7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70","status":"processing","progress":"1/3",…}
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            /** @description The request id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "message": "request_id must be a UUID",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": "request_id",
+                     *           "message": "request_id must be a UUID"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "text/event-stream": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description API_KEYS is set and no valid key was sent */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "message": "an API key is required: send it as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\"",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "an API key is required: send it as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\""
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "text/event-stream": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown request id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "message": "request 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70 not found",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "request 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70 not found"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "text/event-stream": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many progress streams are open (`SSE_MAX_STREAMS`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "message": "too many progress streams open; try again later",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "too many progress streams open; try again later"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "text/event-stream": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     listRequestImages: {
         parameters: {
             query?: {
                 offset?: number;
                 limit?: number;
+                /** @description Only images in this state */
+                status?: components["schemas"]["ImageState"];
+                /** @description Only images that failed with this error code, e.g. `http_404` */
+                error_code?: string;
             };
             header?: never;
             path: {
@@ -1462,6 +1647,97 @@ export interface operations {
                      *           "row": null,
                      *           "column": "fileName",
                      *           "message": "fileName must be <image id>.jpg, .webp or .avif"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "message": "file not found",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "file not found"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The store cannot be read right now */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "message": "storage unavailable; try again later",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "storage unavailable; try again later"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getThumbnailFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The first two characters of the image id */
+                folder: string;
+                /** @description `<image id>.webp` */
+                fileName: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The WebP preview */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": string;
+                };
+            };
+            /** @description Not a preview file name */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "message": "fileName must be <image id>.webp",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": "fileName",
+                     *           "message": "fileName must be <image id>.webp"
                      *         }
                      *       ]
                      *     }
