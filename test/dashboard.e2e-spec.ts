@@ -140,7 +140,19 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
       );
       rows.push(`13,SKU13,${fixtures.imageUrl('alpha.png')}`);
       await page.getByLabel('Webhook URL (optional)').fill(`${fixtures.baseUrl}/webhook`);
+      // Output options: a bad one is refused naming its field; then WebP at most 300 px wide.
+      await page.getByLabel('Quality (1–100 or auto)').fill('101');
       await page.getByLabel(/Drop a CSV here|bad\.csv/).setInputFiles({
+        name: 'catalog.csv',
+        mimeType: 'text/csv',
+        buffer: Buffer.from(['S. No.,Product Name,Input Image Urls', ...rows].join('\n')),
+      });
+      await page.getByRole('button', { name: 'Upload' }).click();
+      await page.getByRole('alert').getByText('quality').first().waitFor();
+      await page.getByLabel('Quality (1–100 or auto)').fill('');
+      await page.getByLabel('Format').selectOption('webp');
+      await page.getByLabel('Max width (px)').fill('300');
+      await page.getByLabel(/Drop a CSV here|catalog\.csv/).setInputFiles({
         name: 'catalog.csv',
         mimeType: 'text/csv',
         buffer: Buffer.from(['S. No.,Product Name,Input Image Urls', ...rows].join('\n')),
@@ -148,6 +160,10 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
       await page.getByRole('button', { name: 'Upload' }).click();
       await page.waitForURL(/#\/requests\/[0-9a-f-]{36}$/);
       const requestId = new URL(page.url()).hash.split('/').pop()!;
+      expect((await service.http.get(`/status/${requestId}`).expect(200)).body.output).toMatchObject({
+        format: 'webp',
+        max_width: 300,
+      });
 
       // The count moves as images finish, pushed by the server, up to the end.
       const counts = new Set<string>();
@@ -189,7 +205,7 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
       ]);
       const csv = await readFile((await download.path())!, 'utf8');
       expect(csv).toMatch(/^S\. No\.,Product Name,Input Image Urls,Output Image Urls/);
-      expect(csv.match(/\/files\/[0-9a-f]{2}\/[0-9a-f-]{36}\.jpg/g)).toHaveLength(13);
+      expect(csv.match(/\/files\/[0-9a-f]{2}\/[0-9a-f-]{36}\.webp/g)).toHaveLength(13);
 
       // A phone's width: nothing wider than the screen.
       await page.setViewportSize(PHONE);

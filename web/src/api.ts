@@ -60,10 +60,12 @@ export const api = {
     data(client.GET('/requests/{request_id}/images', { params: { path: { request_id: requestId }, query } })),
   retry: (requestId: string) => data(client.POST('/requests/{request_id}/retry', byId(requestId))),
   remove: (requestId: string) => data(client.DELETE('/requests/{request_id}', byId(requestId))),
-  upload: (file: File, webhookUrl: string) => {
+  /** `options`: the output fields (format, quality, max_width, max_height); empty ones are left out. */
+  upload: (file: File, webhookUrl: string, options: Record<string, string> = {}) => {
     const form = new FormData();
     form.append('file', file);
     if (webhookUrl) form.append('webhook_url', webhookUrl);
+    for (const [field, value] of Object.entries(options)) if (value) form.append(field, value);
     return data(
       client.POST('/upload', {
         body: form as unknown as components['schemas']['UploadForm'],

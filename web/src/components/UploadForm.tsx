@@ -2,7 +2,13 @@ import { useState } from 'preact/hooks';
 import { api, ApiError, type ErrorResponse } from '../api';
 import { ErrorDetails } from './ErrorDetails';
 
-/** Drop or pick a CSV, optionally a webhook URL, one button; the API's validation errors shown as it names them. */
+/** The output fields of an upload; empty means the service's default. */
+const NO_OPTIONS = { format: '', quality: '', max_width: '', max_height: '' };
+
+/**
+ * Drop or pick a CSV, optionally a webhook URL and output options, one button; the API's validation
+ * errors shown as it names them (a bad option names its field).
+ */
 export function UploadForm({
   onUploaded,
   onUnauthorized,
@@ -12,6 +18,13 @@ export function UploadForm({
 }) {
   const [file, setFile] = useState<File | null>(null);
   const [webhookUrl, setWebhookUrl] = useState('');
+  const [options, setOptions] = useState(NO_OPTIONS);
+  const option = (field: keyof typeof NO_OPTIONS) => ({
+    id: `option-${field}`,
+    value: options[field],
+    onInput: (event: Event) =>
+      setOptions({ ...options, [field]: (event.currentTarget as HTMLInputElement).value.trim() }),
+  });
   const [dragging, setDragging] = useState(false);
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<ErrorResponse | null>(null);
@@ -22,7 +35,7 @@ export function UploadForm({
     setSending(true);
     setError(null);
     try {
-      const accepted = await api.upload(file, webhookUrl.trim());
+      const accepted = await api.upload(file, webhookUrl.trim(), options);
       onUploaded(accepted.request_id);
     } catch (failure) {
       if (failure instanceof ApiError && failure.status === 401) return onUnauthorized();
@@ -72,6 +85,22 @@ export function UploadForm({
           value={webhookUrl}
           onInput={(event) => setWebhookUrl(event.currentTarget.value)}
         />
+        <fieldset class="options">
+          <legend>Output (optional: empty fields take the service's defaults)</legend>
+          <label for="option-format">Format</label>
+          <select {...option('format')}>
+            <option value="">Default</option>
+            <option value="jpeg">JPEG</option>
+            <option value="webp">WebP</option>
+            <option value="avif">AVIF (slow)</option>
+          </select>
+          <label for="option-quality">Quality (1–100 or auto)</label>
+          <input {...option('quality')} type="text" inputMode="numeric" placeholder="50" />
+          <label for="option-max_width">Max width (px)</label>
+          <input {...option('max_width')} type="number" min={1} inputMode="numeric" />
+          <label for="option-max_height">Max height (px)</label>
+          <input {...option('max_height')} type="number" min={1} inputMode="numeric" />
+        </fieldset>
         <button type="submit" disabled={!file || sending}>
           {sending ? 'Uploading…' : 'Upload'}
         </button>
