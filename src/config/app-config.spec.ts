@@ -10,7 +10,7 @@ describe('loadConfig', () => {
       storageDir: '/srv/pixelmill/images',
       publicUrl: 'http://localhost:3000',
       outputDefaults: { format: 'jpeg', quality: 50, maxWidth: null, maxHeight: null },
-      autoQualityTarget: 0.9865,
+      autoQualityTarget: 0.9868,
       downloadTimeoutMs: 20_000,
       allowPrivateUrls: false,
       maxImageBytes: 25 * 1024 * 1024,
