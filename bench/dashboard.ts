@@ -14,13 +14,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromium } from '../test/helpers/chromium.js';
 import { FixtureServer } from '../test/helpers/fixture-server.js';
 import { requireBuild, ServerProcess } from '../test/helpers/server-process.js';
 import { freePort, waitForCompletion } from '../test/helpers/test-app.js';
 import { log, round } from './measure.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const IMAGES = Number(process.env.BENCH_DASHBOARD_IMAGES ?? 1000);
 const EVENTS = Number(process.env.BENCH_DASHBOARD_EVENTS ?? 10);
 const HEADER = 'S. No.,Product Name,Input Image Urls';
@@ -54,18 +54,7 @@ async function main(): Promise<void> {
     { DATA_DIR: dataDir, ALLOW_PRIVATE_URLS: 'true', RATE_LIMIT_UPLOADS_PER_MIN: '0', LOG_LEVEL: 'warn' },
     await freePort(),
   );
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   try {
     await service.start(60_000);
     const big = await upload(

@@ -2,22 +2,12 @@ import { AxeBuilder } from '@axe-core/playwright';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { guardPage, launchChromium } from './helpers/chromium.js';
 import { DASHBOARD_DIR } from '../src/dashboard/dashboard-files.js';
 import { FixtureServer } from './helpers/fixture-server.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
 
-/** Debian's Chromium (`apt-get install chromium`; .ci/run installs it when missing); never a downloaded browser. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** Written by each run (git-ignored); docs/dashboard.png in the README is one of them, copied by hand. */
 const SCREENSHOTS = resolve(import.meta.dirname, '../test-screenshots');
 const LAPTOP = { width: 1280, height: 800 };
@@ -38,15 +28,12 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-    }
     if (!existsSync(join(DASHBOARD_DIR, 'index.html'))) {
       throw new Error(`no dashboard in ${DASHBOARD_DIR}: run \`npm run build\` first (npm test does it)`);
     }
     await mkdir(SCREENSHOTS, { recursive: true });
     await fixtures.start();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -62,24 +49,7 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
   }> {
     const context = await browser.newContext({ viewport: LAPTOP, acceptDownloads: true });
     const page = await context.newPage();
-    const offLoopback: string[] = [];
-    await page.route('**/*', (route) => {
-      const { hostname } = new URL(route.request().url());
-      if (hostname === '127.0.0.1' || hostname === 'localhost') return route.continue();
-      offLoopback.push(route.request().url());
-      return route.abort();
-    });
-    await page.addInitScript(() => {
-      const violations: string[] = [];
-      Object.assign(window, { cspViolations: violations });
-      document.addEventListener('securitypolicyviolation', (event) =>
-        violations.push(`${event.violatedDirective} ${event.blockedURI}`),
-      );
-    });
-    const problems = async () => [
-      ...(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)),
-      ...offLoopback.map((url) => `off loopback: ${url}`),
-    ];
+    const { problems } = await guardPage(page);
     return { context, page, problems };
   }
 

@@ -1,19 +1,7 @@
-import { existsSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { guardPage, launchChromium } from './helpers/chromium.js';
 import { FixtureServer } from './helpers/fixture-server.js';
 import { startTestApp, type TestApp, waitForCompletion } from './helpers/test-app.js';
-
-/** Debian's Chromium (`apt-get install chromium`; .ci/run installs it when missing); never a downloaded browser. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /**
  * Swagger UI as a new user tries it, in Chromium: Try it out on POST /upload with only a file,
@@ -28,29 +16,14 @@ describe('Swagger UI in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
   let service: TestApp;
   let browser: Browser;
   let page: Page;
-  const offLoopback: string[] = [];
+  let problems: () => Promise<string[]>;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-    }
     await fixtures.start();
     service = await startTestApp();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage();
-    await page.route('**/*', (route) => {
-      const { hostname } = new URL(route.request().url());
-      if (hostname === '127.0.0.1' || hostname === 'localhost') return route.continue();
-      offLoopback.push(route.request().url());
-      return route.abort();
-    });
-    await page.addInitScript(() => {
-      const violations: string[] = [];
-      Object.assign(window, { cspViolations: violations });
-      document.addEventListener('securitypolicyviolation', (event) =>
-        violations.push(`${event.violatedDirective} ${event.blockedURI}`),
-      );
-    });
+    ({ problems } = await guardPage(page));
   });
 
   afterAll(async () => {
@@ -177,7 +150,7 @@ describe('Swagger UI in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
     fixtures.pages.set('/product.html', `<img src="${outputUrl.href}">`);
     await page.goto(`${fixtures.baseUrl}/product.html`);
     await expect.poll(shownWidth).toBeGreaterThan(0);
-    expect(offLoopback).toEqual([]);
+    expect(await problems()).toEqual([]);
 
     // Last, as it removes the request and its output.
     await page.goto(`${service.config.publicUrl}/docs`);
@@ -189,9 +162,6 @@ describe('Swagger UI in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
   });
 
   async function expectNothingBlocked() {
-    expect(
-      await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations),
-    ).toEqual([]);
-    expect(offLoopback).toEqual([]);
+    expect(await problems()).toEqual([]);
   }
 });
