@@ -57,6 +57,20 @@ describe('crash recovery: the built server killed with SIGKILL and started again
     return body.request_id as string;
   }
 
+  /** Waits for the request's webhook to be delivered, then for a duplicate that must not come: the one signed post. */
+  async function theOneWebhook(requestId: string, hook: string) {
+    await eventually(
+      async () =>
+        (await server.http.get(`/status/${requestId}`).expect(200)).body.webhook?.status === 'delivered',
+      15_000,
+    );
+    await sleep(500); // time for a duplicate to show up, were there one
+    const posts = origin.postsTo(hook);
+    expect(posts).toHaveLength(1);
+    const payload = new Webhook(SECRET).verify(posts[0].body, posts[0].headers as Record<string, string>);
+    return { posts, payload };
+  }
+
   /** Every output is served as a JPEG of the recorded size; the files on disk are exactly those outputs. */
   async function expectExactlyTheOutputs(requestId: string, total: number): Promise<void> {
     const { body: page } = await server.http.get(`/requests/${requestId}/images?limit=1000`).expect(200);
@@ -176,15 +190,7 @@ describe('crash recovery: the built server killed with SIGKILL and started again
 
     await expectExactlyTheOutputs(requestId, total);
 
-    await eventually(
-      async () =>
-        (await server.http.get(`/status/${requestId}`).expect(200)).body.webhook?.status === 'delivered',
-      15_000,
-    );
-    await sleep(500); // time for a duplicate to show up, were there one
-    const posts = origin.postsTo(hook);
-    expect(posts).toHaveLength(1);
-    const payload = new Webhook(SECRET).verify(posts[0].body, posts[0].headers as Record<string, string>);
+    const { posts, payload } = await theOneWebhook(requestId, hook);
     expect(payload).toMatchObject({
       type: 'request.completed',
       request_id: requestId,
@@ -236,15 +242,7 @@ describe('crash recovery: the built server killed with SIGKILL and started again
       },
     ]);
 
-    await eventually(
-      async () =>
-        (await server.http.get(`/status/${requestId}`).expect(200)).body.webhook?.status === 'delivered',
-      15_000,
-    );
-    await sleep(500); // time for a duplicate to show up, were there one
-    const posts = origin.postsTo(hook);
-    expect(posts).toHaveLength(1);
-    const payload = new Webhook(SECRET).verify(posts[0].body, posts[0].headers as Record<string, string>);
+    const { payload } = await theOneWebhook(requestId, hook);
     expect(payload).toMatchObject({ request_id: requestId, status: 'failed', failed_images: 1 });
 
     const lastRun = server.runs[maxLeaseExpiries + 1];
