@@ -41,8 +41,13 @@ export interface EncodedImage {
   score: number | null;
 }
 
-/** Previews are looked at in a grid, not zoomed into: a low quality keeps a page of 100 small. */
-const THUMBNAIL_QUALITY = 60;
+/**
+ * Previews are looked at in a grid, not zoomed into: a low quality keeps a page of 100 small, and the
+ * fastest WebP effort (0) keeps their cost on the hot path low. Measured on the 0.27 MP fixture (one at
+ * a time, output and preview): 30 images/s at effort 0 against 23 at the default effort 4, for a preview
+ * 11% larger (19 KB against 17 KB); on the 6 MP photo the effort made no difference.
+ */
+const THUMBNAIL_WEBP = { quality: 60, effort: 0 };
 
 /**
  * The side, in pixels, the similarity is measured at: luma downscaled to fit 512×512 (about the size a
@@ -191,7 +196,7 @@ export class ImagePipeline {
     );
     return image
       .resize({ width: size, height: size, fit: 'inside', withoutEnlargement: true })
-      .webp({ quality: THUMBNAIL_QUALITY })
+      .webp(THUMBNAIL_WEBP)
       .toBuffer();
   }
 }
