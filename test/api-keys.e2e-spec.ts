@@ -58,7 +58,12 @@ describe('API keys: who may call, and whose requests each key sees', () => {
     const asBob = { 'X-API-Key': BOB };
     await service.http.get(`/status/${id}`).set(asAlice).expect(200);
     await service.http.get(`/status/${id}`).set({ 'X-API-Key': ALICE }).expect(200);
-    for (const path of [`/status/${id}`, `/requests/${id}/images`, `/export-csv/${id}`]) {
+    for (const path of [
+      `/status/${id}`,
+      `/requests/${id}/images`,
+      `/requests/${id}/events`,
+      `/export-csv/${id}`,
+    ]) {
       const { body } = await service.http.get(path).set(asBob).expect(404);
       expect(body.message).toBe(`request ${id} not found`);
     }
