@@ -15,6 +15,7 @@ import { StagedTasks1764000000005 } from './migrations/1764000000005-staged-task
 import { OutputOptions1764000000006 } from './migrations/1764000000006-output-options.js';
 import { LeaseExpiries1764000000009 } from './migrations/1764000000009-lease-expiries.js';
 import { ImageThumbnails1764000000007 } from './migrations/1764000000007-image-thumbnails.js';
+import { WaitingDuplicates1764000000010 } from './migrations/1764000000010-waiting-duplicates.js';
 import { loadSqliteDriver } from './sqlite-driver.js';
 
 const ENTITIES = [Task, Product, Image, WebhookDelivery];
@@ -28,6 +29,7 @@ const MIGRATIONS = [
   OutputOptions1764000000006,
   LeaseExpiries1764000000009,
   ImageThumbnails1764000000007,
+  WaitingDuplicates1764000000010,
 ];
 
 /** The TypeORM options for the app and for the migration CLI (../../ormconfig.ts). */

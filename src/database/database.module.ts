@@ -5,7 +5,7 @@ import { dataSourceOptions } from './data-source-options.js';
 import { UnitOfWork } from './unit-of-work.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 
-/** The database connection (migrations run at start) and the UnitOfWork every writer uses. */
+/** The database connection (migrations run at start), the UnitOfWork every writer uses, SQLite's WAL checkpointer. */
 @Global()
 @Module({
   imports: [
@@ -15,6 +15,6 @@ import { WalCheckpointer } from './wal-checkpointer.js';
     }),
   ],
   providers: [UnitOfWork, WalCheckpointer],
-  exports: [UnitOfWork],
+  exports: [UnitOfWork, WalCheckpointer],
 })
 export class DatabaseModule {}

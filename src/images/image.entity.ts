@@ -12,6 +12,9 @@ export const NEVER = Number.MAX_SAFE_INTEGER;
 @Index('idx_images_task_row', ['taskId', 'rowNumber', 'position'])
 @Index('idx_images_claim', ['status', 'availableAt'])
 @Index('idx_images_task_status', ['taskId', 'status', 'availableAt'])
+@Index('idx_images_waiting_duplicates', ['duplicateOf'], {
+  where: "duplicate_of IS NOT NULL AND status = 'queued'",
+})
 export class Image {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
@@ -62,7 +65,6 @@ export class Image {
 
   /** Set on a repeated URL: the image of the same request that is processed for it; this one shares its outcome. */
   @Column({ name: 'duplicate_of', type: 'varchar', length: 36, nullable: true })
-  @Index('idx_images_duplicate_of', { where: 'duplicate_of IS NOT NULL' })
   duplicateOf: string | null;
 
   @Column({ name: 'input_bytes', type: 'integer', nullable: true })

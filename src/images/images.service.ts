@@ -27,20 +27,17 @@ export interface ImageResult {
   outputScore: number | null;
 }
 
-/** How many of a request's images a batch finished, and the bytes in and out of the done ones. */
-export interface FinishedImages {
-  images: number;
-  inputBytes: number;
-  outputBytes: number;
-}
-
-/** A finished image as its UPDATE returns it. */
-interface FinishedRow {
+/** A finished image as its UPDATE returns it (PostgreSQL returns its BIGINT byte counts as strings). */
+export interface FinishedImage {
   id: string;
   taskId: string;
-  inputBytes: number | string;
-  outputBytes: number | string;
+  status: 'done' | 'failed';
+  inputBytes: number | string | null;
+  outputBytes: number | string | null;
 }
+
+const RETURNING_FINISHED =
+  'RETURNING id, task_id AS "taskId", status, input_bytes AS "inputBytes", output_bytes AS "outputBytes"';
 
 export interface ImageFailure {
   code: string;
@@ -121,28 +118,17 @@ export class ImagesService {
   }
 
   /**
-   * Records leased images' successes, and the same outcome for their duplicates, in two set-based
-   * statements whatever their number. Images whose lease was lost (another worker owns them now) are
-   * left alone; returns the ids recorded and, per request, how many images finished and their bytes.
+   * Records leased images' successes in one set-based statement whatever their number. Images whose
+   * lease was lost (another worker owns them now) are left alone; returns the images recorded. Their
+   * duplicates follow with finishDuplicates.
    */
   async markDone(
     tx: Transaction,
     done: Array<{ image: ClaimedImage; result: ImageResult }>,
-  ): Promise<{ recorded: Set<string>; finishedByTask: Map<string, FinishedImages> }> {
-    const recorded = new Set<string>();
-    const finishedByTask = new Map<string, FinishedImages>();
-    if (done.length === 0) return { recorded, finishedByTask };
-    const count = (row: FinishedRow) => {
-      const finished = finishedByTask.get(row.taskId) ?? { images: 0, inputBytes: 0, outputBytes: 0 };
-      finished.images++;
-      finished.inputBytes += Number(row.inputBytes);
-      finished.outputBytes += Number(row.outputBytes);
-      finishedByTask.set(row.taskId, finished);
-    };
-    const returning =
-      'RETURNING id, task_id AS "taskId", input_bytes AS "inputBytes", output_bytes AS "outputBytes"';
+  ): Promise<FinishedImage[]> {
+    if (done.length === 0) return [];
     // A VALUES list names its columns column1, column2… on SQLite and PostgreSQL alike.
-    const own = await execute<FinishedRow>(
+    const { records } = await execute<FinishedImage>(
       tx.manager,
       `UPDATE images SET status = 'done', output_key = v.column2, thumbnail_key = v.column3,
           input_bytes = CAST(v.column4 AS INTEGER), output_bytes = CAST(v.column5 AS INTEGER),
@@ -150,7 +136,7 @@ export class ImagesService {
           error_code = NULL, error_message = NULL, lease_until = NULL
         FROM (VALUES ${done.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}) AS v
         WHERE images.id = v.column1 AND images.status = 'processing'
-        ${returning}`,
+        ${RETURNING_FINISHED}`,
       done.flatMap(({ image, result }) => [
         image.id,
         result.outputKey,
@@ -161,46 +147,82 @@ export class ImagesService {
         result.outputScore,
       ]),
     );
-    for (const row of own.records) {
-      recorded.add(row.id);
-      count(row);
-    }
-    if (recorded.size === 0) return { recorded, finishedByTask };
-    const duplicates = await execute<FinishedRow>(
-      tx.manager,
-      `UPDATE images SET (status, output_key, thumbnail_key, input_bytes, output_bytes, output_quality, output_score, error_code, error_message) =
-          (SELECT o.status, o.output_key, o.thumbnail_key, o.input_bytes, o.output_bytes, o.output_quality, o.output_score, o.error_code, o.error_message
-             FROM images o WHERE o.id = images.duplicate_of)
-        WHERE duplicate_of IN (${inList(recorded.size)}) AND status = 'queued'
-        ${returning}`,
-      [...recorded],
-    );
-    for (const row of duplicates.records) count(row);
-    return { recorded, finishedByTask };
+    return records;
   }
 
-  /** Records a leased image's final failure, and its duplicates'; returns how many images finished. */
+  /** Records a leased image's final failure; undefined when its lease was lost. Its duplicates follow with finishDuplicates. */
   async markFailed(
     tx: Transaction,
     image: ClaimedImage,
     failure: ImageFailure,
     inputBytes: number | null,
-  ): Promise<number> {
-    const values = ['failed', null, null, inputBytes, null, null, null, failure.code, failure.message];
-    const set =
-      'status = ?, output_key = ?, thumbnail_key = ?, input_bytes = ?, output_bytes = ?, output_quality = ?, output_score = ?, error_code = ?, error_message = ?';
-    const own = await execute(
+  ): Promise<FinishedImage | undefined> {
+    const { records } = await execute<FinishedImage>(
       tx.manager,
-      `UPDATE images SET ${set}, lease_until = NULL WHERE id = ? AND status = 'processing'`,
-      [...values, image.id],
+      `UPDATE images SET status = 'failed', output_key = NULL, thumbnail_key = NULL, input_bytes = ?,
+          output_bytes = NULL, output_quality = NULL, output_score = NULL, error_code = ?, error_message = ?,
+          lease_until = NULL
+        WHERE id = ? AND status = 'processing'
+        ${RETURNING_FINISHED}`,
+      [inputBytes, failure.code, failure.message, image.id],
     );
-    if (own.affected !== 1) return 0;
-    const duplicates = await execute(
+    return records[0];
+  }
+
+  /**
+   * Gives up to `limit` waiting duplicates of the given images their original's outcome, once the
+   * original is done or failed; returns them. A URL repeated 20,000 times in a request is 20,000 rows
+   * to update when its image finishes (~1.5 s of SQLite work in one statement), so the caller updates
+   * them a slice per transaction until fewer than `limit` come back.
+   */
+  async finishDuplicates(tx: Transaction, originalIds: string[], limit: number): Promise<FinishedImage[]> {
+    if (originalIds.length === 0) return [];
+    const { records } = await execute<FinishedImage>(
       tx.manager,
-      `UPDATE images SET ${set} WHERE duplicate_of = ? AND status = 'queued'`,
-      [...values, image.id],
+      `UPDATE images SET (status, output_key, thumbnail_key, input_bytes, output_bytes, output_quality, output_score, error_code, error_message) =
+          (SELECT o.status, o.output_key, o.thumbnail_key, o.input_bytes, o.output_bytes, o.output_quality, o.output_score, o.error_code, o.error_message
+             FROM images o WHERE o.id = images.duplicate_of)
+        WHERE id IN (
+          SELECT d.id FROM images d ${this.sqliteIndexedBy('idx_images_waiting_duplicates')}
+           WHERE d.duplicate_of IN (${inList(originalIds.length)}) AND d.status = 'queued'
+             AND EXISTS (SELECT 1 FROM images o WHERE o.id = d.duplicate_of AND o.status IN ('done', 'failed'))
+           LIMIT ?)
+          AND ${this.sqliteSkipsIndex}status = 'queued'
+        ${RETURNING_FINISHED}`,
+      [...originalIds, limit],
     );
-    return 1 + duplicates.affected;
+    return records;
+  }
+
+  /**
+   * Finished images some of whose duplicates still wait: those a process stopped fanning out (killed
+   * between two slices of finishDuplicates). At most `limit` of them.
+   */
+  async originalsWithWaitingDuplicates(tx: Transaction, limit: number): Promise<string[]> {
+    const { records } = await execute<{ id: string }>(
+      tx.manager,
+      `SELECT DISTINCT d.duplicate_of AS id
+         FROM images d ${this.sqliteIndexedBy('idx_images_waiting_duplicates')}
+        WHERE d.duplicate_of IS NOT NULL AND d.status = 'queued'
+          AND EXISTS (SELECT 1 FROM images o WHERE o.id = d.duplicate_of AND o.status IN ('done', 'failed'))
+        LIMIT ?`,
+      [limit],
+    );
+    return records.map((row) => row.id);
+  }
+
+  /**
+   * SQLite plans without statistics and takes the status index for any `status = ?` term, scanning every
+   * queued image: these keep a statement on the index it needs. `+` in front of a column keeps SQLite
+   * off its index (for a statement that finds its rows by id); INDEXED BY names the index to use.
+   * PostgreSQL plans from its own statistics.
+   */
+  private get sqliteSkipsIndex(): string {
+    return this.config.isPostgres ? '' : '+';
+  }
+
+  private sqliteIndexedBy(index: string): string {
+    return this.config.isPostgres ? '' : `INDEXED BY ${index}`;
   }
 
   /** Queues a request's failed images again; returns how many. */

@@ -26,6 +26,14 @@ const FINISHED_STATUSES = TASK_STATUSES.filter((status) => status !== 'processin
 const FINISHED_STATUS_SQL = `CASE WHEN failed_images = 0 THEN 'completed' WHEN failed_images >= total_images THEN 'failed' ELSE 'completed_with_errors' END`;
 
 /** The requests (tasks) and their counters. Counters only ever change in single atomic UPDATEs. */
+/** What finished images add to their request's counters: how many, how many failed, the done ones' bytes. */
+export interface ImageOutcomeCounts {
+  processed: number;
+  failed: number;
+  inputBytes?: number;
+  outputBytes?: number;
+}
+
 @Injectable()
 export class TasksService {
   constructor(@InjectRepository(Task) private readonly tasks: Repository<Task>) {}
@@ -93,7 +101,7 @@ export class TasksService {
   async recordImageOutcome(
     tx: Transaction,
     requestId: string,
-    outcome: { processed: number; failed: number; inputBytes?: number; outputBytes?: number },
+    outcome: ImageOutcomeCounts,
   ): Promise<Task | null> {
     await execute(
       tx.manager,

@@ -3,10 +3,14 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { AppConfig } from '../config/app-config.js';
 import { execute } from '../database/sql.js';
 import { type Transaction, UnitOfWork } from '../database/unit-of-work.js';
+import { WalCheckpointer } from '../database/wal-checkpointer.js';
 import { ImagesService } from '../images/images.service.js';
 
 /** Rows deleted per transaction when an upload's rows are removed: a few milliseconds of SQLite work. */
 const ROWS_PER_REMOVAL = 2_000;
+
+/** Slices written between two waits for the WAL checkpoint (a slice holds up to 1,000 images). */
+const SLICES_PER_CHECKPOINT = 16;
 
 /**
  * The uploads whose rows are written in slices (SQLite: each batch of rows commits on its own, so no
@@ -20,11 +24,13 @@ const ROWS_PER_REMOVAL = 2_000;
 @Injectable()
 export class UploadStaging implements OnApplicationBootstrap {
   private readonly logger = new Logger(UploadStaging.name);
+  private slicesSinceCheckpoint = 0;
 
   constructor(
     private readonly unitOfWork: UnitOfWork,
     private readonly images: ImagesService,
     private readonly config: AppConfig,
+    private readonly checkpointer: WalCheckpointer,
   ) {}
 
   /** Marks the request's rows as being written, before the first of them is. */
@@ -35,6 +41,17 @@ export class UploadStaging implements OnApplicationBootstrap {
         Date.now(),
       ]),
     );
+  }
+
+  /**
+   * Commits one slice of rows. Every few slices it waits until the WAL has been copied back into the
+   * database (WalCheckpointer), so that a large upload's WAL stays small and its COMMITs stay short.
+   */
+  async writeSlice(write: (tx: Transaction) => Promise<void>): Promise<void> {
+    await this.unitOfWork.run(write);
+    if (++this.slicesSinceCheckpoint < SLICES_PER_CHECKPOINT) return;
+    this.slicesSinceCheckpoint = 0;
+    await this.checkpointer.checkpoint();
   }
 
   /** In the transaction that writes the task row: its rows are the request's now. */

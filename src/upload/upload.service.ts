@@ -98,7 +98,9 @@ export class UploadService {
     }
     await this.staging.begin(requestId);
     try {
-      const parsed = await this.parse(command, (rows) => this.unitOfWork.run((tx) => writeRows(tx, rows)));
+      const parsed = await this.parse(command, (rows) =>
+        this.staging.writeSlice((tx) => writeRows(tx, rows)),
+      );
       await this.unitOfWork.run(async (tx) => {
         await createTask(tx, parsed);
         await this.staging.finish(tx, requestId);
