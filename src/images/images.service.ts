@@ -173,7 +173,10 @@ export class ImagesService {
    * Gives up to `limit` waiting duplicates of the given images their original's outcome, once the
    * original is done or failed; returns them. A URL repeated 20,000 times in a request is 20,000 rows
    * to update when its image finishes (~1.5 s of SQLite work in one statement), so the caller updates
-   * them a slice per transaction until fewer than `limit` come back.
+   * them a slice per transaction until fewer than `limit` come back. On PostgreSQL, rows another
+   * worker is updating (its own fan-out of the same image, or a sweep's) are skipped, not waited for:
+   * two slices never lock the same rows in different orders, and the outer status check counts each
+   * duplicate once.
    */
   async finishDuplicates(tx: Transaction, originalIds: string[], limit: number): Promise<FinishedImage[]> {
     if (originalIds.length === 0) return [];
@@ -186,7 +189,7 @@ export class ImagesService {
           SELECT d.id FROM images d ${this.sqliteIndexedBy('idx_images_waiting_duplicates')}
            WHERE d.duplicate_of IN (${inList(originalIds.length)}) AND d.status = 'queued'
              AND EXISTS (SELECT 1 FROM images o WHERE o.id = d.duplicate_of AND o.status IN ('done', 'failed'))
-           LIMIT ?)
+           LIMIT ? ${this.config.isPostgres ? 'FOR UPDATE OF d SKIP LOCKED' : ''})
           AND ${this.sqliteSkipsIndex}status = 'queued'
         ${RETURNING_FINISHED}`,
       [...originalIds, limit],
