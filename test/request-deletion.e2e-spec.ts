@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { countRows } from './helpers/database-counts.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execute } from '../src/database/sql.js';
+import { UnitOfWork } from '../src/database/unit-of-work.js';
+import { TaskRowsRemoval } from '../src/images/task-rows-removal.js';
+import { countRows, queryDatabase } from './helpers/database-counts.js';
 import { FixtureServer } from './helpers/fixture-server.js';
 import { S3TestServer } from './helpers/s3-server.js';
 import { storedFiles } from './helpers/stored-files.js';
@@ -112,6 +118,49 @@ describe('DELETE /requests/:request_id', () => {
       await service.http.delete(`/requests/${randomUUID()}`).expect(404);
       const invalid = await service.http.delete('/requests/not-a-uuid').expect(400);
       expect(invalid.body.errors[0]).toMatchObject({ column: 'request_id' });
+    });
+  });
+
+  describe('a deletion that a stopped process did not finish', () => {
+    let dataDir: string;
+    let service: TestApp | undefined;
+    beforeAll(async () => {
+      dataDir = await mkdtemp(join(tmpdir(), 'pixelmill-deletion-'));
+    });
+    afterAll(async () => {
+      await service?.close();
+      await rm(dataDir, { recursive: true, force: true });
+    });
+
+    it('is finished at the next start: its rows, then its files; the other request stays', async () => {
+      service = await startTestApp({}, { dataDir });
+      const kept = await upload(service, csvOf(fixtures, 'resumed-kept'));
+      const gone = await upload(service, csvOf(fixtures, 'resumed-gone'));
+      await waitForCompletion(service.http, kept);
+      await waitForCompletion(service.http, gone);
+      const goneFiles = await outputPaths(service, gone);
+      const keptFiles = await outputPaths(service, kept);
+      const filesBefore = await storedFiles(service.config.storageDir);
+      // As if killed right after the deletion's first transaction: the task row is gone and the mark
+      // written; the products, images and files are all still there.
+      await service.app.get(UnitOfWork).run(async (tx) => {
+        await execute(tx.manager, 'DELETE FROM tasks WHERE id = ?', [gone]);
+        await service!.app.get(TaskRowsRemoval).mark(tx, gone);
+      });
+      await service.close();
+
+      service = await startTestApp({}, { dataDir });
+      const count = (table: string) =>
+        queryDatabase<{ count: number }>(
+          dataDir,
+          `SELECT COUNT(*) AS count FROM ${table} WHERE task_id = ?`,
+          gone,
+        )[0].count;
+      expect([count('images'), count('products'), countRows(dataDir, 'staged_tasks')]).toEqual([0, 0, 0]);
+      await expectGone(service, gone, goneFiles);
+      for (const path of keptFiles) await service.http.get(path).expect(200);
+      expect(filesBefore.length).toBeGreaterThan(0);
+      expect(await storedFiles(service.config.storageDir)).toHaveLength(filesBefore.length / 2);
     });
   });
 

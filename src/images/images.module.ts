@@ -11,6 +11,7 @@ import { LocalWakeSignal } from './queue/local-wake-signal.js';
 import { PostgresWakeSignal } from './queue/postgres-wake-signal.js';
 import { WakeSignal } from './queue/wake-signal.js';
 import { RequestCreatedListener } from './request-created.listener.js';
+import { TaskRowsRemoval } from './task-rows-removal.js';
 
 /**
  * The products and images of requests and the queue's producer side, in every role: upload and retry
@@ -32,7 +33,8 @@ import { RequestCreatedListener } from './request-created.listener.js';
         config.isPostgres ? postgres : local,
     },
     RequestCreatedListener,
+    TaskRowsRemoval,
   ],
-  exports: [ImagesService, LeaseStore, ImageQueue],
+  exports: [ImagesService, LeaseStore, ImageQueue, TaskRowsRemoval],
 })
 export class ImagesModule {}

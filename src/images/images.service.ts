@@ -314,37 +314,36 @@ export class ImagesService {
 
   /**
    * Deletes up to `limit` of a request's images, or once none is left up to `limit` of its products, in
-   * the caller's transaction; returns how many rows it deleted (0: none is left). For removals in slices
-   * short enough not to hold the event loop (an upload that did not become a request).
+   * the caller's transaction; returns how many rows it deleted (0: none is left) and the output and
+   * preview keys the deleted images named, each once (a duplicate shares its original's keys, and goes
+   * with it or without it). For removals in slices short enough not to hold the event loop.
    */
-  async deleteSomeRowsOfTask(tx: Transaction, requestId: string, limit: number): Promise<number> {
-    const images = await execute(
+  async deleteSomeRowsOfTask(
+    tx: Transaction,
+    requestId: string,
+    limit: number,
+  ): Promise<{ deleted: number; outputKeys: string[] }> {
+    const { records } = await execute<{ id: string; outputKey: string | null; thumbnailKey: string | null }>(
       tx.manager,
-      'DELETE FROM images WHERE id IN (SELECT id FROM images WHERE task_id = ? LIMIT ?)',
+      `SELECT id, CASE WHEN duplicate_of IS NULL THEN output_key END AS "outputKey",
+              CASE WHEN duplicate_of IS NULL THEN thumbnail_key END AS "thumbnailKey"
+         FROM images WHERE task_id = ? LIMIT ?`,
       [requestId, limit],
     );
-    if (images.affected > 0) return images.affected;
+    if (records.length > 0) {
+      await execute(
+        tx.manager,
+        `DELETE FROM images WHERE id IN (${inList(records.length)})`,
+        records.map((image) => image.id),
+      );
+      const outputKeys = records.flatMap((image) => [image.outputKey, image.thumbnailKey]);
+      return { deleted: records.length, outputKeys: outputKeys.filter((key) => key !== null) };
+    }
     const products = await execute(
       tx.manager,
       'DELETE FROM products WHERE task_id = ? AND row_number IN (SELECT row_number FROM products WHERE task_id = ? LIMIT ?)',
       [requestId, requestId, limit],
     );
-    return products.affected;
-  }
-
-  /**
-   * Deletes a request's products and images in the caller's transaction; returns the output and
-   * thumbnail keys they named, each once (a duplicate shares its original's keys).
-   */
-  async deleteForTask(tx: Transaction, requestId: string): Promise<string[]> {
-    const { records } = await execute<{ output_key: string }>(
-      tx.manager,
-      `SELECT output_key FROM images WHERE task_id = ? AND output_key IS NOT NULL
-       UNION SELECT thumbnail_key FROM images WHERE task_id = ? AND thumbnail_key IS NOT NULL`,
-      [requestId, requestId],
-    );
-    await execute(tx.manager, 'DELETE FROM images WHERE task_id = ?', [requestId]);
-    await execute(tx.manager, 'DELETE FROM products WHERE task_id = ?', [requestId]);
-    return records.map((record) => record.output_key);
+    return { deleted: products.affected, outputKeys: [] };
   }
 }

@@ -1,19 +1,15 @@
 import type { Owner } from '../access/owner.js';
 import { ConflictException, Injectable, Logger } from '@nestjs/common';
 import { UnitOfWork } from '../database/unit-of-work.js';
-import { ImagesService } from '../images/images.service.js';
-import { Storage } from '../storage/storage.js';
+import { TaskRowsRemoval } from '../images/task-rows-removal.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { WebhookOutbox } from '../webhooks/webhook-outbox.js';
 
-/** Output removals in flight at once: enough to overlap S3 round trips, few enough not to crowd the workers. */
-const REMOVALS_AT_ONCE = 16;
-
 /**
- * Deletes finished requests: their rows (task, products, images, webhook messages) in one transaction,
- * then, once that has committed, their output files or objects through the Storage port. A crash between
- * the two leaves orphan outputs that no row names (they are logged when a removal fails), never a row
- * that points at a removed output.
+ * Deletes finished requests: in one transaction their task rows and webhook messages (the request is
+ * gone for clients at once) with a mark that their products and images are to go; then TaskRowsRemoval
+ * removes those rows a slice per transaction, each slice's outputs once it has committed, and the mark.
+ * A crash part-way leaves the mark, and the removal is finished at the next start.
  */
 @Injectable()
 export class RequestDeletion {
@@ -21,10 +17,9 @@ export class RequestDeletion {
 
   constructor(
     private readonly tasks: TasksService,
-    private readonly images: ImagesService,
     private readonly outbox: WebhookOutbox,
     private readonly unitOfWork: UnitOfWork,
-    private readonly storage: Storage,
+    private readonly rowsRemoval: TaskRowsRemoval,
   ) {}
 
   /** DELETE /requests/:id: 404 when unknown, 409 while it is processing. */
@@ -41,39 +36,20 @@ export class RequestDeletion {
    * many were deleted (a request that went back to processing, or is gone already, is skipped).
    */
   async deleteFinished(requestIds: string[]): Promise<number> {
-    const deleted: string[] = [];
-    const keys = await this.unitOfWork.run(async (tx) => {
-      const outputKeys: string[] = [];
+    const deleted = await this.unitOfWork.run(async (tx) => {
+      const deleted: string[] = [];
       for (const requestId of requestIds) {
         if (!(await this.tasks.deleteFinished(tx, requestId))) continue;
-        outputKeys.push(...(await this.images.deleteForTask(tx, requestId)));
         await this.outbox.deleteForTask(tx, requestId);
+        await this.rowsRemoval.mark(tx, requestId);
         deleted.push(requestId);
       }
-      return outputKeys;
+      return deleted;
     });
-    await this.removeOutputs(keys);
+    let outputs = 0;
+    for (const requestId of deleted) outputs += (await this.rowsRemoval.remove(requestId)).outputs;
     if (deleted.length > 0)
-      this.logger.log(
-        `deleted ${deleted.length} request(s) and ${keys.length} output(s): ${deleted.join(', ')}`,
-      );
+      this.logger.log(`deleted ${deleted.length} request(s) and ${outputs} output(s): ${deleted.join(', ')}`);
     return deleted.length;
-  }
-
-  /** Removes outputs no row names any more, a batch at a time; a failure leaves an orphan, and says so. */
-  private async removeOutputs(keys: string[]): Promise<void> {
-    for (let start = 0; start < keys.length; start += REMOVALS_AT_ONCE) {
-      await Promise.all(
-        keys
-          .slice(start, start + REMOVALS_AT_ONCE)
-          .map((key) =>
-            this.storage
-              .remove(key)
-              .catch((error: Error) =>
-                this.logger.warn(`orphan output ${key} left in storage: ${error.message}`),
-              ),
-          ),
-      );
-    }
   }
 }

@@ -1,0 +1,98 @@
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { execute } from '../database/sql.js';
+import { type Transaction, UnitOfWork } from '../database/unit-of-work.js';
+import { Storage } from '../storage/storage.js';
+import { ImagesService } from './images.service.js';
+
+/** Images (then products) deleted per transaction: a few milliseconds of SQLite work. */
+const ROWS_PER_SLICE = 2_000;
+
+/** Output removals in flight at once: enough to overlap S3 round trips, few enough not to crowd the workers. */
+const REMOVALS_AT_ONCE = 16;
+
+/**
+ * Removes the products and images of a request id that has no task row: an upload that was not stored
+ * (SQLite writes an upload's rows before its task row) or a deleted request. A mark in `staged_tasks`
+ * names such an id, from the transaction that leaves its rows without a task until the last of them is
+ * gone. The rows go a slice per transaction (one DELETE of a million rows held SQLite, and with it the
+ * event loop, for seconds), the outputs a slice named once it has committed, and the mark last: a
+ * crash leaves at worst orphan outputs that no row names (logged when a removal fails), never a row
+ * that names a removed output. Marks found at start name removals a stopped process did not finish;
+ * they are finished before the service takes requests (on PostgreSQL a neighbour may be finishing the
+ * same one: both delete what is there, and removing an output twice is harmless).
+ */
+@Injectable()
+export class TaskRowsRemoval implements OnApplicationBootstrap {
+  private readonly logger = new Logger(TaskRowsRemoval.name);
+
+  constructor(
+    private readonly unitOfWork: UnitOfWork,
+    private readonly images: ImagesService,
+    private readonly storage: Storage,
+  ) {}
+
+  /** In the transaction that leaves the request's rows without their task row (or before the first is written). */
+  async mark(tx: Transaction, requestId: string): Promise<void> {
+    await execute(tx.manager, 'INSERT INTO staged_tasks (task_id, started_at) VALUES (?, ?)', [
+      requestId,
+      Date.now(),
+    ]);
+  }
+
+  /** In the transaction that writes the task row: the rows are the request's now. */
+  async unmark(tx: Transaction, requestId: string): Promise<void> {
+    await execute(tx.manager, 'DELETE FROM staged_tasks WHERE task_id = ?', [requestId]);
+  }
+
+  /** Removes the marked request's rows and outputs, then its mark; returns how many of each went. */
+  async remove(requestId: string): Promise<{ rows: number; outputs: number }> {
+    let rows = 0;
+    let outputs = 0;
+    for (;;) {
+      const slice = await this.unitOfWork.run((tx) =>
+        this.images.deleteSomeRowsOfTask(tx, requestId, ROWS_PER_SLICE),
+      );
+      if (slice.deleted === 0) break;
+      rows += slice.deleted;
+      outputs += slice.outputKeys.length;
+      await this.removeOutputs(slice.outputKeys);
+      await nextTurn();
+    }
+    await this.unitOfWork.run((tx) => this.unmark(tx, requestId));
+    return { rows, outputs };
+  }
+
+  /** At start, before HTTP: the removals a stopped process did not finish. */
+  async onApplicationBootstrap(): Promise<void> {
+    const { records } = await this.unitOfWork.run((tx) =>
+      execute<{ task_id: string }>(
+        tx.manager,
+        'SELECT task_id FROM staged_tasks s WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = s.task_id)',
+      ),
+    );
+    if (records.length === 0) return;
+    this.logger.log(`removing the rows of ${records.length} request(s) a stopped process did not finish`);
+    for (const { task_id: requestId } of records) {
+      const { rows, outputs } = await this.remove(requestId);
+      this.logger.log(`request ${requestId}: removed ${rows} row(s) and ${outputs} output(s)`);
+    }
+  }
+
+  /** Removes outputs no row names any more, a batch at a time; a failure leaves an orphan, and says so. */
+  private async removeOutputs(keys: string[]): Promise<void> {
+    for (let start = 0; start < keys.length; start += REMOVALS_AT_ONCE) {
+      await Promise.all(
+        keys
+          .slice(start, start + REMOVALS_AT_ONCE)
+          .map((key) =>
+            this.storage
+              .remove(key)
+              .catch((error: Error) =>
+                this.logger.warn(`orphan output ${key} left in storage: ${error.message}`),
+              ),
+          ),
+      );
+    }
+  }
+}
