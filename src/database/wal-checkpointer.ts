@@ -65,7 +65,11 @@ export class WalCheckpointer implements OnModuleInit, OnApplicationShutdown {
       if (message.done !== undefined) this.settle(message.done);
     });
     this.worker.on('error', (error) => this.logger.warn(`WAL checkpointer stopped: ${error.message}`));
-    this.worker.on('exit', () => this.settleAll());
+    this.worker.on('exit', () => {
+      // Checkpoints asked of a stopped worker would never be answered: none are asked any more.
+      this.worker = undefined;
+      this.settleAll();
+    });
     this.worker.unref();
   }
 

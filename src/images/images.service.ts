@@ -197,6 +197,20 @@ export class ImagesService {
     return records;
   }
 
+  /** Those of the given images that have duplicates still waiting (one index probe each). */
+  async withWaitingDuplicates(tx: Transaction, originalIds: string[]): Promise<string[]> {
+    if (originalIds.length === 0) return [];
+    const { records } = await execute<{ id: string }>(
+      tx.manager,
+      `SELECT o.id FROM images o
+        WHERE o.id IN (${inList(originalIds.length)})
+          AND EXISTS (SELECT 1 FROM images d ${this.sqliteIndexedBy('idx_images_waiting_duplicates')}
+                       WHERE d.duplicate_of = o.id AND d.status = 'queued')`,
+      originalIds,
+    );
+    return records.map((row) => row.id);
+  }
+
   /**
    * Finished images some of whose duplicates still wait: those a process stopped fanning out (killed
    * between two slices of finishDuplicates). At most `limit` of them.
@@ -337,6 +351,8 @@ export class ImagesService {
         records.map((image) => image.id),
       );
       const outputKeys = records.flatMap((image) => [image.outputKey, image.thumbnailKey]);
+      // The rows selected, not the DELETE's count: a neighbour removing the same request (PostgreSQL)
+      // may have deleted some, and the removal goes on until none is selected.
       return { deleted: records.length, outputKeys: outputKeys.filter((key) => key !== null) };
     }
     const products = await execute(

@@ -20,8 +20,11 @@ export type ImageOutcome =
  */
 const DUPLICATES_PER_SLICE = 500;
 
-/** Finished images with waiting duplicates taken up by one sweep (the next sweep finds the rest). */
-const MAX_FAN_OUT_ORIGINALS = 100;
+/** Finished images whose duplicates one slice takes (the others wait for the next slices). */
+const ORIGINALS_PER_SLICE = 100;
+
+/** Back-off after a batch failed to be written (the database down, or the disk full): no busy loop. */
+const RETRY_AFTER_FAILURE_MS = 1_000;
 
 interface Pending {
   outcome: ImageOutcome;
@@ -32,8 +35,9 @@ interface Pending {
 /**
  * Records finished images in batches. The outcomes that arrive within RECORD_BATCH_MS of the first one
  * (or while the previous batch is being written) share one transaction: one UPDATE for the successes,
- * one for their duplicates, each failure on its own, and per request one counter UPDATE and the
- * conditional completion (with its webhook message). The guarantees are those of one image per
+ * each failure on its own, one UPDATE for up to DUPLICATES_PER_SLICE of their duplicates (and of those
+ * of earlier images still waiting: the rest follow in the next transactions), and per request one
+ * counter UPDATE and the conditional completion (with its webhook message). The guarantees are those of one image per
  * transaction: an image is recorded only while its lease is ours (the UPDATE's condition), and a batch
  * commits or rolls back whole; a batch that fails rejects every caller, whose leases then run out, so
  * their images are taken again.
@@ -49,6 +53,9 @@ export class OutcomeRecorder implements OnApplicationBootstrap, OnApplicationShu
   /** Finished images some of whose duplicates may still wait for their outcome. */
   private fanningOut = new Set<string>();
   private sweepTimer?: NodeJS.Timeout;
+  /** The last sweep found as many images as it takes: once these are done, there may be more. */
+  private sweepFull = false;
+  private stopped = false;
 
   constructor(
     private readonly images: ImagesService,
@@ -82,15 +89,20 @@ export class OutcomeRecorder implements OnApplicationBootstrap, OnApplicationShu
     this.sweepTimer.unref();
   }
 
+  /** After the queue's shutdown (whose in-flight images were recorded): no more writes. */
   onApplicationShutdown(): void {
+    this.stopped = true;
     clearInterval(this.sweepTimer);
+    clearTimeout(this.timer);
+    clearImmediate(this.immediate);
   }
 
   private async resumeFanOut(): Promise<void> {
     try {
       const originals = await this.unitOfWork.run((tx) =>
-        this.images.originalsWithWaitingDuplicates(tx, MAX_FAN_OUT_ORIGINALS),
+        this.images.originalsWithWaitingDuplicates(tx, ORIGINALS_PER_SLICE),
       );
+      this.sweepFull = originals.length === ORIGINALS_PER_SLICE;
       if (originals.length === 0) return;
       this.logger.log(`giving ${originals.length} finished image(s) outcome to their waiting duplicates`);
       for (const id of originals) this.fanningOut.add(id);
@@ -101,7 +113,7 @@ export class OutcomeRecorder implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private schedule(): void {
-    if (this.writing) return; // the batch being written takes the next one when it ends
+    if (this.writing || this.stopped) return; // the batch being written takes the next one when it ends
     // Every image in flight is waiting to be recorded: waiting longer gains nothing.
     const full = this.pending.length >= this.config.concurrency || this.config.recordBatchMs === 0;
     if (full || this.pending.length === 0) this.flushSoon();
@@ -125,18 +137,31 @@ export class OutcomeRecorder implements OnApplicationBootstrap, OnApplicationShu
     this.timer = undefined;
     const batch = this.pending;
     this.pending = [];
-    this.writing = this.write(batch).finally(() => {
-      this.writing = undefined;
-      // Outcomes that arrived meanwhile have waited long enough; a fan-out goes on.
-      if (this.pending.length > 0 || this.fanningOut.size > 0) this.flushSoon();
-    });
+    this.writing = this.write(batch)
+      .catch((error: Error) => {
+        this.logger.error(`recording outcomes failed: ${error.message}`);
+        return false;
+      })
+      .then((written) => {
+        this.writing = undefined;
+        if (this.stopped) return;
+        // Outcomes that arrived meanwhile have waited long enough; a fan-out goes on (after a pause if
+        // the database just failed), and then the next sweep's, when the last one was cut at its limit.
+        const more = this.pending.length > 0 || this.fanningOut.size > 0;
+        if (more && !written) this.timer = setTimeout(() => this.flush(), RETRY_AFTER_FAILURE_MS);
+        else if (more) this.flushSoon();
+        else if (this.sweepFull) void this.resumeFanOut();
+      });
   }
 
-  private async write(batch: Pending[]): Promise<void> {
+  /** Writes one batch and a slice of the fan-out; false when the transaction failed. */
+  private async write(batch: Pending[]): Promise<boolean> {
     const completions: RequestCompletedEvent[] = [];
     let recorded: Set<string>;
     let originals: string[] = [];
-    let moreDuplicates = false;
+    let stillWaiting: string[] = [];
+    /** Images beyond this slice's ORIGINALS_PER_SLICE: their duplicates' turn comes in the next ones. */
+    let later: string[] = [];
     try {
       recorded = await this.unitOfWork.run(async (tx) => {
         const done = batch.flatMap(({ outcome }) => (outcome.kind === 'done' ? [outcome] : []));
@@ -146,9 +171,16 @@ export class OutcomeRecorder implements OnApplicationBootstrap, OnApplicationShu
           const failed = await this.images.markFailed(tx, outcome.image, outcome.failure, outcome.inputBytes);
           if (failed) finished.push(failed);
         }
-        originals = [...new Set([...this.fanningOut, ...finished.map((image) => image.id)])];
+        const candidates = [...new Set([...this.fanningOut, ...finished.map((image) => image.id)])];
+        originals = candidates.slice(0, ORIGINALS_PER_SLICE);
+        later = candidates.slice(ORIGINALS_PER_SLICE);
         const duplicates = await this.images.finishDuplicates(tx, originals, DUPLICATES_PER_SLICE);
-        moreDuplicates = duplicates.length === DUPLICATES_PER_SLICE;
+        // Carried to the next slice: those of the images that still have duplicates waiting (checked
+        // when this slice was full), so that the set holds only work left, whatever finishes meanwhile.
+        stillWaiting =
+          duplicates.length === DUPLICATES_PER_SLICE
+            ? await this.images.withWaitingDuplicates(tx, originals)
+            : [];
         const byTask = tally([...finished, ...duplicates]);
         // Requests in one order in every process: two batches never wait on each other's counters.
         for (const taskId of [...byTask.keys()].sort()) {
@@ -169,12 +201,14 @@ export class OutcomeRecorder implements OnApplicationBootstrap, OnApplicationShu
         return new Set(finished.map((image) => image.id));
       });
     } catch (error) {
+      if (batch.length === 0)
+        this.logger.error(`giving duplicates their outcome failed: ${(error as Error).message}`);
       for (const pending of batch) pending.reject(error);
-      return;
+      return false;
     }
     // Images whose duplicates did not all fit in this slice go on in the next transaction.
-    if (moreDuplicates) for (const id of originals) this.fanningOut.add(id);
-    else for (const id of originals) this.fanningOut.delete(id);
+    for (const id of originals) this.fanningOut.delete(id);
+    for (const id of [...stillWaiting, ...later]) this.fanningOut.add(id);
     // A batch runs in the logging context of the image that opened it: each completion gets its own.
     for (const completed of completions)
       LogContext.run({ request_id: completed.requestId }, () => {
@@ -184,6 +218,7 @@ export class OutcomeRecorder implements OnApplicationBootstrap, OnApplicationShu
         this.events.emit(DomainEvent.RequestCompleted, completed);
       });
     for (const pending of batch) pending.resolve(recorded.has(pending.outcome.image.id));
+    return true;
   }
 }
 

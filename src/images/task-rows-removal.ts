@@ -17,10 +17,11 @@ const REMOVALS_AT_ONCE = 16;
  * names such an id, from the transaction that leaves its rows without a task until the last of them is
  * gone. The rows go a slice per transaction (one DELETE of a million rows held SQLite, and with it the
  * event loop, for seconds), the outputs a slice named once it has committed, and the mark last: a
- * crash leaves at worst orphan outputs that no row names (logged when a removal fails), never a row
- * that names a removed output. Marks found at start name removals a stopped process did not finish;
- * they are finished before the service takes requests (on PostgreSQL a neighbour may be finishing the
- * same one: both delete what is there, and removing an output twice is harmless).
+ * crash leaves at worst orphan outputs that no row names (logged when a removal fails), and no request
+ * that names a removed output (a duplicate still waiting for its slice may, but no request reads it).
+ * Marks found at start name removals a stopped process did not finish; they are finished before the
+ * service takes requests (on PostgreSQL a neighbour may be finishing the same one: both delete what is
+ * there, and removing an output twice is harmless). A removal that fails keeps its mark for the next start.
  */
 @Injectable()
 export class TaskRowsRemoval implements OnApplicationBootstrap {
@@ -74,8 +75,14 @@ export class TaskRowsRemoval implements OnApplicationBootstrap {
     if (records.length === 0) return;
     this.logger.log(`removing the rows of ${records.length} request(s) a stopped process did not finish`);
     for (const { task_id: requestId } of records) {
-      const { rows, outputs } = await this.remove(requestId);
-      this.logger.log(`request ${requestId}: removed ${rows} row(s) and ${outputs} output(s)`);
+      try {
+        const { rows, outputs } = await this.remove(requestId);
+        this.logger.log(`request ${requestId}: removed ${rows} row(s) and ${outputs} output(s)`);
+      } catch (error) {
+        this.logger.warn(
+          `request ${requestId}: removal failed, left for the next start: ${(error as Error).message}`,
+        );
+      }
     }
   }
 

@@ -47,7 +47,14 @@ export class RequestDeletion {
       return deleted;
     });
     let outputs = 0;
-    for (const requestId of deleted) outputs += (await this.rowsRemoval.remove(requestId)).outputs;
+    for (const requestId of deleted) {
+      try {
+        outputs += (await this.rowsRemoval.remove(requestId)).outputs;
+      } catch (error) {
+        // The request is gone already; its rows keep their mark and go at the next start.
+        this.logger.warn(`request ${requestId}: rows left for the next start: ${(error as Error).message}`);
+      }
+    }
     if (deleted.length > 0)
       this.logger.log(`deleted ${deleted.length} request(s) and ${outputs} output(s): ${deleted.join(', ')}`);
     return deleted.length;

@@ -78,12 +78,53 @@ export function duplicateFanOutCases(start: (dataDir: string) => Promise<TestApp
     await waitForCompletion(service.http, requestId);
     // As if the process had been killed after the first slice: all but 500 duplicates still waiting,
     // and the request's counters without them.
-    const unitOfWork = service.app.get(UnitOfWork);
-    const waiting = await unitOfWork.run(async (tx) => {
+    const waiting = await leaveDuplicatesWaiting(requestId, REPEATS + BROKEN_REPEATS - 2 - 500);
+    expect(waiting).toBeGreaterThan(1_000);
+    await service.close();
+    service = await start(dataDir);
+    const status = await waitForCompletion(service.http, requestId);
+    expect(status).toMatchObject({
+      status: 'completed_with_errors',
+      processed_images: REPEATS + BROKEN_REPEATS,
+      failed_images: BROKEN_REPEATS,
+    });
+    expect(await countByStatus(requestId, 'done')).toBe(REPEATS);
+    expect(await countByStatus(requestId, 'failed')).toBe(BROKEN_REPEATS);
+    // Resumed from the stored outcome: nothing downloaded again.
+    expect(fixtures.imageRequests.filter((path) => path === '/images/alpha.png?resumed')).toHaveLength(1);
+  });
+
+  it('resumes the waiting duplicates of more images than one sweep takes (100)', async () => {
+    service = await start(dataDir);
+    const urls = Array.from({ length: 150 }, (_, i) => fixtures.imageUrl('alpha.png', `many-${i}`));
+    const rows = urls.map((url, i) => `${i + 1},P${i},"${url},${url}"`);
+    const csv = ['S. No.,Product Name,Input Image Urls', ...rows].join('\n');
+    const { body } = await service.http
+      .post('/upload')
+      .attach('file', Buffer.from(csv), 'many.csv')
+      .expect(202);
+    await waitForCompletion(service.http, body.request_id);
+    expect(await leaveDuplicatesWaiting(body.request_id, 150)).toBe(150);
+    await service.close();
+    service = await start(dataDir);
+    expect(await waitForCompletion(service.http, body.request_id)).toMatchObject({
+      status: 'completed',
+      processed_images: 300,
+      failed_images: 0,
+    });
+    expect(await countByStatus(body.request_id, 'done')).toBe(300);
+  });
+
+  /**
+   * As if the process had been killed between two slices: `count` of the request's duplicates waiting
+   * again, and the request's counters without them. Returns how many were reset.
+   */
+  async function leaveDuplicatesWaiting(requestId: string, count: number): Promise<number> {
+    return service!.app.get(UnitOfWork).run(async (tx) => {
       const { records } = await execute<{ id: string }>(
         tx.manager,
         `SELECT id FROM images WHERE task_id = ? AND duplicate_of IS NOT NULL ORDER BY id LIMIT ?`,
-        [requestId, REPEATS + BROKEN_REPEATS - 2 - 500],
+        [requestId, count],
       );
       const ids = records.map((row) => row.id);
       for (let i = 0; i < ids.length; i += 500) {
@@ -108,18 +149,5 @@ export function duplicateFanOutCases(start: (dataDir: string) => Promise<TestApp
       );
       return ids.length;
     });
-    expect(waiting).toBeGreaterThan(1_000);
-    await service.close();
-    service = await start(dataDir);
-    const status = await waitForCompletion(service.http, requestId);
-    expect(status).toMatchObject({
-      status: 'completed_with_errors',
-      processed_images: REPEATS + BROKEN_REPEATS,
-      failed_images: BROKEN_REPEATS,
-    });
-    expect(await countByStatus(requestId, 'done')).toBe(REPEATS);
-    expect(await countByStatus(requestId, 'failed')).toBe(BROKEN_REPEATS);
-    // Resumed from the stored outcome: nothing downloaded again.
-    expect(fixtures.imageRequests.filter((path) => path === '/images/alpha.png?resumed')).toHaveLength(1);
-  });
+  }
 }
