@@ -112,7 +112,9 @@ describe('live progress, previews and filters', () => {
       onComment: () => comments++,
     });
     await eventually(() => comments > 0 || undefined);
-    expect(fixtures.imageRequests.length).toBeGreaterThan(0); // held: nothing changed meanwhile
+    // The image is held: nothing changed meanwhile, so the comments were all the stream had to send.
+    const { body: held } = await service.http.get(`/status/${requestId}`).expect(200);
+    expect(held).toMatchObject({ status: 'processing', processed_images: 0 });
     release();
     const { events } = await stream;
     expect(events.map((event) => event.event)).toEqual(['progress', 'completed']);

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { ImagePipeline } from '../src/images/image-pipeline.js';
-import { countRows } from './helpers/database-counts.js';
 import { download } from './helpers/download.js';
+import { rowCounts } from './helpers/durability.js';
 import { FixtureServer, FIXTURES_DIR } from './helpers/fixture-server.js';
 import { startTestApp, type TestApp, waitForCompletion } from './helpers/test-app.js';
 
@@ -116,9 +116,7 @@ describe('output options: format, quality (auto), bounds', () => {
     ['max_width', '0', 'max_width must be an integer from 1 to 16383 (pixels)'],
     ['max_height', 'tall', 'max_height must be an integer from 1 to 16383 (pixels)'],
   ])('%s=%s: 400 naming the field, nothing stored', async (field, value, message) => {
-    const before = ['tasks', 'products', 'images'].map((table) =>
-      countRows(service.dataDir, table as 'tasks' | 'products' | 'images'),
-    );
+    const before = rowCounts(service.dataDir);
     const csv = Buffer.from(
       `S. No.,Product Name,Input Image Urls\n1,SKU1,${fixtures.imageUrl('cmyk.jpg')}\n`,
     );
@@ -129,9 +127,6 @@ describe('output options: format, quality (auto), bounds', () => {
       .expect(400);
     expect(body.message).toBe(`${message}; nothing was stored`);
     expect(body.errors).toEqual([{ row: null, column: field, message }]);
-    const after = ['tasks', 'products', 'images'].map((table) =>
-      countRows(service.dataDir, table as 'tasks' | 'products' | 'images'),
-    );
-    expect(after).toEqual(before);
+    expect(rowCounts(service.dataDir)).toEqual(before);
   });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execute, inList } from '../../src/database/sql.js';
 import { UnitOfWork } from '../../src/database/unit-of-work.js';
+import { csvFile, imagesCsv } from './durability.js';
 import { FixtureServer } from './fixture-server.js';
 import { type TestApp, waitForCompletion } from './test-app.js';
 
@@ -97,11 +98,17 @@ export function duplicateFanOutCases(start: (dataDir: string) => Promise<TestApp
   it('resumes the waiting duplicates of more images than one sweep takes (100)', async () => {
     service = await start(dataDir);
     const urls = Array.from({ length: 150 }, (_, i) => fixtures.imageUrl('alpha.png', `many-${i}`));
-    const rows = urls.map((url, i) => `${i + 1},P${i},"${url},${url}"`);
-    const csv = ['S. No.,Product Name,Input Image Urls', ...rows].join('\n');
     const { body } = await service.http
       .post('/upload')
-      .attach('file', Buffer.from(csv), 'many.csv')
+      .attach(
+        'file',
+        ...csvFile(
+          imagesCsv(
+            urls.flatMap((url) => [url, url]),
+            2,
+          ),
+        ),
+      )
       .expect(202);
     await waitForCompletion(service.http, body.request_id);
     expect(await leaveDuplicatesWaiting(body.request_id, 150)).toBe(150);

@@ -11,7 +11,8 @@ export async function storedPreviews(storageDir: string): Promise<string[]> {
   return (await everyStoredFile(storageDir)).filter((key) => key.startsWith('thumbs/'));
 }
 
-async function everyStoredFile(storageDir: string): Promise<string[]> {
+/** Every file under a local STORAGE_DIR (outputs and previews), as storage keys (staging folders left out). */
+export async function everyStoredFile(storageDir: string): Promise<string[]> {
   const entries = await readdir(storageDir, { recursive: true, withFileTypes: true }).catch(() => []);
   return entries
     .filter((entry) => entry.isFile())

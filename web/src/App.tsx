@@ -13,8 +13,6 @@ function requestIdOf(hash: string): string | null {
 export function App() {
   const [hash, setHash] = useState(location.hash);
   const [needsKey, setNeedsKey] = useState(false);
-  /** Bumped after an upload or a key change: the list reads again. */
-  const [listVersion, setListVersion] = useState(0);
 
   useEffect(() => {
     const onHashChange = () => setHash(location.hash);
@@ -27,7 +25,6 @@ export function App() {
   const onKey = (key: string) => {
     apiKey.set(key);
     setNeedsKey(false);
-    setListVersion((version) => version + 1);
   };
   const forgetKey = () => {
     apiKey.clear();
@@ -59,12 +56,11 @@ export function App() {
           <>
             <UploadForm
               onUploaded={(id) => {
-                setListVersion((version) => version + 1);
                 location.hash = `#/requests/${id}`;
               }}
               onUnauthorized={onUnauthorized}
             />
-            <RequestList key={listVersion} onUnauthorized={onUnauthorized} />
+            <RequestList onUnauthorized={onUnauthorized} />
           </>
         )}
       </main>

@@ -52,7 +52,6 @@ const byId = (requestId: string) => ({ params: { path: { request_id: requestId }
 export const api = {
   listRequests: (cursor?: string) =>
     data(client.GET('/requests', { params: { query: { limit: 20, cursor } } })),
-  status: (requestId: string) => data(client.GET('/status/{request_id}', byId(requestId))),
   images: (
     requestId: string,
     query: { offset: number; limit: number; status?: 'failed'; error_code?: string },
