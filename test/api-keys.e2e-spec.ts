@@ -61,6 +61,7 @@ describe('API keys: who may call, and whose requests each key sees', () => {
     for (const path of [
       `/status/${id}`,
       `/requests/${id}/images`,
+      `/requests/${id}/error-codes`,
       `/requests/${id}/events`,
       `/export-csv/${id}`,
     ]) {

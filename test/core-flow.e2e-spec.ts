@@ -65,6 +65,7 @@ describe('CSV in, web-ready images out (embedded default)', () => {
     console.log(`e2e: 11 fixture images processed in ${Date.now() - started} ms`);
     expect(status).toMatchObject({
       request_id: requestId,
+      file_name: 'products.csv',
       status: 'completed_with_errors',
       progress: '11/11',
       total_images: 11,
@@ -80,6 +81,19 @@ describe('CSV in, web-ready images out (embedded default)', () => {
     );
     const failed = page.images.filter((image: any) => image.status === 'failed');
     expect(failed.map((image: any) => image.error_code).sort()).toEqual(['http_404', 'not_an_image']);
+    // Each code comes with plain words, beside the technical message; and the codes present, counted.
+    const notFound = expect.stringContaining('there is no image at this address (HTTP 404)');
+    const notAnImage = expect.stringContaining('answered with something that is not an image');
+    expect(failed.map((image: any) => image.error_explanation)).toEqual([notAnImage, notFound]);
+    expect(page.images.find((image: any) => image.status === 'done').error_explanation).toBeNull();
+    const { body: codes } = await service.http.get(`/requests/${requestId}/error-codes`).expect(200);
+    expect(codes).toEqual({
+      request_id: requestId,
+      error_codes: [
+        { error_code: 'http_404', images: 1, label: 'Not found', explanation: notFound },
+        { error_code: 'not_an_image', images: 1, label: 'Not an image', explanation: notAnImage },
+      ],
+    });
     const photo = page.images.find((image: any) => image.input_url.endsWith('photo-2725x2225.jpg'));
     expect(photo).toMatchObject({
       serial_number: '1',
@@ -181,6 +195,23 @@ describe('CSV in, web-ready images out (embedded default)', () => {
     });
     const { body: finalStatus } = await service.http.get(`/status/${requestId}`).expect(200);
     expect(finalStatus.webhook).toMatchObject({ status: 'delivered', attempts: 1, last_status: 200 });
+  });
+
+  it("keeps the CSV's name as sent, made safe to show, in the status and the list", async () => {
+    const csv = `S. No.,Product Name,Input Image Urls\n1,SKU1,${fixtures.imageUrl('photo.webp', 'named')}\n`;
+    const { body: accepted } = await service.http
+      .post('/upload')
+      .attach('file', Buffer.from(csv), {
+        filename: 'Catalogue d’été\u202E 2026.csv',
+        contentType: 'text/csv',
+      })
+      .expect(202);
+    const { body: status } = await service.http.get(`/status/${accepted.request_id}`).expect(200);
+    expect(status.file_name).toBe('Catalogue d’été 2026.csv');
+    const { body: list } = await service.http.get('/requests').expect(200);
+    expect(list.requests.find((request: any) => request.request_id === accepted.request_id).file_name).toBe(
+      'Catalogue d’été 2026.csv',
+    );
   });
 
   it('answers 404 with a JSON message for an unknown request', async () => {

@@ -43,7 +43,7 @@ describe('request ids, paging and security headers', () => {
 
   it('answers 404 for a well-formed unknown request id', async () => {
     const answers = await answersFor(service, UNKNOWN_REQUEST_ID);
-    expect(answers.map((answer) => answer.status)).toEqual([404, 404, 404, 404, 404]);
+    expect(answers.map((answer) => answer.status)).toEqual([404, 404, 404, 404, 404, 404]);
   });
 
   it.each([

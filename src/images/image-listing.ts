@@ -1,5 +1,6 @@
 import type { Owner } from '../access/owner.js';
 import { Injectable } from '@nestjs/common';
+import { describeFailure } from '../common/image-failure-codes.js';
 import { Storage } from '../storage/storage.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { ImagePageDto } from './dto/image-status.dto.js';
@@ -39,6 +40,7 @@ export class ImageListing {
         status: image.status,
         error: image.errorCode ? `${image.errorCode}: ${image.errorMessage}` : null,
         error_code: image.errorCode,
+        error_explanation: image.errorCode ? describeFailure(image.errorCode).explanation : null,
         input_bytes: image.inputBytes,
         output_bytes: image.outputBytes,
         output_quality: image.outputQuality,

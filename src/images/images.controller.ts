@@ -6,9 +6,11 @@ import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nest
 import { ApiErrorResponses } from '../common/api-error-responses.decorator.js';
 import { RejectWhileDrainingGuard } from '../lifecycle/reject-while-draining.guard.js';
 import { REQUEST_ID_NOT_A_UUID, RequestIdParams, UNKNOWN_REQUEST } from '../tasks/dto/request-id-params.js';
+import { ErrorCodeListDto } from './dto/error-code-list.dto.js';
 import { ImagePageDto } from './dto/image-status.dto.js';
 import { ImagePageQuery } from './dto/image-page-query.js';
 import { RetryAcceptedDto } from './dto/retry-accepted.dto.js';
+import { ErrorCodeSummary } from './error-code-summary.js';
 import { FailedImageRetry } from './failed-image-retry.js';
 import { ImageListing } from './image-listing.js';
 
@@ -17,6 +19,7 @@ import { ImageListing } from './image-listing.js';
 export class ImagesController {
   constructor(
     private readonly listing: ImageListing,
+    private readonly errorCodes: ErrorCodeSummary,
     private readonly failedImageRetry: FailedImageRetry,
   ) {}
 
@@ -44,6 +47,22 @@ export class ImagesController {
   ): Promise<ImagePageDto> {
     const filter = { status: page.status, errorCode: page.error_code };
     return this.listing.page(requestId, owner, filter, page.offset, page.limit);
+  }
+
+  @Get('error-codes')
+  @ApiOperation({
+    operationId: 'listRequestErrorCodes',
+    summary: "The error codes of a request's failed images",
+    description:
+      'Each code present among the failed images, with how many have it and what it means in plain words; use a code as `error_code` in `GET /requests/{request_id}/images`.',
+  })
+  @ApiOkResponse({ type: ErrorCodeListDto, description: 'Most frequent first; empty when no image failed' })
+  @ApiErrorResponses({ 401: API_KEY_REQUIRED, 400: REQUEST_ID_NOT_A_UUID, 404: UNKNOWN_REQUEST })
+  listErrorCodes(
+    @Param() { request_id: requestId }: RequestIdParams,
+    @CallerOwner() owner: Owner,
+  ): Promise<ErrorCodeListDto> {
+    return this.errorCodes.of(requestId, owner);
   }
 
   @Post('retry')

@@ -39,6 +39,10 @@ export class Task {
   @Column({ name: 'webhook_url', type: 'text', nullable: true })
   webhookUrl: string | null;
 
+  /** The name the CSV was uploaded as (sanitised, at most MAX_FILE_NAME_LENGTH characters); null when the upload gave none. */
+  @Column({ name: 'file_name', type: 'varchar', length: 255, nullable: true })
+  fileName: string | null;
+
   /** The uploaded header names, in their order, for the export. */
   @Column({ name: 'csv_headers', type: 'simple-json' })
   csvHeaders: string[];

@@ -17,6 +17,8 @@ export interface NewTask {
   idempotencyKey: string | null;
   contentHash: string;
   outputOptions: OutputOptions;
+  /** The name the CSV was uploaded as; absent or null: none. */
+  fileName?: string | null;
 }
 
 /** The statuses of a request whose images are all finished: it may be deleted. */

@@ -43,6 +43,29 @@ export function webhookUrlOf(value: unknown): string | null {
   return url;
 }
 
+/** Longest file name kept with a request, in characters (the `tasks.file_name` column's size). */
+export const MAX_FILE_NAME_LENGTH = 255;
+
+/**
+ * Control characters, and the invisible marks that reorder or hide text (bidirectional overrides and
+ * isolates, zero-width characters, the BOM): a name shown to people must read as what it is.
+ */
+const HIDDEN_CHARACTERS = /[\p{Cc}\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/gu;
+
+/**
+ * The CSV's name as the client sent it, made safe to store and show: its last path segment, without
+ * control or invisible characters, spaces collapsed, cut to MAX_FILE_NAME_LENGTH characters (an
+ * ellipsis marks the cut); null when nothing is left.
+ */
+export function fileNameOf(originalName: string): string | null {
+  const lastSegment = originalName.split(/[/\\]/).pop() ?? '';
+  const name = lastSegment.replace(/\s+/g, ' ').replace(HIDDEN_CHARACTERS, '').replace(/ {2,}/g, ' ').trim();
+  if (!name) return null;
+  const characters = [...name];
+  if (characters.length <= MAX_FILE_NAME_LENGTH) return name;
+  return `${characters.slice(0, MAX_FILE_NAME_LENGTH - 1).join('')}…`;
+}
+
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
 /** The Idempotency-Key header: absent or blank means none; at most 255 characters. */

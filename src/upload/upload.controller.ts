@@ -15,7 +15,13 @@ import { StorageWritableGuard } from './storage-writable.guard.js';
 import { UploadRateLimitGuard } from './upload-rate-limit.guard.js';
 import { UploadSlotsInterceptor } from './upload-slots.interceptor.js';
 import { UploadTimeoutInterceptor } from './upload-timeout.interceptor.js';
-import { csvFileOf, idempotencyKeyOf, MAX_IDEMPOTENCY_KEY_LENGTH, webhookUrlOf } from './upload-form.js';
+import {
+  csvFileOf,
+  fileNameOf,
+  idempotencyKeyOf,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  webhookUrlOf,
+} from './upload-form.js';
 import { UploadService } from './upload.service.js';
 import { outputOptionsOf } from './output-options-form.js';
 import { AppConfig } from '../config/app-config.js';
@@ -107,9 +113,11 @@ export class UploadController {
     @IdempotencyKey() idempotencyKey: string | undefined,
     @CallerOwner() owner: Owner,
   ): Promise<UploadAcceptedDto> {
+    const csv = csvFileOf(file);
     return this.uploads.accept({
       owner,
-      csvPath: csvFileOf(file).path,
+      csvPath: csv.path,
+      fileName: fileNameOf(csv.originalname),
       webhookUrl: webhookUrlOf(body.webhook_url),
       outputOptions: outputOptionsOf(body, this.config.outputDefaults),
       idempotencyKey: idempotencyKeyOf(idempotencyKey),

@@ -32,6 +32,8 @@ import { UploadTimeoutInterceptor } from './upload-timeout.interceptor.js';
       useFactory: (config: AppConfig) => ({
         storage: diskStorage({ destination: uploadsDir(config) }),
         limits: { fileSize: config.maxCsvBytes, files: 1, fields: 10, fieldSize: 64 * 1024 },
+        // Browsers and curl send the file name's UTF-8 bytes as they are (busboy would read them as Latin-1).
+        defParamCharset: 'utf8',
       }),
     }),
   ],

@@ -20,6 +20,8 @@ export interface UploadCommand {
   owner: Owner;
   /** The uploaded CSV, in a temporary file the caller removes. */
   csvPath: string;
+  /** The name it was uploaded as, sanitised (see fileNameOf); null when there was none. */
+  fileName: string | null;
   webhookUrl: string | null;
   idempotencyKey: string | null;
   /** How the request's images are written (the form's fields over the configured defaults). */
@@ -87,6 +89,7 @@ export class UploadService {
         idempotencyKey: command.idempotencyKey,
         contentHash,
         outputOptions: command.outputOptions,
+        fileName: command.fileName,
       });
     };
     if (this.config.isPostgres) {

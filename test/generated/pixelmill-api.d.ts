@@ -104,6 +104,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/requests/{request_id}/error-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The error codes of a request's failed images
+         * @description Each code present among the failed images, with how many have it and what it means in plain words; use a code as `error_code` in `GET /requests/{request_id}/images`.
+         */
+        get: operations["listRequestErrorCodes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/requests/{request_id}/retry": {
         parameters: {
             query?: never;
@@ -339,6 +359,11 @@ export interface components {
              * @example 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70
              */
             request_id: string;
+            /**
+             * @description The name the CSV was uploaded as (its last path segment, without control or invisible characters, at most 255 characters); null when the upload gave none
+             * @example summer-catalogue.csv
+             */
+            file_name: string | null;
             /** @example completed_with_errors */
             status: components["schemas"]["RequestState"];
             /**
@@ -413,6 +438,11 @@ export interface components {
              * @example 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70
              */
             request_id: string;
+            /**
+             * @description The name the CSV was uploaded as (its last path segment, without control or invisible characters, at most 255 characters); null when the upload gave none
+             * @example summer-catalogue.csv
+             */
+            file_name: string | null;
             /** @example completed_with_errors */
             status: components["schemas"]["RequestState"];
             /**
@@ -491,6 +521,11 @@ export interface components {
              */
             error_code: string | null;
             /**
+             * @description What `error_code` means, in plain words, and what to do about it
+             * @example The image server says there is no image at this address (HTTP 404): the link is broken or the image was removed. Fix the URL, then retry.
+             */
+            error_explanation: string | null;
+            /**
              * @description Bytes downloaded
              * @example 482113
              */
@@ -527,6 +562,39 @@ export interface components {
             /** @example 100 */
             limit: number;
             images: components["schemas"]["ImageStatus"][];
+        };
+        /** @description One error code among the failed images of a request */
+        ErrorCodeCount: {
+            /**
+             * @description The stable machine code, as in `error_code`
+             * @example http_404
+             */
+            error_code: string;
+            /**
+             * @description Failed images with this code
+             * @example 2
+             */
+            images: number;
+            /**
+             * @description A few words for it
+             * @example Not found
+             */
+            label: string;
+            /**
+             * @description What it means, in plain words, and what to do about it
+             * @example The image server says there is no image at this address (HTTP 404): the link is broken or the image was removed. Fix the URL, then retry.
+             */
+            explanation: string;
+        };
+        /** @description The error codes of a request's failed images */
+        ErrorCodeList: {
+            /**
+             * Format: uuid
+             * @example 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70
+             */
+            request_id: string;
+            /** @description Each code present among the failed images, most frequent first; empty when none failed */
+            error_codes: components["schemas"]["ErrorCodeCount"][];
         };
         RetryAccepted: {
             /**
@@ -1152,6 +1220,95 @@ export interface operations {
                      *           "row": null,
                      *           "column": "limit",
                      *           "message": "limit must not be greater than 1000"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description API_KEYS is set and no valid key was sent */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "message": "an API key is required: send it as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\"",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "an API key is required: send it as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\""
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown request id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "message": "request 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70 not found",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "request 7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70 not found"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listRequestErrorCodes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The `request_id` that POST /upload answered */
+                request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Most frequent first; empty when no image failed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorCodeList"];
+                };
+            };
+            /** @description The request id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "message": "request_id must be a UUID",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": "request_id",
+                     *           "message": "request_id must be a UUID"
                      *         }
                      *       ]
                      *     }

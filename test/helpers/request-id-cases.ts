@@ -18,6 +18,7 @@ export const INVALID_REQUEST_IDS = [
 const OPERATIONS = [
   ['get', '/status/:id'],
   ['get', '/requests/:id/images'],
+  ['get', '/requests/:id/error-codes'],
   ['post', '/requests/:id/retry'],
   ['get', '/export-csv/:id'],
   ['delete', '/requests/:id'],

@@ -52,6 +52,15 @@ export class ImageStatusDto {
   })
   error_code: string | null;
 
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example:
+      'The image server says there is no image at this address (HTTP 404): the link is broken or the image was removed. Fix the URL, then retry.',
+    description: 'What `error_code` means, in plain words, and what to do about it',
+  })
+  error_explanation: string | null;
+
   @ApiProperty({ type: 'integer', nullable: true, example: 482113, description: 'Bytes downloaded' })
   input_bytes: number | null;
 

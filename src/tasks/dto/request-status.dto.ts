@@ -64,6 +64,16 @@ export class RequestSummaryDto {
   @ApiProperty({ format: 'uuid', example: '7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70' })
   request_id: string;
 
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    maxLength: 255,
+    example: 'summer-catalogue.csv',
+    description:
+      'The name the CSV was uploaded as (its last path segment, without control or invisible characters, at most 255 characters); null when the upload gave none',
+  })
+  file_name: string | null;
+
   @ApiProperty({ enum: TASK_STATUSES, enumName: 'RequestState', example: 'completed_with_errors' })
   status: TaskStatus;
 
@@ -107,6 +117,7 @@ export class RequestSummaryDto {
   static from(task: Task): RequestSummaryDto {
     return {
       request_id: task.id,
+      file_name: task.fileName,
       status: task.status,
       progress: `${task.processedImages}/${task.totalImages}`,
       total_images: task.totalImages,
