@@ -11,17 +11,21 @@ import { startTestApp, type TestApp } from './helpers/test-app.js';
 /** Written by each run (git-ignored); docs/dashboard.png in the README is one of them, copied by hand. */
 const SCREENSHOTS = resolve(import.meta.dirname, '../test-screenshots');
 const LAPTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
+/** The narrowest phone in common use: every view must fit it without sideways scrolling. */
+const PHONE = { width: 375, height: 800 };
 const ALICE = 'alice-0123456789abcdefghijklmnop';
 const BOB = 'bob-0123456789abcdefghijklmnopqrs';
 /** A browser on two shared cores is slow: a generous deadline, not a measure. */
 const BROWSER_DEADLINE_MS = 240_000;
+/** WCAG AA for normal text. */
+const MIN_CONTRAST = 4.5;
 
 /**
  * The dashboard in Chromium, as a merchandiser uses it, against the app with the page `npm run build`
- * built and a local image server: upload, live progress, thumbnails, a failure and its retry, the CSV,
- * deletion; with API keys, the key prompt and only that key's requests. axe finds no serious violation;
- * the page's CSP blocks nothing it does, and nothing leaves loopback.
+ * built and a local image server: upload, live progress, thumbnails, failures in plain words and their
+ * retry, the CSV, deletion; with API keys, the key prompt and only that key's requests. Every view fits
+ * a 375 px phone; axe finds no serious violation and disabled buttons stay readable; the page's CSP
+ * blocks nothing it does, nothing it asks for is missing, and nothing leaves loopback.
  */
 describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
   const fixtures = new FixtureServer();
@@ -41,7 +45,10 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
     await fixtures.stop();
   });
 
-  /** A fresh browser profile (empty storage) that records CSP violations and refuses anything off loopback. */
+  /**
+   * A fresh browser profile (empty storage) that records CSP violations, refuses anything off loopback
+   * and lists every page resource (not an API call) that was not found: a script, a style, a thumbnail.
+   */
   async function openPage(): Promise<{
     context: BrowserContext;
     page: Page;
@@ -49,7 +56,13 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
   }> {
     const context = await browser.newContext({ viewport: LAPTOP, acceptDownloads: true });
     const page = await context.newPage();
-    const { problems } = await guardPage(page);
+    const guard = await guardPage(page);
+    const missing: string[] = [];
+    page.on('response', (response) => {
+      const type = response.request().resourceType();
+      if (response.status() === 404 && !['fetch', 'xhr'].includes(type)) missing.push(response.url());
+    });
+    const problems = async () => [...(await guard.problems()), ...missing.map((url) => `not found: ${url}`)];
     return { context, page, problems };
   }
 
@@ -59,6 +72,41 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
       ['serious', 'critical'].includes(violation.impact ?? ''),
     );
     expect(serious.map((violation) => `${violation.id}: ${violation.help}`)).toEqual([]);
+  }
+
+  /**
+   * The contrast of each disabled button's text, measured with axe's own colour functions (its
+   * color-contrast rule skips disabled controls, so it would not see an unreadable one).
+   */
+  function disabledButtonContrasts(page: Page): Promise<Array<{ button: string; ratio: number }>> {
+    return page.evaluate(() => {
+      const axe = (window as any).axe;
+      axe.setup();
+      try {
+        return [...document.querySelectorAll('button:disabled')].map((button) => {
+          const background = axe.commons.color.getBackgroundColor(button);
+          const foreground = axe.commons.color.getForegroundColor(button, false, background);
+          return {
+            button: button.textContent ?? '',
+            ratio: axe.commons.color.getContrast(background, foreground),
+          };
+        });
+      } finally {
+        axe.teardown();
+      }
+    });
+  }
+
+  /** At a 375 px phone's width the view is no wider than the screen; a screenshot of each, then back. */
+  async function expectFitsPhone(page: Page, view: string) {
+    await page.setViewportSize(PHONE);
+    const { scrollWidth, innerWidth } = await page.evaluate(() => ({
+      scrollWidth: document.documentElement.scrollWidth,
+      innerWidth: window.innerWidth,
+    }));
+    await page.screenshot({ path: join(SCREENSHOTS, `phone-${view}.png`), fullPage: true });
+    await page.setViewportSize(LAPTOP);
+    expect(scrollWidth, `${view} at ${PHONE.width} px`).toBeLessThanOrEqual(innerWidth);
   }
 
   const thumbnailsShown = (page: Page) =>
@@ -80,11 +128,14 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
       await service?.close();
     });
 
-    it('uploads, follows the progress live, shows thumbnails and a failure, retries it, downloads the CSV and deletes the request', async () => {
+    it('uploads, follows the progress live, explains failures, retries them, downloads the CSV and deletes the request, at any width', async () => {
       const { context, page, problems } = await openPage();
       await page.goto(service.config.publicUrl);
       await page.getByRole('heading', { name: 'Upload a CSV' }).waitFor();
       await expectAccessible(page);
+      await expectFitsPhone(page, 'home');
+      const icon = await page.locator('link[rel="icon"]').getAttribute('href');
+      expect((await service.http.get(icon!).expect(200)).headers['content-type']).toMatch(/^image\/svg\+xml/);
 
       // The API's validation errors, against the rows and columns they name.
       await page.getByLabel('Drop a CSV here, or choose one').setInputFiles({
@@ -97,11 +148,14 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
       await problemsTable.waitFor();
       expect(await problemsTable.getByRole('row').nth(1).textContent()).toMatch(/^2/);
       await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-validation.png'), fullPage: true });
+      await expectFitsPhone(page, 'validation-errors');
 
-      // A supplier's link is broken until they fix it.
+      // A supplier's link is broken until they fix it; another file is damaged for good; one image
+      // takes its time (held), so the request is seen running with failures already counted.
       let broken = true;
       fixtures.imageResponder = (name) => (broken && name === 'alpha.png' ? 404 : undefined);
       fixtures.imageDelayMs = 100; // so the progress is seen moving
+      const releaseSlow = fixtures.holdImages((request) => request.includes('slow'));
       const names = ['exif-orientation-6.jpg', 'photo.webp', 'cmyk.jpg', 'exif-orientation-8.jpg'];
       const rows = Array.from(
         { length: 12 },
@@ -109,24 +163,23 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
           `${index + 1},SKU${index + 1},${fixtures.imageUrl(names[index % names.length], `n=${index}`)}`,
       );
       rows.push(`13,SKU13,${fixtures.imageUrl('alpha.png')}`);
-      await page.getByLabel('Webhook URL (optional)').fill(`${fixtures.baseUrl}/webhook`);
-      // Output options: a bad one is refused naming its field; then WebP at most 300 px wide.
-      await page.getByLabel('Quality (1–100 or auto)').fill('101');
-      await page.getByLabel(/Drop a CSV here|bad\.csv/).setInputFiles({
+      rows.push(`14,SKU14,${fixtures.imageUrl('truncated.jpg')}`);
+      rows.push(`15,SKU15,${fixtures.imageUrl('photo.webp', 'slow')}`);
+      const catalog = {
         name: 'catalog.csv',
         mimeType: 'text/csv',
         buffer: Buffer.from(['S. No.,Product Name,Input Image Urls', ...rows].join('\n')),
-      });
+      };
+      await page.getByLabel('Webhook URL (optional)').fill(`${fixtures.baseUrl}/webhook`);
+      // Output options: a bad one is refused naming its field; then WebP at most 300 px wide.
+      await page.getByLabel('Quality (1–100 or auto)').fill('101');
+      await page.getByLabel(/Drop a CSV here|bad\.csv/).setInputFiles(catalog);
       await page.getByRole('button', { name: 'Upload' }).click();
       await page.getByRole('alert').getByText('quality').first().waitFor();
       await page.getByLabel('Quality (1–100 or auto)').fill('');
       await page.getByLabel('Format').selectOption('webp');
       await page.getByLabel('Max width (px)').fill('300');
-      await page.getByLabel(/Drop a CSV here|catalog\.csv/).setInputFiles({
-        name: 'catalog.csv',
-        mimeType: 'text/csv',
-        buffer: Buffer.from(['S. No.,Product Name,Input Image Urls', ...rows].join('\n')),
-      });
+      await page.getByLabel(/Drop a CSV here|catalog\.csv/).setInputFiles(catalog);
       await page.getByRole('button', { name: 'Upload' }).click();
       await page.waitForURL(/#\/requests\/[0-9a-f-]{36}$/);
       const requestId = new URL(page.url()).hash.split('/').pop()!;
@@ -134,8 +187,11 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
         format: 'webp',
         max_width: 300,
       });
+      // Named by its CSV, with its id beside.
+      await page.getByRole('heading', { name: 'catalog.csv', level: 1 }).waitFor();
+      await page.getByText(requestId).waitFor();
 
-      // The count moves as images finish, pushed by the server, up to the end.
+      // The count moves as images finish, pushed by the server, up to the held one.
       const counts = new Set<string>();
       const count = page.getByTestId('progress-count');
       await expect
@@ -146,51 +202,100 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
           },
           { timeout: 60_000, interval: 50 },
         )
-        .toBe('13/13');
+        .toBe('14/15');
       expect(counts.size).toBeGreaterThan(2);
-      await expect.poll(() => page.getByTestId('request-status').textContent()).toBe('completed with errors');
 
+      // Still running: the counter, the failed table and the thumbnails already agree with the work done.
+      const status = page.getByTestId('request-status');
+      const failedRegion = page.getByRole('region', { name: 'Failed images' });
+      expect(await page.getByTestId('failed-count').textContent()).toBe('2');
+      await expect
+        .poll(() => failedRegion.getByTestId('failed-shown').textContent())
+        .toBe('2 failed image(s)');
+      await expect.poll(() => failedRegion.getByRole('row').count()).toBe(3);
       await expect.poll(() => thumbnailsShown(page), { timeout: 30_000 }).toBe(12);
-      const failedRow = page.getByRole('region', { name: 'Failed images' }).getByRole('row').nth(1);
-      expect(await failedRow.textContent()).toContain(fixtures.imageUrl('alpha.png'));
-      expect(await failedRow.textContent()).toContain('http_404');
-      await page.getByLabel('Filter by error code').fill('decode_error');
-      await page.getByText('0 failed image(s) with decode_error').waitFor();
-      await page.getByLabel('Filter by error code').fill('http_404');
-      await page.getByText('1 failed image(s) with http_404').waitFor();
-      await expectAccessible(page);
-      await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-request.png'), fullPage: true });
+      expect(await status.textContent()).toBe('processing');
 
-      // The supplier fixed the link: retry, and the request completes.
+      // Nothing to download yet, and the page says why.
+      const download = page.getByRole('button', { name: 'Download CSV' });
+      expect(await download.isDisabled()).toBe(true);
+      expect(await download.getAttribute('aria-describedby')).toBe('actions-wait');
+      expect(await page.locator('#actions-wait').textContent()).toContain(
+        'The CSV can be downloaded, and the request deleted, once every image has finished',
+      );
+      expect(await page.getByRole('button', { name: 'Delete request' }).isDisabled()).toBe(true);
+
+      // Each failure in plain words beside its code and technical message.
+      const notFoundRow = failedRegion.getByRole('row').filter({ hasText: fixtures.imageUrl('alpha.png') });
+      expect(await notFoundRow.textContent()).toContain('there is no image at this address (HTTP 404)');
+      expect(await notFoundRow.textContent()).toContain('http_404');
+      const damagedRow = failedRegion
+        .getByRole('row')
+        .filter({ hasText: fixtures.imageUrl('truncated.jpg') });
+      expect(await damagedRow.textContent()).toContain('damaged or cut short');
+      expect(await damagedRow.textContent()).toContain('decode_error');
+
+      // The filter offers the codes present, with their counts.
+      const filter = failedRegion.getByLabel('Show');
+      expect(await filter.locator('option').allTextContents()).toEqual([
+        'Every failed image',
+        'Damaged image (decode_error): 1',
+        'Not found (http_404): 1',
+      ]);
+      await filter.selectOption('http_404');
+      await expect
+        .poll(() => failedRegion.getByTestId('failed-shown').textContent())
+        .toBe('1 of 2 failed image(s): not found (http_404)');
+      expect(await failedRegion.getByRole('row').count()).toBe(2);
+      await filter.selectOption('');
+
+      await expectAccessible(page);
+      const contrasts = await disabledButtonContrasts(page);
+      expect(contrasts.map(({ button }) => button)).toEqual(
+        expect.arrayContaining(['Download CSV', 'Retry failed images', 'Delete request']),
+      );
+      for (const { button, ratio } of contrasts) expect(ratio, button).toBeGreaterThanOrEqual(MIN_CONTRAST);
+      await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-processing.png'), fullPage: true });
+      await expectFitsPhone(page, 'request-processing');
+
+      releaseSlow();
+      await expect.poll(() => status.textContent(), { timeout: 60_000 }).toBe('completed with errors');
+      await expect.poll(() => thumbnailsShown(page), { timeout: 30_000 }).toBe(13);
+      expect(await download.isDisabled()).toBe(false);
+      expect(await page.locator('#actions-wait').count()).toBe(0);
+      await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-request.png'), fullPage: true });
+      await expectFitsPhone(page, 'request-finished');
+
+      // The supplier fixed the link: retry; the damaged file fails again, and the table follows.
       broken = false;
       await page.getByRole('button', { name: 'Retry failed images' }).click();
+      await expect.poll(() => page.getByTestId('failed-count').textContent(), { timeout: 60_000 }).toBe('1');
+      await expect.poll(() => status.textContent(), { timeout: 60_000 }).toBe('completed with errors');
       await expect
-        .poll(() => page.getByTestId('request-status').textContent(), { timeout: 60_000 })
-        .toBe('completed');
-      await expect.poll(() => thumbnailsShown(page), { timeout: 30_000 }).toBe(13);
+        .poll(() => failedRegion.getByTestId('failed-shown').textContent())
+        .toBe('1 failed image(s)');
+      expect(await failedRegion.getByRole('row').nth(1).textContent()).toContain('decode_error');
+      await expect.poll(() => thumbnailsShown(page), { timeout: 30_000 }).toBe(14);
 
-      const [download] = await Promise.all([
-        page.waitForEvent('download'),
-        page.getByRole('button', { name: 'Download CSV' }).click(),
-      ]);
-      const csv = await readFile((await download.path())!, 'utf8');
+      const [file] = await Promise.all([page.waitForEvent('download'), download.click()]);
+      expect(file.suggestedFilename()).toBe('catalog-output.csv');
+      const csv = await readFile((await file.path())!, 'utf8');
       expect(csv).toMatch(/^S\. No\.,Product Name,Input Image Urls,Output Image Urls/);
-      expect(csv.match(/\/files\/[0-9a-f]{2}\/[0-9a-f-]{36}\.webp/g)).toHaveLength(13);
+      expect(csv.match(/\/files\/[0-9a-f]{2}\/[0-9a-f-]{36}\.webp/g)).toHaveLength(14);
 
-      // A phone's width: nothing wider than the screen.
-      await page.setViewportSize(PHONE);
-      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
-        PHONE.width,
-      );
-      await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-phone.png'), fullPage: true });
-      await page.setViewportSize(LAPTOP);
+      // The list names the request by its CSV.
+      await page.getByRole('link', { name: '← All requests' }).click();
+      await page.getByRole('link', { name: 'catalog.csv' }).waitFor();
+      await expectFitsPhone(page, 'home-with-requests');
+      await page.getByRole('link', { name: 'catalog.csv' }).click();
+      await status.waitFor();
 
       page.once('dialog', (dialog) => void dialog.accept());
       await page.getByRole('button', { name: 'Delete request' }).click();
       await page.waitForURL(/#\/$/);
       await page.getByRole('heading', { name: 'Your requests' }).waitFor();
       await service.http.get(`/status/${requestId}`).expect(404);
-      expect(await page.getByText(`Request ${requestId.slice(0, 8)}`).count()).toBe(0);
+      await page.getByText('No requests yet').waitFor();
 
       expect(await problems()).toEqual([]);
       await context.close();
@@ -206,19 +311,19 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
       await service?.close();
     });
 
-    async function uploadAs(key: string): Promise<string> {
+    async function uploadAs(key: string, fileName: string): Promise<string> {
       const csv = `S. No.,Product Name,Input Image Urls\n1,SKU1,${fixtures.imageUrl('photo.webp', key)}\n`;
       const { body } = await service.http
         .post('/upload')
         .set('Authorization', `Bearer ${key}`)
-        .attach('file', Buffer.from(csv), 'one.csv')
+        .attach('file', Buffer.from(csv), fileName)
         .expect(202);
       return body.request_id;
     }
 
-    it("asks for a key, keeps it, sends it on every call and shows only that key's requests", async () => {
-      const alices = await uploadAs(ALICE);
-      const bobs = await uploadAs(BOB);
+    it("asks for a key, says where keys come from, keeps a refused one visible, and shows only that key's requests", async () => {
+      await uploadAs(ALICE, 'alice-catalog.csv');
+      await uploadAs(BOB, 'bob-catalog.csv');
       const { context, page, problems } = await openPage();
       const calls: Array<{ url: string; authorization?: string }> = [];
       page.on('request', (request) => {
@@ -229,22 +334,30 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
       await page.goto(service.config.publicUrl);
       const keyField = page.getByRole('textbox', { name: 'API key' });
       await keyField.waitFor();
+      expect(await page.locator('#key-origin').textContent()).toContain('API_KEYS');
       await expectAccessible(page);
       await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-api-key.png') });
 
-      await keyField.fill('not-a-key-of-this-service-at-all');
+      // A typo: refused, and still there to be seen and mended.
+      const typo = `${ALICE.slice(0, -1)}x`;
+      await keyField.fill(typo);
       await page.getByRole('button', { name: 'Use this key' }).click();
-      await page.getByText('The key was not accepted').waitFor();
+      await page.getByText('The key below was not accepted').waitFor();
+      expect(await keyField.inputValue()).toBe(typo);
+      expect(await keyField.getAttribute('type')).toBe('password');
+      await page.getByLabel('Show the key').check();
+      expect(await keyField.getAttribute('type')).toBe('text');
+      await expectAccessible(page);
+      await expectFitsPhone(page, 'api-key-refused');
 
       await keyField.fill(ALICE);
       await page.getByRole('button', { name: 'Use this key' }).click();
-      await page.getByRole('link', { name: `Request ${alices.slice(0, 8)}` }).waitFor();
-      expect(await page.getByRole('link', { name: `Request ${bobs.slice(0, 8)}` }).count()).toBe(0);
+      await page.getByRole('link', { name: 'alice-catalog.csv' }).waitFor();
+      expect(await page.getByRole('link', { name: 'bob-catalog.csv' }).count()).toBe(0);
 
       // Kept in the browser: a reload asks for nothing.
       await page.reload();
-      await page.getByRole('link', { name: `Request ${alices.slice(0, 8)}` }).waitFor();
-      await page.getByRole('link', { name: `Request ${alices.slice(0, 8)}` }).click();
+      await page.getByRole('link', { name: 'alice-catalog.csv' }).click();
       await expect
         .poll(() => page.getByTestId('request-status').textContent(), { timeout: 60_000 })
         .toBe('completed');

@@ -61,7 +61,7 @@ export function fileNameOf(originalName: string): string | null {
   const lastSegment = originalName.split(/[/\\]/).pop() ?? '';
   const name = lastSegment.replace(/\s+/g, ' ').replace(HIDDEN_CHARACTERS, '').replace(/ {2,}/g, ' ').trim();
   if (!name) return null;
-  const characters = [...name];
+  const characters = Array.from(name); // code points: what the varchar(255) column counts
   if (characters.length <= MAX_FILE_NAME_LENGTH) return name;
   return `${characters.slice(0, MAX_FILE_NAME_LENGTH - 1).join('')}…`;
 }

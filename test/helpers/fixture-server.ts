@@ -28,11 +28,16 @@ export class FixtureServer {
   readonly pages = new Map<string, string>();
   private server?: Server;
   private held?: Promise<void>;
+  private holds: (request: string) => boolean = () => true;
 
-  /** Holds every image answer (requests are recorded, then wait) until the returned function is called. */
-  holdImages(): () => void {
+  /**
+   * Holds the image answers (requests are recorded, then wait) until the returned function is called:
+   * every one, or those whose path and query `which` picks.
+   */
+  holdImages(which: (request: string) => boolean = () => true): () => void {
     let release!: () => void;
     this.held = new Promise<void>((done) => (release = done));
+    this.holds = which;
     return () => {
       this.held = undefined;
       release();
@@ -58,7 +63,7 @@ export class FixtureServer {
         return;
       }
       this.imageRequests.push(url.pathname + url.search);
-      const held = this.held ?? Promise.resolve();
+      const held = (this.holds(url.pathname + url.search) && this.held) || Promise.resolve();
       void held.then(() =>
         setTimeout(() => {
           const file = join(FIXTURES_DIR, basename(url.pathname));

@@ -49,7 +49,7 @@ export function App() {
       </header>
       <main id="main">
         {needsKey ? (
-          <ApiKeyForm onKey={onKey} rejected={apiKey.get() !== null} />
+          <ApiKeyForm onKey={onKey} rejectedKey={apiKey.get()} />
         ) : requestId ? (
           <RequestView key={requestId} requestId={requestId} onUnauthorized={onUnauthorized} />
         ) : (

@@ -5,6 +5,7 @@ export type RequestSummary = components['schemas']['RequestSummary'];
 export type ImageStatus = components['schemas']['ImageStatus'];
 export type ImagePage = components['schemas']['ImagePage'];
 export type ErrorResponse = components['schemas']['ErrorResponse'];
+export type ErrorCodeCount = components['schemas']['ErrorCodeCount'];
 
 const KEY_STORAGE = 'pixelmill.apiKey';
 
@@ -57,6 +58,7 @@ export const api = {
     query: { offset: number; limit: number; status?: 'failed'; error_code?: string },
   ) =>
     data(client.GET('/requests/{request_id}/images', { params: { path: { request_id: requestId }, query } })),
+  errorCodes: (requestId: string) => data(client.GET('/requests/{request_id}/error-codes', byId(requestId))),
   retry: (requestId: string) => data(client.POST('/requests/{request_id}/retry', byId(requestId))),
   remove: (requestId: string) => data(client.DELETE('/requests/{request_id}', byId(requestId))),
   /** `options`: the output fields (format, quality, max_width, max_height); empty ones are left out. */
@@ -72,12 +74,12 @@ export const api = {
       }),
     );
   },
-  /** The CSV export as a file: fetched with the key, then handed to the browser as a download. */
-  async downloadCsv(requestId: string): Promise<void> {
+  /** The CSV export as a file named `fileName`: fetched with the key, then handed to the browser as a download. */
+  async downloadCsv(requestId: string, fileName: string): Promise<void> {
     const response = await fetch(`/export-csv/${requestId}`, { headers: authHeaders() });
     if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => undefined));
     const url = URL.createObjectURL(await response.blob());
-    const link = Object.assign(document.createElement('a'), { href: url, download: `${requestId}.csv` });
+    const link = Object.assign(document.createElement('a'), { href: url, download: fileName });
     link.click();
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
   },

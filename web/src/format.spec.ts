@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration, formatSaving, throughput } from './format';
+import { formatBytes, formatDuration, formatSaving, throughput, exportFileName, requestName } from './format';
 
 describe('dashboard formatting', () => {
   it.each([
@@ -40,5 +40,19 @@ describe('dashboard formatting', () => {
         10,
       ),
     ).toBeNull();
+  });
+});
+
+describe('requestName and exportFileName', () => {
+  const id = '7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70';
+  it.each([
+    ['catalog.csv', 'catalog.csv', 'catalog-output.csv'],
+    ['Spring 2026.CSV', 'Spring 2026.CSV', 'Spring 2026-output.csv'],
+    ['export', 'export', 'export-output.csv'],
+    [null, 'Request 7b0e4c2a', `${id}.csv`],
+  ])('%j is shown as %j and exported as %j', (fileName, shown, exported) => {
+    const request = { request_id: id, file_name: fileName };
+    expect(requestName(request)).toBe(shown);
+    expect(exportFileName(request)).toBe(exported);
   });
 });

@@ -53,3 +53,14 @@ export function throughput(
   const perSecond = done / seconds;
   return { perSecond, secondsLeft: (total - last.processed) / perSecond };
 }
+
+/** What a request is called on the page: the CSV's name, or its id's first characters when it has none. */
+export function requestName(request: { request_id: string; file_name: string | null }): string {
+  return request.file_name ?? `Request ${request.request_id.slice(0, 8)}`;
+}
+
+/** The export's file name: "catalog.csv" → "catalog-output.csv"; "<request id>.csv" without a name. */
+export function exportFileName(request: { request_id: string; file_name: string | null }): string {
+  if (!request.file_name) return `${request.request_id}.csv`;
+  return `${request.file_name.replace(/\.csv$/i, '')}-output.csv`;
+}

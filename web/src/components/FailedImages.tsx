@@ -1,82 +1,124 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, type ImagePage } from '../api';
+import { api, type ErrorCodeCount, type ImagePage } from '../api';
 
 const PAGE_SIZE = 50;
 
-/** The failed images with their URL, code and message, filtered by error code, a page at a time. */
+/**
+ * The failed images with their URL and what went wrong, in plain words beside the code, a page at a
+ * time; filtered by one of the codes present. Read again whenever the request's failed count changes,
+ * so the table and the counter above it agree while the request runs.
+ */
 export function FailedImages({
   requestId,
-  version,
+  failedImages,
+  final,
   onError,
 }: {
   requestId: string;
-  version: number;
+  /** The request's counter: the table follows it. */
+  failedImages: number;
+  final: boolean;
   onError: (error: unknown) => void;
 }) {
   const [code, setCode] = useState('');
   const [offset, setOffset] = useState(0);
   const [page, setPage] = useState<ImagePage | null>(null);
-  const [codes, setCodes] = useState<string[]>([]);
+  const [codes, setCodes] = useState<ErrorCodeCount[]>([]);
 
   useEffect(() => {
-    const filter = /^[a-z0-9_]{1,64}$/.test(code) ? code : undefined;
     api
-      .images(requestId, { offset, limit: PAGE_SIZE, status: 'failed', error_code: filter })
-      .then((next) => {
-        setPage(next);
-        setCodes((known) => [
-          ...new Set([...known, ...next.images.map((image) => image.error_code ?? '').filter(Boolean)]),
-        ]);
+      .errorCodes(requestId)
+      .then((list) => {
+        setCodes(list.error_codes);
+        if (code && !list.error_codes.some((known) => known.error_code === code)) setCode('');
       })
       .catch(onError);
-  }, [requestId, offset, code, version]);
+  }, [requestId, failedImages, final]);
 
+  useEffect(() => {
+    api
+      .images(requestId, { offset, limit: PAGE_SIZE, status: 'failed', error_code: code || undefined })
+      .then(setPage)
+      .catch(onError);
+  }, [requestId, offset, code, failedImages, final]);
+
+  const chosen = codes.find((known) => known.error_code === code);
   return (
     <section class="card" aria-labelledby="failed-title">
       <h2 id="failed-title">Failed images</h2>
-      <label for="error-filter">Filter by error code</label>
-      <input
+      <label for="error-filter">Show</label>
+      <select
         id="error-filter"
-        list="error-codes"
-        placeholder="e.g. http_404"
         value={code}
-        onInput={(event) => {
-          setCode(event.currentTarget.value.trim());
+        onChange={(event) => {
+          setCode(event.currentTarget.value);
           setOffset(0);
         }}
-      />
-      <datalist id="error-codes">
+      >
+        <option value="">Every failed image</option>
         {codes.map((known) => (
-          <option key={known} value={known} />
+          <option key={known.error_code} value={known.error_code}>
+            {known.label} ({known.error_code}): {known.images}
+          </option>
         ))}
-      </datalist>
+      </select>
       {page && (
         <>
-          <p>
-            {page.total} failed image(s){code && ` with ${code}`}
+          <p data-testid="failed-shown">
+            {chosen
+              ? `${page.total} of ${failedImages} failed image(s): ${chosen.label.toLowerCase()} (${chosen.error_code})`
+              : `${page.total} failed image(s)`}
           </p>
-          <div class="table-scroll">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Product</th>
-                  <th scope="col">URL</th>
-                  <th scope="col">Code</th>
-                  <th scope="col">Message</th>
+          {/* Explicit roles: the phone layout changes the table's display, which would drop its semantics. */}
+          <table class="stacked" role="table">
+            <thead role="rowgroup">
+              <tr role="row">
+                <th scope="col" role="columnheader">
+                  Product
+                </th>
+                <th scope="col" role="columnheader">
+                  URL
+                </th>
+                <th scope="col" role="columnheader">
+                  What went wrong
+                </th>
+                <th scope="col" role="columnheader">
+                  Code and message
+                </th>
+              </tr>
+            </thead>
+            <tbody role="rowgroup">
+              {page.images.map((image, index) => (
+                <tr key={offset + index} role="row">
+                  <td role="cell">
+                    <span class="cell-label" aria-hidden="true">
+                      Product
+                    </span>
+                    {image.product_name}
+                  </td>
+                  <td class="url" role="cell">
+                    <span class="cell-label" aria-hidden="true">
+                      URL
+                    </span>
+                    {image.input_url}
+                  </td>
+                  <td role="cell">
+                    <span class="cell-label" aria-hidden="true">
+                      What went wrong
+                    </span>
+                    {image.error_explanation}
+                  </td>
+                  <td role="cell">
+                    <span class="cell-label" aria-hidden="true">
+                      Code and message
+                    </span>
+                    <span class="mono">{image.error_code}</span>
+                    <span class="technical">{image.error?.replace(`${image.error_code}: `, '')}</span>
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {page.images.map((image, index) => (
-                  <tr key={offset + index}>
-                    <td>{image.product_name}</td>
-                    <td class="url">{image.input_url}</td>
-                    <td class="mono">{image.error_code}</td>
-                    <td>{image.error?.replace(`${image.error_code}: `, '')}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+              ))}
+            </tbody>
+          </table>
           {page.total > PAGE_SIZE && (
             <nav class="pager" aria-label="Failed image pages">
               <button type="button" disabled={offset === 0} onClick={() => setOffset(offset - PAGE_SIZE)}>

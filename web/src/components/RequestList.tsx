@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type RequestSummary } from '../api';
-import { formatBytes, formatSaving, formatTime } from '../format';
+import { formatBytes, formatSaving, formatTime, requestName } from '../format';
 import { ProgressBar } from './ProgressBar';
 
 /** While any listed request is processing, the list reads again this often. */
@@ -49,11 +49,12 @@ export function RequestList({ onUnauthorized }: { onUnauthorized: () => void }) 
           {requests.map((request) => (
             <li key={request.request_id}>
               <a href={`#/requests/${request.request_id}`} class="request-link">
-                Request {request.request_id.slice(0, 8)}
+                {requestName(request)}
               </a>
               <span class={`badge ${request.status}`}>{request.status.replaceAll('_', ' ')}</span>
+              <span class="request-id mono">{request.request_id.slice(0, 8)}</span>
               <ProgressBar
-                label={`Request ${request.request_id.slice(0, 8)} progress`}
+                label={`${requestName(request)}: progress`}
                 value={request.processed_images}
                 max={request.total_images}
               />

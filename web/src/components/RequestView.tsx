@@ -1,13 +1,49 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, authHeaders, type RequestSummary } from '../api';
 import { followEvents } from '../event-stream';
-import { formatBytes, formatDuration, formatSaving, formatTime, type Sample, throughput } from '../format';
+import {
+  exportFileName,
+  formatBytes,
+  formatDuration,
+  formatSaving,
+  formatTime,
+  requestName,
+  type Sample,
+  throughput,
+} from '../format';
 import { FailedImages } from './FailedImages';
 import { ImageGrid } from './ImageGrid';
 import { ProgressBar } from './ProgressBar';
 
-/** While a request processes, its pages of images are read again at most this often. */
+/** While a request processes, its page of thumbnails is read again at most this often. */
 const PAGE_REFRESH_MS = 2000;
+
+/**
+ * A version number that follows `changes` (e.g. the processed count), bumped at most once per
+ * `everyMs` but always after the last change (a trailing timer), and at once when `final`: what is
+ * shown is never left behind the counters.
+ */
+function useThrottledVersion(changes: number, final: boolean, everyMs: number): number {
+  const [version, setVersion] = useState(0);
+  const last = useRef(0);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => {
+    const bump = () => {
+      timer.current = undefined;
+      last.current = Date.now();
+      setVersion((current) => current + 1);
+    };
+    const wait = last.current + everyMs - Date.now();
+    if (final || wait <= 0) {
+      clearTimeout(timer.current);
+      bump();
+    } else if (timer.current === undefined) {
+      timer.current = setTimeout(bump, wait);
+    }
+  }, [changes, final]);
+  useEffect(() => () => clearTimeout(timer.current), []);
+  return version;
+}
 
 /** One request, live: progress pushed by the server, pace and time left, bytes, images, failures, actions. */
 export function RequestView({
@@ -23,9 +59,8 @@ export function RequestView({
   const [notice, setNotice] = useState<string | null>(null);
   /** Bumped to follow the stream again (after a retry). */
   const [streamVersion, setStreamVersion] = useState(0);
-  /** Bumped when the shown pages of images should be read again. */
-  const [pagesVersion, setPagesVersion] = useState(0);
-  const lastPagesRefresh = useRef(0);
+  const processing = summary?.status === 'processing';
+  const pagesVersion = useThrottledVersion(summary?.processed_images ?? 0, !processing, PAGE_REFRESH_MS);
 
   const handle = (error: unknown) => {
     if (error instanceof ApiError && error.status === 401) return onUnauthorized();
@@ -34,20 +69,13 @@ export function RequestView({
 
   useEffect(() => {
     const abort = new AbortController();
-    const onSummary = (next: RequestSummary, final: boolean) => {
+    followEvents(`/requests/${requestId}/events`, authHeaders(), abort.signal, (event) => {
+      const next = JSON.parse(event.data) as RequestSummary;
       setSummary(next);
       setSamples((previous) => [
         ...previous.slice(-200),
         { at: Date.now(), processed: next.processed_images },
       ]);
-      const now = Date.now();
-      if (final || now - lastPagesRefresh.current >= PAGE_REFRESH_MS) {
-        lastPagesRefresh.current = now;
-        setPagesVersion((version) => version + 1);
-      }
-    };
-    followEvents(`/requests/${requestId}/events`, authHeaders(), abort.signal, (event) => {
-      onSummary(JSON.parse(event.data) as RequestSummary, event.event === 'completed');
     })
       .then(async (response) => {
         if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => undefined));
@@ -56,34 +84,29 @@ export function RequestView({
     return () => abort.abort();
   }, [requestId, streamVersion]);
 
-  async function retry() {
+  async function act(action: () => Promise<void>) {
+    setFailure(null);
     try {
+      await action();
+    } catch (error) {
+      handle(error);
+    }
+  }
+
+  const retry = () =>
+    act(async () => {
       const accepted = await api.retry(requestId);
       setNotice(`${accepted.requeued_images} failed image(s) queued again.`);
       setSamples([]);
       setStreamVersion((version) => version + 1);
-    } catch (error) {
-      handle(error);
-    }
-  }
+    });
 
-  async function remove() {
-    if (!confirm('Delete this request and all its images? This cannot be undone.')) return;
-    try {
+  const remove = () =>
+    act(async () => {
+      if (!confirm('Delete this request and all its images? This cannot be undone.')) return;
       await api.remove(requestId);
       location.hash = '#/';
-    } catch (error) {
-      handle(error);
-    }
-  }
-
-  async function download() {
-    try {
-      await api.downloadCsv(requestId);
-    } catch (error) {
-      handle(error);
-    }
-  }
+    });
 
   if (!summary) {
     return (
@@ -100,7 +123,6 @@ export function RequestView({
     );
   }
 
-  const processing = summary.status === 'processing';
   const pace = processing ? throughput(samples, summary.total_images) : null;
   const saved = summary.input_bytes - summary.output_bytes;
   const done = summary.processed_images - summary.failed_images;
@@ -110,9 +132,10 @@ export function RequestView({
         <p>
           <a href="#/">← All requests</a>
         </p>
-        <h1 id="request-title">
+        <h1 id="request-title">{requestName(summary)}</h1>
+        <p class="request-id">
           Request <span class="mono">{requestId}</span>
-        </h1>
+        </p>
         <p>
           <span class={`badge ${summary.status}`} data-testid="request-status">
             {summary.status.replaceAll('_', ' ')}
@@ -128,7 +151,7 @@ export function RequestView({
           </div>
           <div>
             <dt>Failed</dt>
-            <dd>{summary.failed_images}</dd>
+            <dd data-testid="failed-count">{summary.failed_images}</dd>
           </div>
           <div>
             <dt>Pace</dt>
@@ -168,7 +191,12 @@ export function RequestView({
           </div>
         </dl>
         <div class="actions">
-          <button type="button" onClick={() => void download()}>
+          <button
+            type="button"
+            onClick={() => void act(() => api.downloadCsv(requestId, exportFileName(summary)))}
+            disabled={processing}
+            aria-describedby={processing ? 'actions-wait' : undefined}
+          >
             Download CSV
           </button>
           <button
@@ -178,10 +206,21 @@ export function RequestView({
           >
             Retry failed images
           </button>
-          <button type="button" class="danger" onClick={() => void remove()} disabled={processing}>
+          <button
+            type="button"
+            class="danger"
+            onClick={() => void remove()}
+            disabled={processing}
+            aria-describedby={processing ? 'actions-wait' : undefined}
+          >
             Delete request
           </button>
         </div>
+        {processing && (
+          <p id="actions-wait" class="hint">
+            The CSV can be downloaded, and the request deleted, once every image has finished.
+          </p>
+        )}
         <div role="status" aria-live="polite">
           {notice}
           {!processing && ` Finished: ${summary.status.replaceAll('_', ' ')}.`}
@@ -193,7 +232,12 @@ export function RequestView({
         )}
       </section>
       {summary.failed_images > 0 && (
-        <FailedImages requestId={requestId} version={pagesVersion} onError={handle} />
+        <FailedImages
+          requestId={requestId}
+          failedImages={summary.failed_images}
+          final={!processing}
+          onError={handle}
+        />
       )}
       <ImageGrid requestId={requestId} total={summary.total_images} version={pagesVersion} onError={handle} />
     </>

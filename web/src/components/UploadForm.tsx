@@ -52,6 +52,10 @@ export function UploadForm({
   return (
     <section aria-labelledby="upload-title" class="card">
       <h1 id="upload-title">Upload a CSV</h1>
+      <p class="hint">
+        One row per product, with the columns <code>S. No.</code>, <code>Product Name</code> and{' '}
+        <code>Input Image Urls</code> (one or more image URLs, separated by commas).
+      </p>
       <form onSubmit={submit}>
         <label
           for="csv-file"
