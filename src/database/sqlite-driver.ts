@@ -7,7 +7,8 @@ const require = createRequire(import.meta.url);
  * better-sqlite3 for the running Node.js. Version 13 (Node-API) on Node 22 and newer: 12 wraps its
  * objects with Node's own ObjectWrap, whose cleanup hook aborts the process on Node 24.19+ (`Assertion
  * failed: (env) != nullptr` when a database or statement is garbage-collected at exit). Version 12
- * (installed as `better-sqlite3-node20`) on Node 20, which 13 no longer supports.
+ * (installed as `better-sqlite3-node20`) on Node 20, which 13 no longer supports: 13 is an optional
+ * dependency, which npm skips on Node 20 (its engines say >=22) instead of building it for nothing.
  */
 export function loadSqliteDriver(): typeof BetterSqlite3 {
   return require(sqliteDriverPath()) as typeof BetterSqlite3;
