@@ -8,7 +8,7 @@ import { DASHBOARD_DIR } from '../src/dashboard/dashboard-files.js';
 import { FixtureServer } from './helpers/fixture-server.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
 
-/** Written by each run (git-ignored); docs/dashboard.png in the README is one of them, copied by hand. */
+/** Written by each run (git-ignored), one per view and width, for a person to look at. */
 const SCREENSHOTS = resolve(import.meta.dirname, '../test-screenshots');
 const LAPTOP = { width: 1280, height: 800 };
 /** The narrowest phone in common use: every view must fit it without sideways scrolling. */

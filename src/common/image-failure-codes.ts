@@ -76,7 +76,7 @@ export const IMAGE_FAILURE_CODES = {
   },
 } as const satisfies Record<string, FailureCodeText>;
 
-export type ImageFailureCode = keyof typeof IMAGE_FAILURE_CODES;
+type ImageFailureCode = keyof typeof IMAGE_FAILURE_CODES;
 
 /** An answer of the image server outside 2xx, by status: what it usually means for a product image. */
 function httpFailure(status: number): FailureCodeText {
