@@ -1,7 +1,29 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, type ErrorCodeCount, type ImagePage } from '../api';
 
 const PAGE_SIZE = 50;
+const COLUMNS = ['Product', 'URL', 'What went wrong', 'Code and message'] as const;
+
+/** A cell that names its column, for the phone layout where the header row is not shown. */
+function Cell({
+  label,
+  class: className,
+  children,
+}: {
+  label: (typeof COLUMNS)[number];
+  class?: string;
+  children: ComponentChildren;
+}) {
+  return (
+    <td class={className} role="cell">
+      <span class="cell-label" aria-hidden="true">
+        {label}
+      </span>
+      {children}
+    </td>
+  );
+}
 
 /**
  * The failed images with their URL and what went wrong, in plain words beside the code, a page at a
@@ -73,48 +95,25 @@ export function FailedImages({
           <table class="stacked" role="table">
             <thead role="rowgroup">
               <tr role="row">
-                <th scope="col" role="columnheader">
-                  Product
-                </th>
-                <th scope="col" role="columnheader">
-                  URL
-                </th>
-                <th scope="col" role="columnheader">
-                  What went wrong
-                </th>
-                <th scope="col" role="columnheader">
-                  Code and message
-                </th>
+                {COLUMNS.map((column) => (
+                  <th key={column} scope="col" role="columnheader">
+                    {column}
+                  </th>
+                ))}
               </tr>
             </thead>
             <tbody role="rowgroup">
               {page.images.map((image, index) => (
                 <tr key={offset + index} role="row">
-                  <td role="cell">
-                    <span class="cell-label" aria-hidden="true">
-                      Product
-                    </span>
-                    {image.product_name}
-                  </td>
-                  <td class="url" role="cell">
-                    <span class="cell-label" aria-hidden="true">
-                      URL
-                    </span>
+                  <Cell label="Product">{image.product_name}</Cell>
+                  <Cell label="URL" class="url">
                     {image.input_url}
-                  </td>
-                  <td role="cell">
-                    <span class="cell-label" aria-hidden="true">
-                      What went wrong
-                    </span>
-                    {image.error_explanation}
-                  </td>
-                  <td role="cell">
-                    <span class="cell-label" aria-hidden="true">
-                      Code and message
-                    </span>
+                  </Cell>
+                  <Cell label="What went wrong">{image.error_explanation}</Cell>
+                  <Cell label="Code and message">
                     <span class="mono">{image.error_code}</span>
                     <span class="technical">{image.error?.replace(`${image.error_code}: `, '')}</span>
-                  </td>
+                  </Cell>
                 </tr>
               ))}
             </tbody>
