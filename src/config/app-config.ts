@@ -459,7 +459,7 @@ class Environment {
 /**
  * Just above the SSIM of sharp's libjpeg-turbo q50 output (the seed's quality; Pillow uses the same IJG
  * tables) on the 6 MP photo fixture, the harder of the two photos (0.98671), measured as the pipeline
- * scores: see the README's Compression section for the numbers.
+ * scores: see docs/compression.md for the numbers.
  */
 const DEFAULT_AUTO_QUALITY_TARGET = 0.9868;
 

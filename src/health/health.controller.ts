@@ -6,7 +6,7 @@ import { ReadinessChecks } from './readiness-checks.js';
 
 /**
  * For orchestrators: liveness (restart me if this fails) and readiness (send me traffic). Never behind a
- * key; in every role; documented in the README's Operations section rather than the client API.
+ * key; in every role; documented in docs/operations.md rather than the client API.
  */
 @ApiExcludeController()
 @Public()

@@ -52,7 +52,7 @@ const THUMBNAIL_WEBP = { quality: 60, effort: 0 };
 /**
  * The side, in pixels, the similarity is measured at: luma downscaled to fit 512×512 (about the size a
  * catalog page shows a product at; it also keeps a score to a few milliseconds). Calibrated with
- * AUTO_QUALITY_TARGET: see the README's Performance section.
+ * AUTO_QUALITY_TARGET: see docs/compression.md.
  */
 const SCORE_SIDE = 512;
 
@@ -71,7 +71,7 @@ export const AUTO_QUALITIES: Record<OutputFormat, Omit<QualitySearch, 'target'>>
  * The quantisation table of `auto`'s mozjpeg encodes: mozjpeg's table 2, tuned for MS-SSIM on the Kodak
  * set. Measured on the photo fixtures by the score `auto` uses, it beats mozjpeg's default (table 3) at
  * every quality: at q50, 242,340 bytes scoring 0.98683 on the 6 MP photo where the default needs q58 and
- * 283,695 bytes for 0.98704 (tables 0-8 compared in the README's Compression section).
+ * 283,695 bytes for 0.98704 (tables 0-8 compared in docs/compression.md).
  */
 const AUTO_JPEG_TABLE = 2;
 
