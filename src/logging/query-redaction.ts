@@ -11,7 +11,7 @@ const CREDENTIAL_NAME =
 /** `?name=value` or `&name=value` (`;` too) in any text: a URL, a path, a message quoting one. */
 const QUERY_PARAMETER = /([?&;])([^=&#;?\s"'<>]+)=([^&#;\s"'<>]*)/g;
 
-export function isCredentialName(name: string): boolean {
+function isCredentialName(name: string): boolean {
   let decoded = name;
   try {
     decoded = decodeURIComponent(name);
