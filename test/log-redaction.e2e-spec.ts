@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { FixtureServer } from './helpers/fixture-server.js';
-import { requireBuild, ServerProcess } from './helpers/server-process.js';
-import { eventually, freePort, waitForCompletion } from './helpers/test-app.js';
+import { startJsonLogServer, type JsonLogServer } from './helpers/json-log-server.js';
+import type { ServerProcess } from './helpers/server-process.js';
+import { eventually, waitForCompletion } from './helpers/test-app.js';
 
 const KEY = 'ops-0123456789abcdefghijklmnopq';
 const secret = () => `leak${randomBytes(12).toString('hex')}`;
@@ -16,32 +14,18 @@ const secret = () => `leak${randomBytes(12).toString('hex')}`;
  */
 describe('credentials in query strings never reach the log (the built server, LOG_FORMAT=json)', () => {
   const fixtures = new FixtureServer();
+  let logged: JsonLogServer;
   let server: ServerProcess;
-  let dataDir: string;
 
   beforeAll(async () => {
-    requireBuild();
     await fixtures.start();
-    dataDir = await mkdtemp(join(tmpdir(), 'pixelmill-redaction-'));
-    const port = await freePort();
-    server = new ServerProcess(
-      {
-        DATA_DIR: dataDir,
-        PUBLIC_URL: `http://127.0.0.1:${port}`,
-        ALLOW_PRIVATE_URLS: 'true',
-        API_KEYS: `ops:${KEY}`,
-        DOWNLOAD_RETRIES: '0',
-        LOG_FORMAT: 'json',
-      },
-      port,
-    );
-    await server.start();
+    logged = await startJsonLogServer({ API_KEYS: `ops:${KEY}` });
+    server = logged.server;
   });
 
   afterAll(async () => {
-    await server?.kill();
+    await logged?.stop();
     await fixtures.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it('leaves no trace of the secrets, and still logs the requests', async () => {
@@ -75,10 +59,7 @@ describe('credentials in query strings never reach the log (the built server, LO
     const output = server.runs.join('');
     for (const value of secrets) expect(output).not.toContain(value);
 
-    const lines = output
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, any>);
+    const lines = logged.lines();
     const urls = lines.flatMap((line) => (line.req ? [line.req.url] : []));
     expect(urls).toEqual(
       expect.arrayContaining([

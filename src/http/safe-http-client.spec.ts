@@ -1,8 +1,9 @@
-import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { gzipSync } from 'node:zlib';
-import { loadConfig } from '../config/app-config.js';
 import dns from 'node:dns';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { gzipSync } from 'node:zlib';
+import { fakeDns } from '../../test/helpers/fake-dns.js';
+import { closeServer, freePort, listenOnLoopback } from '../../test/helpers/loopback-server.js';
+import { loadConfig } from '../config/app-config.js';
 import type { LookupAllFunction } from './address-policy.js';
 import { FetchError } from './fetch-error.js';
 import { GuardedAgents } from './guarded-agents.js';
@@ -133,15 +134,10 @@ beforeAll(async () => {
         res.writeHead(404).end();
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
-  base = `http://127.0.0.1:${port}`;
+  ({ port, base } = await listenOnLoopback(server));
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => closeServer(server));
 
 const agents: GuardedAgents[] = [];
 
@@ -167,13 +163,6 @@ function makeClient(env: Record<string, string> = {}, lookup?: LookupAllFunction
   return new SafeHttpClient(config, guarded);
 }
 
-/** A fake DNS that answers every name with the given IPv4 address. */
-function fakeDns(address: string) {
-  return vi.fn<LookupAllFunction>((_hostname, _options, callback) =>
-    callback(null, [{ address, family: 4 }]),
-  );
-}
-
 async function failure(promise: Promise<unknown>): Promise<FetchError> {
   const error = await promise.then(
     () => {
@@ -189,14 +178,6 @@ async function failure(promise: Promise<unknown>): Promise<FetchError> {
 function busySockets(client: SafeHttpClient): number {
   const { http, https } = client['agents'];
   return [http, https].flatMap((agent) => Object.values(agent.sockets).flat()).length;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port: free } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return free;
 }
 
 describe('SafeHttpClient with ALLOW_PRIVATE_URLS=false', () => {

@@ -1,8 +1,9 @@
 import { Global, Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import { fakeDns } from '../../test/helpers/fake-dns.js';
+import { closeServer, freePort, listenOnLoopback } from '../../test/helpers/loopback-server.js';
 import { AppConfig, loadConfig } from '../config/app-config.js';
 import type { LookupAllFunction } from '../http/address-policy.js';
 import { SAFE_HTTP_DNS_LOOKUP } from '../http/guarded-agents.js';
@@ -66,15 +67,10 @@ beforeAll(async () => {
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
-  base = `http://127.0.0.1:${port}`;
+  ({ port, base } = await listenOnLoopback(server));
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => closeServer(server));
 
 const modules: TestingModule[] = [];
 
@@ -117,13 +113,6 @@ async function makeSender(
   await moduleRef.init();
   modules.push(moduleRef);
   return moduleRef.get(WebhookSender);
-}
-
-/** A fake DNS that answers every name with the given IPv4 address. */
-function fakeDns(address: string) {
-  return vi.fn<LookupAllFunction>((_hostname, _options, callback) =>
-    callback(null, [{ address, family: 4 }]),
-  );
 }
 
 const message = (url: string) => ({ id: 'msg_0123456789abcdef0123456789abcdef', url, payload: PAYLOAD });
@@ -256,11 +245,7 @@ describe('WebhookSender with ALLOW_PRIVATE_URLS=true', () => {
   });
 
   it('connection refused -> connection_failed, retried', async () => {
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const free = (probe.address() as AddressInfo).port;
-    await new Promise((resolve) => probe.close(resolve));
-    const outcome = await (await makeSender()).attempt(message(`http://127.0.0.1:${free}/hook`));
+    const outcome = await (await makeSender()).attempt(message(`http://127.0.0.1:${await freePort()}/hook`));
     expect(outcome).toMatchObject({
       status: null,
       error: expect.stringMatching(/^connection_failed: /),
