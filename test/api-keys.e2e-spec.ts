@@ -1,8 +1,10 @@
+import { readEventStream } from './helpers/event-stream.js';
 import { storedCounts, startAppWithoutWorker } from './helpers/hostile-app.js';
-import type { TestApp } from './helpers/test-app.js';
+import { eventually, type TestApp } from './helpers/test-app.js';
 
 const ALICE = 'alice-0123456789abcdefghijklmnop';
 const BOB = 'bob-0123456789abcdefghijklmnopqrs';
+const CAROL = 'carol-0123456789abcdefghijklmnopq';
 const HEADER = 'S. No.,Product Name,Input Image Urls';
 
 /** A CSV of `images` rows; the URLs are never fetched (no worker runs here). */
@@ -144,5 +146,76 @@ describe('quotas: uploads per minute and queued images per key', () => {
     expect(storedCounts(service)).toEqual(before);
     // Bob's uploads are counted apart.
     await upload(service, BOB, csvOf(1, 'b2')).expect(202);
+  });
+});
+
+describe('progress streams: SSE_MAX_STREAMS_PER_KEY per key within SSE_MAX_STREAMS', () => {
+  let service: TestApp;
+  const aborts: AbortController[] = [];
+
+  beforeAll(async () => {
+    service = await startAppWithoutWorker({
+      API_KEYS: `alice:${ALICE},bob:${BOB},carol:${CAROL}`,
+      SSE_MAX_STREAMS: '4',
+      SSE_MAX_STREAMS_PER_KEY: '2',
+    });
+  });
+
+  afterAll(async () => {
+    for (const abort of aborts) abort.abort();
+    await service?.close();
+  });
+
+  /** A request of the key's own, which stays processing (no worker runs here). */
+  async function requestOf(key: string): Promise<string> {
+    return (await upload(service, key, csvOf(1, key.slice(0, 5))).expect(202)).body.request_id;
+  }
+
+  /**
+   * Opens a progress stream as the key: resolves once it is open (its first event came) with the means to
+   * close it, or with the refusal's status and body.
+   */
+  async function openStream(key: string, requestId: string) {
+    const abort = new AbortController();
+    aborts.push(abort);
+    let opened = false;
+    const stream = readEventStream(`${service.config.publicUrl}/requests/${requestId}/events`, {
+      headers: { Authorization: `Bearer ${key}` },
+      signal: abort.signal,
+      onEvent: () => (opened = true),
+    }).catch((error: Error) => ({ status: error.name, body: undefined }));
+    const refused = await Promise.race([stream, eventually(() => opened).then(() => undefined)]);
+    return { refused, close: () => abort.abort() };
+  }
+
+  it("lets no key take another's streams: 429 past a key's share, 503 only when the process is full", async () => {
+    const bobs = await requestOf(BOB);
+    const [first, second] = [await openStream(BOB, bobs), await openStream(BOB, bobs)];
+    expect([first.refused, second.refused]).toEqual([undefined, undefined]);
+
+    // Bob is at his share: his next stream is refused, naming the limit.
+    const third = await openStream(BOB, bobs);
+    expect(third.refused).toMatchObject({
+      status: 429,
+      body: {
+        statusCode: 429,
+        message:
+          'more than 2 progress streams open for this client (SSE_MAX_STREAMS_PER_KEY); close one and try again',
+      },
+    });
+
+    // Alice still opens hers, up to the process's 4.
+    const alices = await requestOf(ALICE);
+    expect((await openStream(ALICE, alices)).refused).toBeUndefined();
+    expect((await openStream(ALICE, alices)).refused).toBeUndefined();
+    const carol = await openStream(CAROL, await requestOf(CAROL));
+    expect(carol.refused).toMatchObject({
+      status: 503,
+      body: { message: 'too many progress streams open (SSE_MAX_STREAMS); try again later' },
+    });
+
+    // A stream Bob closes is his to open again.
+    first.close();
+    await eventually(async () => (await openStream(BOB, bobs)).refused === undefined);
   });
 });

@@ -1,12 +1,13 @@
 import { outputKeyOf, thumbnailKeyOf } from '../src/images/output-key.js';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { countRows, queryDatabase } from './helpers/database-counts.js';
 import { csvFile, filesUnder, imagesCsv, rowCounts, sleep } from './helpers/durability.js';
+import { uploadFilesUnder } from './helpers/left-upload-files.js';
 import { ScriptedServer } from './helpers/scripted-server.js';
 import { requireBuild, ServerProcess } from './helpers/server-process.js';
 import { eventually, freePort, waitForCompletion } from './helpers/test-app.js';
@@ -388,12 +389,12 @@ describe('crash recovery: the built server killed with SIGKILL and started again
     await server.kill();
     await posting;
     expect(countRows(dataDir, 'tasks'), 'killed before its task row was written').toBe(0);
-    expect(readdirSync(join(dataDir, 'uploads')), 'the uploaded file the kill left').toHaveLength(1);
+    expect(uploadFilesUnder(dataDir), 'the uploaded file the kill left').toHaveLength(1);
 
     await server.start();
     expect(rowCounts(dataDir)).toEqual({ tasks: 0, products: 0, images: 0, webhook_deliveries: 0 });
     expect(countRows(dataDir, 'staged_tasks')).toBe(0);
-    expect(readdirSync(join(dataDir, 'uploads'))).toEqual([]);
+    expect(uploadFilesUnder(dataDir)).toEqual([]);
     expect(origin.imageRequests.filter((path) => path.includes(`killed=${tag}`))).toEqual([]);
   });
 });

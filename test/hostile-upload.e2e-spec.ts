@@ -1,10 +1,11 @@
 import { Logger } from '@nestjs/common';
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { parseCsv } from './helpers/csv.js';
 import { queryDatabase } from './helpers/database-counts.js';
 import { startAppWithoutWorker, storedCounts } from './helpers/hostile-app.js';
+import { uploadFilesUnder } from './helpers/left-upload-files.js';
 import { eventually, freePort, startTestApp, type TestApp, waitForCompletion } from './helpers/test-app.js';
 
 // Hostile uploads: the shape of the CSV (huge cells, rows, headers), and the way it is sent (many at
@@ -27,14 +28,13 @@ function refusal(body: Record<string, any>, status: number) {
   return body.errors as Array<{ row: number | null; column: string | null; message: string }>;
 }
 
-const uploadsDir = (service: TestApp) => join(service.dataDir, 'uploads');
-
+/** The upload files under DATA_DIR/uploads (in this process's folder), with their sizes. */
 async function uploadFiles(service: TestApp): Promise<Array<{ name: string; size: number }>> {
-  const names = await readdir(uploadsDir(service)).catch(() => [] as string[]);
+  const uploads = join(service.dataDir, 'uploads');
   return Promise.all(
-    names.map(async (name) => ({
+    uploadFilesUnder(service.dataDir).map(async (name) => ({
       name,
-      size: await stat(join(uploadsDir(service), name)).then(
+      size: await stat(join(uploads, name)).then(
         (s) => s.size,
         () => 0,
       ),

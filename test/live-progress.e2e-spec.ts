@@ -87,7 +87,9 @@ describe('live progress, previews and filters', () => {
       const extra = await readEventStream(`${service.config.publicUrl}/requests/${requestId}/events`);
       return extra.status === 503 ? extra : undefined;
     }).then((refused) =>
-      expect(refused.body).toMatchObject({ message: 'too many progress streams open; try again later' }),
+      expect(refused.body).toMatchObject({
+        message: 'too many progress streams open (SSE_MAX_STREAMS); try again later',
+      }),
     );
     aborts[0].abort();
     expect(await streams[0]).toBe('AbortError');

@@ -1,10 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm, writeFile } from 'node:fs/promises';
 import { FixtureServer } from './helpers/fixture-server.js';
-import { freePort, startTestApp, TestApp, waitForCompletion, eventually } from './helpers/test-app.js';
+import { startTestApp, TestApp, waitForCompletion, eventually } from './helpers/test-app.js';
 import { queryDatabase } from './helpers/database-counts.js';
-import { requireBuild, ServerProcess } from './helpers/server-process.js';
+import { startJsonLogServer, type JsonLogServer } from './helpers/json-log-server.js';
+import type { ServerProcess } from './helpers/server-process.js';
 
 const SECRET = `whsec_${Buffer.from('pixelmill-operations-suite-key-32b').toString('base64')}`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -206,32 +205,19 @@ describe('metrics', () => {
 
 describe('structured logs (the built server, LOG_FORMAT=json)', () => {
   const fixtures = new FixtureServer();
+  let logged: JsonLogServer;
   let server: ServerProcess;
   let dataDir: string;
 
   beforeAll(async () => {
-    requireBuild();
     await fixtures.start();
-    dataDir = await mkdtemp(join(tmpdir(), 'pixelmill-logs-'));
-    const port = await freePort();
-    server = new ServerProcess(
-      {
-        DATA_DIR: dataDir,
-        PUBLIC_URL: `http://127.0.0.1:${port}`,
-        ALLOW_PRIVATE_URLS: 'true',
-        WEBHOOK_SECRET: SECRET,
-        DOWNLOAD_RETRIES: '0',
-        LOG_FORMAT: 'json',
-      },
-      port,
-    );
-    await server.start();
+    logged = await startJsonLogServer({ WEBHOOK_SECRET: SECRET });
+    ({ server, dataDir } = logged);
   });
 
   afterAll(async () => {
-    await server?.kill();
+    await logged?.stop();
     await fixtures.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it('writes JSON lines with the HTTP request id and request_id / image_id, and no secret', async () => {
@@ -261,10 +247,7 @@ describe('structured logs (the built server, LOG_FORMAT=json)', () => {
 
     await server.kill('SIGTERM');
     const output = server.runs.join('');
-    const lines = output
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, any>);
+    const lines = logged.lines();
     const notJson = output
       .split('\n')
       .filter((line) => line && !line.startsWith('{') && !line.startsWith('[exited'));

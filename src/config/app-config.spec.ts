@@ -29,6 +29,11 @@ describe('loadConfig', () => {
       uploadTimeoutMs: 120_000,
       webhookTimeoutMs: 15_000,
       webhookRetryDelaysMs: DEFAULT_WEBHOOK_RETRY_DELAYS_MS,
+      webhookConcurrency: 64,
+      webhookConcurrencyPerReceiver: 4,
+      webhookConcurrencyPerKey: 16,
+      sseMaxStreams: 100,
+      sseMaxStreamsPerKey: 10,
       shutdownGraceMs: 25_000,
       maxLeaseExpiries: 3,
       queuePollMs: 1_000,
@@ -123,6 +128,12 @@ describe('loadConfig', () => {
     ['OUTPUT_MAX_HEIGHT', '20000'],
     ['AUTO_QUALITY_TARGET', '1'],
     ['AUTO_QUALITY_TARGET', 'high'],
+    ['WEBHOOK_CONCURRENCY', '0'],
+    ['WEBHOOK_CONCURRENCY_PER_RECEIVER', '0'],
+    ['WEBHOOK_CONCURRENCY_PER_KEY', 'all'],
+    ['WEBHOOK_CONCURRENCY_PER_KEY', '65'], // over WEBHOOK_CONCURRENCY's default
+    ['SSE_MAX_STREAMS_PER_KEY', '0'],
+    ['SSE_MAX_STREAMS_PER_KEY', '101'], // over SSE_MAX_STREAMS' default
   ])('refuses %s=%s, naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigValidationError);
     const shown = ['WEBHOOK_SECRET', 'API_KEYS', 'DATABASE_URL'].includes(name)
@@ -146,6 +157,33 @@ describe('loadConfig', () => {
     });
     expect(loadConfig({ JPEG_QUALITY: '80' }).outputDefaults.quality).toBe(80);
     expect(loadConfig({ JPEG_QUALITY: '80', OUTPUT_QUALITY: '70' }).outputDefaults.quality).toBe(70);
+  });
+
+  it('keeps the per-key and per-receiver limits within the process-wide ones', () => {
+    expect(loadConfig({ SSE_MAX_STREAMS: '4', WEBHOOK_CONCURRENCY: '2' })).toMatchObject({
+      sseMaxStreamsPerKey: 4,
+      webhookConcurrencyPerReceiver: 2,
+      webhookConcurrencyPerKey: 2,
+    });
+    expect(() => loadConfig({ SSE_MAX_STREAMS: '4', SSE_MAX_STREAMS_PER_KEY: '5' })).toThrow(
+      '  SSE_MAX_STREAMS_PER_KEY="5": must be at most SSE_MAX_STREAMS (4)',
+    );
+    expect(() => loadConfig({ WEBHOOK_CONCURRENCY: '8', WEBHOOK_CONCURRENCY_PER_RECEIVER: '9' })).toThrow(
+      '  WEBHOOK_CONCURRENCY_PER_RECEIVER="9": must be at most WEBHOOK_CONCURRENCY (8)',
+    );
+    expect(
+      loadConfig({
+        WEBHOOK_CONCURRENCY: '8',
+        WEBHOOK_CONCURRENCY_PER_RECEIVER: '8',
+        WEBHOOK_CONCURRENCY_PER_KEY: '3',
+        SSE_MAX_STREAMS_PER_KEY: '100',
+      }),
+    ).toMatchObject({
+      webhookConcurrency: 8,
+      webhookConcurrencyPerReceiver: 8,
+      webhookConcurrencyPerKey: 3,
+      sseMaxStreamsPerKey: 100,
+    });
   });
 
   it('keeps requests forever with RETENTION_DAYS=0, and reads the retention interval', () => {

@@ -265,6 +265,27 @@ class Environment {
   @Transform(toInt)
   @IsInt()
   @Min(1)
+  @Max(10_000)
+  WEBHOOK_CONCURRENCY?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  WEBHOOK_CONCURRENCY_PER_RECEIVER?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  WEBHOOK_CONCURRENCY_PER_KEY?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   MAX_IMAGE_BYTES?: number;
 
   @IsOptional()
@@ -444,6 +465,13 @@ class Environment {
   SSE_MAX_STREAMS?: number;
 
   @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  SSE_MAX_STREAMS_PER_KEY?: number;
+
+  @IsOptional()
   @IsIn(LOG_FORMATS)
   LOG_FORMAT?: LogFormat;
 
@@ -512,6 +540,12 @@ export class AppConfig {
   readonly webhookSecret?: string;
   readonly webhookTimeoutMs: number;
   readonly webhookRetryDelaysMs: number[];
+  /** Webhook attempts in flight at once in this process, at most. */
+  readonly webhookConcurrency: number;
+  /** …of which to one receiver (a URL's origin) at most. */
+  readonly webhookConcurrencyPerReceiver: number;
+  /** …of which for one API key's requests at most (not applied while the service is open: one client then). */
+  readonly webhookConcurrencyPerKey: number;
   readonly maxImageBytes: number;
   readonly maxImagePixels: number;
   readonly maxRedirects: number;
@@ -549,6 +583,8 @@ export class AppConfig {
   readonly sseHeartbeatMs: number;
   /** Progress streams open at once in this process, at most; one more is answered 503. */
   readonly sseMaxStreams: number;
+  /** …of which for one API key (one client address while the service is open) at most; one more is answered 429. */
+  readonly sseMaxStreamsPerKey: number;
   /** JSON lines (for log collectors) or readable lines (for a terminal). */
   readonly logFormat: LogFormat;
   readonly logLevel: LogLevel;
@@ -580,6 +616,28 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
     throw new ConfigValidationError(`Invalid configuration:\n${lines.join('\n')}`);
   }
+  const sseMaxStreams = parsed.SSE_MAX_STREAMS ?? 100;
+  const webhookConcurrency = parsed.WEBHOOK_CONCURRENCY ?? 64;
+  const notAbove = (name: keyof Environment, value: number | undefined, capName: string, cap: number) =>
+    value !== undefined && value > cap
+      ? [`  ${name}=${JSON.stringify(env[name])}: must be at most ${capName} (${cap})`]
+      : [];
+  const overCaps = [
+    ...notAbove('SSE_MAX_STREAMS_PER_KEY', parsed.SSE_MAX_STREAMS_PER_KEY, 'SSE_MAX_STREAMS', sseMaxStreams),
+    ...notAbove(
+      'WEBHOOK_CONCURRENCY_PER_RECEIVER',
+      parsed.WEBHOOK_CONCURRENCY_PER_RECEIVER,
+      'WEBHOOK_CONCURRENCY',
+      webhookConcurrency,
+    ),
+    ...notAbove(
+      'WEBHOOK_CONCURRENCY_PER_KEY',
+      parsed.WEBHOOK_CONCURRENCY_PER_KEY,
+      'WEBHOOK_CONCURRENCY',
+      webhookConcurrency,
+    ),
+  ];
+  if (overCaps.length > 0) throw new ConfigValidationError(`Invalid configuration:\n${overCaps.join('\n')}`);
   const role = parsed.ROLE ?? 'all';
   const port = parsed.PORT ?? 3000;
   const dataDir = resolve(parsed.DATA_DIR ?? './data');
@@ -629,6 +687,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webhookSecret: parsed.WEBHOOK_SECRET,
     webhookTimeoutMs: parsed.WEBHOOK_TIMEOUT_MS ?? 15_000,
     webhookRetryDelaysMs: parsed.WEBHOOK_RETRY_DELAYS_MS ?? DEFAULT_WEBHOOK_RETRY_DELAYS_MS,
+    webhookConcurrency,
+    webhookConcurrencyPerReceiver: parsed.WEBHOOK_CONCURRENCY_PER_RECEIVER ?? Math.min(4, webhookConcurrency),
+    webhookConcurrencyPerKey: parsed.WEBHOOK_CONCURRENCY_PER_KEY ?? Math.min(16, webhookConcurrency),
     maxImageBytes: parsed.MAX_IMAGE_BYTES ?? 25 * 1024 * 1024,
     maxImagePixels: parsed.MAX_IMAGE_PIXELS ?? 100_000_000,
     maxRedirects: parsed.MAX_REDIRECTS ?? 5,
@@ -655,7 +716,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     retentionIntervalMs: parsed.RETENTION_INTERVAL_MS ?? 3_600_000,
     ssePollMs: parsed.SSE_POLL_MS ?? 500,
     sseHeartbeatMs: parsed.SSE_HEARTBEAT_MS ?? 15_000,
-    sseMaxStreams: parsed.SSE_MAX_STREAMS ?? 100,
+    sseMaxStreams,
+    sseMaxStreamsPerKey: parsed.SSE_MAX_STREAMS_PER_KEY ?? Math.min(10, sseMaxStreams),
     logFormat: parsed.LOG_FORMAT ?? (parsed.NODE_ENV === 'production' ? 'json' : 'text'),
     logLevel: parsed.LOG_LEVEL ?? 'info',
   } as AppConfig);

@@ -17,6 +17,7 @@ import { LeaseExpiries1764000000009 } from './migrations/1764000000009-lease-exp
 import { ImageThumbnails1764000000007 } from './migrations/1764000000007-image-thumbnails.js';
 import { WaitingDuplicates1764000000010 } from './migrations/1764000000010-waiting-duplicates.js';
 import { RequestFileNames1764000000012 } from './migrations/1764000000012-request-file-names.js';
+import { DeliveryReceivers1764000000014 } from './migrations/1764000000014-delivery-receivers.js';
 import { loadSqliteDriver } from './sqlite-driver.js';
 
 const ENTITIES = [Task, Product, Image, WebhookDelivery];
@@ -32,6 +33,7 @@ const MIGRATIONS = [
   ImageThumbnails1764000000007,
   WaitingDuplicates1764000000010,
   RequestFileNames1764000000012,
+  DeliveryReceivers1764000000014,
 ];
 
 /** The TypeORM options for the app and for the migration CLI (../../ormconfig.ts). */

@@ -6,6 +6,7 @@ import {
   createGuardedLookup,
   type LookupAllFunction,
 } from './address-policy.js';
+import { fakeDns } from '../../test/helpers/fake-dns.js';
 import { FetchError } from './fetch-error.js';
 
 describe('classifyAddress', () => {
@@ -88,18 +89,6 @@ function runLookup(
 }> {
   return new Promise((resolve) =>
     lookup(hostname, options, (err, address, family) => resolve({ err, address, family })),
-  );
-}
-
-function fakeDns(...addresses: string[]) {
-  return vi.fn<LookupAllFunction>((_hostname, _options, callback) =>
-    callback(
-      null,
-      addresses.map((address) => ({
-        address,
-        family: address.includes(':') ? 6 : 4,
-      })),
-    ),
   );
 }
 

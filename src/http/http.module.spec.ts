@@ -17,7 +17,7 @@ import { SafeHttpClient } from './safe-http-client.js';
 class TestConfigModule {}
 
 describe('SafeHttpModule', () => {
-  it('provides a SafeHttpClient wired to AppConfig (no DNS lookup provider needed)', async () => {
+  it('provides a SafeHttpClient wired to AppConfig and the system DNS lookup', async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [TestConfigModule, SafeHttpModule],
     }).compile();
@@ -25,6 +25,6 @@ describe('SafeHttpModule', () => {
     expect(client).toBeInstanceOf(SafeHttpClient);
     // The config it was given is the one in effect: loopback refused, nothing sent.
     await expect(client.download('http://127.0.0.1:9/x')).rejects.toMatchObject({ code: 'blocked_address' });
-    await moduleRef.close(); // runs onApplicationShutdown: agents destroyed
+    await moduleRef.close(); // runs GuardedAgents' onApplicationShutdown: agents destroyed
   });
 });

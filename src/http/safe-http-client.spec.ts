@@ -1,9 +1,12 @@
+import dns from 'node:dns';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import { fakeDns } from '../../test/helpers/fake-dns.js';
+import { closeServer, freePort, listenOnLoopback } from '../../test/helpers/loopback-server.js';
 import { loadConfig } from '../config/app-config.js';
 import type { LookupAllFunction } from './address-policy.js';
 import { FetchError } from './fetch-error.js';
+import { GuardedAgents } from './guarded-agents.js';
 import { SafeHttpClient } from './safe-http-client.js';
 
 // Everything here talks to a server on 127.0.0.1 only. Private, link-local and metadata ranges
@@ -127,27 +130,16 @@ beforeAll(async () => {
           .writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Encoding': arg })
           .end(Buffer.from('this is not compressed data at all, just text'));
         return;
-      case 'hang': // answers after 5 s (long after any timeout used here)
-        setTimeout(() => res.end(), 5000).unref();
-        return;
-      case 'webhook':
-        req.on('end', () => res.writeHead(204).end());
-        return;
       default:
         res.writeHead(404).end();
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
-  base = `http://127.0.0.1:${port}`;
+  ({ port, base } = await listenOnLoopback(server));
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => closeServer(server));
 
-const clients: SafeHttpClient[] = [];
+const agents: GuardedAgents[] = [];
 
 beforeEach(() => {
   seen.length = 0;
@@ -155,7 +147,7 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  for (const client of clients.splice(0)) client.onApplicationShutdown();
+  for (const used of agents.splice(0)) used.onApplicationShutdown();
 });
 
 function makeClient(env: Record<string, string> = {}, lookup?: LookupAllFunction): SafeHttpClient {
@@ -164,19 +156,11 @@ function makeClient(env: Record<string, string> = {}, lookup?: LookupAllFunction
     MAX_IMAGE_BYTES: String(LIMIT),
     DOWNLOAD_TIMEOUT_MS: '1000',
     MAX_REDIRECTS: '2',
-    WEBHOOK_TIMEOUT_MS: '500',
     ...env,
   });
-  const client = new SafeHttpClient(config, lookup);
-  clients.push(client);
-  return client;
-}
-
-/** A fake DNS that answers every name with the given IPv4 address. */
-function fakeDns(address: string) {
-  return vi.fn<LookupAllFunction>((_hostname, _options, callback) =>
-    callback(null, [{ address, family: 4 }]),
-  );
+  const guarded = new GuardedAgents(config, lookup ?? dns.lookup);
+  agents.push(guarded);
+  return new SafeHttpClient(config, guarded);
 }
 
 async function failure(promise: Promise<unknown>): Promise<FetchError> {
@@ -192,16 +176,8 @@ async function failure(promise: Promise<unknown>): Promise<FetchError> {
 
 /** Sockets still lent out by the client's agents (kept-alive idle ones don't count). */
 function busySockets(client: SafeHttpClient): number {
-  return [client['httpAgent'], client['httpsAgent']].flatMap((agent) => Object.values(agent.sockets).flat())
-    .length;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port: free } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return free;
+  const { http, https } = client['agents'];
+  return [http, https].flatMap((agent) => Object.values(agent.sockets).flat()).length;
 }
 
 describe('SafeHttpClient with ALLOW_PRIVATE_URLS=false', () => {
@@ -221,13 +197,6 @@ describe('SafeHttpClient with ALLOW_PRIVATE_URLS=false', () => {
     expect(error).toMatchObject({ code: 'blocked_address', retryable: false });
     expect(seen).toHaveLength(0);
     expect(dns).not.toHaveBeenCalled(); // refused by the URL check, before any lookup
-  });
-
-  it('blocks postJson to a loopback address too', async () => {
-    const client = makeClient({ ALLOW_PRIVATE_URLS: 'false' });
-    const error = await failure(client.postJson(`${base}/webhook`, '{}', {}));
-    expect(error.code).toBe('blocked_address');
-    expect(seen).toHaveLength(0);
   });
 
   it.each(['http', 'https'])(
@@ -423,47 +392,5 @@ describe('SafeHttpClient.download with ALLOW_PRIVATE_URLS=true', () => {
     } finally {
       vi.unstubAllEnvs();
     }
-  });
-});
-
-describe('SafeHttpClient.postJson with ALLOW_PRIVATE_URLS=true', () => {
-  it('POSTs the body as JSON with the given headers and returns the status', async () => {
-    const result = await makeClient().postJson(`${base}/webhook`, '{"type":"done"}', {
-      'webhook-id': 'msg_1',
-    });
-    expect(result).toEqual({ status: 204, retryAfterMs: undefined });
-    expect(seen).toHaveLength(1);
-    expect(seen[0]).toMatchObject({
-      method: 'POST',
-      url: '/webhook',
-      body: '{"type":"done"}',
-    });
-    expect(seen[0].headers).toMatchObject({
-      'content-type': 'application/json',
-      'webhook-id': 'msg_1',
-    });
-  });
-
-  it('returns error statuses with Retry-After instead of throwing', async () => {
-    const result = await makeClient().postJson(`${base}/status/503?retryAfter=120`, '{}', {});
-    expect(result).toEqual({ status: 503, retryAfterMs: 120_000 });
-  });
-
-  it('returns a 302 as its status, without following it', async () => {
-    const result = await makeClient().postJson(`${base}/redirect-to?to=/ok`, '{}', {});
-    expect(result.status).toBe(302);
-    expect(seen.map((r) => r.url)).toEqual(['/redirect-to?to=/ok']);
-  });
-
-  it('times out after webhookTimeoutMs on a server that hangs', async () => {
-    const started = performance.now();
-    const error = await failure(makeClient({ WEBHOOK_TIMEOUT_MS: '500' }).postJson(`${base}/hang`, '{}', {}));
-    expect(error).toMatchObject({ code: 'timeout', retryable: true });
-    expect(performance.now() - started).toBeLessThan(1000);
-  });
-
-  it('connection refused -> connection_failed', async () => {
-    const error = await failure(makeClient().postJson(`http://127.0.0.1:${await freePort()}/x`, '{}', {}));
-    expect(error).toMatchObject({ code: 'connection_failed', retryable: true });
   });
 });

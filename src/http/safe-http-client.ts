@@ -1,27 +1,18 @@
-import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { type IncomingMessage, request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { addAbortSignal, pipeline, type Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { Inject, Injectable, type OnApplicationShutdown, Optional } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
-import { checkRequestUrl, createGuardedLookup, type LookupAllFunction } from './address-policy.js';
+import { checkRequestUrl } from './address-policy.js';
 import { FetchError, parseRetryAfter } from './fetch-error.js';
-
-/**
- * Optional provider token: the DNS lookup behind the guard (tests inject a fake; default dns.lookup).
- * @public
- */
-export const SAFE_HTTP_DNS_LOOKUP = Symbol('SAFE_HTTP_DNS_LOOKUP');
+import { GuardedAgents } from './guarded-agents.js';
+import { causes, withDeadline } from './with-deadline.js';
 
 export interface DownloadResult {
   body: Buffer;
   contentType: string | undefined;
   finalUrl: string;
-}
-
-export interface PostResult {
-  status: number;
-  retryAfterMs?: number;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -36,42 +27,27 @@ const DECODERS: Record<string, () => NodeJS.ReadWriteStream> = {
 const ACCEPT_ENCODING = 'gzip, deflate, br';
 
 /**
- * Outgoing HTTP for URLs that customers control. Every connection goes through agents whose DNS
- * lookup refuses non-public addresses, IP-literal hosts are checked before each request, redirects
- * are followed by hand so every hop is checked, and sizes and times are bounded. Node's own
+ * Image downloads from URLs that customers control. Every connection goes through the guarded agents
+ * (their DNS lookup refuses non-public addresses), IP-literal hosts are checked before each request,
+ * redirects are followed by hand so every hop is checked, and sizes and times are bounded. Node's own
  * `http`/`https` clients, with no proxy (a proxy would resolve names past the guard): a download is on
  * the hot path of every image, where a general-purpose client's layers cost more main-thread CPU than
- * the request itself.
+ * the request itself (webhooks, off that path, go through @nestjs/axios: see GuardedHttpModule).
  */
 @Injectable()
-export class SafeHttpClient implements OnApplicationShutdown {
-  private readonly httpAgent: HttpAgent;
-  private readonly httpsAgent: HttpsAgent;
-
+export class SafeHttpClient {
   constructor(
     private readonly config: AppConfig,
-    @Optional() @Inject(SAFE_HTTP_DNS_LOOKUP) dnsLookup?: LookupAllFunction,
-  ) {
-    const lookup = createGuardedLookup({
-      allowPrivate: config.allowPrivateUrls,
-      lookup: dnsLookup,
-    });
-    this.httpAgent = new HttpAgent({ keepAlive: true, lookup });
-    this.httpsAgent = new HttpsAgent({ keepAlive: true, lookup });
-  }
-
-  onApplicationShutdown(): void {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
-  }
+    private readonly agents: GuardedAgents,
+  ) {}
 
   /** GETs an image, following up to `maxRedirects` redirects; body limited to `maxImageBytes`. */
   download(url: string): Promise<DownloadResult> {
     const { maxImageBytes: limit, maxRedirects, downloadTimeoutMs } = this.config;
-    return this.withDeadline(downloadTimeoutMs, async (signal) => {
+    return withDeadline(downloadTimeoutMs, async (signal) => {
       let current = this.checkUrl(url);
       for (let redirects = 0; ; redirects++) {
-        const response = await this.send(current, signal, 'GET', { 'Accept-Encoding': ACCEPT_ENCODING });
+        const response = await this.get(current, signal);
         const { statusCode: status = 0, headers } = response;
 
         const location = headers['location'];
@@ -104,28 +80,6 @@ export class SafeHttpClient implements OnApplicationShutdown {
     });
   }
 
-  /** POSTs JSON once, without following redirects; any HTTP answer is returned as its status. */
-  postJson(url: string, body: string, headers: Record<string, string>): Promise<PostResult> {
-    return this.withDeadline(this.config.webhookTimeoutMs, async (signal) => {
-      const target = this.checkUrl(url);
-      const payload = Buffer.from(body);
-      const response = await this.send(
-        target,
-        signal,
-        'POST',
-        { ...headers, 'Content-Type': 'application/json', 'Content-Length': String(payload.length) },
-        payload,
-      );
-      // Only the status matters: drop the body (and its connection) rather than read an
-      // arbitrary amount of it.
-      response.destroy();
-      return {
-        status: response.statusCode ?? 0,
-        retryAfterMs: this.retryAfterOf(response.headers['retry-after']),
-      };
-    });
-  }
-
   private retryAfterOf(header: unknown): number | undefined {
     return parseRetryAfter(header as string | undefined, this.config.maxRetryAfterMs);
   }
@@ -134,50 +88,19 @@ export class SafeHttpClient implements OnApplicationShutdown {
     return checkRequestUrl(input, this.config.allowPrivateUrls, base);
   }
 
-  /** Sends one request and resolves with its response (headers read, body not yet); never follows a redirect. */
-  private send(
-    url: URL,
-    signal: AbortSignal,
-    method: 'GET' | 'POST',
-    headers: Record<string, string>,
-    body?: Buffer,
-  ): Promise<IncomingMessage> {
+  /** Sends one GET and resolves with its response (headers read, body not yet); never follows a redirect. */
+  private get(url: URL, signal: AbortSignal): Promise<IncomingMessage> {
     const https = url.protocol === 'https:';
     return new Promise((resolve, reject) => {
       const request = (https ? httpsRequest : httpRequest)(url, {
-        method,
-        headers,
-        agent: https ? this.httpsAgent : this.httpAgent,
+        headers: { 'Accept-Encoding': ACCEPT_ENCODING },
+        agent: https ? this.agents.https : this.agents.http,
         signal,
       });
       request.once('response', resolve);
       request.once('error', reject);
-      request.end(body);
+      request.end();
     });
-  }
-
-  /**
-   * Runs `work` with a signal that aborts after `ms`: one deadline for connecting, headers and
-   * body together. Errors come out as FetchErrors.
-   */
-  private async withDeadline<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, ms);
-    try {
-      return await work(controller.signal);
-    } catch (error) {
-      if (error instanceof FetchError) throw error;
-      if (timedOut) throw FetchError.timeout(ms);
-      throw toFetchError(error);
-    } finally {
-      clearTimeout(timer);
-      // Whatever is still attached to this request (nothing, normally) is released.
-      controller.abort();
-    }
   }
 }
 
@@ -212,39 +135,4 @@ function decodingError(error: unknown): FetchError | undefined {
     (e) => typeof e.code === 'string' && /^(Z_[A-Z_]+|ERR__ERROR_[A-Z0-9_]+|ERR_ZSTD_[A-Z_]+)$/.test(e.code),
   )?.code as string | undefined;
   return code ? FetchError.corruptEncoding(code) : undefined;
-}
-
-/** Maps a network error (perhaps wrapped) to a FetchError; other errors pass unchanged. */
-function toFetchError(error: unknown): unknown {
-  const chain = causes(error);
-  const blocked = chain.find((e) => e instanceof FetchError);
-  if (blocked) return blocked;
-
-  // errno codes (ECONNREFUSED…), HTTP parser errors (HPE_…), a body cut short.
-  const errno = chain.find(
-    (e) => typeof e.code === 'string' && /^(E[A-Z]+|HPE_[A-Z_]+|ERR_STREAM_PREMATURE_CLOSE)$/.test(e.code),
-  );
-  // Not a network failure (a bug, a bad option): leave it as it is.
-  if (!errno) return error;
-  const host = typeof errno.hostname === 'string' ? errno.hostname : 'host';
-  switch (errno.code) {
-    case 'ENOTFOUND':
-      return new FetchError('dns_failed', `${host} not found`, false);
-    case 'EAI_AGAIN': // a temporary resolver failure, unlike ENOTFOUND
-      return new FetchError('dns_failed', `could not resolve ${host} (EAI_AGAIN)`, true);
-    case 'ETIMEDOUT':
-      return new FetchError('timeout', 'connection timed out', true);
-    default:
-      return new FetchError('connection_failed', `connection failed (${String(errno.code)})`, true);
-  }
-}
-
-type ErrorLike = Error & { code?: unknown; hostname?: unknown };
-
-/** The error, its `cause`s and the members of AggregateErrors (Node's happy eyeballs). */
-function causes(error: unknown, seen = new Set<unknown>()): ErrorLike[] {
-  if (!(error instanceof Error) || seen.has(error)) return [];
-  seen.add(error);
-  const nested = error instanceof AggregateError ? error.errors : [];
-  return [error, ...causes(error.cause, seen), ...nested.flatMap((e) => causes(e, seen))];
 }

@@ -195,7 +195,8 @@ export class OutcomeRecorder implements OnApplicationBootstrap, OnApplicationShu
             webhookUrl: task.webhookUrl,
             completedAt: task.completedAt!,
           };
-          if (task.webhookUrl) await this.outbox.add(tx, task.webhookUrl, completed);
+          if (task.webhookUrl)
+            await this.outbox.add(tx, { url: task.webhookUrl, owner: task.owner }, completed);
           completions.push(completed);
         }
         return new Set(finished.map((image) => image.id));

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
-import { destination, stdTimeFunctions } from 'pino';
+import { destination, type SerializedError, type SerializedRequest, stdTimeFunctions } from 'pino';
 import { AppConfig } from '../config/app-config.js';
 import { boundedRequest } from './bounded-request.js';
 import { httpRequestId } from './http-request-id.js';
@@ -40,7 +40,12 @@ export function loggerParams(config: AppConfig): Params {
         timestamp: stdTimeFunctions.isoTime,
         formatters: { level: (label) => ({ level: label }) },
         redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-        serializers: { req: boundedRequest },
+        serializers: {
+          req: (req: SerializedRequest) => boundedRequest(req, scrubber),
+          // An error's text may quote a URL (a failed request's), hence its query.
+          err: (err: SerializedError) =>
+            Object.assign(err, { message: scrubber.scrub(err.message), stack: scrubber.scrub(err.stack) }),
+        },
         hooks: {
           logMethod(args, method) {
             const clean = args.map((arg: unknown) => (typeof arg === 'string' ? scrubber.scrub(arg) : arg));

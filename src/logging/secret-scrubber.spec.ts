@@ -4,7 +4,11 @@ import { SecretScrubber } from './secret-scrubber.js';
 const SECRET = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
 
 describe('SecretScrubber', () => {
-  const scrubber = new SecretScrubber({ webhookSecret: SECRET } as AppConfig);
+  const API_KEY = 'alice-0123456789abcdefghijklmnop';
+  const scrubber = new SecretScrubber({
+    webhookSecret: SECRET,
+    apiKeys: [{ name: 'alice', key: API_KEY }],
+  } as AppConfig);
 
   it.each([
     [`secret is ${SECRET}.`, 'secret is [redacted].'],
@@ -20,6 +24,8 @@ describe('SecretScrubber', () => {
     ['mail me at someone@example.com', 'mail me at someone@example.com'],
     ['https://cdn.example.com/a.jpg?x=1@2', 'https://cdn.example.com/a.jpg?x=1@2'],
     ['nothing to hide', 'nothing to hide'],
+    [`GET /requests?limit=5&api_key=abc123 failed`, 'GET /requests?limit=5&api_key=[redacted] failed'],
+    [`an API key ${API_KEY} quoted`, 'an API key [redacted] quoted'],
   ])('%j becomes %j', (text, clean) => {
     expect(scrubber.scrub(text)).toBe(clean);
   });

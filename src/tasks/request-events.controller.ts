@@ -2,6 +2,7 @@ import { Controller, Get, Param, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { API_KEY_REQUIRED } from '../access/api-key.guard.js';
+import { CallerIdentity } from '../access/caller-identity.js';
 import { CallerOwner } from '../access/caller-owner.decorator.js';
 import type { Owner } from '../access/owner.js';
 import { ApiErrorResponses } from '../common/api-error-responses.decorator.js';
@@ -40,16 +41,23 @@ export class RequestEventsController {
     400: REQUEST_ID_NOT_A_UUID,
     401: API_KEY_REQUIRED,
     404: UNKNOWN_REQUEST,
+    429: {
+      description:
+        'This client already has `SSE_MAX_STREAMS_PER_KEY` progress streams open (per API key, or per address while the service is open)',
+      message:
+        'more than 10 progress streams open for this client (SSE_MAX_STREAMS_PER_KEY); close one and try again',
+    },
     503: {
-      description: 'Too many progress streams are open (`SSE_MAX_STREAMS`)',
-      message: 'too many progress streams open; try again later',
+      description: 'Too many progress streams are open in this process (`SSE_MAX_STREAMS`)',
+      message: 'too many progress streams open (SSE_MAX_STREAMS); try again later',
     },
   })
   stream(
     @Param() { request_id: requestId }: RequestIdParams,
     @CallerOwner() owner: Owner,
+    @CallerIdentity() client: string,
     @Res() res: Response,
   ): Promise<void> {
-    return this.streams.open(requestId, owner, res);
+    return this.streams.open(requestId, owner, client, res);
   }
 }

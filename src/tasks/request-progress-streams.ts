@@ -11,12 +11,15 @@ import { AppConfig } from '../config/app-config.js';
 import { RequestSummaryDto } from './dto/request-status.dto.js';
 import type { Task } from './task.entity.js';
 import { TasksService } from './tasks.service.js';
+import { TooManyStreamsException } from './too-many-streams.exception.js';
 
 /** Requests read per statement when the open streams are polled. */
 const POLL_BATCH = 500;
 
 interface ProgressStream {
   requestId: string;
+  /** Who opened it (see callerIdentity), for SSE_MAX_STREAMS_PER_KEY. */
+  client: string;
   res: Response;
   /** The last event sent, as written: an event is sent only when the request changed. */
   last: string;
@@ -27,12 +30,15 @@ interface ProgressStream {
  * move whichever process does the work). One timer polls every open stream's request at once, every
  * SSE_POLL_MS, and writes a `progress` event to a stream whose request changed; a finished request gets a
  * `completed` event and its stream ends (a deleted one's simply ends). Idle streams get a comment every
- * SSE_HEARTBEAT_MS so proxies keep them open; at most SSE_MAX_STREAMS are open in this process.
+ * SSE_HEARTBEAT_MS so proxies keep them open; at most SSE_MAX_STREAMS are open in this process, and at most
+ * SSE_MAX_STREAMS_PER_KEY of them for one client, so one client cannot take every stream.
  */
 @Injectable()
 export class RequestProgressStreams implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(RequestProgressStreams.name);
   private readonly streams = new Set<ProgressStream>();
+  /** Open streams per client; a client with none has no entry. */
+  private readonly perClient = new Map<string, number>();
   private pollTimer?: NodeJS.Timeout;
   private heartbeatTimer?: NodeJS.Timeout;
   private polling = false;
@@ -53,13 +59,22 @@ export class RequestProgressStreams implements OnModuleInit, BeforeApplicationSh
     clearInterval(this.heartbeatTimer);
     for (const stream of this.streams) stream.res.end();
     this.streams.clear();
+    this.perClient.clear();
   }
 
-  /** 404 for a request the caller cannot see and 503 when too many streams are open; else streams its progress. */
-  async open(requestId: string, owner: Owner, res: Response): Promise<void> {
+  /**
+   * 404 for a request the caller cannot see, 503 when this process has SSE_MAX_STREAMS open, 429 when the
+   * client has SSE_MAX_STREAMS_PER_KEY open; else streams its progress.
+   */
+  async open(requestId: string, owner: Owner, client: string, res: Response): Promise<void> {
     const task = await this.tasks.getOrFail(requestId, owner);
     if (this.streams.size >= this.config.sseMaxStreams) {
-      throw new ServiceUnavailableException('too many progress streams open; try again later');
+      throw new ServiceUnavailableException(
+        'too many progress streams open (SSE_MAX_STREAMS); try again later',
+      );
+    }
+    if ((this.perClient.get(client) ?? 0) >= this.config.sseMaxStreamsPerKey) {
+      throw new TooManyStreamsException(this.config.sseMaxStreamsPerKey);
     }
     res.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -67,9 +82,10 @@ export class RequestProgressStreams implements OnModuleInit, BeforeApplicationSh
       'X-Accel-Buffering': 'no', // nginx: pass each event on at once
     });
     res.flushHeaders();
-    const stream: ProgressStream = { requestId, res, last: '' };
+    const stream: ProgressStream = { requestId, client, res, last: '' };
     this.streams.add(stream);
-    res.on('close', () => this.streams.delete(stream));
+    this.perClient.set(client, (this.perClient.get(client) ?? 0) + 1);
+    res.on('close', () => this.forget(stream));
     this.send(stream, task);
   }
 
@@ -108,8 +124,16 @@ export class RequestProgressStreams implements OnModuleInit, BeforeApplicationSh
   }
 
   private end(stream: ProgressStream): void {
-    this.streams.delete(stream);
+    this.forget(stream);
     stream.res.end();
+  }
+
+  /** Stops counting a stream (once, however often it is ended or closed). */
+  private forget(stream: ProgressStream): void {
+    if (!this.streams.delete(stream)) return;
+    const left = (this.perClient.get(stream.client) ?? 1) - 1;
+    if (left > 0) this.perClient.set(stream.client, left);
+    else this.perClient.delete(stream.client);
   }
 
   private heartbeat(): void {

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
 import type { ExecutionContext } from '@nestjs/common';
-import { OPEN_OWNER, type Owner } from '../access/owner.js';
+import { callerIdentity } from '../access/caller-identity.js';
+import type { Owner } from '../access/owner.js';
 
 /**
  * RATE_LIMIT_UPLOADS_PER_MIN per API key (per client address while the service is open), counted in
@@ -11,9 +12,7 @@ import { OPEN_OWNER, type Owner } from '../access/owner.js';
 @Injectable()
 export class UploadRateLimitGuard extends ThrottlerGuard {
   protected override async getTracker(request: { owner?: Owner; ip?: string }): Promise<string> {
-    return request.owner && request.owner !== OPEN_OWNER
-      ? `key:${request.owner}`
-      : `ip:${request.ip ?? 'unknown'}`;
+    return callerIdentity(request);
   }
 
   protected override async getErrorMessage(

@@ -9,7 +9,8 @@ import { UploadController } from './upload.controller.js';
 import { UploadService } from './upload.service.js';
 import { UploadSlots } from './upload-slots.js';
 import { UploadStaging } from './upload-staging.js';
-import { StaleUploadFiles, uploadsDir } from './stale-upload-files.js';
+import { UploadFolder } from './upload-folder.js';
+import { UploadFolderModule } from './upload-folder.module.js';
 import { StorageWritableGuard } from './storage-writable.guard.js';
 import { UploadRateLimitGuard } from './upload-rate-limit.guard.js';
 import { UploadSlotsInterceptor } from './upload-slots.interceptor.js';
@@ -23,14 +24,16 @@ import { UploadTimeoutInterceptor } from './upload-timeout.interceptor.js';
       inject: [AppConfig],
       useFactory: (config: AppConfig) => [{ ttl: 60_000, limit: config.rateLimitUploadsPerMin }],
     }),
+    UploadFolderModule,
     MulterModule.registerAsync({
-      inject: [AppConfig],
-      // The file is streamed to a temporary file under DATA_DIR (never held in memory; removed after
-      // the request by RemoveUploadedFileInterceptor, or by multer when the upload fails; those a killed
-      // process left are removed at the next start by StaleUploadFiles). Multer
+      imports: [UploadFolderModule],
+      inject: [AppConfig, UploadFolder],
+      // The file is streamed to a temporary file in this process's folder under DATA_DIR (never held in
+      // memory; removed after the request by RemoveUploadedFileInterceptor, or by multer when the upload
+      // fails; those a killed process left are removed by UploadFolder at the next start). Multer
       // stops storing it as soon as it passes MAX_CSV_BYTES (413, mapped by UploadFormErrorsInterceptor).
-      useFactory: (config: AppConfig) => ({
-        storage: diskStorage({ destination: uploadsDir(config) }),
+      useFactory: (config: AppConfig, folder: UploadFolder) => ({
+        storage: diskStorage({ destination: folder.path }),
         limits: { fileSize: config.maxCsvBytes, files: 1, fields: 10, fieldSize: 64 * 1024 },
         // Browsers and curl send the file name's UTF-8 bytes as they are (busboy would read them as Latin-1).
         defParamCharset: 'utf8',
@@ -41,7 +44,6 @@ import { UploadTimeoutInterceptor } from './upload-timeout.interceptor.js';
   providers: [
     UploadService,
     UploadStaging,
-    StaleUploadFiles,
     UploadSlots,
     UploadSlotsInterceptor,
     UploadRateLimitGuard,

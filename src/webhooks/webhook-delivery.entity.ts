@@ -6,6 +6,7 @@ import type { DeliveryStatus } from '../tasks/delivery-state-reader.js';
 /** The outbox: one webhook message, written with the completion it announces, delivered by the dispatcher. */
 @Entity('webhook_deliveries')
 @Index('idx_deliveries_due', ['status', 'nextAttemptAt'])
+@Index('idx_deliveries_pending_owner', ['owner', 'nextAttemptAt'], { where: "status = 'pending'" })
 export class WebhookDelivery {
   /** Also the `webhook-id` header: the same on every attempt, so receivers can de-duplicate. */
   @PrimaryColumn({ type: 'varchar', length: 64 })
@@ -17,6 +18,14 @@ export class WebhookDelivery {
 
   @Column({ type: 'text' })
   url: string;
+
+  /** The receiver: the URL's origin (see receiverOrigin), for WEBHOOK_CONCURRENCY_PER_RECEIVER. */
+  @Column({ type: 'text', default: '' })
+  origin: string;
+
+  /** The request's owner (its API key's name; '' while the service is open), for WEBHOOK_CONCURRENCY_PER_KEY. */
+  @Column({ type: 'varchar', length: 64, default: '' })
+  owner: string;
 
   @Column({ type: 'text' })
   payload: string;

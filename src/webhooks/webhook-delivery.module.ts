@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { SafeHttpModule } from '../http/http.module.js';
-import { WebhookDelivery } from './webhook-delivery.entity.js';
+import { GuardedHttpModule } from '../http/guarded-http.module.js';
+import { DeliverySlots } from './delivery-slots.js';
+import { WebhookDeliveryStore } from './webhook-delivery-store.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
+import { WebhookSender } from './webhook-sender.js';
 import { WebhookSigner } from './webhook-signer.js';
 
 /** The background job that delivers the outbox: runs where the role runs workers. */
 @Module({
-  imports: [TypeOrmModule.forFeature([WebhookDelivery]), SafeHttpModule],
-  providers: [WebhookDispatcher, WebhookSigner],
+  imports: [GuardedHttpModule],
+  providers: [WebhookDispatcher, WebhookDeliveryStore, DeliverySlots, WebhookSender, WebhookSigner],
 })
 export class WebhookDeliveryModule {}

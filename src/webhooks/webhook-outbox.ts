@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type { Owner } from '../access/owner.js';
 import { AppConfig } from '../config/app-config.js';
 import { execute } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
 import type { RequestCompletedEvent } from '../events.js';
 import { WebhookDelivery } from './webhook-delivery.entity.js';
+import { receiverOrigin } from './receiver-origin.js';
 import { requestCompletedPayload } from './webhook-payload.js';
 
 /**
@@ -15,12 +17,18 @@ import { requestCompletedPayload } from './webhook-payload.js';
 export class WebhookOutbox {
   constructor(private readonly config: AppConfig) {}
 
-  async add(tx: Transaction, webhookUrl: string, completion: RequestCompletedEvent): Promise<void> {
+  async add(
+    tx: Transaction,
+    webhook: { url: string; owner: Owner },
+    completion: RequestCompletedEvent,
+  ): Promise<void> {
     const now = Date.now();
     await tx.manager.insert(WebhookDelivery, {
       id: `msg_${randomUUID().replaceAll('-', '')}`,
       taskId: completion.requestId,
-      url: webhookUrl,
+      url: webhook.url,
+      origin: receiverOrigin(webhook.url),
+      owner: webhook.owner,
       payload: JSON.stringify(requestCompletedPayload(completion, this.config.publicUrl)),
       status: 'pending',
       attempts: 0,

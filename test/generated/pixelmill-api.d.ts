@@ -1153,7 +1153,29 @@ export interface operations {
                     "text/event-stream": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Too many progress streams are open (`SSE_MAX_STREAMS`) */
+            /** @description This client already has `SSE_MAX_STREAMS_PER_KEY` progress streams open (per API key, or per address while the service is open) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "message": "more than 10 progress streams open for this client (SSE_MAX_STREAMS_PER_KEY); close one and try again",
+                     *       "errors": [
+                     *         {
+                     *           "row": null,
+                     *           "column": null,
+                     *           "message": "more than 10 progress streams open for this client (SSE_MAX_STREAMS_PER_KEY); close one and try again"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "text/event-stream": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many progress streams are open in this process (`SSE_MAX_STREAMS`) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1162,12 +1184,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 503,
-                     *       "message": "too many progress streams open; try again later",
+                     *       "message": "too many progress streams open (SSE_MAX_STREAMS); try again later",
                      *       "errors": [
                      *         {
                      *           "row": null,
                      *           "column": null,
-                     *           "message": "too many progress streams open; try again later"
+                     *           "message": "too many progress streams open (SSE_MAX_STREAMS); try again later"
                      *         }
                      *       ]
                      *     }

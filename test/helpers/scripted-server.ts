@@ -44,6 +44,11 @@ export class ScriptedServer {
     return this;
   }
 
+  /** POSTs answered `hang` whose connection is still open (none of them has ended). */
+  get holding(): number {
+    return this.held.size;
+  }
+
   /** The POSTs received on one path, in order. */
   postsTo(path: string): ReceivedPost[] {
     return this.posts.filter((post) => post.path === path);

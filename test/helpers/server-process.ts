@@ -97,7 +97,8 @@ export class ServerProcess {
         const response = await fetch(`${this.baseUrl}/status/00000000-0000-4000-8000-000000000000`, {
           signal: AbortSignal.timeout(1_000),
         });
-        if (response.status === 404) return;
+        // 404 for the unknown request (401 when API_KEYS is set): the API is up.
+        if (response.status === 404 || response.status === 401) return;
       } catch {
         // not listening yet
       }
