@@ -16,6 +16,7 @@ import { OutputOptions1764000000006 } from './migrations/1764000000006-output-op
 import { LeaseExpiries1764000000009 } from './migrations/1764000000009-lease-expiries.js';
 import { ImageThumbnails1764000000007 } from './migrations/1764000000007-image-thumbnails.js';
 import { WaitingDuplicates1764000000010 } from './migrations/1764000000010-waiting-duplicates.js';
+import { PreviewsOnDemand1764000000011 } from './migrations/1764000000011-previews-on-demand.js';
 import { loadSqliteDriver } from './sqlite-driver.js';
 
 const ENTITIES = [Task, Product, Image, WebhookDelivery];
@@ -30,6 +31,7 @@ const MIGRATIONS = [
   LeaseExpiries1764000000009,
   ImageThumbnails1764000000007,
   WaitingDuplicates1764000000010,
+  PreviewsOnDemand1764000000011,
 ];
 
 /** The TypeORM options for the app and for the migration CLI (../../ormconfig.ts). */

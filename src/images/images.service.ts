@@ -6,6 +6,7 @@ import { bulkInsert, execute, inList } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
 import { newImageId } from './image-id.js';
 import { Image, type ImageStatus, NEVER } from './image.entity.js';
+import { thumbnailKeyOf } from './output-key.js';
 import type { ClaimedImage } from './queue/lease-store.js';
 import { Product } from './product.entity.js';
 
@@ -19,7 +20,6 @@ export interface NewProduct {
 
 export interface ImageResult {
   outputKey: string;
-  thumbnailKey: string;
   inputBytes: number;
   outputBytes: number;
   outputQuality: number;
@@ -130,17 +130,16 @@ export class ImagesService {
     // A VALUES list names its columns column1, column2… on SQLite and PostgreSQL alike.
     const { records } = await execute<FinishedImage>(
       tx.manager,
-      `UPDATE images SET status = 'done', output_key = v.column2, thumbnail_key = v.column3,
-          input_bytes = CAST(v.column4 AS INTEGER), output_bytes = CAST(v.column5 AS INTEGER),
-          output_quality = CAST(v.column6 AS INTEGER), output_score = CAST(v.column7 AS REAL),
+      `UPDATE images SET status = 'done', output_key = v.column2,
+          input_bytes = CAST(v.column3 AS INTEGER), output_bytes = CAST(v.column4 AS INTEGER),
+          output_quality = CAST(v.column5 AS INTEGER), output_score = CAST(v.column6 AS REAL),
           error_code = NULL, error_message = NULL, lease_until = NULL
-        FROM (VALUES ${done.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}) AS v
+        FROM (VALUES ${done.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}) AS v
         WHERE images.id = v.column1 AND images.status = 'processing'
         ${RETURNING_FINISHED}`,
       done.flatMap(({ image, result }) => [
         image.id,
         result.outputKey,
-        result.thumbnailKey,
         result.inputBytes,
         result.outputBytes,
         result.outputQuality,
@@ -159,7 +158,7 @@ export class ImagesService {
   ): Promise<FinishedImage | undefined> {
     const { records } = await execute<FinishedImage>(
       tx.manager,
-      `UPDATE images SET status = 'failed', output_key = NULL, thumbnail_key = NULL, input_bytes = ?,
+      `UPDATE images SET status = 'failed', output_key = NULL, input_bytes = ?,
           output_bytes = NULL, output_quality = NULL, output_score = NULL, error_code = ?, error_message = ?,
           lease_until = NULL
         WHERE id = ? AND status = 'processing'
@@ -182,8 +181,8 @@ export class ImagesService {
     if (originalIds.length === 0) return [];
     const { records } = await execute<FinishedImage>(
       tx.manager,
-      `UPDATE images SET (status, output_key, thumbnail_key, input_bytes, output_bytes, output_quality, output_score, error_code, error_message) =
-          (SELECT o.status, o.output_key, o.thumbnail_key, o.input_bytes, o.output_bytes, o.output_quality, o.output_score, o.error_code, o.error_message
+      `UPDATE images SET (status, output_key, input_bytes, output_bytes, output_quality, output_score, error_code, error_message) =
+          (SELECT o.status, o.output_key, o.input_bytes, o.output_bytes, o.output_quality, o.output_score, o.error_code, o.error_message
              FROM images o WHERE o.id = images.duplicate_of)
         WHERE id IN (
           SELECT d.id FROM images d ${this.sqliteIndexedBy('idx_images_waiting_duplicates')}
@@ -337,10 +336,9 @@ export class ImagesService {
     requestId: string,
     limit: number,
   ): Promise<{ deleted: number; outputKeys: string[] }> {
-    const { records } = await execute<{ id: string; outputKey: string | null; thumbnailKey: string | null }>(
+    const { records } = await execute<{ id: string; outputKey: string | null }>(
       tx.manager,
-      `SELECT id, CASE WHEN duplicate_of IS NULL THEN output_key END AS "outputKey",
-              CASE WHEN duplicate_of IS NULL THEN thumbnail_key END AS "thumbnailKey"
+      `SELECT id, CASE WHEN duplicate_of IS NULL THEN output_key END AS "outputKey"
          FROM images WHERE task_id = ? LIMIT ?`,
       [requestId, limit],
     );
@@ -350,10 +348,13 @@ export class ImagesService {
         `DELETE FROM images WHERE id IN (${inList(records.length)})`,
         records.map((image) => image.id),
       );
-      const outputKeys = records.flatMap((image) => [image.outputKey, image.thumbnailKey]);
+      // An original with an output may have a preview (made on its first request, under its id).
+      const outputKeys = records.flatMap((image) =>
+        image.outputKey === null ? [] : [image.outputKey, thumbnailKeyOf(image.id)],
+      );
       // The rows selected, not the DELETE's count: a neighbour removing the same request (PostgreSQL)
       // may have deleted some, and the removal goes on until none is selected.
-      return { deleted: records.length, outputKeys: outputKeys.filter((key) => key !== null) };
+      return { deleted: records.length, outputKeys };
     }
     const products = await execute(
       tx.manager,

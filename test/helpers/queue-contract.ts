@@ -12,7 +12,7 @@ import { DomainEvent, DomainEvents, type RequestCompletedEvent } from '../../src
 import { Image, NEVER } from '../../src/images/image.entity.js';
 import { ImagesService } from '../../src/images/images.service.js';
 import { type ImageOutcome, OutcomeRecorder } from '../../src/images/outcome-recorder.js';
-import { outputKeyOf, thumbnailKeyOf } from '../../src/images/output-key.js';
+import { outputKeyOf } from '../../src/images/output-key.js';
 import { Product } from '../../src/images/product.entity.js';
 import type { ImageHandler, ImageQueue } from '../../src/images/queue/image-queue.js';
 import { LeasedImageQueue } from '../../src/images/queue/leased-image-queue.js';
@@ -261,7 +261,6 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
         image: byId.get(id)!,
         result: {
           outputKey: outputKeyOf(id, 'jpeg'),
-          thumbnailKey: thumbnailKeyOf(id),
           inputBytes: 100,
           outputBytes: 10,
           outputQuality: 50,
