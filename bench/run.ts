@@ -1,7 +1,9 @@
 /**
  * `npm run bench` (issue 5): how close the service comes to what sharp alone can do.
  *
- *   1. ceiling    the service's own ImagePipeline in a tight loop, input in memory, at concurrency 1/2/4/8
+ *   1. ceiling    raw sharp as a user would script it: decode → autoOrient() → the default output format and
+ *                 quality (JPEG q50), input in memory, at concurrency 1/2/4/8, the best level counting;
+ *                 beside it, for information, the service's own ImagePipeline in the same loop at that level
  *   2. e2e        the BUILT service (node dist/main.js) on a temp DATA_DIR fetching from a local image
  *                 server: upload → `completed` for N photos and N small images; ratio to the ceiling,
  *                 and the CPU of the service's main thread per image (beside sharp's, measured in
@@ -40,7 +42,7 @@
  *   BENCH_COMPRESSION (1; 0 skips phase 9; quick: one photo, three variants)
  *   BENCH_AUTO_PHOTOS (60; 0 skips the end-to-end quality=auto run)
  * Every other variable (CONCURRENCY, JPEG_QUALITY, UV_THREADPOOL_SIZE, MALLOC_ARENA_MAX, …) reaches
- * both the ceiling's pipeline and the service child, so settings can be compared run against run
+ * both the ceiling's loops and the service child, so settings can be compared run against run
  * (DATABASE_URL and STORAGE_DIR do not: the child always runs the embedded default on a temp dir).
  */
 import 'reflect-metadata';
@@ -58,6 +60,7 @@ import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import request from 'supertest';
 import { loadConfig } from '../src/config/app-config.js';
+import type { OutputOptions } from '../src/config/output-options.js';
 import { ImagePipeline } from '../src/images/image-pipeline.js';
 import { log, machineBusyMs, mainThreadCpuMs, procCpuMs, round } from './measure.js';
 import { PostgresDatabase } from '../test/helpers/postgres-database.js';
@@ -121,10 +124,12 @@ const OPTIONS = {
 };
 
 const TARGETS = {
-  photoRatio: 0.92, // issue 13 (issue 5 asked 0.90)
+  /** Against raw sharp (the ceiling): what the service adds (downloads, database, files, flatten, sRGB) must fit in the rest. */
+  photoRatio: 0.9,
   smallRatio: 0.85,
   uploadRows: 100_000,
-  uploadSeconds: 5,
+  uploadSeconds: 4,
+  uploadSecondsPostgres: 6,
   uploadRssMiB: 500,
   statusMs: 50,
   /** RSS at the end of the soak may exceed RSS after its first 1,000 images by at most this fraction. */
@@ -339,10 +344,22 @@ interface CeilingResult {
   again?: CeilingLevel;
   /** The best of all of the above: what the ratios divide by. */
   best: CeilingLevel;
+  /** For information: the service's own ImagePipeline in the same loop, at the best level's concurrency. */
+  servicePipeline?: CeilingLevel;
 }
 
-/** The service's pipeline with its configured output options: what the ceiling measures. */
+/** One image in memory to its output: raw sharp (the ceiling) or the service's pipeline. */
 type Encode = (bytes: Buffer) => Promise<unknown>;
+
+/**
+ * The ceiling: what a user would write by hand with sharp for the service's default output (its format
+ * and fixed quality; JPEG q50 unless OUTPUT_FORMAT / OUTPUT_QUALITY say otherwise): decode, orient, encode.
+ * Nothing the service adds (flatten, sRGB, the pixel limit, downloads, files, the database) is in it.
+ */
+function rawSharp({ format, quality }: OutputOptions): Encode {
+  const fixed = quality === 'auto' ? 50 : quality;
+  return (bytes) => sharp(bytes).autoOrient()[format]({ quality: fixed }).toBuffer();
+}
 
 async function measureLevel(encode: Encode, fixture: Fixture, concurrency: number): Promise<CeilingLevel> {
   let images = 0;
@@ -377,16 +394,19 @@ async function measureLevel(encode: Encode, fixture: Fixture, concurrency: numbe
 const fastest = (levels: CeilingLevel[]) =>
   levels.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
 
-async function measureCeiling(encode: Encode, fixture: Fixture): Promise<CeilingResult> {
+async function measureCeiling(encode: Encode, pipeline: Encode, fixture: Fixture): Promise<CeilingResult> {
   for (let i = 0; i < 3; i++) await encode(fixture.bytes); // warm libvips, the JIT and sharp's cache
   const levels: CeilingLevel[] = [];
   for (const concurrency of OPTIONS.ceilingConcurrencies)
     levels.push(await measureLevel(encode, fixture, concurrency));
+  const best = fastest(levels);
+  for (let i = 0; i < 3; i++) await pipeline(fixture.bytes);
   return {
     image: fixture.name,
     megapixels: round((fixture.width * fixture.height) / 1e6, 2),
     levels,
-    best: fastest(levels),
+    best,
+    servicePipeline: await measureLevel(pipeline, fixture, best.concurrency),
   };
 }
 
@@ -1649,13 +1669,14 @@ async function main(): Promise<void> {
 
   const fixtures = await loadFixtures();
   const serviceConfig = loadConfig({ ...process.env, DATA_DIR: tmpdir() });
-  const pipeline = new ImagePipeline(serviceConfig);
-  const encode: Encode = (bytes) => pipeline.encode(bytes, serviceConfig.outputDefaults);
+  const encode = rawSharp(serviceConfig.outputDefaults);
+  const imagePipeline = new ImagePipeline(serviceConfig);
+  const pipeline: Encode = (bytes) => imagePipeline.encode(bytes, serviceConfig.outputDefaults);
 
   // 1. the ceiling, before any child runs
   const ceilings = {
-    photo: await measureCeiling(encode, fixtures.photo),
-    small: await measureCeiling(encode, fixtures.small),
+    photo: await measureCeiling(encode, pipeline, fixtures.photo),
+    small: await measureCeiling(encode, pipeline, fixtures.small),
   };
 
   const imageServer = await startImageServer([fixtures.photo, fixtures.small]);
@@ -1989,7 +2010,7 @@ async function main(): Promise<void> {
     `\n══ Pixelmill bench ${stamp}${QUICK ? ' (quick)' : ''} · ${cores} cores · ${machine.cpu} · node ${machine.node} · sharp ${machine.sharp} ══`,
   );
   console.log(
-    '\n1. Raw sharp ceiling (the service ImagePipeline, input in memory), images/s; "again" = the best level re-measured after the e2e runs',
+    `\n1. Raw sharp ceiling (decode → autoOrient() → ${serviceConfig.outputDefaults.format} q${serviceConfig.outputDefaults.quality === 'auto' ? 50 : serviceConfig.outputDefaults.quality}, input in memory), images/s; "again" = the best level re-measured after the e2e runs; "service pipeline": the service's ImagePipeline in the same loop at the best level (information only)`,
   );
   console.log(
     table(
@@ -1999,6 +2020,7 @@ async function main(): Promise<void> {
         ...OPTIONS.ceilingConcurrencies.map((c) => `c=${c}`),
         'again',
         'best',
+        'service pipeline',
         'CPU ms/img',
         'main thread ms/img',
         "others' CPU",
@@ -2009,6 +2031,9 @@ async function main(): Promise<void> {
         ...c.levels.map((l) => l.imagesPerSecond),
         c.again ? `${c.again.imagesPerSecond} (c=${c.again.concurrency})` : '–',
         c.best.imagesPerSecond,
+        c.servicePipeline
+          ? `${c.servicePipeline.imagesPerSecond} (${round(c.servicePipeline.imagesPerSecond / c.best.imagesPerSecond, 2)}×)`
+          : '–',
         c.best.cpuMsPerImage,
         c.best.mainThreadCpuMsPerImage,
         `${Math.round(c.best.otherCpuShare * 100)}%`,

@@ -4,7 +4,7 @@ import { Between, IsNull, MoreThan, Not, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { bulkInsert, execute, inList } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
-import { newImageId } from './image-id.js';
+import { newImageId, randomFolder } from './image-id.js';
 import { Image, type ImageStatus, NEVER } from './image.entity.js';
 import { thumbnailKeyOf } from './output-key.js';
 import type { ClaimedImage } from './queue/lease-store.js';
@@ -50,6 +50,26 @@ export interface ImageFilter {
   errorCode?: string;
 }
 
+const PRODUCT_COLUMNS = {
+  task_id: 'text',
+  row_number: 'integer',
+  serial_number: 'text',
+  product_name: 'text',
+  cells: 'text',
+} as const;
+
+const IMAGE_COLUMNS = {
+  id: 'text',
+  task_id: 'text',
+  row_number: 'integer',
+  position: 'integer',
+  input_url: 'text',
+  status: 'text',
+  attempts: 'integer',
+  available_at: 'bigint',
+  duplicate_of: 'text',
+} as const;
+
 /** The products and images of requests, and the image state machine: queued → processing → done | failed. */
 @Injectable()
 export class ImagesService {
@@ -71,7 +91,7 @@ export class ImagesService {
       await bulkInsert(
         tx.manager,
         'products',
-        ['task_id', 'row_number', 'serial_number', 'product_name', 'cells'],
+        PRODUCT_COLUMNS,
         rows.map((row) => [
           requestId,
           row.rowNumber,
@@ -80,40 +100,21 @@ export class ImagesService {
           JSON.stringify(row.cells),
         ]),
       );
-      const images = rows.flatMap((row) =>
-        row.urls.map((url, position) => {
-          const id = newImageId(now);
+      // One output folder for the batch's images (see newImageId): it inserts them at one place of the
+      // images primary key, not at 256.
+      const folder = randomFolder();
+      const images: unknown[][] = [];
+      for (const row of rows) {
+        for (let position = 0; position < row.urls.length; position++) {
+          const url = row.urls[position];
+          const id = newImageId(now, folder);
           const duplicateOf = firstImageOfUrl.get(url) ?? null;
           if (!duplicateOf) firstImageOfUrl.set(url, id);
-          return [
-            id,
-            requestId,
-            row.rowNumber,
-            position,
-            url,
-            'queued',
-            0,
-            duplicateOf ? NEVER : now,
-            duplicateOf,
-          ];
-        }),
-      );
-      await bulkInsert(
-        tx.manager,
-        'images',
-        [
-          'id',
-          'task_id',
-          'row_number',
-          'position',
-          'input_url',
-          'status',
-          'attempts',
-          'available_at',
-          'duplicate_of',
-        ],
-        images,
-      );
+          const availableAt = duplicateOf ? NEVER : now;
+          images.push([id, requestId, row.rowNumber, position, url, 'queued', 0, availableAt, duplicateOf]);
+        }
+      }
+      await bulkInsert(tx.manager, 'images', IMAGE_COLUMNS, images);
     };
   }
 

@@ -76,7 +76,16 @@ async function seedRequest(dataSource: DataSource, count: number, createdAt = Da
     bulkInsert(
       tx.manager,
       'images',
-      ['id', 'task_id', 'row_number', 'position', 'input_url', 'status', 'attempts', 'available_at'],
+      {
+        id: 'text',
+        task_id: 'text',
+        row_number: 'integer',
+        position: 'integer',
+        input_url: 'text',
+        status: 'text',
+        attempts: 'integer',
+        available_at: 'bigint',
+      },
       ids.map((id, position) => [
         id,
         taskId,
