@@ -13,7 +13,9 @@
  *                 the first thousand)
  *   4. upload     10,000- and 100,000-row CSVs (3 URLs a row): time to 202, service RSS, GET /status
  *                 latency during the upload and while the images are processed; plus an in-process
- *                 breakdown of the upload (hash, CSV parse, validation, database inserts)
+ *                 breakdown of the upload (hash, CSV parse, validation, database inserts), its floor
+ *                 (bench/upload-floor.ts: the rows inserted alone with better-sqlite3 and pg), and the
+ *                 largest upload's 202 on PostgreSQL (TEST_DATABASE_URL)
  *   6. hostile    records of 1, 4 and 16 MiB, headers of 10k and 100k columns, a 49 MiB line and a
  *                 URL-heavy 49 MiB CSV, on a service with raised limits (parsed) and one with the
  *                 defaults (refused): time, growth against the previous size, the longest event-loop
@@ -65,6 +67,7 @@ import { ImagePipeline } from '../src/images/image-pipeline.js';
 import { log, machineBusyMs, mainThreadCpuMs, procCpuMs, round } from './measure.js';
 import { PostgresDatabase } from '../test/helpers/postgres-database.js';
 import { compressionPhase, type CompressionRow } from './compression-phase.js';
+import { type UploadFloor, uploadFloor } from './upload-floor.js';
 import {
   postgresCeiling,
   postgresUnavailable,
@@ -1116,13 +1119,31 @@ async function fairness(
 
 // ───────────────────────────── 4. upload timing ─────────────────────────────
 
+const uploadRowUrls = (imageBase: string, tag: string) => (row: number) =>
+  [1, 2, 3].map((k) => `${imageBase}/small.jpg?batch=${tag}&u=${row}-${k}`);
+
 function uploadCsv(rows: number, imageBase: string, tag: string): string {
   const lines: string[] = ['S. No.,Product Name,Input Image Urls'];
-  for (let row = 1; row <= rows; row++) {
-    const url = (k: number) => `${imageBase}/small.jpg?batch=${tag}&u=${row}-${k}`;
-    lines.push(`${row},Product ${row},"${url(1)},${url(2)},${url(3)}"`);
-  }
+  const urls = uploadRowUrls(imageBase, tag);
+  for (let row = 1; row <= rows; row++) lines.push(`${row},Product ${row},"${urls(row).join(',')}"`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The largest upload once more, on a service on a fresh PostgreSQL database: the time to its 202. */
+async function timeUploadOnPostgres(rows: number, imageBase: string): Promise<number> {
+  const database = await PostgresDatabase.create();
+  try {
+    const service = await Service.start(`upload-pg-${rows}`, { env: { DATABASE_URL: database.url } });
+    try {
+      const { ms } = await service.upload(uploadCsv(rows, imageBase, `pg${rows}`), `upload-pg-${rows}.csv`);
+      log(`upload ${rows} rows on PostgreSQL: 202 in ${round(ms / 1000, 2)} s`);
+      return round(ms, 0);
+    } finally {
+      await service.stop();
+    }
+  } finally {
+    await database.drop();
+  }
 }
 
 interface UploadResult {
@@ -1701,6 +1722,8 @@ async function main(): Promise<void> {
   let soakService: ServiceSummary | undefined;
   const uploads: UploadResult[] = [];
   let breakdown: UploadBreakdown | undefined;
+  let floor: UploadFloor | undefined;
+  let postgresUploadMs: number | undefined;
   const uploadServices: Record<number, ServiceSummary> = {};
   const summarize = summarizeService;
   let hostile: Awaited<ReturnType<typeof hostilePhase>> | undefined;
@@ -1836,6 +1859,10 @@ async function main(): Promise<void> {
       const largest = Math.max(...OPTIONS.uploadRows);
       log(`upload breakdown (in-process) for ${largest} rows`);
       breakdown = await uploadBreakdown(largest, imageServer.base);
+      const postgresSkipped = await postgresUnavailable();
+      floor = await uploadFloor(largest, uploadRowUrls(imageServer.base, 'floor'), postgresSkipped);
+      log(`upload floor for ${largest} rows: ${JSON.stringify(floor)}`);
+      if (!postgresSkipped) postgresUploadMs = await timeUploadOnPostgres(largest, imageServer.base);
 
       // a fresh service per size: the upload is measured on an idle service, and the images
       // processed meanwhile are that request's own
@@ -1921,6 +1948,14 @@ async function main(): Promise<void> {
       ok: big ? big.uploadMs <= TARGETS.uploadSeconds * 1000 : undefined,
     },
     {
+      target: `100k-row upload on PostgreSQL 202 ≤ ${TARGETS.uploadSecondsPostgres} s`,
+      value: postgresUploadMs !== undefined && big ? `${round(postgresUploadMs / 1000, 2)} s` : 'not run',
+      ok:
+        postgresUploadMs !== undefined && big
+          ? postgresUploadMs <= TARGETS.uploadSecondsPostgres * 1000
+          : undefined,
+    },
+    {
       target: `100k-row upload peak RSS < ${TARGETS.uploadRssMiB} MiB`,
       value: big ? `${big.peakRssMiB} MiB` : 'not run',
       ok: big ? big.peakRssMiB < TARGETS.uploadRssMiB : undefined,
@@ -1995,6 +2030,8 @@ async function main(): Promise<void> {
     soak: soakResult,
     uploads,
     uploadBreakdown: breakdown,
+    uploadFloor: floor,
+    postgresUploadMs,
     e2eService,
     soakService,
     uploadServices,
@@ -2196,6 +2233,10 @@ async function main(): Promise<void> {
       ),
     );
     if (b.storeApi) console.log(`   (stored with ${b.storeApi})`);
+    if (floor)
+      console.log(
+        `   Floor for ${floor.rows} rows (${floor.images} images), ms: parsed alone ${b.parseProductCsvMs}; inserted alone with better-sqlite3 ${floor.sqliteOneTransactionMs} (one transaction), ${floor.sqliteSlicedMs} (the service's 1,000-image slices); with pg (unnest) ${floor.postgresMs ?? `– (${floor.postgresSkipped})`}.${postgresUploadMs !== undefined ? ` The service on PostgreSQL answered 202 after ${postgresUploadMs} ms.` : ''}`,
+      );
     if (b.error) console.log(`   breakdown incomplete: ${b.error}`);
   }
   const peaks = (label: string, s: ServiceSummary | undefined) => {
