@@ -5,11 +5,6 @@ export class ConcurrencyLimit {
 
   constructor(private readonly limit: number) {}
 
-  /** How many tasks run now (for tests and metrics). */
-  get active(): number {
-    return this.running;
-  }
-
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.running >= this.limit) await new Promise<void>((turn) => this.waiting.push(turn));
     else this.running++;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
-import { outputKeyOf, thumbnailKeyOf } from '../../src/images/output-key.js';
+import { outputKeyOf } from '../../src/images/output-key.js';
 import { readEventStream } from '../helpers/event-stream.js';
 import { FixtureServer } from '../helpers/fixture-server.js';
 import { PostgresDatabase } from '../helpers/postgres-database.js';
