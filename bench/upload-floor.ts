@@ -19,6 +19,10 @@ import { loadConfig } from '../src/config/app-config.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { loadSqliteDriver } from '../src/database/sqlite-driver.js';
 import { newImageId, randomFolder } from '../src/images/image-id.js';
+import {
+  IMAGE_COLUMNS as IMAGE_TYPES,
+  PRODUCT_COLUMNS as PRODUCT_TYPES,
+} from '../src/images/images.service.js';
 import { PostgresDatabase } from '../test/helpers/postgres-database.js';
 import { round } from './measure.js';
 
@@ -31,18 +35,8 @@ export interface UploadFloor {
   postgresSkipped?: string;
 }
 
-const PRODUCT_COLUMNS = ['task_id', 'row_number', 'serial_number', 'product_name', 'cells'];
-const IMAGE_COLUMNS = [
-  'id',
-  'task_id',
-  'row_number',
-  'position',
-  'input_url',
-  'status',
-  'attempts',
-  'available_at',
-  'duplicate_of',
-];
+const PRODUCT_COLUMNS = Object.keys(PRODUCT_TYPES);
+const IMAGE_COLUMNS = Object.keys(IMAGE_TYPES);
 const IMAGES_PER_SLICE = 1_000;
 const ROWS_PER_INSERT = 100;
 
@@ -166,13 +160,8 @@ async function postgresFloor(rows: Rows): Promise<number> {
       };
       const start = performance.now();
       await client.query('BEGIN');
-      await insert('products', PRODUCT_COLUMNS, ['text', 'integer', 'text', 'text', 'text'], rows.products);
-      await insert(
-        'images',
-        IMAGE_COLUMNS,
-        ['text', 'text', 'integer', 'integer', 'text', 'text', 'integer', 'bigint', 'text'],
-        rows.images,
-      );
+      await insert('products', PRODUCT_COLUMNS, Object.values(PRODUCT_TYPES), rows.products);
+      await insert('images', IMAGE_COLUMNS, Object.values(IMAGE_TYPES), rows.images);
       await client.query('COMMIT');
       return performance.now() - start;
     } finally {

@@ -50,7 +50,8 @@ export interface ImageFilter {
   errorCode?: string;
 }
 
-const PRODUCT_COLUMNS = {
+/** The columns an upload writes, and their PostgreSQL types (see bulkInsert). */
+export const PRODUCT_COLUMNS = {
   task_id: 'text',
   row_number: 'integer',
   serial_number: 'text',
@@ -58,7 +59,7 @@ const PRODUCT_COLUMNS = {
   cells: 'text',
 } as const;
 
-const IMAGE_COLUMNS = {
+export const IMAGE_COLUMNS = {
   id: 'text',
   task_id: 'text',
   row_number: 'integer',

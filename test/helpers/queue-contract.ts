@@ -7,6 +7,7 @@ import { DataSource } from 'typeorm';
 import { type AppConfig, loadConfig } from '../../src/config/app-config.js';
 import { dataSourceOptions } from '../../src/database/data-source-options.js';
 import { bulkInsert, execute, type SqlResult } from '../../src/database/sql.js';
+import { IMAGE_COLUMNS } from '../../src/images/images.service.js';
 import { UnitOfWork } from '../../src/database/unit-of-work.js';
 import { DomainEvent, DomainEvents, type RequestCompletedEvent } from '../../src/events.js';
 import { Image, NEVER } from '../../src/images/image.entity.js';
@@ -76,16 +77,7 @@ async function seedRequest(dataSource: DataSource, count: number, createdAt = Da
     bulkInsert(
       tx.manager,
       'images',
-      {
-        id: 'text',
-        task_id: 'text',
-        row_number: 'integer',
-        position: 'integer',
-        input_url: 'text',
-        status: 'text',
-        attempts: 'integer',
-        available_at: 'bigint',
-      },
+      IMAGE_COLUMNS,
       ids.map((id, position) => [
         id,
         taskId,
@@ -95,6 +87,7 @@ async function seedRequest(dataSource: DataSource, count: number, createdAt = Da
         'queued',
         0,
         Date.now(),
+        null,
       ]),
     ),
   );
