@@ -15,32 +15,41 @@ const OUTPUT = readFileSync(
 );
 const imageId = (n: number) => `0c1d2e3f-4a5b-4c6d-8e7f-${String(n).padStart(12, '0')}`;
 
-/**
- * The image rows, as PreviewSources reads them: the output key of each done image. `lookups` counts the
- * look-ups, and how many of them were in flight at once (each one is the first step of making a preview).
- */
+/** The image rows, as PreviewSources reads them: the output key of each done image; `lookups` counts the look-ups. */
 class FakeSources {
   readonly done = new Map<string, string>();
   lookups = 0;
-  private inFlight = 0;
-  maxInFlight = 0;
   /** Called before each look-up answers (e.g. to delete the row as a deletion would). */
   beforeAnswer?: (imageId: string, lookup: number) => void;
 
   async outputKeyOf(id: string): Promise<string | undefined> {
     this.lookups++;
-    this.inFlight++;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     await new Promise((next) => setTimeout(next, 5));
     this.beforeAnswer?.(id, this.lookups);
-    this.inFlight--;
     return this.done.get(id);
+  }
+}
+
+/** Local storage whose reads take a while, counting how many are under way at once (each starts making a preview). */
+class CountingStorage extends LocalStorage {
+  reading = 0;
+  maxReading = 0;
+
+  override async read(key: string): Promise<Buffer | undefined> {
+    this.reading++;
+    this.maxReading = Math.max(this.maxReading, this.reading);
+    try {
+      await new Promise((next) => setTimeout(next, 20));
+      return await super.read(key);
+    } finally {
+      this.reading--;
+    }
   }
 }
 
 describe('PreviewMaker', () => {
   let dir: string;
-  let storage: LocalStorage;
+  let storage: CountingStorage;
   let sources: FakeSources;
   let metrics: Metrics;
   let config: AppConfig;
@@ -60,7 +69,7 @@ describe('PreviewMaker', () => {
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pixelmill-previews-'));
     config = loadConfig({ DATA_DIR: dir, PREVIEW_CONCURRENCY: '2', THUMBNAIL_SIZE: '100' });
-    storage = new LocalStorage(config);
+    storage = new CountingStorage(config);
     await storage.onModuleInit();
     sources = new FakeSources();
     metrics = new Metrics();
@@ -104,7 +113,7 @@ describe('PreviewMaker', () => {
     const answers = await Promise.all(ids.map((id) => previews.open(id)));
     expect(answers.every((answer) => answer?.contentType === 'image/webp')).toBe(true);
     expect(await made()).toBe(6);
-    expect(sources.maxInFlight).toBe(2);
+    expect(storage.maxReading).toBe(2);
   });
 
   it('has none for an image that is not done (failed, unfinished, unknown): nothing stored', async () => {

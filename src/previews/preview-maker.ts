@@ -13,9 +13,10 @@ import { PreviewSources } from './preview-sources.js';
  * sharp pipeline per image halved the small-image throughput): from the stored output (small and
  * upright already), stored beside it under `thumbs/`, served from storage afterwards.
  *
- * - At most PREVIEW_CONCURRENCY previews are made at once in a process, so a page of 100 cold previews
- *   waits its turn instead of crowding the image workers and the API; requests for a preview already
- *   being made wait for that one (made once).
+ * - At most PREVIEW_CONCURRENCY previews are read and rendered at once in a process (sharp's work, on
+ *   the thread pool the image workers use too), so a page of 100 cold previews waits its turn instead
+ *   of crowding the workers and the API; the look-ups and the writes around it are short I/O. Requests
+ *   for a preview already being made wait for that one (made once).
  * - Only a done image of an existing request has one; a failed, unfinished or unknown image has none.
  * - A request deleted while its preview is made: the preview is stored, then the image is looked up
  *   again, and removed if it is gone. Deletion removes an image's files after the commit that deletes
@@ -51,7 +52,7 @@ export class PreviewMaker {
   private makeOnce(imageId: string): Promise<Buffer | undefined> {
     let making = this.making.get(imageId);
     if (!making) {
-      making = this.limit.run(() => this.make(imageId)).finally(() => this.making.delete(imageId));
+      making = this.make(imageId).finally(() => this.making.delete(imageId));
       this.making.set(imageId, making);
     }
     return making;
@@ -60,13 +61,14 @@ export class PreviewMaker {
   private async make(imageId: string): Promise<Buffer | undefined> {
     const outputKey = await this.sources.outputKeyOf(imageId);
     if (!outputKey) return undefined;
-    const output = await this.storage.open(outputKey);
-    if (!output) {
+    const preview = await this.limit.run(async () => {
+      const output = await this.storage.read(outputKey);
+      return output && renderPreview(output, this.config.thumbnailSize, this.config.maxImagePixels);
+    });
+    if (!preview) {
       this.logger.warn(`image ${imageId}: done, but its output ${outputKey} is not in storage`);
       return undefined;
     }
-    const bytes = Buffer.concat(await output.body.toArray());
-    const preview = await renderPreview(bytes, this.config.thumbnailSize, this.config.maxImagePixels);
     const key = thumbnailKeyOf(imageId);
     await this.storage.put(key, preview);
     if (!(await this.sources.outputKeyOf(imageId))) {
