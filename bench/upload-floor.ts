@@ -22,7 +22,7 @@ import { newImageId, randomFolder } from '../src/images/image-id.js';
 import {
   IMAGE_COLUMNS as IMAGE_TYPES,
   PRODUCT_COLUMNS as PRODUCT_TYPES,
-} from '../src/images/images.service.js';
+} from '../src/images/upload-columns.js';
 import { PostgresDatabase } from '../test/helpers/postgres-database.js';
 import { round } from './measure.js';
 

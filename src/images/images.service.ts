@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config.js';
 import { bulkInsert, execute, inList } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
 import { newImageId, randomFolder } from './image-id.js';
+import { IMAGE_COLUMNS, PRODUCT_COLUMNS } from './upload-columns.js';
 import { Image, type ImageStatus, NEVER } from './image.entity.js';
 import { thumbnailKeyOf } from './output-key.js';
 import type { ClaimedImage } from './queue/lease-store.js';
@@ -49,27 +50,6 @@ export interface ImageFilter {
   status?: ImageStatus;
   errorCode?: string;
 }
-
-/** The columns an upload writes, and their PostgreSQL types (see bulkInsert). */
-export const PRODUCT_COLUMNS = {
-  task_id: 'text',
-  row_number: 'integer',
-  serial_number: 'text',
-  product_name: 'text',
-  cells: 'text',
-} as const;
-
-export const IMAGE_COLUMNS = {
-  id: 'text',
-  task_id: 'text',
-  row_number: 'integer',
-  position: 'integer',
-  input_url: 'text',
-  status: 'text',
-  attempts: 'integer',
-  available_at: 'bigint',
-  duplicate_of: 'text',
-} as const;
 
 /** The products and images of requests, and the image state machine: queued → processing → done | failed. */
 @Injectable()

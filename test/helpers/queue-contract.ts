@@ -7,7 +7,7 @@ import { DataSource } from 'typeorm';
 import { type AppConfig, loadConfig } from '../../src/config/app-config.js';
 import { dataSourceOptions } from '../../src/database/data-source-options.js';
 import { bulkInsert, execute, type SqlResult } from '../../src/database/sql.js';
-import { IMAGE_COLUMNS } from '../../src/images/images.service.js';
+import { IMAGE_COLUMNS } from '../../src/images/upload-columns.js';
 import { UnitOfWork } from '../../src/database/unit-of-work.js';
 import { DomainEvent, DomainEvents, type RequestCompletedEvent } from '../../src/events.js';
 import { Image, NEVER } from '../../src/images/image.entity.js';
