@@ -16,6 +16,7 @@ import { FilesModule } from './storage/files.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { PreviewsModule } from './previews/previews.module.js';
 import { RequestDeletionApiModule } from './retention/request-deletion-api.module.js';
 import { RetentionModule } from './retention/retention.module.js';
 import { StorageModule } from './storage/storage.module.js';
@@ -39,7 +40,7 @@ const FOUNDATION = [
   WebhooksModule,
   HealthModule,
 ];
-/** The HTTP API: upload, status, images, retry, delete, export, output files, the dashboard (ROLE=api and all). */
+/** The HTTP API: upload, status, images, retry, delete, export, output files and previews, the dashboard (ROLE=api and all). */
 const API = [
   AccessModule,
   UploadModule,
@@ -48,6 +49,7 @@ const API = [
   RequestDeletionApiModule,
   ExportModule,
   FilesModule,
+  PreviewsModule,
   DashboardModule,
 ];
 /** The background jobs: image processing, webhook delivery and retention (ROLE=worker and all). */

@@ -155,9 +155,10 @@ describe('each bad image fails alone, with a stable code (no retries)', () => {
     expect(images.get(supplier.url('/redirect-loop'))!.error).toBe(
       'too_many_redirects: more than 5 redirects',
     );
-    // libvips' detail may be lost when images fail at once (its error buffer is shared by threads).
+    // libvips' detail may be lost when images fail at once, or be another failing image's (its error
+    // buffer is shared by threads: the full suite saw "vipspng: libpng read error" here); the code holds.
     expect(images.get(supplier.url('/images/truncated.jpg'))!.error).toMatch(
-      /^decode_error: the image could not be decoded(: .*premature end of JPEG| \(corrupt or truncated data\))/,
+      /^decode_error: the image could not be decoded(: .+| \(corrupt or truncated data\))$/,
     );
     expect(images.get(supplier.url('/images/empty.jpg'))!.input_bytes).toBe(0);
 

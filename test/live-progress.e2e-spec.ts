@@ -8,7 +8,7 @@ const HEADER = 'S. No.,Product Name,Input Image Urls';
 
 /**
  * What the dashboard reads: a request's progress pushed as Server-Sent Events, each done image's WebP
- * preview beside its output, the images filtered by state and error code, and bytes in and out.
+ * preview (made on its first request), the images filtered by state and error code, and bytes in and out.
  */
 describe('live progress, previews and filters', () => {
   const fixtures = new FixtureServer();
@@ -123,7 +123,7 @@ describe('live progress, previews and filters', () => {
     expect(comments).toBeGreaterThan(0);
   });
 
-  it('stores a WebP preview beside each output, lists its URL, filters failures, and deletes both with the request', async () => {
+  it('lists each done image’s WebP preview URL, makes it when asked, filters failures, and deletes both with the request', async () => {
     const requestId = await upload(['photo-2725x2225.jpg', 'missing.jpg', 'cmyk.jpg']);
     await readEventStream(`${service.config.publicUrl}/requests/${requestId}/events`);
     const { body: page } = await service.http.get(`/requests/${requestId}/images`).expect(200);

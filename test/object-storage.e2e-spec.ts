@@ -85,13 +85,9 @@ describe('object storage (s3rver on loopback)', () => {
         "SELECT id FROM images WHERE task_id = ? AND status = 'done' ORDER BY id",
         requestId,
       );
-      expect(await s3.keys()).toEqual(
-        rows.flatMap((row) => [`served/${outputKeyOf(row.id)}`, `served/${thumbnailKeyOf(row.id)}`]).sort(),
-      );
-      const preview = await s3.client.send(
-        new GetObjectCommand({ Bucket: s3.bucket, Key: `served/${thumbnailKeyOf(rows[0].id)}` }),
-      );
-      expect(preview.ContentType).toBe('image/webp');
+      // Processing stores the output and nothing else.
+      const outputs = rows.map((row) => `served/${outputKeyOf(row.id)}`).sort();
+      expect(await s3.keys()).toEqual(outputs);
 
       for (const image of done) {
         const key = image.output_url.split('/').slice(-2).join('/');
@@ -115,6 +111,21 @@ describe('object storage (s3rver on loopback)', () => {
         });
         expect((served.body as Buffer).equals(bytes)).toBe(true);
       }
+
+      // A preview is made on its first request, from the output in the bucket, and stored beside it.
+      const previews = rows.map((row) => `served/${thumbnailKeyOf(row.id)}`);
+      const served = await download(`${service.config.publicUrl}/files/${thumbnailKeyOf(rows[0].id)}`);
+      expect(served).toMatchObject({ status: 200, headers: { 'content-type': 'image/webp' } });
+      expect(await s3.keys()).toEqual([...outputs, previews[0]].sort());
+      const preview = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: previews[0] }));
+      expect(preview.ContentType).toBe('image/webp');
+      expect(Buffer.from(await preview.Body!.transformToByteArray()).equals(served.body as Buffer)).toBe(
+        true,
+      );
+
+      // Deleting the request removes its outputs and the preview that was made.
+      await service.http.delete(`/requests/${requestId}`).expect(204);
+      expect((await s3.keys()).filter((key) => outputs.includes(key) || previews.includes(key))).toEqual([]);
     });
 
     it('answers 404 JSON for an absent file and never reads outside the store', () =>
@@ -182,6 +193,12 @@ describe('object storage (s3rver on loopback)', () => {
       }
       const exported = await service.http.get(`/export-csv/${requestId}`).expect(200);
       expect(exported.text).toContain(images[0].output_url);
+      // Previews are made by the API on their first request, so their URLs are the API's.
+      expect(images[0].thumbnail_url).toMatch(
+        new RegExp(`^${service.config.publicUrl}/files/thumbs/[0-9a-f]{2}/[0-9a-f-]{36}\\.webp$`),
+      );
+      const preview = await download(images[0].thumbnail_url);
+      expect(preview).toMatchObject({ status: 200, headers: { 'content-type': 'image/webp' } });
     } finally {
       await service.close();
     }

@@ -37,6 +37,15 @@ async function outputPaths(service: TestApp, requestId: string): Promise<string[
     .map((image) => new URL(image.output_url!).pathname);
 }
 
+/** Asks for the request's previews, so that they are made and stored (they are made on first request). */
+async function makePreviews(service: TestApp, requestId: string): Promise<void> {
+  const { body } = await service.http.get(`/requests/${requestId}/images`).expect(200);
+  for (const url of new Set(
+    body.images.map((image: { thumbnail_url: string | null }) => image.thumbnail_url),
+  ))
+    if (url) await service.http.get(new URL(url as string).pathname).expect(200);
+}
+
 function rowCounts(service: TestApp): Record<string, number> {
   return Object.fromEntries(TABLES.map((table) => [table, countRows(service.dataDir, table)]));
 }
@@ -140,6 +149,8 @@ describe('DELETE /requests/:request_id', () => {
       await waitForCompletion(service.http, gone);
       const goneFiles = await outputPaths(service, gone);
       const keptFiles = await outputPaths(service, kept);
+      await makePreviews(service, gone);
+      await makePreviews(service, kept);
       const filesBefore = await everyStoredFile(service.config.storageDir);
       // As if killed right after the deletion's first transaction: the task row is gone and the mark
       // written; the products, images and files are all still there.
@@ -159,9 +170,9 @@ describe('DELETE /requests/:request_id', () => {
       expect([count('images'), count('products'), countRows(dataDir, 'staged_tasks')]).toEqual([0, 0, 0]);
       await expectGone(service, gone, goneFiles);
       for (const path of keptFiles) await service.http.get(path).expect(200);
-      expect(filesBefore.length).toBeGreaterThan(0);
-      // Outputs and previews alike.
-      expect(await everyStoredFile(service.config.storageDir)).toHaveLength(filesBefore.length / 2);
+      // Outputs and previews alike: 2 outputs and their 2 previews per request.
+      expect(filesBefore).toHaveLength(8);
+      expect(await everyStoredFile(service.config.storageDir)).toHaveLength(4);
     });
   });
 
@@ -183,8 +194,11 @@ describe('DELETE /requests/:request_id', () => {
       await waitForCompletion(service.http, kept);
       await waitForCompletion(service.http, deleted);
       const files = await outputPaths(service, deleted);
+      expect((await s3.keys()).filter((key) => !key.endsWith('.pixelmill-probe'))).toHaveLength(4);
+      await makePreviews(service, kept);
+      await makePreviews(service, deleted);
       const objects = (await s3.keys()).filter((key) => !key.endsWith('.pixelmill-probe'));
-      expect(objects).toHaveLength(8); // an output and its preview per distinct image
+      expect(objects).toHaveLength(8); // an output per distinct image, and its preview once asked for
 
       await service.http.delete(`/requests/${deleted}`).expect(204);
 

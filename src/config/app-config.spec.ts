@@ -61,6 +61,7 @@ describe('loadConfig', () => {
       WEBHOOK_RETRY_DELAYS_MS: '0, 200,1000',
       DATABASE_URL: 'postgres://u@db:5432/pm',
       CONCURRENCY: '12',
+      PREVIEW_CONCURRENCY: '3',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -68,6 +69,7 @@ describe('loadConfig', () => {
       allowPrivateUrls: true,
       webhookRetryDelaysMs: [0, 200, 1000],
       concurrency: 12,
+      previewConcurrency: 3,
     });
     expect(config.isPostgres).toBe(true);
   });
@@ -76,6 +78,8 @@ describe('loadConfig', () => {
     ['PORT', 'abc'],
     ['JPEG_QUALITY', '500'],
     ['CONCURRENCY', '0'],
+    ['PREVIEW_CONCURRENCY', '0'],
+    ['PREVIEW_CONCURRENCY', 'two'],
     ['ALLOW_PRIVATE_URLS', 'maybe'],
     ['WEBHOOK_SECRET', 'not-a-secret'],
     ['WEBHOOK_SECRET', 'whsec_A'], // not base64 (crashed the start before)

@@ -16,6 +16,7 @@ import { OutputOptions1764000000006 } from './migrations/1764000000006-output-op
 import { LeaseExpiries1764000000009 } from './migrations/1764000000009-lease-expiries.js';
 import { ImageThumbnails1764000000007 } from './migrations/1764000000007-image-thumbnails.js';
 import { WaitingDuplicates1764000000010 } from './migrations/1764000000010-waiting-duplicates.js';
+import { PreviewsOnDemand1764000000011 } from './migrations/1764000000011-previews-on-demand.js';
 import { RequestFileNames1764000000012 } from './migrations/1764000000012-request-file-names.js';
 import { DeliveryReceivers1764000000014 } from './migrations/1764000000014-delivery-receivers.js';
 import { loadSqliteDriver } from './sqlite-driver.js';
@@ -32,6 +33,7 @@ const MIGRATIONS = [
   LeaseExpiries1764000000009,
   ImageThumbnails1764000000007,
   WaitingDuplicates1764000000010,
+  PreviewsOnDemand1764000000011,
   RequestFileNames1764000000012,
   DeliveryReceivers1764000000014,
 ];

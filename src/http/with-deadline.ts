@@ -1,5 +1,8 @@
 import { FetchError } from './fetch-error.js';
 
+/** The reason a finished request's signal is aborted with (releasing whatever still listens to it). */
+const RELEASED = new Error('request finished');
+
 /**
  * Runs `work` with a signal that aborts after `ms`: one deadline for connecting, headers and body
  * together, whichever client sends the request. Errors come out as FetchErrors (a bug's error as it is).
@@ -19,8 +22,9 @@ export async function withDeadline<T>(ms: number, work: (signal: AbortSignal) =>
     throw toFetchError(error);
   } finally {
     clearTimeout(timer);
-    // Whatever is still attached to this request (nothing, normally) is released.
-    controller.abort();
+    // Whatever is still attached to this request (nothing, normally) is released. With a reason
+    // made once: abort() without one builds a DOMException, and its stack, for every request.
+    controller.abort(RELEASED);
   }
 }
 

@@ -13,6 +13,12 @@ describe('newImageId', () => {
     expect(folders.size).toBe(256);
   });
 
+  it('takes the folder it is given: ids of one batch share it, and still never repeat', () => {
+    const ids = Array.from({ length: 10_000 }, () => newImageId(Date.now(), '3f'));
+    expect(ids.every((id) => id.startsWith('3f'))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it('sorts by time after the first two characters, so that one upload stores its ids close together', () => {
     const now = Date.UTC(2026, 10, 26);
     const ids = [0, 256, 60_000, 86_400_000].map((later) => newImageId(now + later).slice(2));

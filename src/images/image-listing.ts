@@ -1,10 +1,12 @@
 import type { Owner } from '../access/owner.js';
 import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
 import { describeFailure } from '../common/image-failure-codes.js';
 import { Storage } from '../storage/storage.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { ImagePageDto } from './dto/image-status.dto.js';
 import { type ImageFilter, ImagesService } from './images.service.js';
+import { previewUrlOf } from './output-key.js';
 
 /** The per-image read model of a request. */
 @Injectable()
@@ -13,6 +15,7 @@ export class ImageListing {
     private readonly tasks: TasksService,
     private readonly images: ImagesService,
     private readonly storage: Storage,
+    private readonly config: AppConfig,
   ) {}
 
   async page(
@@ -35,8 +38,9 @@ export class ImageListing {
         input_url: image.inputUrl,
         output_url:
           image.status === 'done' && image.outputKey ? this.storage.publicUrl(image.outputKey) : null,
+        // A duplicate shares its original's output, and so its preview.
         thumbnail_url:
-          image.status === 'done' && image.thumbnailKey ? this.storage.publicUrl(image.thumbnailKey) : null,
+          image.status === 'done' ? previewUrlOf(this.config.publicUrl, image.duplicateOf ?? image.id) : null,
         status: image.status,
         error: image.errorCode ? `${image.errorCode}: ${image.errorMessage}` : null,
         error_code: image.errorCode,

@@ -31,8 +31,6 @@ function classify(error: Error): ImageError {
 /** An encoded output: its bytes, format, size, the quality it was written at and, for `auto`, its measured similarity. */
 export interface EncodedImage {
   data: Buffer;
-  /** A small WebP preview of the same output (THUMBNAIL_SIZE on its longer side, never enlarged). */
-  thumbnail: Buffer;
   format: OutputFormat;
   width: number;
   height: number;
@@ -40,14 +38,6 @@ export interface EncodedImage {
   /** SSIM of the output to the oriented, resized source (luma, downscaled to SCORE_SIDE); null unless quality was auto. */
   score: number | null;
 }
-
-/**
- * Previews are looked at in a grid, not zoomed into: a low quality keeps a page of 100 small, and the
- * fastest WebP effort (0) keeps their cost on the hot path low. Measured on the 0.27 MP fixture (one at
- * a time, output and preview): 30 images/s at effort 0 against 23 at the default effort 4, for a preview
- * 11% larger (19 KB against 17 KB); on the 6 MP photo the effort made no difference.
- */
-const THUMBNAIL_WEBP = { quality: 60, effort: 0 };
 
 /**
  * The side, in pixels, the similarity is measured at: luma downscaled to fit 512×512 (about the size a
@@ -97,9 +87,9 @@ async function lumaOf(image: Sharp): Promise<LumaPlane> {
  * The one sharp pipeline: EXIF orientation applied, first frame only, transparency flattened onto
  * white, converted to sRGB, fitted inside max_width × max_height (never enlarged), written as the
  * request's format with metadata stripped. A fixed quality is one encode (libjpeg-turbo for JPEG,
- * today's output); `auto` decodes once and searches the quality (see searchQuality). The preview is
- * taken from the same prepared pixels (a JPEG input is shrunk on load). The pixel limit is checked from
- * the header before any pixel is decoded.
+ * today's output); `auto` decodes once and searches the quality (see searchQuality). It makes the
+ * output and nothing else: the dashboard's preview is made from the stored output when it is first
+ * asked for (PreviewMaker). The pixel limit is checked from the header before any pixel is decoded.
  */
 @Injectable()
 export class ImagePipeline {
@@ -109,18 +99,14 @@ export class ImagePipeline {
     if (input.length === 0) throw new ImageError('not_an_image', 'the downloaded file is empty');
     try {
       if (options.quality === 'auto') return await this.encodeAuto(this.prepare(input, options), options);
-      // Two pipelines on the same input rather than clone(): sharp's clone() copies its options with
-      // structuredClone, and so the input buffer (two copies of each download on the main thread,
-      // ~1.8 ms of a 0.8 MB photo's main-thread time, and their garbage).
-      const [{ data, info }, thumbnail] = await Promise.all([
-        encoder(this.prepare(input, options), options.format, options.quality, false).toBuffer({
-          resolveWithObject: true,
-        }),
-        this.thumbnailOf(this.prepare(input, options), options),
-      ]);
+      const { data, info } = await encoder(
+        this.prepare(input, options),
+        options.format,
+        options.quality,
+        false,
+      ).toBuffer({ resolveWithObject: true });
       return {
         data,
-        thumbnail,
         format: options.format,
         width: info.width,
         height: info.height,
@@ -175,10 +161,7 @@ export class ImagePipeline {
     const { data: pixels, info } = await prepared.raw().toBuffer({ resolveWithObject: true });
     const raw = { raw: { width: info.width, height: info.height, channels: info.channels } };
     // The reference is taken from the decoded pixels: lumaOf's resize would replace the bounds' resize.
-    const [reference, thumbnail] = await Promise.all([
-      lumaOf(sharp(pixels, raw)),
-      this.thumbnailOf(sharp(pixels, raw), options),
-    ]);
+    const reference = await lumaOf(sharp(pixels, raw));
     const { best } = await searchQuality(
       { ...AUTO_QUALITIES[format], target: this.config.autoQualityTarget },
       async (quality): Promise<Trial> => {
@@ -186,19 +169,6 @@ export class ImagePipeline {
         return { quality, data, score: ssim(reference, await lumaOf(sharp(data))) };
       },
     );
-    return { ...best, thumbnail, format, width: info.width, height: info.height };
-  }
-
-  /** The preview: THUMBNAIL_SIZE on its longer side, and never larger than the output's bounds. */
-  private thumbnailOf(image: Sharp, options: OutputOptions): Promise<Buffer> {
-    const size = Math.min(
-      this.config.thumbnailSize,
-      options.maxWidth ?? Infinity,
-      options.maxHeight ?? Infinity,
-    );
-    return image
-      .resize({ width: size, height: size, fit: 'inside', withoutEnlargement: true })
-      .webp(THUMBNAIL_WEBP)
-      .toBuffer();
+    return { ...best, format, width: info.width, height: info.height };
   }
 }

@@ -10,7 +10,7 @@ import { type ClassifiedFailure, classifyFailure, downloadRetryDelay } from './i
 import { ImagePipeline } from './image-pipeline.js';
 import { type ImageResult } from './images.service.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
-import { outputKeyOf, thumbnailKeyOf } from './output-key.js';
+import { outputKeyOf } from './output-key.js';
 import { type ClaimedImage, LeaseStore } from './queue/lease-store.js';
 
 /**
@@ -66,17 +66,11 @@ export class ImageProcessor {
         this.pipeline.encode(download.body, image.outputOptions),
       );
       const outputKey = outputKeyOf(image.id, output.format);
-      const thumbnailKey = thumbnailKeyOf(image.id);
-      await this.metrics.timed('store', () =>
-        Promise.all([
-          this.storage.put(outputKey, output.data),
-          this.storage.put(thumbnailKey, output.thumbnail),
-        ]),
-      );
+      // The output and nothing else: its preview is made when first asked for (PreviewMaker).
+      await this.metrics.timed('store', () => this.storage.put(outputKey, output.data));
       this.storageHealth.reportSuccess();
       stored = {
         outputKey,
-        thumbnailKey,
         outputBytes: output.data.length,
         outputQuality: output.quality,
         outputScore: output.score,
@@ -131,10 +125,7 @@ export class ImageProcessor {
 
   private async removeOutput(image: ClaimedImage): Promise<void> {
     try {
-      await Promise.all([
-        this.storage.remove(outputKeyOf(image.id, image.outputOptions.format)),
-        this.storage.remove(thumbnailKeyOf(image.id)),
-      ]);
+      await this.storage.remove(outputKeyOf(image.id, image.outputOptions.format));
     } catch (error) {
       this.logger.warn(
         `request ${image.taskId} image ${image.id}: ${(error as Error).message} (an orphan may remain)`,

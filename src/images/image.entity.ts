@@ -59,10 +59,6 @@ export class Image {
   @Column({ name: 'output_key', type: 'text', nullable: true })
   outputKey: string | null;
 
-  /** The output's WebP preview; null for a failed image, or one done before previews existed. */
-  @Column({ name: 'thumbnail_key', type: 'text', nullable: true })
-  thumbnailKey: string | null;
-
   /** Set on a repeated URL: the image of the same request that is processed for it; this one shares its outcome. */
   @Column({ name: 'duplicate_of', type: 'varchar', length: 36, nullable: true })
   duplicateOf: string | null;

@@ -4,8 +4,10 @@ import { Between, IsNull, MoreThan, Not, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { bulkInsert, execute, inList } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
-import { newImageId } from './image-id.js';
+import { newImageId, randomFolder } from './image-id.js';
+import { IMAGE_COLUMNS, PRODUCT_COLUMNS } from './upload-columns.js';
 import { Image, type ImageStatus, NEVER } from './image.entity.js';
+import { thumbnailKeyOf } from './output-key.js';
 import type { ClaimedImage } from './queue/lease-store.js';
 import { Product } from './product.entity.js';
 
@@ -19,7 +21,6 @@ export interface NewProduct {
 
 export interface ImageResult {
   outputKey: string;
-  thumbnailKey: string;
   inputBytes: number;
   outputBytes: number;
   outputQuality: number;
@@ -71,7 +72,7 @@ export class ImagesService {
       await bulkInsert(
         tx.manager,
         'products',
-        ['task_id', 'row_number', 'serial_number', 'product_name', 'cells'],
+        PRODUCT_COLUMNS,
         rows.map((row) => [
           requestId,
           row.rowNumber,
@@ -80,40 +81,21 @@ export class ImagesService {
           JSON.stringify(row.cells),
         ]),
       );
-      const images = rows.flatMap((row) =>
-        row.urls.map((url, position) => {
-          const id = newImageId(now);
+      // One output folder for the batch's images (see newImageId): it inserts them at one place of the
+      // images primary key, not at 256.
+      const folder = randomFolder();
+      const images: unknown[][] = [];
+      for (const row of rows) {
+        for (let position = 0; position < row.urls.length; position++) {
+          const url = row.urls[position];
+          const id = newImageId(now, folder);
           const duplicateOf = firstImageOfUrl.get(url) ?? null;
           if (!duplicateOf) firstImageOfUrl.set(url, id);
-          return [
-            id,
-            requestId,
-            row.rowNumber,
-            position,
-            url,
-            'queued',
-            0,
-            duplicateOf ? NEVER : now,
-            duplicateOf,
-          ];
-        }),
-      );
-      await bulkInsert(
-        tx.manager,
-        'images',
-        [
-          'id',
-          'task_id',
-          'row_number',
-          'position',
-          'input_url',
-          'status',
-          'attempts',
-          'available_at',
-          'duplicate_of',
-        ],
-        images,
-      );
+          const availableAt = duplicateOf ? NEVER : now;
+          images.push([id, requestId, row.rowNumber, position, url, 'queued', 0, availableAt, duplicateOf]);
+        }
+      }
+      await bulkInsert(tx.manager, 'images', IMAGE_COLUMNS, images);
     };
   }
 
@@ -130,17 +112,16 @@ export class ImagesService {
     // A VALUES list names its columns column1, column2… on SQLite and PostgreSQL alike.
     const { records } = await execute<FinishedImage>(
       tx.manager,
-      `UPDATE images SET status = 'done', output_key = v.column2, thumbnail_key = v.column3,
-          input_bytes = CAST(v.column4 AS INTEGER), output_bytes = CAST(v.column5 AS INTEGER),
-          output_quality = CAST(v.column6 AS INTEGER), output_score = CAST(v.column7 AS REAL),
+      `UPDATE images SET status = 'done', output_key = v.column2,
+          input_bytes = CAST(v.column3 AS INTEGER), output_bytes = CAST(v.column4 AS INTEGER),
+          output_quality = CAST(v.column5 AS INTEGER), output_score = CAST(v.column6 AS REAL),
           error_code = NULL, error_message = NULL, lease_until = NULL
-        FROM (VALUES ${done.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}) AS v
+        FROM (VALUES ${done.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}) AS v
         WHERE images.id = v.column1 AND images.status = 'processing'
         ${RETURNING_FINISHED}`,
       done.flatMap(({ image, result }) => [
         image.id,
         result.outputKey,
-        result.thumbnailKey,
         result.inputBytes,
         result.outputBytes,
         result.outputQuality,
@@ -159,7 +140,7 @@ export class ImagesService {
   ): Promise<FinishedImage | undefined> {
     const { records } = await execute<FinishedImage>(
       tx.manager,
-      `UPDATE images SET status = 'failed', output_key = NULL, thumbnail_key = NULL, input_bytes = ?,
+      `UPDATE images SET status = 'failed', output_key = NULL, input_bytes = ?,
           output_bytes = NULL, output_quality = NULL, output_score = NULL, error_code = ?, error_message = ?,
           lease_until = NULL
         WHERE id = ? AND status = 'processing'
@@ -182,8 +163,8 @@ export class ImagesService {
     if (originalIds.length === 0) return [];
     const { records } = await execute<FinishedImage>(
       tx.manager,
-      `UPDATE images SET (status, output_key, thumbnail_key, input_bytes, output_bytes, output_quality, output_score, error_code, error_message) =
-          (SELECT o.status, o.output_key, o.thumbnail_key, o.input_bytes, o.output_bytes, o.output_quality, o.output_score, o.error_code, o.error_message
+      `UPDATE images SET (status, output_key, input_bytes, output_bytes, output_quality, output_score, error_code, error_message) =
+          (SELECT o.status, o.output_key, o.input_bytes, o.output_bytes, o.output_quality, o.output_score, o.error_code, o.error_message
              FROM images o WHERE o.id = images.duplicate_of)
         WHERE id IN (
           SELECT d.id FROM images d ${this.sqliteIndexedBy('idx_images_waiting_duplicates')}
@@ -337,10 +318,9 @@ export class ImagesService {
     requestId: string,
     limit: number,
   ): Promise<{ deleted: number; outputKeys: string[] }> {
-    const { records } = await execute<{ id: string; outputKey: string | null; thumbnailKey: string | null }>(
+    const { records } = await execute<{ id: string; outputKey: string | null }>(
       tx.manager,
-      `SELECT id, CASE WHEN duplicate_of IS NULL THEN output_key END AS "outputKey",
-              CASE WHEN duplicate_of IS NULL THEN thumbnail_key END AS "thumbnailKey"
+      `SELECT id, CASE WHEN duplicate_of IS NULL THEN output_key END AS "outputKey"
          FROM images WHERE task_id = ? LIMIT ?`,
       [requestId, limit],
     );
@@ -350,10 +330,13 @@ export class ImagesService {
         `DELETE FROM images WHERE id IN (${inList(records.length)})`,
         records.map((image) => image.id),
       );
-      const outputKeys = records.flatMap((image) => [image.outputKey, image.thumbnailKey]);
+      // An original with an output may have a preview (made on its first request, under its id).
+      const outputKeys = records.flatMap((image) =>
+        image.outputKey === null ? [] : [image.outputKey, thumbnailKeyOf(image.id)],
+      );
       // The rows selected, not the DELETE's count: a neighbour removing the same request (PostgreSQL)
       // may have deleted some, and the removal goes on until none is selected.
-      return { deleted: records.length, outputKeys: outputKeys.filter((key) => key !== null) };
+      return { deleted: records.length, outputKeys };
     }
     const products = await execute(
       tx.manager,

@@ -13,7 +13,18 @@ export function outputKeyOf(imageId: string, format: OutputFormat = 'jpeg'): str
   return `${imageId.slice(0, 2)}/${imageId}.${OUTPUT_EXTENSIONS[format]}`;
 }
 
-/** The storage key of an image's WebP preview: `thumbs/<first two characters of its id>/<id>.webp`. */
+/**
+ * The storage key of an image's WebP preview, made on its first request: `thumbs/<first two characters
+ * of its id>/<id>.webp`, served by the API at `PUBLIC_URL/files/<key>` (see previewUrlOf).
+ */
 export function thumbnailKeyOf(imageId: string): string {
   return `thumbs/${imageId.slice(0, 2)}/${imageId}.webp`;
+}
+
+/**
+ * Where a client gets an image's preview: always from the API (`PUBLIC_URL/files/thumbs/…`), which makes
+ * it on the first request, even when outputs are served from STORAGE_PUBLIC_URL.
+ */
+export function previewUrlOf(publicUrl: string, imageId: string): string {
+  return `${publicUrl}/files/${thumbnailKeyOf(imageId)}`;
 }

@@ -44,6 +44,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly previewsMade = new Counter({
+    name: 'pixelmill_previews_made_total',
+    help: 'Previews (the dashboard thumbnails) this process made from a stored output and stored, on their first request',
+    registers: [this.registry],
+  });
+
   private readonly requestsCompleted = new Counter({
     name: 'pixelmill_requests_completed_total',
     help: 'Requests this process completed, by final status',
@@ -95,6 +101,10 @@ export class Metrics {
   imageFailed(code: string, inputBytes: number | null): void {
     this.imagesProcessed.labels('failed', failureCodeLabel(code)).inc();
     if (inputBytes) this.bytesDownloaded.inc(inputBytes);
+  }
+
+  previewMade(): void {
+    this.previewsMade.inc();
   }
 
   requestCompleted(status: string): void {

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { dirname, join, resolve, sep } from 'node:path';
 import { AppConfig } from '../config/app-config.js';
@@ -125,6 +125,18 @@ export class LocalStorage extends Storage implements OnModuleInit, OnApplication
     // The stream owns the handle from here: it closes it at the end, on error and when destroyed.
     const body = handle.createReadStream();
     return { body, contentLength: info.size, contentType: contentTypeOf(key) };
+  }
+
+  async read(key: string): Promise<Buffer | undefined> {
+    const path = this.pathOf(key);
+    if (!path) return undefined;
+    try {
+      return await readFile(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
+      throw unavailable(`reading ${key}`, error);
+    }
   }
 
   publicUrl(key: string): string {

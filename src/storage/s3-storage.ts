@@ -101,6 +101,16 @@ export class S3Storage extends Storage implements OnApplicationShutdown {
     }
   }
 
+  async read(key: string): Promise<Buffer | undefined> {
+    const object = await this.open(key);
+    if (!object) return undefined;
+    try {
+      return Buffer.concat(await object.body.toArray());
+    } catch (error) {
+      throw unavailable(`reading ${key}`, error);
+    }
+  }
+
   publicUrl(key: string): string {
     return publicUrlOf(this.config, key);
   }

@@ -22,6 +22,8 @@ export abstract class Storage {
   abstract remove(key: string): Promise<void>;
   /** Streams the object; undefined when there is none (or the key is not a storage key). */
   abstract open(key: string): Promise<StoredObject | undefined>;
+  /** The object's bytes, whole (for objects the service reads itself, such as an output to make a preview of). */
+  abstract read(key: string): Promise<Buffer | undefined>;
   /** The absolute URL a client downloads the object from. */
   abstract publicUrl(key: string): string;
   /**

@@ -94,7 +94,14 @@ export class UploadService {
     };
     if (this.config.isPostgres) {
       return this.unitOfWork.run(async (tx) => {
-        const parsed = await this.parse(command, (rows) => writeRows(tx, rows));
+        // One batch in flight: the next one is parsed while the server stores this one.
+        let writing: Promise<void> = Promise.resolve();
+        const parsed = await this.parse(command, async (rows) => {
+          await writing;
+          writing = writeRows(tx, rows);
+          writing.catch(() => undefined); // awaited by the next batch or below; a failure rolls back
+        });
+        await writing;
         await createTask(tx, parsed);
         return parsed;
       });

@@ -213,7 +213,7 @@ export interface paths {
         };
         /**
          * Download a processed image's preview
-         * @description A small WebP of the output, made in the same pass; the URLs come from `thumbnail_url`. Cached for a year.
+         * @description A small WebP of the output (`THUMBNAIL_SIZE` px on its longer side), made from it on the first request and stored; the URLs come from `thumbnail_url`. Cached for a year. Only done images have one.
          */
         get: operations["getThumbnailFile"];
         put?: never;
@@ -504,7 +504,7 @@ export interface components {
             output_url: string | null;
             /**
              * Format: uri
-             * @description A small WebP preview of the output (THUMBNAIL_SIZE px on its longer side); null unless the image is done, and for images done before previews existed
+             * @description A small WebP preview of the output (THUMBNAIL_SIZE px on its longer side), made on its first request; null unless the image is done
              * @example http://localhost:3000/files/thumbs/0c/0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f.webp
              */
             thumbnail_url: string | null;
@@ -1924,7 +1924,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description No such file */
+            /** @description No such image, or it is not done */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -138,7 +138,7 @@ export function duplicateFanOutCases(start: (dataDir: string) => Promise<TestApp
         const slice = ids.slice(i, i + 500);
         await execute(
           tx.manager,
-          `UPDATE images SET status = 'queued', output_key = NULL, thumbnail_key = NULL, error_code = NULL,
+          `UPDATE images SET status = 'queued', output_key = NULL, error_code = NULL,
               error_message = NULL, input_bytes = NULL, output_bytes = NULL WHERE id IN (${inList(slice.length)})`,
           slice,
         );

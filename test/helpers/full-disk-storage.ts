@@ -37,6 +37,10 @@ export class FullDiskStorage extends Storage implements OnModuleInit, OnApplicat
     return this.disk.open(key);
   }
 
+  read(key: string): Promise<Buffer | undefined> {
+    return this.disk.read(key);
+  }
+
   publicUrl(key: string): string {
     return this.disk.publicUrl(key);
   }

@@ -7,12 +7,13 @@ import { DataSource } from 'typeorm';
 import { type AppConfig, loadConfig } from '../../src/config/app-config.js';
 import { dataSourceOptions } from '../../src/database/data-source-options.js';
 import { bulkInsert, execute, type SqlResult } from '../../src/database/sql.js';
+import { IMAGE_COLUMNS } from '../../src/images/upload-columns.js';
 import { UnitOfWork } from '../../src/database/unit-of-work.js';
 import { DomainEvent, DomainEvents, type RequestCompletedEvent } from '../../src/events.js';
 import { Image, NEVER } from '../../src/images/image.entity.js';
 import { ImagesService } from '../../src/images/images.service.js';
 import { type ImageOutcome, OutcomeRecorder } from '../../src/images/outcome-recorder.js';
-import { outputKeyOf, thumbnailKeyOf } from '../../src/images/output-key.js';
+import { outputKeyOf } from '../../src/images/output-key.js';
 import { Product } from '../../src/images/product.entity.js';
 import type { ImageHandler, ImageQueue } from '../../src/images/queue/image-queue.js';
 import { LeasedImageQueue } from '../../src/images/queue/leased-image-queue.js';
@@ -76,7 +77,7 @@ async function seedRequest(dataSource: DataSource, count: number, createdAt = Da
     bulkInsert(
       tx.manager,
       'images',
-      ['id', 'task_id', 'row_number', 'position', 'input_url', 'status', 'attempts', 'available_at'],
+      IMAGE_COLUMNS,
       ids.map((id, position) => [
         id,
         taskId,
@@ -86,6 +87,7 @@ async function seedRequest(dataSource: DataSource, count: number, createdAt = Da
         'queued',
         0,
         Date.now(),
+        null,
       ]),
     ),
   );
@@ -261,7 +263,6 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
         image: byId.get(id)!,
         result: {
           outputKey: outputKeyOf(id, 'jpeg'),
-          thumbnailKey: thumbnailKeyOf(id),
           inputBytes: 100,
           outputBytes: 10,
           outputQuality: 50,

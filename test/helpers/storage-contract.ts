@@ -68,6 +68,13 @@ export function describeStorageContract(driver: string, makeHarness: StorageHarn
     it('has nothing under a key never put', async () => {
       expect(await storage.open('request-1/never.jpg')).toBeUndefined();
       expect(await storage.open('never/never.jpg')).toBeUndefined();
+      expect(await storage.read('request-1/never.jpg')).toBeUndefined();
+    });
+
+    it('reads an object back whole, as bytes', async () => {
+      const jpeg = randomBytes(3 * 1024 * 1024);
+      await storage.put('request-1/whole.jpg', jpeg);
+      expect((await storage.read('request-1/whole.jpg'))?.equals(jpeg)).toBe(true);
     });
 
     it('replaces an object atomically: readers meanwhile see the old bytes or the new ones, whole', async () => {
@@ -126,6 +133,7 @@ export function describeStorageContract(driver: string, makeHarness: StorageHarn
       await expect(storage.put(key, Buffer.from('x'))).rejects.not.toBeInstanceOf(StorageUnavailableError);
       await expect(storage.remove(key)).rejects.toThrow(/not a storage key/);
       expect(await storage.open(key)).toBeUndefined();
+      expect(await storage.read(key)).toBeUndefined();
       expect(() => storage.publicUrl(key)).toThrow(/not a storage key/);
       expect(await harness.keys()).toEqual([]);
     });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
-import { outputKeyOf, thumbnailKeyOf } from '../../src/images/output-key.js';
+import { outputKeyOf } from '../../src/images/output-key.js';
 import { readEventStream } from '../helpers/event-stream.js';
 import { FixtureServer } from '../helpers/fixture-server.js';
 import { PostgresDatabase } from '../helpers/postgres-database.js';
@@ -139,9 +139,7 @@ describe('scale-out topology: api + 2 workers, PostgreSQL and S3, no shared disk
     const { rows } = await db.query("SELECT id FROM images WHERE task_id = $1 AND status = 'done'", [
       requestId,
     ]);
-    expect(await s3.keys()).toEqual(
-      rows.flatMap((row) => [outputKeyOf(row.id), thumbnailKeyOf(row.id)]).sort(),
-    );
+    expect(await s3.keys()).toEqual(rows.map((row) => outputKeyOf(row.id)).sort());
     const { events } = await stream;
     expect(events.length).toBeGreaterThan(2);
     expect(events.at(-1)).toMatchObject({ event: 'completed', data: { processed_images: IMAGES } });
@@ -157,8 +155,11 @@ describe('scale-out topology: api + 2 workers, PostgreSQL and S3, no shared disk
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toBe('image/jpeg');
     }
-    const preview = await fetch(page.images.find((image: any) => image.thumbnail_url).thumbnail_url);
+    // A preview is made by the api process on its first request, and stored in the bucket.
+    const previewed = page.images.find((image: any) => image.thumbnail_url);
+    const preview = await fetch(previewed.thumbnail_url);
     expect(preview.headers.get('content-type')).toBe('image/webp');
+    expect(await s3.keys()).toContain(new URL(previewed.thumbnail_url).pathname.replace(/^\/files\//, ''));
 
     // Exactly one signed webhook, from whichever worker completed the request.
     await eventually(() => fixtures.webhooks.length > 0 || undefined, 20_000);

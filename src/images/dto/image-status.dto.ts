@@ -28,7 +28,7 @@ export class ImageStatusDto {
     nullable: true,
     example: 'http://localhost:3000/files/thumbs/0c/0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f.webp',
     description:
-      'A small WebP preview of the output (THUMBNAIL_SIZE px on its longer side); null unless the image is done, and for images done before previews existed',
+      'A small WebP preview of the output (THUMBNAIL_SIZE px on its longer side), made on its first request; null unless the image is done',
   })
   thumbnail_url: string | null;
 

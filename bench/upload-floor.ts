@@ -1,0 +1,190 @@
+/**
+ * The floor of phase 4 (`npm run bench`): what storing an upload's rows costs at best, beside what the
+ * service takes. The same rows as the service stores (one product per CSV row, its images, ids made as
+ * the service makes them), generated before the clock starts, then inserted alone on the service's
+ * schema (its migrations) as fast as the drivers allow:
+ *   - SQLite, better-sqlite3 directly: multi-row prepared INSERTs, each prepared once and reused, in one
+ *     transaction; and again in the service's slices (1,000 images a transaction, a checkpoint every 16)
+ *   - PostgreSQL, `pg` directly: one transaction, `INSERT … SELECT * FROM unnest($1::text[], …)` per
+ *     10,000 rows (skipped without TEST_DATABASE_URL)
+ * Parsing alone is the breakdown's parseProductCsv figure.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { loadConfig } from '../src/config/app-config.js';
+import { dataSourceOptions } from '../src/database/data-source-options.js';
+import { loadSqliteDriver } from '../src/database/sqlite-driver.js';
+import { newImageId, randomFolder } from '../src/images/image-id.js';
+import {
+  IMAGE_COLUMNS as IMAGE_TYPES,
+  PRODUCT_COLUMNS as PRODUCT_TYPES,
+} from '../src/images/upload-columns.js';
+import { PostgresDatabase } from '../test/helpers/postgres-database.js';
+import { round } from './measure.js';
+
+export interface UploadFloor {
+  rows: number;
+  images: number;
+  sqliteOneTransactionMs: number;
+  sqliteSlicedMs: number;
+  postgresMs?: number;
+  postgresSkipped?: string;
+}
+
+const PRODUCT_COLUMNS = Object.keys(PRODUCT_TYPES);
+const IMAGE_COLUMNS = Object.keys(IMAGE_TYPES);
+const IMAGES_PER_SLICE = 1_000;
+const ROWS_PER_INSERT = 100;
+
+interface Rows {
+  products: unknown[][];
+  images: unknown[][];
+}
+
+/** The rows an upload of `urlsOfRow` stores, with the service's ids (one folder per 1,000 images). */
+function rowsOf(rowCount: number, urlsOfRow: (row: number) => string[]): Rows {
+  const taskId = '11111111-1111-4111-8111-111111111111';
+  const now = Date.now();
+  const products: unknown[][] = [];
+  const images: unknown[][] = [];
+  let folder = randomFolder();
+  for (let row = 1; row <= rowCount; row++) {
+    const urls = urlsOfRow(row);
+    products.push([
+      taskId,
+      row + 1,
+      String(row),
+      `Product ${row}`,
+      JSON.stringify([String(row), urls.join(',')]),
+    ]);
+    urls.forEach((url, position) => {
+      if (images.length % IMAGES_PER_SLICE === 0) folder = randomFolder();
+      images.push([newImageId(now, folder), taskId, row + 1, position, url, 'queued', 0, now, null]);
+    });
+  }
+  return { products, images };
+}
+
+async function migrated(env: Record<string, string>): Promise<void> {
+  const source = new DataSource(dataSourceOptions(loadConfig(env)));
+  await source.initialize();
+  await source.destroy();
+}
+
+/** On a fresh database file with the service's schema. */
+async function sqliteFloor(rows: Rows, sliced: boolean): Promise<number> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pixelmill-bench-floor-'));
+  try {
+    await migrated({ DATA_DIR: dataDir });
+    return sqliteInsert(dataDir, rows, sliced);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function sqliteInsert(dataDir: string, rows: Rows, sliced: boolean): number {
+  const Database = loadSqliteDriver();
+  const db = new Database(join(dataDir, 'pixelmill.sqlite'));
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('wal_autocheckpoint = 0');
+    const statements = new Map<string, ReturnType<typeof db.prepare>>();
+    const insert = (table: string, columns: string[], values: unknown[][]) => {
+      for (let start = 0; start < values.length; start += ROWS_PER_INSERT) {
+        const chunk = values.slice(start, start + ROWS_PER_INSERT);
+        const key = `${table} ${chunk.length}`;
+        let statement = statements.get(key);
+        if (!statement) {
+          const tuple = `(${columns.map(() => '?').join(', ')})`;
+          statement = db.prepare(
+            `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${chunk.map(() => tuple).join(', ')}`,
+          );
+          statements.set(key, statement);
+        }
+        statement.run(chunk.flat());
+      }
+    };
+    const start = performance.now();
+    if (!sliced) {
+      db.transaction(() => {
+        insert('products', PRODUCT_COLUMNS, rows.products);
+        insert('images', IMAGE_COLUMNS, rows.images);
+      })();
+    } else {
+      // As the service slices: ~1,000 images and their products a transaction, a checkpoint every 16.
+      const productsPerSlice = Math.ceil((rows.products.length * IMAGES_PER_SLICE) / rows.images.length);
+      for (let slice = 0; slice * IMAGES_PER_SLICE < rows.images.length; slice++) {
+        db.transaction(() => {
+          insert(
+            'products',
+            PRODUCT_COLUMNS,
+            rows.products.slice(slice * productsPerSlice, (slice + 1) * productsPerSlice),
+          );
+          insert(
+            'images',
+            IMAGE_COLUMNS,
+            rows.images.slice(slice * IMAGES_PER_SLICE, (slice + 1) * IMAGES_PER_SLICE),
+          );
+        })();
+        if (slice % 16 === 15) db.pragma('wal_checkpoint(PASSIVE)');
+      }
+    }
+    return performance.now() - start;
+  } finally {
+    db.close();
+  }
+}
+
+async function postgresFloor(rows: Rows): Promise<number> {
+  const database = await PostgresDatabase.create();
+  try {
+    await migrated({ DATA_DIR: tmpdir(), DATABASE_URL: database.url });
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const unnest = (types: string[]) =>
+        `SELECT * FROM unnest(${types.map((type, i) => `$${i + 1}::${type}[]`).join(', ')})`;
+      const insert = async (table: string, columns: string[], types: string[], values: unknown[][]) => {
+        for (let start = 0; start < values.length; start += 10_000) {
+          const chunk = values.slice(start, start + 10_000);
+          await client.query(
+            `INSERT INTO ${table} (${columns.join(', ')}) ${unnest(types)}`,
+            columns.map((_, column) => chunk.map((row) => row[column])),
+          );
+        }
+      };
+      const start = performance.now();
+      await client.query('BEGIN');
+      await insert('products', PRODUCT_COLUMNS, Object.values(PRODUCT_TYPES), rows.products);
+      await insert('images', IMAGE_COLUMNS, Object.values(IMAGE_TYPES), rows.images);
+      await client.query('COMMIT');
+      return performance.now() - start;
+    } finally {
+      await client.end();
+    }
+  } finally {
+    await database.drop();
+  }
+}
+
+/** The floors for `rowCount` rows of `urlsOfRow`'s URLs; PostgreSQL only when `postgresSkipped` is undefined. */
+export async function uploadFloor(
+  rowCount: number,
+  urlsOfRow: (row: number) => string[],
+  postgresSkipped: string | undefined,
+): Promise<UploadFloor> {
+  const rows = rowsOf(rowCount, urlsOfRow);
+  return {
+    rows: rowCount,
+    images: rows.images.length,
+    sqliteOneTransactionMs: round(await sqliteFloor(rows, false), 0),
+    sqliteSlicedMs: round(await sqliteFloor(rows, true), 0),
+    postgresMs: postgresSkipped ? undefined : round(await postgresFloor(rows), 0),
+    postgresSkipped,
+  };
+}
