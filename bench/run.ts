@@ -39,6 +39,7 @@
  *   BENCH_PG_WORKERS (2; 0 skips the end-to-end runs on PostgreSQL)
  *   BENCH_COMPRESSION (1; 0 skips phase 9; quick: one photo, three variants)
  *   BENCH_AUTO_PHOTOS (60; 0 skips the end-to-end quality=auto run)
+ *   BENCH_TWO_CLIENTS (1; 0 skips phase 10: two API keys, 40 × 60 images against 1 × 240, bench/two-clients-phase.ts)
  * Every other variable (CONCURRENCY, JPEG_QUALITY, UV_THREADPOOL_SIZE, MALLOC_ARENA_MAX, …) reaches
  * both the ceiling's pipeline and the service child, so settings can be compared run against run
  * (DATABASE_URL and STORAGE_DIR do not: the child always runs the embedded default on a temp dir).
@@ -69,6 +70,7 @@ import {
   type QueueResult,
   type QueueRun,
 } from './queue-phase.js';
+import { twoClientsPhase, type TwoClientsResult, twoClientsTargets } from './two-clients-phase.js';
 
 // ───────────────────────────── options ─────────────────────────────
 
@@ -118,6 +120,7 @@ const OPTIONS = {
   queueConcurrency: intEnv('BENCH_QUEUE_CONCURRENCY', 4),
   compression: process.env.BENCH_COMPRESSION !== '0',
   autoPhotos: intEnv('BENCH_AUTO_PHOTOS', QUICK ? 2 : 60),
+  twoClients: process.env.BENCH_TWO_CLIENTS !== '0',
 };
 
 const TARGETS = {
@@ -1688,6 +1691,7 @@ async function main(): Promise<void> {
   let postgresE2eSkipped: string | undefined;
   let autoE2e: E2eResult | undefined;
   let compression: Awaited<ReturnType<typeof compressionPhase>> | undefined;
+  let twoClients: TwoClientsResult | undefined;
 
   try {
     // 2. + 3. end to end, then the soak, on one service
@@ -1835,6 +1839,14 @@ async function main(): Promise<void> {
       }
     }
 
+    // 10. two clients (API keys) sharing the workers: the second one's share of the throughput
+    if (OPTIONS.twoClients)
+      twoClients = await twoClientsPhase(
+        (label, env) => Service.start(label, { env }),
+        (tag) => `${imageServer.base}/small.jpg?two=${runTag}-${tag}`,
+        { quick: QUICK, postgresWorkers: OPTIONS.postgresWorkers },
+      );
+
     // 6. hostile uploads: linear cost, short stalls, whatever the shape of the file
     if (OPTIONS.hostile) hostile = await hostilePhase();
 
@@ -1965,6 +1977,7 @@ async function main(): Promise<void> {
           ? bestQueue >= TARGETS.queueCompletionsPerSecond && queueRuns.every((r) => r.exact)
           : undefined,
     },
+    ...twoClientsTargets(twoClients, 0.4),
   );
   const totalSeconds = round((performance.now() - began) / 1000, 1);
   Object.assign(results, {
@@ -1980,6 +1993,7 @@ async function main(): Promise<void> {
     hostile,
     fairness: fairnessResult,
     queue,
+    twoClients,
     targets: targets.map((t) => ({ ...t, verdict: verdict(t.ok) })),
     loadAverageAtEnd: loadavg().map((v) => round(v, 2)),
     totalSeconds,
