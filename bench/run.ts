@@ -520,7 +520,7 @@ class Service {
       try {
         const res = await fetch(`${this.base}/status/00000000-0000-4000-8000-000000000000`);
         await res.arrayBuffer();
-        if (res.status === 404) return;
+        if (res.status === 404 || res.status === 401) return; // 401: behind API_KEYS
       } catch {
         // not listening yet
       }
