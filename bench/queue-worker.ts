@@ -28,6 +28,7 @@ import { LeaseStore } from '../src/images/queue/lease-store.js';
 import { PostgresWakeSignal } from '../src/images/queue/postgres-wake-signal.js';
 import { Metrics } from '../src/metrics/metrics.js';
 import type { Storage } from '../src/storage/storage.js';
+import { QueueCounters } from '../src/tasks/queue-counters.js';
 import { Task } from '../src/tasks/task.entity.js';
 import { TasksService } from '../src/tasks/tasks.service.js';
 import { WebhookOutbox } from '../src/webhooks/webhook-outbox.js';
@@ -37,7 +38,8 @@ const config = loadConfig(process.env);
 if (!config.isPostgres) throw new Error('queue-worker: DATABASE_URL must name a PostgreSQL database');
 const dataSource = await new DataSource(dataSourceOptions(config)).initialize();
 const unitOfWork = new UnitOfWork(dataSource);
-const leases = new LeaseStore(config);
+const counters = new QueueCounters(config, dataSource);
+const leases = new LeaseStore(config, counters);
 const signal = new PostgresWakeSignal(dataSource, config);
 const storage = { put: async () => undefined, remove: async () => undefined } as unknown as Storage;
 const storageHealth = new StorageHealth(storage, config);
@@ -57,6 +59,7 @@ const recorder = new OutcomeRecorder(
   unitOfWork,
   new DomainEvents(new EventEmitter2()),
   config,
+  counters,
 );
 const processor = new ImageProcessor(
   http,

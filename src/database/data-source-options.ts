@@ -16,6 +16,7 @@ import { OutputOptions1764000000006 } from './migrations/1764000000006-output-op
 import { LeaseExpiries1764000000009 } from './migrations/1764000000009-lease-expiries.js';
 import { ImageThumbnails1764000000007 } from './migrations/1764000000007-image-thumbnails.js';
 import { WaitingDuplicates1764000000010 } from './migrations/1764000000010-waiting-duplicates.js';
+import { QueueCounters1764000000013 } from './migrations/1764000000013-queue-counters.js';
 import { loadSqliteDriver } from './sqlite-driver.js';
 
 const ENTITIES = [Task, Product, Image, WebhookDelivery];
@@ -30,6 +31,7 @@ const MIGRATIONS = [
   LeaseExpiries1764000000009,
   ImageThumbnails1764000000007,
   WaitingDuplicates1764000000010,
+  QueueCounters1764000000013,
 ];
 
 /** The TypeORM options for the app and for the migration CLI (../../ormconfig.ts). */

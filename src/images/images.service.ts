@@ -17,6 +17,10 @@ export interface NewProduct {
   urls: string[];
 }
 
+export type ProductWriter = ((tx: Transaction, rows: NewProduct[]) => Promise<void>) & {
+  queuedImages(): number;
+};
+
 export interface ImageResult {
   outputKey: string;
   thumbnailKey: string;
@@ -62,12 +66,13 @@ export class ImagesService {
   /**
    * Returns a writer that stores batches of a request's rows and their images (queued), each batch in
    * the transaction it is given. A URL repeated anywhere in the request is processed once: its later
-   * occurrences point at the first (duplicate_of) and are never claimed themselves.
+   * occurrences point at the first (duplicate_of) and are never claimed themselves. `queuedImages()`:
+   * how many of the images written so far a worker will process (the first of each URL).
    */
-  productWriter(requestId: string): (tx: Transaction, rows: NewProduct[]) => Promise<void> {
+  productWriter(requestId: string): ProductWriter {
     const firstImageOfUrl = new Map<string, string>();
     const now = Date.now();
-    return async (tx, rows) => {
+    const write = async (tx: Transaction, rows: NewProduct[]) => {
       await bulkInsert(
         tx.manager,
         'products',
@@ -115,6 +120,7 @@ export class ImagesService {
         images,
       );
     };
+    return Object.assign(write, { queuedImages: () => firstImageOfUrl.size });
   }
 
   /**
@@ -242,8 +248,8 @@ export class ImagesService {
     return this.config.isPostgres ? '' : `INDEXED BY ${index}`;
   }
 
-  /** Queues a request's failed images again; returns how many. */
-  async requeueFailed(tx: Transaction, requestId: string): Promise<number> {
+  /** Queues a request's failed images again; returns how many, and how many of them a worker will process (not duplicates). */
+  async requeueFailed(tx: Transaction, requestId: string): Promise<{ requeued: number; claimable: number }> {
     const reset = {
       status: 'queued' as const,
       attempts: 0,
@@ -262,7 +268,8 @@ export class ImagesService {
       { taskId: requestId, status: 'failed', duplicateOf: Not(IsNull()) },
       { ...reset, availableAt: NEVER },
     );
-    return (originals.affected ?? 0) + (duplicates.affected ?? 0);
+    const claimable = originals.affected ?? 0;
+    return { requeued: claimable + (duplicates.affected ?? 0), claimable };
   }
 
   /** One page of a request's images, in CSV order, and how many match the filter in all. */

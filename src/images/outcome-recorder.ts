@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { DomainEvent, DomainEvents, type RequestCompletedEvent } from '../events.js';
 import { LogContext } from '../logging/log-context.js';
+import { QueueCounters } from '../tasks/queue-counters.js';
 import { type ImageOutcomeCounts, TasksService } from '../tasks/tasks.service.js';
 import { WebhookOutbox } from '../webhooks/webhook-outbox.js';
 import { type FinishedImage, type ImageFailure, type ImageResult, ImagesService } from './images.service.js';
@@ -64,6 +65,7 @@ export class OutcomeRecorder implements OnApplicationBootstrap, OnApplicationShu
     private readonly unitOfWork: UnitOfWork,
     private readonly events: DomainEvents,
     private readonly config: AppConfig,
+    private readonly queueCounters: QueueCounters,
   ) {}
 
   /**
@@ -198,6 +200,12 @@ export class OutcomeRecorder implements OnApplicationBootstrap, OnApplicationShu
           if (task.webhookUrl) await this.outbox.add(tx, task.webhookUrl, completed);
           completions.push(completed);
         }
+        // Out of flight: the images this batch finished (their duplicates were never counted), after the requests' rows.
+        await this.queueCounters.moved(
+          tx,
+          finished.map((image) => image.taskId),
+          'finished',
+        );
         return new Set(finished.map((image) => image.id));
       });
     } catch (error) {

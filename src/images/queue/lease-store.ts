@@ -3,7 +3,9 @@ import { AppConfig } from '../../config/app-config.js';
 import type { OutputOptions } from '../../config/output-options.js';
 import { execute, inList } from '../../database/sql.js';
 import type { Transaction } from '../../database/unit-of-work.js';
+import { QueueCounters } from '../../tasks/queue-counters.js';
 import type { ImageFailure } from '../images.service.js';
+import { type ClaimCandidate, fairShares } from './fair-share.js';
 
 /** What a worker needs of a claimed image (plain data: no entity is hydrated on the hot path). */
 export interface ClaimedImage {
@@ -16,66 +18,174 @@ export interface ClaimedImage {
   leaseExpiries: number;
   /** The request's owner (the API key's name, never the key), for log lines. */
   owner: string;
+  /** Whose share of the workers it uses (see queueOwnerOf), and what it costs (see image-cost.ts). */
+  queueOwner: string;
+  cost: number;
   /** How its request's outputs are written. */
   outputOptions: OutputOptions;
 }
 
+/** A leased image as its UPDATE returns it; its request's part is added from the request. */
+type LeasedRow = Omit<ClaimedImage, 'owner' | 'queueOwner' | 'cost' | 'outputOptions'>;
+
+/** The owners and requests a claim of `limit` looks at, at most (more would only be read, never taken). */
+const MAX_CANDIDATES = 32;
+
 /**
- * The leases on queued images: claim (fair across requests), renew, release, requeue the expired.
- * Every statement is one atomic UPDATE or a SELECT that skips rows another process is locking.
+ * The leases on queued images: claim (fair between owners, then between requests), renew, release,
+ * requeue the expired. Every change of an image's state is counted in the queue's summary
+ * (QueueCounters) in the same transaction, from the rows the statement changed. A claim selects with
+ * SKIP LOCKED on PostgreSQL: rows another process is claiming are skipped, not waited for.
  */
 @Injectable()
 export class LeaseStore {
-  constructor(private readonly config: AppConfig) {}
+  constructor(
+    private readonly config: AppConfig,
+    private readonly counters: QueueCounters,
+  ) {}
 
   /**
-   * Leases up to `limit` due images, fairly across requests: the requests with the least work in
-   * flight (processing images) come first, oldest first among equals, and the batch is shared between
-   * them, so a small request never waits behind another's backlog. `limit` requests are considered at
-   * most, each for its share of the batch.
+   * Leases up to `limit` due images, fairly (see fairShares): the owners with the least cost in flight
+   * for their weight come first (the least recently served among equals), within an owner the requests
+   * with the least in flight (the oldest among equals). `held`: the cost of each owner's images this
+   * process holds already, kept within MAX_COST_IN_FLIGHT_PER_OWNER. Reads the queue's summary, never
+   * counts images: its cost does not grow with the backlog.
    */
-  async claim(tx: Transaction, limit: number): Promise<ClaimedImage[]> {
+  async claim(
+    tx: Transaction,
+    limit: number,
+    held: ReadonlyMap<string, number> = new Map(),
+  ): Promise<ClaimedImage[]> {
     const now = Date.now();
-    const requests = await execute<{ id: string; owner: string; outputOptions: string }>(
-      tx.manager,
-      `SELECT t.id, t.owner, t.output_options AS "outputOptions" FROM tasks t
-        WHERE t.status = 'processing'
-          AND EXISTS (SELECT 1 FROM images q WHERE q.task_id = t.id AND q.status = 'queued' AND q.available_at <= ?)
-        ORDER BY (SELECT COUNT(*) FROM images p WHERE p.task_id = t.id AND p.status = 'processing'), t.created_at
-        LIMIT ?`,
-      [now, limit],
+    const shares = fairShares(
+      await this.candidates(tx, limit),
+      limit,
+      held,
+      this.config.maxCostInFlightPerOwner,
     );
-    if (requests.records.length === 0) return [];
-    const share = Math.ceil(limit / requests.records.length);
-    // On PostgreSQL, rows another process is claiming right now are skipped, not waited for.
-    const skipLocked = this.config.isPostgres ? ' FOR UPDATE SKIP LOCKED' : '';
-    const ids: string[] = [];
-    for (const request of requests.records) {
-      const due = await execute<{ id: string }>(
-        tx.manager,
-        `SELECT id FROM images WHERE task_id = ? AND status = 'queued' AND available_at <= ? ORDER BY available_at LIMIT ?${skipLocked}`,
-        [request.id, now, Math.min(share, limit - ids.length)],
-      );
-      ids.push(...due.records.map((row) => row.id));
-      if (ids.length >= limit) break;
-    }
-    if (ids.length === 0) return [];
-    const claimed = await execute<Omit<ClaimedImage, 'owner' | 'outputOptions'>>(
-      tx.manager,
-      `UPDATE images SET status = 'processing', lease_until = ?, attempts = attempts + 1
-        WHERE id IN (${inList(ids.length)}) AND status = 'queued'
-        RETURNING id, task_id AS "taskId", input_url AS "inputUrl", attempts, lease_expiries AS "leaseExpiries"`,
-      [now + this.config.leaseMs, ...ids],
+    if (shares.size === 0) return [];
+    const claimed = await this.leaseDue(tx, shares, now);
+    if (claimed.length === 0) return [];
+    await this.counters.moved(
+      tx,
+      claimed.map((image) => image.taskId),
+      'claimed',
+      now,
     );
-    const requestsById = new Map(requests.records.map((request) => [request.id, request]));
-    return claimed.records.map((image) => {
-      const request = requestsById.get(image.taskId)!;
+    const taskIds = [...new Set(claimed.map((image) => image.taskId))];
+    const { records: tasks } = await execute<{
+      id: string;
+      owner: string;
+      queueOwner: string;
+      cost: number;
+      outputOptions: string;
+    }>(
+      tx.manager,
+      `SELECT t.id, t.owner, q.owner AS "queueOwner", q.cost, t.output_options AS "outputOptions"
+         FROM tasks t JOIN queue_tasks q ON q.task_id = t.id WHERE t.id IN (${inList(taskIds.length)})`,
+      taskIds,
+    );
+    const tasksById = new Map(tasks.map((task) => [task.id, task]));
+    return claimed.map((image) => {
+      const task = tasksById.get(image.taskId)!;
       return {
         ...image,
-        owner: request.owner,
-        outputOptions: JSON.parse(request.outputOptions) as OutputOptions,
+        owner: task.owner,
+        queueOwner: task.queueOwner,
+        cost: task.cost,
+        outputOptions: JSON.parse(task.outputOptions) as OutputOptions,
       };
     });
+  }
+
+  /** The owners next in line and, for each, its requests next in line (in that order), from the queue's summary. */
+  private async candidates(tx: Transaction, limit: number): Promise<ClaimCandidate[]> {
+    const n = Math.min(limit, MAX_CANDIDATES);
+    const owners = `SELECT owner, weight, in_flight_cost, claimed_at FROM queue_owners WHERE queued_images > 0
+      ORDER BY CAST(in_flight_cost AS REAL) / weight, claimed_at LIMIT ?`;
+    const requestsOf = (owner: string) => `SELECT task_id, cost, in_flight_cost, queued_images, created_at
+      FROM queue_tasks ${this.sqliteIndexedBy('idx_queue_tasks_claim')}
+      WHERE owner = ${owner} AND queued_images > 0 ORDER BY in_flight_cost, created_at LIMIT ?`;
+    if (this.config.isPostgres) {
+      const { records } = await execute<ClaimCandidate>(
+        tx.manager,
+        `SELECT o.owner AS "queueOwner", o.weight, o.in_flight_cost AS "ownerCost", q.task_id AS "taskId",
+                q.cost, q.in_flight_cost AS "taskCost", q.queued_images AS "queued"
+           FROM (${owners}) o CROSS JOIN LATERAL (${requestsOf('o.owner')}) q
+          ORDER BY CAST(o.in_flight_cost AS REAL) / o.weight, o.claimed_at, o.owner, q.in_flight_cost, q.created_at`,
+        [n, n],
+      );
+      return records;
+    }
+    // SQLite has no LATERAL: a statement per owner, each a walk of the claim index (microseconds in-process).
+    const { records: ownerRows } = await execute<{ owner: string; weight: number; in_flight_cost: number }>(
+      tx.manager,
+      owners,
+      [n],
+    );
+    const candidates: ClaimCandidate[] = [];
+    for (const owner of ownerRows) {
+      const { records } = await execute<{
+        task_id: string;
+        cost: number;
+        in_flight_cost: number;
+        queued_images: number;
+      }>(tx.manager, requestsOf('?'), [owner.owner, n]);
+      for (const request of records)
+        candidates.push({
+          queueOwner: owner.owner,
+          weight: owner.weight,
+          ownerCost: owner.in_flight_cost,
+          taskId: request.task_id,
+          cost: request.cost,
+          taskCost: request.in_flight_cost,
+          queued: request.queued_images,
+        });
+    }
+    return candidates;
+  }
+
+  /**
+   * Leases each request's share of its due images (oldest due first) and returns them. On PostgreSQL one
+   * statement for every request, whose rows locked by another process's claim are skipped; the choice is
+   * a materialized CTE, made once (as a subquery of the UPDATE, a plan that rescanned it found the rows
+   * it had just updated skipped, and went on to the next ones: every queued image of the request).
+   */
+  private async leaseDue(tx: Transaction, shares: Map<string, number>, now: number): Promise<LeasedRow[]> {
+    const due = (task: string, count: string) =>
+      `SELECT id FROM images ${this.sqliteIndexedBy('idx_images_task_status')}
+        WHERE task_id = ${task} AND status = 'queued' AND available_at <= ? ORDER BY available_at LIMIT ${count}`;
+    const lease = (chosen: string) =>
+      `UPDATE images SET status = 'processing', lease_until = ?, attempts = attempts + 1
+        WHERE id IN (${chosen}) AND status = 'queued'
+        RETURNING id, task_id AS "taskId", input_url AS "inputUrl", attempts, lease_expiries AS "leaseExpiries"`;
+    if (this.config.isPostgres) {
+      const { records } = await execute<LeasedRow>(
+        tx.manager,
+        `WITH chosen AS MATERIALIZED (
+           SELECT d.id FROM (VALUES ${[...shares].map(() => '(?, ?)').join(', ')}) AS s
+            CROSS JOIN LATERAL (${due('s.column1', 'CAST(s.column2 AS INTEGER)')} FOR UPDATE SKIP LOCKED) d)
+         ${lease('SELECT id FROM chosen')}`,
+        [...[...shares].flat(), now, now + this.config.leaseMs],
+      );
+      return records;
+    }
+    const ids: string[] = [];
+    for (const [taskId, count] of shares) {
+      const { records } = await execute<{ id: string }>(tx.manager, due('?', '?'), [taskId, now, count]);
+      ids.push(...records.map((row) => row.id));
+    }
+    if (ids.length === 0) return [];
+    const { records } = await execute<LeasedRow>(tx.manager, lease(inList(ids.length)), [
+      now + this.config.leaseMs,
+      ...ids,
+    ]);
+    return records;
+  }
+
+  /** SQLite plans without statistics: the claim's walk of a request index is named (see ImagesService). */
+  private sqliteIndexedBy(index: string): string {
+    return this.config.isPostgres ? '' : `INDEXED BY ${index}`;
   }
 
   /** Extends the leases of images a worker is still processing. */
@@ -92,37 +202,34 @@ export class LeaseStore {
    * Puts images whose lease ran out (their worker died) back in the queue, counting the expiry: the next
    * claim of one that expired more than MAX_LEASE_EXPIRIES times records it failed (see ImageProcessor).
    */
-  async requeueExpired(tx: Transaction): Promise<number> {
-    const result = await execute(
-      tx.manager,
+  requeueExpired(tx: Transaction): Promise<number> {
+    return this.requeue(
+      tx,
       `UPDATE images SET status = 'queued', lease_until = NULL, lease_expiries = lease_expiries + 1
         WHERE status = 'processing' AND lease_until < ?`,
       [Date.now()],
     );
-    return result.affected;
   }
 
   /**
    * At the start of the one process of a SQLite file: every processing image was left by a run that died
    * (a graceful shutdown releases its images), so each is queued again with its expiry counted.
    */
-  async requeueAbandoned(tx: Transaction): Promise<number> {
-    const result = await execute(
-      tx.manager,
+  requeueAbandoned(tx: Transaction): Promise<number> {
+    return this.requeue(
+      tx,
       "UPDATE images SET status = 'queued', lease_until = NULL, lease_expiries = lease_expiries + 1 WHERE status = 'processing'",
     );
-    return result.affected;
   }
 
   /** Puts the given processing images back in the queue, now (a shutdown's unfinished work: no expiry). */
   async release(tx: Transaction, ids: string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    const result = await execute(
-      tx.manager,
+    return this.requeue(
+      tx,
       `UPDATE images SET status = 'queued', lease_until = NULL WHERE status = 'processing' AND id IN (${inList(ids.length)})`,
       ids,
     );
-    return result.affected;
   }
 
   /**
@@ -137,11 +244,26 @@ export class LeaseStore {
     failure: ImageFailure,
     { countAttempt = true } = {},
   ): Promise<void> {
-    await execute(
-      tx.manager,
+    await this.requeue(
+      tx,
       `UPDATE images SET status = 'queued', lease_until = NULL, available_at = ?, error_code = ?, error_message = ?${countAttempt ? '' : ', attempts = attempts - 1'}
         WHERE id = ? AND status = 'processing'`,
       [Date.now() + delayMs, failure.code, failure.message, id],
     );
+  }
+
+  /** Runs an UPDATE that puts processing images back in the queue, and counts those it did; returns how many. */
+  private async requeue(tx: Transaction, update: string, parameters: unknown[] = []): Promise<number> {
+    const { records } = await execute<{ taskId: string }>(
+      tx.manager,
+      `${update} RETURNING task_id AS "taskId"`,
+      parameters,
+    );
+    await this.counters.moved(
+      tx,
+      records.map((image) => image.taskId),
+      'requeued',
+    );
+    return records.length;
   }
 }
