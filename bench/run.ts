@@ -36,6 +36,8 @@
  *   BENCH_CEILING_SECONDS (4) BENCH_STATUS_SAMPLES (50) BENCH_HOSTILE (1; 0 skips phase 6)
  *   BENCH_FAIRNESS (3000; 0 skips phase 7) BENCH_QUEUE_IMAGES (20000; 0 skips phase 8)
  *   BENCH_QUEUE_WORKERS ("1,2,4,8") BENCH_QUEUE_CONCURRENCY (4: CONCURRENCY of each queue worker)
+ *   BENCH_QUEUE_BACKLOG (1000000; 0 skips the phase 8 run at that backlog, bench/queue-backlog.ts)
+ *   BENCH_QUEUE_BACKLOG_SECONDS (30)
  *   BENCH_PG_WORKERS (2; 0 skips the end-to-end runs on PostgreSQL)
  *   BENCH_COMPRESSION (1; 0 skips phase 9; quick: one photo, three variants)
  *   BENCH_AUTO_PHOTOS (60; 0 skips the end-to-end quality=auto run)
@@ -70,6 +72,7 @@ import {
   type QueueResult,
   type QueueRun,
 } from './queue-phase.js';
+import { backlogPhase, type BacklogResult, backlogTargets } from './queue-backlog.js';
 import { twoClientsPhase, type TwoClientsResult, twoClientsTargets } from './two-clients-phase.js';
 
 // ───────────────────────────── options ─────────────────────────────
@@ -121,6 +124,8 @@ const OPTIONS = {
   compression: process.env.BENCH_COMPRESSION !== '0',
   autoPhotos: intEnv('BENCH_AUTO_PHOTOS', QUICK ? 2 : 60),
   twoClients: process.env.BENCH_TWO_CLIENTS !== '0',
+  queueBacklog: intEnv('BENCH_QUEUE_BACKLOG', QUICK ? 20_000 : 1_000_000),
+  queueBacklogSeconds: intEnv('BENCH_QUEUE_BACKLOG_SECONDS', QUICK ? 5 : 30),
 };
 
 const TARGETS = {
@@ -1692,6 +1697,7 @@ async function main(): Promise<void> {
   let autoE2e: E2eResult | undefined;
   let compression: Awaited<ReturnType<typeof compressionPhase>> | undefined;
   let twoClients: TwoClientsResult | undefined;
+  let queueBacklog: BacklogResult | undefined;
 
   try {
     // 2. + 3. end to end, then the soak, on one service
@@ -1862,6 +1868,16 @@ async function main(): Promise<void> {
         concurrency: OPTIONS.queueConcurrency,
         profileDir: PROFILE ? `${resultsBase}-queue-workers` : undefined,
       });
+    // 8b. the same at a large backlog (100 owners, 100 images a request): claim latency, completions/s
+    if (OPTIONS.queueBacklog > 0)
+      queueBacklog = await backlogPhase({
+        images: OPTIONS.queueBacklog,
+        requests: OPTIONS.queueBacklog / 100,
+        owners: 100,
+        postgresWorkers: 4,
+        concurrency: OPTIONS.queueConcurrency,
+        seconds: OPTIONS.queueBacklogSeconds,
+      });
   } finally {
     await imageServer.close();
   }
@@ -1978,6 +1994,7 @@ async function main(): Promise<void> {
           : undefined,
     },
     ...twoClientsTargets(twoClients, 0.4),
+    ...backlogTargets(queueBacklog),
   );
   const totalSeconds = round((performance.now() - began) / 1000, 1);
   Object.assign(results, {
@@ -1993,6 +2010,7 @@ async function main(): Promise<void> {
     hostile,
     fairness: fairnessResult,
     queue,
+    queueBacklog,
     twoClients,
     targets: targets.map((t) => ({ ...t, verdict: verdict(t.ok) })),
     loadAverageAtEnd: loadavg().map((v) => round(v, 2)),

@@ -12,6 +12,26 @@ function placeholders(manager: EntityManager, sql: string): string {
   return sql.replace(/\?/g, () => `$${++index}`);
 }
 
+/**
+ * For one UPDATE of several rows that other transactions also update several at a time (counters): on
+ * PostgreSQL, `lock` is a leading CTE that locks the rows in key order (its `count` parameters, the keys
+ * in any order, come first) and `locked(column)` the UPDATE's condition that reads it (an unread CTE
+ * does not run). Transactions that lock this way, row by row in key order, queue behind each other
+ * instead of deadlocking. SQLite runs one transaction at a time: both are empty.
+ */
+export function keyOrderLock(
+  manager: EntityManager,
+  table: string,
+  key: string,
+  count: number,
+): { lock: string; locked: (column: string) => string } {
+  if (!isPostgres(manager)) return { lock: '', locked: () => '' };
+  return {
+    lock: `WITH locked AS MATERIALIZED (SELECT ${key} AS key FROM ${table} WHERE ${key} IN (${inList(count)}) ORDER BY ${key} FOR UPDATE)`,
+    locked: (column) => `AND ${column} IN (SELECT key FROM locked)`,
+  };
+}
+
 /** `?, ?, …`: the placeholders of an `IN (…)` list of `count` values. */
 export const inList = (count: number) => Array.from({ length: count }, () => '?').join(', ');
 

@@ -184,10 +184,7 @@ export class OutcomeRecorder implements OnApplicationBootstrap, OnApplicationShu
             ? await this.images.withWaitingDuplicates(tx, originals)
             : [];
         const byTask = tally([...finished, ...duplicates]);
-        // Requests in one order in every process: two batches never wait on each other's counters.
-        for (const taskId of [...byTask.keys()].sort()) {
-          const task = await this.tasks.recordImageOutcome(tx, taskId, byTask.get(taskId)!);
-          if (!task) continue;
+        for (const task of await this.tasks.recordImageOutcomes(tx, byTask)) {
           const completed: RequestCompletedEvent = {
             requestId: task.id,
             status: task.status,

@@ -36,7 +36,7 @@ export type ImageMove = keyof typeof MOVES;
  * changes the images' states (an upload or a retry queues, a claim takes, a requeue gives back, a
  * recorded outcome finishes), counted from the rows that statement changed, so the counters hold
  * whatever crashes or races. Duplicates are never claimed and never counted. On PostgreSQL the rows
- * are locked in key order (requests, then owners) in every transaction, so two never wait on each other.
+ * are locked in key order (requests, then owners) in every transaction, so two never deadlock.
  */
 @Injectable()
 export class QueueCounters implements OnApplicationBootstrap {
@@ -66,29 +66,44 @@ export class QueueCounters implements OnApplicationBootstrap {
     );
   }
 
-  /** Counts images that moved, one entry per image (its request's id); a claim stamps its owners. */
+  /**
+   * Counts images that moved, one entry per image (its request's id); a claim stamps its owners. On
+   * PostgreSQL one statement: the requests' rows, then their owners', each locked in key order.
+   */
   async moved(tx: Transaction, taskIds: string[], move: ImageMove, claimedAt?: number): Promise<void> {
     if (taskIds.length === 0) return;
     const perTask = new Map<string, number>();
     for (const id of taskIds) perTask.set(id, (perTask.get(id) ?? 0) + 1);
     const { queued, inFlight } = MOVES[move];
     const ids = [...perTask.keys()].sort();
-    const { records: tasks } = await execute<{ taskId: string; owner: string; cost: number }>(
-      tx.manager,
-      `${this.lockInOrder('queue_tasks', 'task_id', ids.length)}
-       UPDATE queue_tasks SET queued_images = queued_images + ? * CAST(v.column2 AS INTEGER),
+    const updateTasks = `UPDATE queue_tasks SET queued_images = queued_images + ? * CAST(v.column2 AS INTEGER),
          in_flight_images = in_flight_images + ? * CAST(v.column2 AS INTEGER),
          in_flight_cost = in_flight_cost + ? * CAST(v.column2 AS INTEGER) * cost
-        FROM (VALUES ${ids.map(() => '(?, ?)').join(', ')}) AS v
-       WHERE queue_tasks.task_id = v.column1 ${this.locked('queue_tasks.task_id')}
-       RETURNING task_id AS "taskId", owner, cost`,
-      [
-        ...(this.config.isPostgres ? ids : []),
-        queued,
-        inFlight,
-        inFlight,
-        ...ids.flatMap((id) => [id, perTask.get(id)]),
-      ],
+        FROM (VALUES ${ids.map(() => '(?, ?)').join(', ')}) AS v WHERE queue_tasks.task_id = v.column1`;
+    const tasksParameters = [queued, inFlight, inFlight, ...ids.flatMap((id) => [id, perTask.get(id)])];
+    const ownersSet = `queued_images = queued_images + ? * p.images, in_flight_cost = in_flight_cost + ? * p.cost${claimedAt === undefined ? '' : ', claimed_at = ?'}`;
+    const ownersParameters = [queued, inFlight, ...(claimedAt === undefined ? [] : [claimedAt])];
+    if (this.config.isPostgres) {
+      await execute(
+        tx.manager,
+        `WITH locked_tasks AS MATERIALIZED (
+           SELECT task_id FROM queue_tasks WHERE task_id IN (${inList(ids.length)}) ORDER BY task_id FOR UPDATE),
+         tasks AS (${updateTasks} AND queue_tasks.task_id IN (SELECT task_id FROM locked_tasks)
+           RETURNING queue_tasks.owner, CAST(v.column2 AS INTEGER) AS images, CAST(v.column2 AS INTEGER) * cost AS cost),
+         per_owner AS (SELECT owner, SUM(images) AS images, SUM(cost) AS cost FROM tasks GROUP BY owner),
+         locked_owners AS MATERIALIZED (
+           SELECT owner FROM queue_owners WHERE owner IN (SELECT owner FROM per_owner) ORDER BY owner FOR UPDATE)
+         UPDATE queue_owners SET ${ownersSet} FROM per_owner p
+          WHERE queue_owners.owner = p.owner AND queue_owners.owner IN (SELECT owner FROM locked_owners)`,
+        [...ids, ...tasksParameters, ...ownersParameters],
+      );
+      return;
+    }
+    // SQLite's RETURNING sees only the updated table: the counts per owner are summed here.
+    const { records: tasks } = await execute<{ taskId: string; owner: string; cost: number }>(
+      tx.manager,
+      `${updateTasks} RETURNING task_id AS "taskId", owner, cost`,
+      tasksParameters,
     );
     const perOwner = new Map<string, { images: number; cost: number }>();
     for (const task of tasks) {
@@ -97,21 +112,13 @@ export class QueueCounters implements OnApplicationBootstrap {
       owner.cost += perTask.get(task.taskId)! * task.cost;
       perOwner.set(task.owner, owner);
     }
-    const owners = [...perOwner.keys()].sort();
     await execute(
       tx.manager,
-      `${this.lockInOrder('queue_owners', 'owner', owners.length)}
-       UPDATE queue_owners SET queued_images = queued_images + ? * CAST(v.column2 AS INTEGER),
-         in_flight_cost = in_flight_cost + ? * CAST(v.column3 AS INTEGER)${claimedAt === undefined ? '' : ', claimed_at = ?'}
-        FROM (VALUES ${owners.map(() => '(?, ?, ?)').join(', ')}) AS v
-       WHERE queue_owners.owner = v.column1 ${this.locked('queue_owners.owner')}`,
-      [
-        ...(this.config.isPostgres ? owners : []),
-        queued,
-        inFlight,
-        ...(claimedAt === undefined ? [] : [claimedAt]),
-        ...owners.flatMap((owner) => [owner, perOwner.get(owner)!.images, perOwner.get(owner)!.cost]),
-      ],
+      `UPDATE queue_owners SET ${ownersSet}
+         FROM (SELECT column1 AS owner, column2 AS images, column3 AS cost
+                 FROM (VALUES ${[...perOwner.keys()].map(() => '(?, ?, ?)').join(', ')})) AS p
+        WHERE queue_owners.owner = p.owner`,
+      [...ownersParameters, ...[...perOwner].flatMap(([owner, { images, cost }]) => [owner, images, cost])],
     );
   }
 
@@ -147,20 +154,5 @@ export class QueueCounters implements OnApplicationBootstrap {
 
   private weightOf(owner: string): number {
     return this.config.apiKeys.find((key) => key.name === owner)?.weight ?? 1;
-  }
-
-  /**
-   * PostgreSQL: a leading CTE that locks the rows in key order before the UPDATE touches them (its
-   * parameters come first), so that transactions counting overlapping requests or owners queue up
-   * instead of deadlocking. SQLite runs one transaction at a time.
-   */
-  private lockInOrder(table: string, key: string, count: number): string {
-    if (!this.config.isPostgres) return '';
-    return `WITH locked AS MATERIALIZED (SELECT ${key} AS key FROM ${table} WHERE ${key} IN (${inList(count)}) ORDER BY ${key} FOR UPDATE)`;
-  }
-
-  /** The UPDATE's condition that reads the CTE (an unread CTE would not run). */
-  private locked(column: string): string {
-    return this.config.isPostgres ? `AND ${column} IN (SELECT key FROM locked)` : '';
   }
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import type { OutputOptions } from '../config/output-options.js';
-import { execute, inList } from '../database/sql.js';
+import { execute, inList, keyOrderLock } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
 import type { Owner } from '../access/owner.js';
 import { RequestNotFoundError } from './request-not-found.error.js';
@@ -93,27 +93,40 @@ export class TasksService {
   }
 
   /**
-   * Counts a request's finished images (a batch of them, duplicates included), `failed` of them failed,
-   * and the bytes in and out of the done ones. Returns the task when this very call finished the request:
-   * the conditional UPDATE matches once, so completion is detected exactly once even when the
-   * last two images finish together.
+   * Counts finished images (a batch of them, duplicates included) per request: how many, `failed` of
+   * them failed, and the bytes in and out of the done ones; one UPDATE for every request, their rows
+   * locked in id order (two batches never wait on each other). Returns the requests this very call
+   * finished: the conditional UPDATE matches each once, so completion is detected exactly once even
+   * when the last two images finish together.
    */
-  async recordImageOutcome(
-    tx: Transaction,
-    requestId: string,
-    outcome: ImageOutcomeCounts,
-  ): Promise<Task | null> {
+  async recordImageOutcomes(tx: Transaction, outcomes: Map<string, ImageOutcomeCounts>): Promise<Task[]> {
+    const ids = [...outcomes.keys()].sort();
+    if (ids.length === 0) return [];
+    const { lock, locked } = keyOrderLock(tx.manager, 'tasks', 'id', ids.length);
     await execute(
       tx.manager,
-      'UPDATE tasks SET processed_images = processed_images + ?, failed_images = failed_images + ?, input_bytes = input_bytes + ?, output_bytes = output_bytes + ? WHERE id = ?',
-      [outcome.processed, outcome.failed, outcome.inputBytes ?? 0, outcome.outputBytes ?? 0, requestId],
+      `${lock} UPDATE tasks SET processed_images = processed_images + CAST(v.column2 AS INTEGER),
+          failed_images = failed_images + CAST(v.column3 AS INTEGER),
+          input_bytes = input_bytes + CAST(v.column4 AS BIGINT), output_bytes = output_bytes + CAST(v.column5 AS BIGINT)
+        FROM (VALUES ${ids.map(() => '(?, ?, ?, ?, ?)').join(', ')}) AS v
+       WHERE tasks.id = v.column1 ${locked('tasks.id')}`,
+      [
+        ...(lock ? ids : []),
+        ...ids.flatMap((id) => {
+          const outcome = outcomes.get(id)!;
+          return [id, outcome.processed, outcome.failed, outcome.inputBytes ?? 0, outcome.outputBytes ?? 0];
+        }),
+      ],
     );
-    const finished = await execute(
+    const finished = await execute<{ id: string }>(
       tx.manager,
-      `UPDATE tasks SET status = ${FINISHED_STATUS_SQL}, completed_at = ? WHERE id = ? AND status = 'processing' AND processed_images >= total_images`,
-      [Date.now(), requestId],
+      `UPDATE tasks SET status = ${FINISHED_STATUS_SQL}, completed_at = ?
+        WHERE id IN (${inList(ids.length)}) AND status = 'processing' AND processed_images >= total_images
+        RETURNING id`,
+      [Date.now(), ...ids],
     );
-    return finished.affected === 1 ? tx.manager.findOneByOrFail(Task, { id: requestId }) : null;
+    if (finished.records.length === 0) return [];
+    return tx.manager.findBy(Task, { id: In(finished.records.map((task) => task.id)) });
   }
 
   /** Puts a finished request back to processing because `count` of its failed images are queued again. */

@@ -25,8 +25,16 @@ export interface ClaimedImage {
   outputOptions: OutputOptions;
 }
 
-/** A leased image as its UPDATE returns it; its request's part is added from the request. */
-type LeasedRow = Omit<ClaimedImage, 'owner' | 'queueOwner' | 'cost' | 'outputOptions'>;
+/** What a claimed image takes from its request (the output options as stored: JSON). */
+interface RequestPart {
+  owner: string;
+  queueOwner: string;
+  cost: number;
+  outputOptions: string;
+}
+
+/** A leased image as the claim's statements return it. */
+type LeasedRow = Omit<ClaimedImage, keyof RequestPart> & RequestPart;
 
 /** The owners and requests a claim of `limit` looks at, at most (more would only be read, never taken). */
 const MAX_CANDIDATES = 32;
@@ -65,37 +73,16 @@ export class LeaseStore {
     );
     if (shares.size === 0) return [];
     const claimed = await this.leaseDue(tx, shares, now);
-    if (claimed.length === 0) return [];
     await this.counters.moved(
       tx,
       claimed.map((image) => image.taskId),
       'claimed',
       now,
     );
-    const taskIds = [...new Set(claimed.map((image) => image.taskId))];
-    const { records: tasks } = await execute<{
-      id: string;
-      owner: string;
-      queueOwner: string;
-      cost: number;
-      outputOptions: string;
-    }>(
-      tx.manager,
-      `SELECT t.id, t.owner, q.owner AS "queueOwner", q.cost, t.output_options AS "outputOptions"
-         FROM tasks t JOIN queue_tasks q ON q.task_id = t.id WHERE t.id IN (${inList(taskIds.length)})`,
-      taskIds,
-    );
-    const tasksById = new Map(tasks.map((task) => [task.id, task]));
-    return claimed.map((image) => {
-      const task = tasksById.get(image.taskId)!;
-      return {
-        ...image,
-        owner: task.owner,
-        queueOwner: task.queueOwner,
-        cost: task.cost,
-        outputOptions: JSON.parse(task.outputOptions) as OutputOptions,
-      };
-    });
+    return claimed.map(({ outputOptions, ...image }) => ({
+      ...image,
+      outputOptions: JSON.parse(outputOptions) as OutputOptions,
+    }));
   }
 
   /** The owners next in line and, for each, its requests next in line (in that order), from the queue's summary. */
@@ -146,10 +133,11 @@ export class LeaseStore {
   }
 
   /**
-   * Leases each request's share of its due images (oldest due first) and returns them. On PostgreSQL one
-   * statement for every request, whose rows locked by another process's claim are skipped; the choice is
-   * a materialized CTE, made once (as a subquery of the UPDATE, a plan that rescanned it found the rows
-   * it had just updated skipped, and went on to the next ones: every queued image of the request).
+   * Leases each request's share of its due images (oldest due first) and returns them with their
+   * request's part. On PostgreSQL one statement for every request, whose rows locked by another
+   * process's claim are skipped; the choice is a materialized CTE, made once (as a subquery of the
+   * UPDATE, a plan that rescanned it found the rows it had just updated skipped, and went on to the
+   * next ones: every queued image of the request).
    */
   private async leaseDue(tx: Transaction, shares: Map<string, number>, now: number): Promise<LeasedRow[]> {
     const due = (task: string, count: string) =>
@@ -157,15 +145,18 @@ export class LeaseStore {
         WHERE task_id = ${task} AND status = 'queued' AND available_at <= ? ORDER BY available_at LIMIT ${count}`;
     const lease = (chosen: string) =>
       `UPDATE images SET status = 'processing', lease_until = ?, attempts = attempts + 1
-        WHERE id IN (${chosen}) AND status = 'queued'
+        WHERE id IN (${chosen}) AND ${this.config.isPostgres ? '' : '+'}status = 'queued'
         RETURNING id, task_id AS "taskId", input_url AS "inputUrl", attempts, lease_expiries AS "leaseExpiries"`;
+    const requestPart = `SELECT t.id, t.owner, q.owner AS "queueOwner", q.cost, t.output_options AS "outputOptions"
+      FROM tasks t JOIN queue_tasks q ON q.task_id = t.id`;
     if (this.config.isPostgres) {
       const { records } = await execute<LeasedRow>(
         tx.manager,
         `WITH chosen AS MATERIALIZED (
            SELECT d.id FROM (VALUES ${[...shares].map(() => '(?, ?)').join(', ')}) AS s
-            CROSS JOIN LATERAL (${due('s.column1', 'CAST(s.column2 AS INTEGER)')} FOR UPDATE SKIP LOCKED) d)
-         ${lease('SELECT id FROM chosen')}`,
+            CROSS JOIN LATERAL (${due('s.column1', 'CAST(s.column2 AS INTEGER)')} FOR UPDATE SKIP LOCKED) d),
+         leased AS (${lease('SELECT id FROM chosen')})
+         SELECT l.*, r.owner, r."queueOwner", r.cost, r."outputOptions" FROM leased l JOIN (${requestPart}) r ON r.id = l."taskId"`,
         [...[...shares].flat(), now, now + this.config.leaseMs],
       );
       return records;
@@ -176,14 +167,24 @@ export class LeaseStore {
       ids.push(...records.map((row) => row.id));
     }
     if (ids.length === 0) return [];
-    const { records } = await execute<LeasedRow>(tx.manager, lease(inList(ids.length)), [
-      now + this.config.leaseMs,
-      ...ids,
-    ]);
-    return records;
+    const { records: leased } = await execute<Omit<LeasedRow, keyof RequestPart>>(
+      tx.manager,
+      lease(inList(ids.length)),
+      [now + this.config.leaseMs, ...ids],
+    );
+    const { records: requests } = await execute<RequestPart & { id: string }>(
+      tx.manager,
+      `${requestPart} WHERE t.id IN (${inList(shares.size)})`,
+      [...shares.keys()],
+    );
+    const byId = new Map(requests.map(({ id, ...request }) => [id, request]));
+    return leased.map((image) => ({ ...image, ...byId.get(image.taskId)! }));
   }
 
-  /** SQLite plans without statistics: the claim's walk of a request index is named (see ImagesService). */
+  /**
+   * SQLite plans without statistics (see ImagesService): the claim's walks of an index are named, and its
+   * UPDATE by ids is kept off the status index (`+status`), which would scan every queued image.
+   */
   private sqliteIndexedBy(index: string): string {
     return this.config.isPostgres ? '' : `INDEXED BY ${index}`;
   }
