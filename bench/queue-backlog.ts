@@ -22,8 +22,8 @@ import { LeaseStore } from '../src/images/queue/lease-store.js';
 import { QueueCounters } from '../src/tasks/queue-counters.js';
 import { PostgresDatabase } from '../test/helpers/postgres-database.js';
 import { QUEUE_SUMMARY_MISMATCHES } from '../test/helpers/queue-summary.js';
-import { log, round } from './measure.js';
-import { postgresUnavailable, Workers } from './queue-phase.js';
+import { log, machineBusyMs, round } from './measure.js';
+import { backendCpuMs, postgresUnavailable, Workers } from './queue-phase.js';
 
 export interface BacklogOptions {
   images: number;
@@ -49,6 +49,11 @@ export interface BacklogRun {
   seedSeconds: number;
   completions: number;
   completionsPerSecond: number;
+  /** CPU time per completion over the window, ms: the worker processes, and (PostgreSQL) its backends. */
+  workerCpuMsPerCompletion: number;
+  postgresCpuMsPerCompletion?: number;
+  /** Cores busy on average over the window, by everything on the machine (it is shared). */
+  machineCores: number;
   /** Each claiming transaction's statements; on PostgreSQL also BEGIN to COMMIT. */
   claimStatements: Latency;
   claimTransactions?: Latency;
@@ -78,11 +83,7 @@ function latency(values: number[]): Latency {
  * Writes the backlog in a few statements: request r (1…requests) belongs to owner r mod owners and
  * has images/requests images, all queued and due; the queue's summary counts them as uploads would.
  */
-export async function seed(
-  dataSource: DataSource,
-  config: AppConfig,
-  options: BacklogOptions,
-): Promise<void> {
+async function seed(dataSource: DataSource, config: AppConfig, options: BacklogOptions): Promise<void> {
   const perRequest = Math.floor(options.images / options.requests);
   const now = Date.now();
   const postgres = config.isPostgres;
@@ -174,11 +175,20 @@ async function measure(
       ? await claimPlans(dataSource, config, 2 * options.concurrency)
       : undefined;
     workers = await Workers.start(workerCount, env);
+    const postgresCpu = () =>
+      config.isPostgres
+        ? backendCpuMs(dataSource, new URL(databaseUrl).pathname.slice(1))
+        : new Map<number, number>();
+    const cpuBefore = { workers: workers.cpuMs(), postgres: await postgresCpu(), machine: machineBusyMs() };
     const before = await done(dataSource);
     const start = performance.now();
     await sleep(options.seconds * 1000);
     const completions = (await done(dataSource)) - before;
     const seconds = (performance.now() - start) / 1000;
+    const workerMs = workers.cpuMs() - cpuBefore.workers;
+    let postgresMs = 0;
+    for (const [pid, ms] of await postgresCpu()) postgresMs += ms - (cpuBefore.postgres.get(pid) ?? 0);
+    const machineMs = machineBusyMs() - cpuBefore.machine;
     await workers.stop();
     const mismatches = (await dataSource.query(QUEUE_SUMMARY_MISMATCHES)).map(
       (row: { mismatch: string }) => row.mismatch,
@@ -195,6 +205,9 @@ async function measure(
       seedSeconds,
       completions,
       completionsPerSecond: Math.round(completions / seconds),
+      workerCpuMsPerCompletion: round(workerMs / completions, 3),
+      ...(config.isPostgres && { postgresCpuMsPerCompletion: round(postgresMs / completions, 3) }),
+      machineCores: round(machineMs / 1000 / seconds, 2),
       claimStatements: latency(workers.claimMs.statements),
       ...(config.isPostgres && { claimTransactions: latency(workers.claimMs.transaction) }),
       exact:
@@ -203,7 +216,7 @@ async function measure(
       plans,
     };
     log(
-      `queue backlog (${database}, ${workerCount} worker(s)): ${run.completionsPerSecond} completions/s; claim p50 ${run.claimStatements.p50Ms} ms, p99 ${run.claimStatements.p99Ms} ms${run.claimTransactions ? ` (BEGIN…COMMIT p99 ${run.claimTransactions.p99Ms} ms)` : ''}${run.exact ? '' : ' NOT EXACT'}`,
+      `queue backlog (${database}, ${workerCount} worker(s)): ${run.completionsPerSecond} completions/s (CPU per completion: workers ${run.workerCpuMsPerCompletion} ms${run.postgresCpuMsPerCompletion === undefined ? '' : `, PostgreSQL ${run.postgresCpuMsPerCompletion} ms`}; the machine's cores busy: ${run.machineCores}); claim p50 ${run.claimStatements.p50Ms} ms, p99 ${run.claimStatements.p99Ms} ms${run.claimTransactions ? ` (BEGIN…COMMIT p99 ${run.claimTransactions.p99Ms} ms)` : ''}${run.exact ? '' : ' NOT EXACT'}`,
     );
     return run;
   } finally {

@@ -146,7 +146,7 @@ export class Workers {
 }
 
 /** CPU time (ms) of each PostgreSQL backend connected to `database`, by pid. */
-async function backendCpuMs(dataSource: DataSource, database: string): Promise<Map<number, number>> {
+export async function backendCpuMs(dataSource: DataSource, database: string): Promise<Map<number, number>> {
   const rows: Array<{ pid: number }> = await dataSource.query(
     'SELECT pid FROM pg_stat_activity WHERE datname = $1',
     [database],

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Between, IsNull, MoreThan, Not, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
-import { bulkInsert, execute, inList } from '../database/sql.js';
+import { bulkInsert, execute, executePrepared, inList } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
 import { newImageId } from './image-id.js';
 import { Image, type ImageStatus, NEVER } from './image.entity.js';
@@ -134,7 +134,7 @@ export class ImagesService {
   ): Promise<FinishedImage[]> {
     if (done.length === 0) return [];
     // A VALUES list names its columns column1, column2… on SQLite and PostgreSQL alike.
-    const { records } = await execute<FinishedImage>(
+    const { records } = await executePrepared<FinishedImage>(
       tx.manager,
       `UPDATE images SET status = 'done', output_key = v.column2, thumbnail_key = v.column3,
           input_bytes = CAST(v.column4 AS INTEGER), output_bytes = CAST(v.column5 AS INTEGER),
@@ -163,7 +163,7 @@ export class ImagesService {
     failure: ImageFailure,
     inputBytes: number | null,
   ): Promise<FinishedImage | undefined> {
-    const { records } = await execute<FinishedImage>(
+    const { records } = await executePrepared<FinishedImage>(
       tx.manager,
       `UPDATE images SET status = 'failed', output_key = NULL, thumbnail_key = NULL, input_bytes = ?,
           output_bytes = NULL, output_quality = NULL, output_score = NULL, error_code = ?, error_message = ?,
@@ -186,7 +186,7 @@ export class ImagesService {
    */
   async finishDuplicates(tx: Transaction, originalIds: string[], limit: number): Promise<FinishedImage[]> {
     if (originalIds.length === 0) return [];
-    const { records } = await execute<FinishedImage>(
+    const { records } = await executePrepared<FinishedImage>(
       tx.manager,
       `UPDATE images SET (status, output_key, thumbnail_key, input_bytes, output_bytes, output_quality, output_score, error_code, error_message) =
           (SELECT o.status, o.output_key, o.thumbnail_key, o.input_bytes, o.output_bytes, o.output_quality, o.output_score, o.error_code, o.error_message

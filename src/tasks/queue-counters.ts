@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { imageCost } from '../config/image-cost.js';
 import type { OutputOptions } from '../config/output-options.js';
-import { execute, inList } from '../database/sql.js';
+import { execute, executePrepared, inList } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
 
 /** A request whose images are queued, as the queue's summary knows it. */
@@ -74,31 +74,28 @@ export class QueueCounters implements OnApplicationBootstrap {
     if (taskIds.length === 0) return;
     const perTask = new Map<string, number>();
     for (const id of taskIds) perTask.set(id, (perTask.get(id) ?? 0) + 1);
-    const { queued, inFlight } = MOVES[move];
     const ids = [...perTask.keys()].sort();
+    const values = ids.flatMap((id) => [id, perTask.get(id)]);
+    if (this.config.isPostgres) {
+      const counting = this.countingCtes('moves', move, claimedAt);
+      await executePrepared(
+        tx.manager,
+        `WITH moves AS (SELECT column1 AS task_id, CAST(column2 AS INTEGER) AS images
+                          FROM (VALUES ${ids.map(() => '(?, ?)').join(', ')}) AS v),
+         ${counting.sql}
+         SELECT COUNT(*) FROM counted_owners`,
+        [...values, ...counting.parameters],
+      );
+      return;
+    }
+    const { queued, inFlight } = MOVES[move];
     const updateTasks = `UPDATE queue_tasks SET queued_images = queued_images + ? * CAST(v.column2 AS INTEGER),
          in_flight_images = in_flight_images + ? * CAST(v.column2 AS INTEGER),
          in_flight_cost = in_flight_cost + ? * CAST(v.column2 AS INTEGER) * cost
         FROM (VALUES ${ids.map(() => '(?, ?)').join(', ')}) AS v WHERE queue_tasks.task_id = v.column1`;
-    const tasksParameters = [queued, inFlight, inFlight, ...ids.flatMap((id) => [id, perTask.get(id)])];
+    const tasksParameters = [queued, inFlight, inFlight, ...values];
     const ownersSet = `queued_images = queued_images + ? * p.images, in_flight_cost = in_flight_cost + ? * p.cost${claimedAt === undefined ? '' : ', claimed_at = ?'}`;
     const ownersParameters = [queued, inFlight, ...(claimedAt === undefined ? [] : [claimedAt])];
-    if (this.config.isPostgres) {
-      await execute(
-        tx.manager,
-        `WITH locked_tasks AS MATERIALIZED (
-           SELECT task_id FROM queue_tasks WHERE task_id IN (${inList(ids.length)}) ORDER BY task_id FOR UPDATE),
-         tasks AS (${updateTasks} AND queue_tasks.task_id IN (SELECT task_id FROM locked_tasks)
-           RETURNING queue_tasks.owner, CAST(v.column2 AS INTEGER) AS images, CAST(v.column2 AS INTEGER) * cost AS cost),
-         per_owner AS (SELECT owner, SUM(images) AS images, SUM(cost) AS cost FROM tasks GROUP BY owner),
-         locked_owners AS MATERIALIZED (
-           SELECT owner FROM queue_owners WHERE owner IN (SELECT owner FROM per_owner) ORDER BY owner FOR UPDATE)
-         UPDATE queue_owners SET ${ownersSet} FROM per_owner p
-          WHERE queue_owners.owner = p.owner AND queue_owners.owner IN (SELECT owner FROM locked_owners)`,
-        [...ids, ...tasksParameters, ...ownersParameters],
-      );
-      return;
-    }
     // SQLite's RETURNING sees only the updated table: the counts per owner are summed here.
     const { records: tasks } = await execute<{ taskId: string; owner: string; cost: number }>(
       tx.manager,
@@ -120,6 +117,43 @@ export class QueueCounters implements OnApplicationBootstrap {
         WHERE queue_owners.owner = p.owner`,
       [...ownersParameters, ...[...perOwner].flatMap(([owner, { images, cost }]) => [owner, images, cost])],
     );
+  }
+
+  /**
+   * PostgreSQL: the CTEs (to follow others in one WITH) that count the images of `moves`, a relation of
+   * (task_id, images) defined before them, as having moved: the requests' rows, then their owners',
+   * each locked in key order; the last, counted_owners, must be read or is run at the end anyway (a
+   * data-modifying CTE always runs). So a statement can change images and count them at once. Rows are
+   * found by `= ANY (ARRAY(…))`: an index lookup whatever the plan (a prepared statement's generic plan
+   * joined CTEs to a scan of every request's row).
+   */
+  countingCtes(moves: string, move: ImageMove, claimedAt?: number): { sql: string; parameters: unknown[] } {
+    const { queued, inFlight } = MOVES[move];
+    return {
+      sql: `locked_tasks AS MATERIALIZED (
+          SELECT task_id FROM queue_tasks WHERE task_id = ANY (ARRAY(SELECT task_id FROM ${moves})) ORDER BY task_id FOR UPDATE),
+        counted_tasks AS (
+          UPDATE queue_tasks q SET queued_images = q.queued_images + ? * m.images,
+                 in_flight_images = q.in_flight_images + ? * m.images, in_flight_cost = q.in_flight_cost + ? * m.images * q.cost
+            FROM ${moves} m WHERE q.task_id = m.task_id AND q.task_id = ANY (ARRAY(SELECT task_id FROM locked_tasks))
+          RETURNING q.owner, m.images, m.images * q.cost AS cost),
+        per_owner AS (SELECT owner, SUM(images) AS images, SUM(cost) AS cost FROM counted_tasks GROUP BY owner),
+        locked_owners AS MATERIALIZED (
+          SELECT owner FROM queue_owners WHERE owner = ANY (ARRAY(SELECT owner FROM per_owner)) ORDER BY owner FOR UPDATE),
+        counted_owners AS (
+          UPDATE queue_owners o SET queued_images = o.queued_images + ? * p.images,
+                 in_flight_cost = o.in_flight_cost + ? * p.cost${claimedAt === undefined ? '' : ', claimed_at = ?'}
+            FROM per_owner p WHERE o.owner = p.owner AND o.owner = ANY (ARRAY(SELECT owner FROM locked_owners))
+          RETURNING 1)`,
+      parameters: [
+        queued,
+        inFlight,
+        inFlight,
+        queued,
+        inFlight,
+        ...(claimedAt === undefined ? [] : [claimedAt]),
+      ],
+    };
   }
 
   /** The queue states of these requests (none for a request finished before the summary existed). */

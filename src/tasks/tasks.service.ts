@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import type { OutputOptions } from '../config/output-options.js';
-import { execute, inList, keyOrderLock } from '../database/sql.js';
+import { execute, executePrepared, inList, keyOrderLock } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
 import type { Owner } from '../access/owner.js';
 import { RequestNotFoundError } from './request-not-found.error.js';
@@ -103,7 +103,7 @@ export class TasksService {
     const ids = [...outcomes.keys()].sort();
     if (ids.length === 0) return [];
     const { lock, locked } = keyOrderLock(tx.manager, 'tasks', 'id', ids.length);
-    await execute(
+    await executePrepared(
       tx.manager,
       `${lock} UPDATE tasks SET processed_images = processed_images + CAST(v.column2 AS INTEGER),
           failed_images = failed_images + CAST(v.column3 AS INTEGER),
@@ -118,7 +118,7 @@ export class TasksService {
         }),
       ],
     );
-    const finished = await execute<{ id: string }>(
+    const finished = await executePrepared<{ id: string }>(
       tx.manager,
       `UPDATE tasks SET status = ${FINISHED_STATUS_SQL}, completed_at = ?
         WHERE id IN (${inList(ids.length)}) AND status = 'processing' AND processed_images >= total_images

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
 import type { OutputOptions } from '../../config/output-options.js';
-import { execute, inList } from '../../database/sql.js';
+import { execute, executePrepared, inList } from '../../database/sql.js';
 import type { Transaction } from '../../database/unit-of-work.js';
 import { QueueCounters } from '../../tasks/queue-counters.js';
 import type { ImageFailure } from '../images.service.js';
@@ -73,12 +73,6 @@ export class LeaseStore {
     );
     if (shares.size === 0) return [];
     const claimed = await this.leaseDue(tx, shares, now);
-    await this.counters.moved(
-      tx,
-      claimed.map((image) => image.taskId),
-      'claimed',
-      now,
-    );
     return claimed.map(({ outputOptions, ...image }) => ({
       ...image,
       outputOptions: JSON.parse(outputOptions) as OutputOptions,
@@ -94,7 +88,7 @@ export class LeaseStore {
       FROM queue_tasks ${this.sqliteIndexedBy('idx_queue_tasks_claim')}
       WHERE owner = ${owner} AND queued_images > 0 ORDER BY in_flight_cost, created_at LIMIT ?`;
     if (this.config.isPostgres) {
-      const { records } = await execute<ClaimCandidate>(
+      const { records } = await executePrepared<ClaimCandidate>(
         tx.manager,
         `SELECT o.owner AS "queueOwner", o.weight, o.in_flight_cost AS "ownerCost", q.task_id AS "taskId",
                 q.cost, q.in_flight_cost AS "taskCost", q.queued_images AS "queued"
@@ -133,8 +127,8 @@ export class LeaseStore {
   }
 
   /**
-   * Leases each request's share of its due images (oldest due first) and returns them with their
-   * request's part. On PostgreSQL one statement for every request, whose rows locked by another
+   * Leases each request's share of its due images (oldest due first), counts them in the queue's summary,
+   * and returns them with their request's part. On PostgreSQL one statement for every request, whose rows locked by another
    * process's claim are skipped; the choice is a materialized CTE, made once (as a subquery of the
    * UPDATE, a plan that rescanned it found the rows it had just updated skipped, and went on to the
    * next ones: every queued image of the request).
@@ -150,14 +144,18 @@ export class LeaseStore {
     const requestPart = `SELECT t.id, t.owner, q.owner AS "queueOwner", q.cost, t.output_options AS "outputOptions"
       FROM tasks t JOIN queue_tasks q ON q.task_id = t.id`;
     if (this.config.isPostgres) {
-      const { records } = await execute<LeasedRow>(
+      const counting = this.counters.countingCtes('moves', 'claimed', now);
+      const { records } = await executePrepared<LeasedRow>(
         tx.manager,
         `WITH chosen AS MATERIALIZED (
            SELECT d.id FROM (VALUES ${[...shares].map(() => '(?, ?)').join(', ')}) AS s
             CROSS JOIN LATERAL (${due('s.column1', 'CAST(s.column2 AS INTEGER)')} FOR UPDATE SKIP LOCKED) d),
-         leased AS (${lease('SELECT id FROM chosen')})
-         SELECT l.*, r.owner, r."queueOwner", r.cost, r."outputOptions" FROM leased l JOIN (${requestPart}) r ON r.id = l."taskId"`,
-        [...[...shares].flat(), now, now + this.config.leaseMs],
+         leased AS (${lease('SELECT id FROM chosen')}),
+         moves AS (SELECT "taskId" AS task_id, COUNT(*) AS images FROM leased GROUP BY "taskId"),
+         ${counting.sql}
+         SELECT l.*, r.owner, r."queueOwner", r.cost, r."outputOptions"
+           FROM leased l JOIN (${requestPart} WHERE t.id = ANY (ARRAY(SELECT "taskId" FROM leased))) r ON r.id = l."taskId"`,
+        [...[...shares].flat(), now, now + this.config.leaseMs, ...counting.parameters],
       );
       return records;
     }
@@ -178,6 +176,12 @@ export class LeaseStore {
       [...shares.keys()],
     );
     const byId = new Map(requests.map(({ id, ...request }) => [id, request]));
+    await this.counters.moved(
+      tx,
+      leased.map((image) => image.taskId),
+      'claimed',
+      now,
+    );
     return leased.map((image) => ({ ...image, ...byId.get(image.taskId)! }));
   }
 
@@ -255,7 +259,7 @@ export class LeaseStore {
 
   /** Runs an UPDATE that puts processing images back in the queue, and counts those it did; returns how many. */
   private async requeue(tx: Transaction, update: string, parameters: unknown[] = []): Promise<number> {
-    const { records } = await execute<{ taskId: string }>(
+    const { records } = await executePrepared<{ taskId: string }>(
       tx.manager,
       `${update} RETURNING task_id AS "taskId"`,
       parameters,
