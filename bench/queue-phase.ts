@@ -71,8 +71,8 @@ export async function postgresUnavailable(): Promise<string | undefined> {
 
 /** Worker processes (bench/queue-worker.ts) and, once stopped, how long their claims took. */
 export class Workers {
-  /** Per claiming transaction: its statements, and (PostgreSQL) BEGIN to COMMIT, ms. */
-  readonly claimMs = { statements: [] as number[], transaction: [] as number[] };
+  /** Per claim: its statements, and (PostgreSQL) the whole, connection taken to released, ms. */
+  readonly claimMs = { statements: [] as number[], whole: [] as number[] };
 
   private constructor(readonly children: ChildProcess[]) {
     for (const child of children) {
@@ -83,7 +83,7 @@ export class Workers {
         for (const line of lines.filter((line) => line.startsWith('claim-ms '))) {
           const timings = JSON.parse(line.slice('claim-ms '.length)) as typeof this.claimMs;
           this.claimMs.statements.push(...timings.statements);
-          this.claimMs.transaction.push(...timings.transaction);
+          this.claimMs.whole.push(...timings.whole);
         }
       });
     }
@@ -157,13 +157,13 @@ export async function backendCpuMs(dataSource: DataSource, database: string): Pr
 /** Stores `images` queued images in `requests` requests, as an upload stores them. */
 async function seed(dataSource: DataSource, config: AppConfig, images: number, requests: number) {
   const unitOfWork = new UnitOfWork(dataSource);
-  const tasks = new TasksService(dataSource.getRepository(Task));
+  const counters = new QueueCounters(config, dataSource);
+  const tasks = new TasksService(dataSource.getRepository(Task), counters);
   const imagesService = new ImagesService(
     dataSource.getRepository(Image),
     dataSource.getRepository(Product),
     config,
   );
-  const counters = new QueueCounters(config, dataSource);
   for (let request = 0; request < requests; request++) {
     const count = Math.floor(images / requests) + (request < images % requests ? 1 : 0);
     const id = randomUUID();

@@ -8,8 +8,8 @@
  * (TasksService.recordImageOutcome), completing a request on its last image.
  *
  * Configured like the service (DATABASE_URL, CONCURRENCY, QUEUE_POLL_MS…); prints `ready` once it is
- * consuming, and on SIGTERM gives its leases back, prints `claim-ms [...]` (how long each claiming
- * transaction took, BEGIN to COMMIT, in ms) and exits.
+ * consuming, and on SIGTERM gives its leases back, prints `claim-ms {...}` (how long each claim
+ * took, in ms) and exits.
  */
 import 'reflect-metadata';
 import { EventEmitter2 } from '@nestjs/event-emitter';
@@ -40,23 +40,24 @@ import { WebhookOutbox } from '../src/webhooks/webhook-outbox.js';
 import { StorageHealth } from '../src/storage/storage-health.js';
 
 /**
- * Times the claiming transactions (a claim's result is its list of claimed images, maybe empty): the
- * claim's statements alone, and (PostgreSQL) the whole transaction, BEGIN to COMMIT. On SQLite the
- * whole would include the wait behind the recorder's transactions (one connection, one at a time).
+ * Times the claims (the queue's runStatements; a claim's result is its list of claimed images, maybe
+ * empty): the claim's statements alone, and (PostgreSQL) the whole, from taking a connection to giving
+ * it back. On SQLite the whole would include the wait behind the recorder's transactions (one
+ * connection, one transaction at a time).
  */
 class ClaimTimingUnitOfWork extends UnitOfWork {
   readonly statementsMs: number[] = [];
-  readonly transactionMs: number[] = [];
+  readonly wholeMs: number[] = [];
 
-  override async run<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+  override async runStatements<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
     const start = performance.now();
-    const result = await super.run(async (tx) => {
+    const result = await super.runStatements(async (tx) => {
       const begun = performance.now();
       const claimed = await work(tx);
       if (Array.isArray(claimed)) this.statementsMs.push(round(performance.now() - begun));
       return claimed;
     });
-    if (Array.isArray(result) && config.isPostgres) this.transactionMs.push(round(performance.now() - start));
+    if (Array.isArray(result) && config.isPostgres) this.wholeMs.push(round(performance.now() - start));
     return result;
   }
 }
@@ -84,12 +85,11 @@ const pipeline = {
 
 const recorder = new OutcomeRecorder(
   new ImagesService(dataSource.getRepository(Image), dataSource.getRepository(Product), config),
-  new TasksService(dataSource.getRepository(Task)),
+  new TasksService(dataSource.getRepository(Task), counters),
   new WebhookOutbox(config),
   unitOfWork,
   new DomainEvents(new EventEmitter2()),
   config,
-  counters,
 );
 const processor = new ImageProcessor(
   http,
@@ -112,7 +112,7 @@ process.once('SIGTERM', () => {
     await (signal as Partial<PostgresWakeSignal>).onApplicationShutdown?.();
     await checkpointer.onApplicationShutdown();
     process.stdout.write(
-      `claim-ms ${JSON.stringify({ statements: unitOfWork.statementsMs, transaction: unitOfWork.transactionMs })}\n`,
+      `claim-ms ${JSON.stringify({ statements: unitOfWork.statementsMs, whole: unitOfWork.wholeMs })}\n`,
     );
     await dataSource.destroy();
     process.exit(0);

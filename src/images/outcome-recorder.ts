@@ -3,7 +3,6 @@ import { AppConfig } from '../config/app-config.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { DomainEvent, DomainEvents, type RequestCompletedEvent } from '../events.js';
 import { LogContext } from '../logging/log-context.js';
-import { QueueCounters } from '../tasks/queue-counters.js';
 import { type ImageOutcomeCounts, TasksService } from '../tasks/tasks.service.js';
 import { WebhookOutbox } from '../webhooks/webhook-outbox.js';
 import { type FinishedImage, type ImageFailure, type ImageResult, ImagesService } from './images.service.js';
@@ -65,7 +64,6 @@ export class OutcomeRecorder implements OnApplicationBootstrap, OnApplicationShu
     private readonly unitOfWork: UnitOfWork,
     private readonly events: DomainEvents,
     private readonly config: AppConfig,
-    private readonly queueCounters: QueueCounters,
   ) {}
 
   /**
@@ -184,7 +182,9 @@ export class OutcomeRecorder implements OnApplicationBootstrap, OnApplicationShu
             ? await this.images.withWaitingDuplicates(tx, originals)
             : [];
         const byTask = tally([...finished, ...duplicates]);
-        for (const task of await this.tasks.recordImageOutcomes(tx, byTask)) {
+        // Out of flight too: the images this batch finished (their duplicates were never counted).
+        const outOfFlight = finished.map((image) => image.taskId);
+        for (const task of await this.tasks.recordImageOutcomes(tx, byTask, outOfFlight)) {
           const completed: RequestCompletedEvent = {
             requestId: task.id,
             status: task.status,
@@ -197,12 +197,6 @@ export class OutcomeRecorder implements OnApplicationBootstrap, OnApplicationShu
           if (task.webhookUrl) await this.outbox.add(tx, task.webhookUrl, completed);
           completions.push(completed);
         }
-        // Out of flight: the images this batch finished (their duplicates were never counted), after the requests' rows.
-        await this.queueCounters.moved(
-          tx,
-          finished.map((image) => image.taskId),
-          'finished',
-        );
         return new Set(finished.map((image) => image.id));
       });
     } catch (error) {

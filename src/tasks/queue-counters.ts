@@ -77,14 +77,11 @@ export class QueueCounters implements OnApplicationBootstrap {
     const ids = [...perTask.keys()].sort();
     const values = ids.flatMap((id) => [id, perTask.get(id)]);
     if (this.config.isPostgres) {
-      const counting = this.countingCtes('moves', move, claimedAt);
+      const counting = this.movedCtes(taskIds, move, claimedAt);
       await executePrepared(
         tx.manager,
-        `WITH moves AS (SELECT column1 AS task_id, CAST(column2 AS INTEGER) AS images
-                          FROM (VALUES ${ids.map(() => '(?, ?)').join(', ')}) AS v),
-         ${counting.sql}
-         SELECT COUNT(*) FROM counted_owners`,
-        [...values, ...counting.parameters],
+        `WITH ${counting.sql} SELECT COUNT(*) FROM counted_owners`,
+        counting.parameters,
       );
       return;
     }
@@ -117,6 +114,25 @@ export class QueueCounters implements OnApplicationBootstrap {
         WHERE queue_owners.owner = p.owner`,
       [...ownersParameters, ...[...perOwner].flatMap(([owner, { images, cost }]) => [owner, images, cost])],
     );
+  }
+
+  /**
+   * PostgreSQL: `moved` as CTEs for another statement's WITH (`sql` without a leading comma; empty, with
+   * no parameters, when no image moved), so that statement's transaction counts them without another
+   * round trip.
+   */
+  movedCtes(taskIds: string[], move: ImageMove, claimedAt?: number): { sql: string; parameters: unknown[] } {
+    if (taskIds.length === 0) return { sql: '', parameters: [] };
+    const perTask = new Map<string, number>();
+    for (const id of taskIds) perTask.set(id, (perTask.get(id) ?? 0) + 1);
+    const ids = [...perTask.keys()].sort();
+    const counting = this.countingCtes('moves', move, claimedAt);
+    return {
+      sql: `moves AS (SELECT column1 AS task_id, CAST(column2 AS INTEGER) AS images
+                        FROM (VALUES ${ids.map(() => '(?, ?)').join(', ')}) AS v),
+            ${counting.sql}`,
+      parameters: [...ids.flatMap((id) => [id, perTask.get(id)]), ...counting.parameters],
+    };
   }
 
   /**

@@ -9,6 +9,7 @@ import { ConfigModule } from '../config/config.module.js';
 import { DatabaseModule } from '../database/database.module.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { Task } from './task.entity.js';
+import { QueueCounters } from './queue-counters.js';
 import { TasksService } from './tasks.service.js';
 
 describe('TasksService completion counter (real SQLite file)', () => {
@@ -21,7 +22,7 @@ describe('TasksService completion counter (real SQLite file)', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'pixelmill-counter-'));
     const moduleRef = await Test.createTestingModule({
       imports: [ConfigModule, DatabaseModule, TypeOrmModule.forFeature([Task])],
-      providers: [TasksService],
+      providers: [TasksService, QueueCounters],
     })
       .overrideProvider(AppConfig)
       .useValue(loadConfig({ DATA_DIR: dataDir }))

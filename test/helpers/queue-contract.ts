@@ -173,12 +173,11 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
           driver.dataSource.getRepository(Product),
           driver.config,
         ),
-        new TasksService(driver.dataSource.getRepository(Task)),
+        new TasksService(driver.dataSource.getRepository(Task), driver.counters),
         new WebhookOutbox(driver.config),
         new UnitOfWork(driver.dataSource),
         new DomainEvents(emitter),
         driver.config,
-        driver.counters,
       );
     }
 
@@ -495,7 +494,7 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       await Promise.all(rest.map((image) => recorder.record(doneOutcome(image))));
       await expectExactSummary();
 
-      const tasks = new TasksService(driver.dataSource.getRepository(Task));
+      const tasks = new TasksService(driver.dataSource.getRepository(Task), driver.counters);
       const images = new ImagesService(
         driver.dataSource.getRepository(Image),
         driver.dataSource.getRepository(Product),
@@ -525,6 +524,30 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
         (await run(driver.dataSource, 'SELECT owner, queued_images, in_flight_cost FROM queue_owners'))
           .records,
       ).toEqual([{ owner: OWNER, queued_images: 0, in_flight_cost: 0 }]);
+    });
+
+    it("detects a request's completion exactly once when its last images are counted in parallel transactions", async () => {
+      const [first] = await seedRequest(driver, 40);
+      const taskId = (await run(driver.dataSource, 'SELECT task_id FROM images WHERE id = ?', [first]))
+        .records[0].task_id as string;
+      const tasks = new TasksService(driver.dataSource.getRepository(Task), driver.counters);
+      const claimed = await claimBatches(3, 16); // an owner's 16 at most per claim here
+      expect(claimed).toHaveLength(40);
+      // Each image in its own transaction at once: a pool of connections on PostgreSQL, one queue on SQLite.
+      const unitOfWork = new UnitOfWork(driver.dataSource);
+      const finished = await Promise.all(
+        claimed.map((image, index) =>
+          unitOfWork.run(async (tx) => {
+            await execute(tx.manager, "UPDATE images SET status = 'done' WHERE id = ?", [image.id]);
+            const counts = { processed: 1, failed: index % 4 === 0 ? 1 : 0 };
+            return tasks.recordImageOutcomes(tx, new Map([[taskId, counts]]), [taskId]);
+          }),
+        ),
+      );
+      expect(
+        finished.flat().map((task) => [task.id, task.status, task.processedImages, task.failedImages]),
+      ).toEqual([[taskId, 'completed_with_errors', 40, 10]]);
+      await expectExactSummary();
     });
   });
 }

@@ -57,7 +57,8 @@ export class LeaseStore {
    * for their weight come first (the least recently served among equals), within an owner the requests
    * with the least in flight (the oldest among equals). `held`: the cost of each owner's images this
    * process holds already, kept within MAX_COST_IN_FLIGHT_PER_OWNER. Reads the queue's summary, never
-   * counts images: its cost does not grow with the backlog.
+   * counts images: its cost does not grow with the backlog. On PostgreSQL its one write is a single
+   * statement (lease and count), so it needs no transaction (UnitOfWork.runStatements).
    */
   async claim(
     tx: Transaction,

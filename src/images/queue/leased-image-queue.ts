@@ -92,7 +92,7 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
     }
     clearTimeout(this.idleTimer);
     this.claiming = this.unitOfWork
-      .run((tx) => this.leases.claim(tx, 2 * this.config.concurrency - held, this.heldCost()))
+      .runStatements((tx) => this.leases.claim(tx, 2 * this.config.concurrency - held, this.heldCost()))
       .then((claimed) => {
         this.buffered.push(...claimed);
         if (claimed.length === 0) this.idleTimer = setTimeout(() => this.refill(), this.config.queuePollMs);
