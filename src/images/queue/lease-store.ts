@@ -36,8 +36,15 @@ interface RequestPart {
 /** A leased image as the claim's statements return it. */
 type LeasedRow = Omit<ClaimedImage, keyof RequestPart> & RequestPart;
 
-/** The owners and requests a claim of `limit` looks at, at most (more would only be read, never taken). */
-const MAX_CANDIDATES = 32;
+/** The owners a claim of `limit` looks at, at most (more would only be read, never taken). */
+const MAX_OWNERS = 32;
+
+/**
+ * The requests of each owner a claim looks at: the least in flight. Its images go to these (a request
+ * has many queued, as a rule); the owner's next ones come first in the next claim, as these then have
+ * more in flight. Reading `limit` requests of every owner read 16 × 16 rows for a claim of 16.
+ */
+const REQUESTS_PER_OWNER = 4;
 
 /**
  * The leases on queued images: claim (fair between owners, then between requests), renew, release,
@@ -82,7 +89,8 @@ export class LeaseStore {
 
   /** The owners next in line and, for each, its requests next in line (in that order), from the queue's summary. */
   private async candidates(tx: Transaction, limit: number): Promise<ClaimCandidate[]> {
-    const n = Math.min(limit, MAX_CANDIDATES);
+    const ownerCount = Math.min(limit, MAX_OWNERS);
+    const requests = Math.min(limit, REQUESTS_PER_OWNER);
     const owners = `SELECT owner, weight, in_flight_cost, claimed_at FROM queue_owners WHERE queued_images > 0
       ORDER BY CAST(in_flight_cost AS REAL) / weight, claimed_at LIMIT ?`;
     const requestsOf = (owner: string) => `SELECT task_id, cost, in_flight_cost, queued_images, created_at
@@ -95,35 +103,41 @@ export class LeaseStore {
                 q.cost, q.in_flight_cost AS "taskCost", q.queued_images AS "queued"
            FROM (${owners}) o CROSS JOIN LATERAL (${requestsOf('o.owner')}) q
           ORDER BY CAST(o.in_flight_cost AS REAL) / o.weight, o.claimed_at, o.owner, q.in_flight_cost, q.created_at`,
-        [n, n],
+        [ownerCount, requests],
       );
       return records;
     }
-    // SQLite has no LATERAL: a statement per owner, each a walk of the claim index (microseconds in-process).
+    // SQLite has no LATERAL: each owner's walk of the claim index is a branch of one UNION ALL.
     const { records: ownerRows } = await execute<{ owner: string; weight: number; in_flight_cost: number }>(
       tx.manager,
       owners,
-      [n],
+      [ownerCount],
     );
-    const candidates: ClaimCandidate[] = [];
-    for (const owner of ownerRows) {
-      const { records } = await execute<{
-        task_id: string;
-        cost: number;
-        in_flight_cost: number;
-        queued_images: number;
-      }>(tx.manager, requestsOf('?'), [owner.owner, n]);
-      for (const request of records)
-        candidates.push({
-          queueOwner: owner.owner,
-          weight: owner.weight,
-          ownerCost: owner.in_flight_cost,
-          taskId: request.task_id,
-          cost: request.cost,
-          taskCost: request.in_flight_cost,
-          queued: request.queued_images,
-        });
-    }
+    if (ownerRows.length === 0) return [];
+    const { records } = await execute<{
+      rank: number;
+      task_id: string;
+      cost: number;
+      in_flight_cost: number;
+      queued_images: number;
+    }>(
+      tx.manager,
+      `SELECT * FROM (${ownerRows.map((_, rank) => `SELECT ${rank} AS rank, * FROM (${requestsOf('?')})`).join(' UNION ALL ')})
+        ORDER BY rank, in_flight_cost, created_at`,
+      ownerRows.flatMap((owner) => [owner.owner, requests]),
+    );
+    const candidates = records.map((request): ClaimCandidate => {
+      const owner = ownerRows[request.rank];
+      return {
+        queueOwner: owner.owner,
+        weight: owner.weight,
+        ownerCost: owner.in_flight_cost,
+        taskId: request.task_id,
+        cost: request.cost,
+        taskCost: request.in_flight_cost,
+        queued: request.queued_images,
+      };
+    });
     return candidates;
   }
 
@@ -160,11 +174,12 @@ export class LeaseStore {
       );
       return records;
     }
-    const ids: string[] = [];
-    for (const [taskId, count] of shares) {
-      const { records } = await execute<{ id: string }>(tx.manager, due('?', '?'), [taskId, now, count]);
-      ids.push(...records.map((row) => row.id));
-    }
+    const { records: dueRows } = await execute<{ id: string }>(
+      tx.manager,
+      [...shares].map(() => `SELECT id FROM (${due('?', '?')})`).join(' UNION ALL '),
+      [...shares].flatMap(([taskId, count]) => [taskId, now, count]),
+    );
+    const ids = dueRows.map((row) => row.id);
     if (ids.length === 0) return [];
     const { records: leased } = await execute<Omit<LeasedRow, keyof RequestPart>>(
       tx.manager,
