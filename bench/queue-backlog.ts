@@ -124,8 +124,9 @@ async function seed(dataSource: DataSource, config: AppConfig, options: BacklogO
        SELECT owner, 1, SUM(queued_images), 0, 0 FROM queue_tasks GROUP BY owner`,
     );
   });
-  // As autovacuum would (it is off on some servers): statistics for the planner, a visibility map.
-  if (postgres) await dataSource.query('VACUUM ANALYZE');
+  // As autovacuum would (it is off on some servers): statistics for the planner, a visibility map. On
+  // SQLite, as the service's checkpointer would: the seed's write-ahead log copied into the file.
+  await dataSource.query(postgres ? 'VACUUM ANALYZE' : 'PRAGMA wal_checkpoint(TRUNCATE)');
 }
 
 /** PostgreSQL: one claim of `limit` with auto_explain at NOTICE level, rolled back; its statements' plans. */
