@@ -91,7 +91,7 @@ describe('loadConfig', () => {
     ['API_KEY_WEIGHTS', 'alice=1001'],
     ['API_KEY_WEIGHTS', 'alice=1.5'],
     ['API_KEY_WEIGHTS', 'alice=2,alice=3'],
-    ['MAX_COST_IN_FLIGHT_PER_OWNER', '15'],
+    ['MAX_OWNER_COST_IN_FLIGHT', '15'],
     ['RATE_LIMIT_UPLOADS_PER_MIN', '-1'],
     ['MAX_QUEUED_IMAGES_PER_KEY', 'many'],
     ['ROLE', 'scheduler'],
@@ -201,9 +201,9 @@ describe('loadConfig', () => {
   });
 
   it('lets an owner hold 4 × CONCURRENCY of cost per process by default, never less than one AVIF image', () => {
-    expect(loadConfig({ CONCURRENCY: '8' }).maxCostInFlightPerOwner).toBe(32);
-    expect(loadConfig({ CONCURRENCY: '2' }).maxCostInFlightPerOwner).toBe(16);
-    expect(loadConfig({ MAX_COST_IN_FLIGHT_PER_OWNER: '100' }).maxCostInFlightPerOwner).toBe(100);
+    expect(loadConfig({ CONCURRENCY: '8' }).maxOwnerCostInFlight).toBe(32);
+    expect(loadConfig({ CONCURRENCY: '2' }).maxOwnerCostInFlight).toBe(16);
+    expect(loadConfig({ MAX_OWNER_COST_IN_FLIGHT: '100' }).maxOwnerCostInFlight).toBe(100);
   });
 
   it('takes a Standard Webhooks secret of 24 to 64 bytes, and never prints a refused one', () => {

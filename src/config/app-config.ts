@@ -401,7 +401,7 @@ class Environment {
   @Transform(toInt)
   @IsInt()
   @Min(MAX_IMAGE_COST)
-  MAX_COST_IN_FLIGHT_PER_OWNER?: number;
+  MAX_OWNER_COST_IN_FLIGHT?: number;
 
   @IsOptional()
   @Transform(toInt)
@@ -558,7 +558,7 @@ export class AppConfig {
   /** Images queued or processing per API key at most (one bucket when open); 0: no limit. */
   readonly maxQueuedImagesPerKey: number;
   /** The cost (see image-cost.ts) of one owner's images claimed by this process at once, at most. */
-  readonly maxCostInFlightPerOwner: number;
+  readonly maxOwnerCostInFlight: number;
   readonly queuePollMs: number;
   /** How long /health/ready reuses its storage probe's outcome (many callers, one probe); 0: probe each time. */
   readonly readinessStorageCacheMs: number;
@@ -689,7 +689,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitUploadsPerMin: parsed.RATE_LIMIT_UPLOADS_PER_MIN ?? 60,
     maxQueuedImagesPerKey: parsed.MAX_QUEUED_IMAGES_PER_KEY ?? 1_000_000,
     // 4 × CONCURRENCY: 16 per core, one image of the largest cost (AVIF) per core (see image-cost.ts).
-    maxCostInFlightPerOwner: Math.max(MAX_IMAGE_COST, parsed.MAX_COST_IN_FLIGHT_PER_OWNER ?? 4 * concurrency),
+    maxOwnerCostInFlight: Math.max(MAX_IMAGE_COST, parsed.MAX_OWNER_COST_IN_FLIGHT ?? 4 * concurrency),
     queuePollMs: parsed.QUEUE_POLL_MS ?? 1_000,
     readinessStorageCacheMs: parsed.READINESS_STORAGE_CACHE_MS ?? 2_000,
     retentionDays: parsed.RETENTION_DAYS ?? 30,

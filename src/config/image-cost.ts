@@ -15,7 +15,7 @@ const AUTO_QUALITY_COST = 8;
 
 /**
  * The largest cost of one image. An encode runs on one core (0.6–1.0 cores measured), so a costlier one
- * holds its core no harder, only longer: with the default MAX_COST_IN_FLIGHT_PER_OWNER (16 per core),
+ * holds its core no harder, only longer: with the default MAX_OWNER_COST_IN_FLIGHT (16 per core),
  * an owner's AVIF images take at most one slot per core of a worker. That setting may not be lower
  * (every image must fit in an owner's budget).
  */

@@ -434,7 +434,7 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       await expectExactSummary();
     });
 
-    it("holds at most MAX_COST_IN_FLIGHT_PER_OWNER of one owner's images in a process: another client's images are not kept waiting", async () => {
+    it("holds at most MAX_OWNER_COST_IN_FLIGHT of one owner's images in a process: another client's images are not kept waiting", async () => {
       await seedRequest(driver, 8, { owner: 'a-key', output: AVIF });
       const avifStarted: string[] = [];
       const seen: string[] = [];

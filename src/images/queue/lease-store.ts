@@ -63,7 +63,7 @@ export class LeaseStore {
    * Leases up to `limit` due images, fairly (see fairShares): the owners with the least cost in flight
    * for their weight come first (the least recently served among equals), within an owner the requests
    * with the least in flight (the oldest among equals). `held`: the cost of each owner's images this
-   * process holds already, kept within MAX_COST_IN_FLIGHT_PER_OWNER. Reads the queue's summary, never
+   * process holds already, kept within MAX_OWNER_COST_IN_FLIGHT. Reads the queue's summary, never
    * counts images: its cost does not grow with the backlog. On PostgreSQL its one write is a single
    * statement (lease and count), so it needs no transaction (UnitOfWork.runStatements).
    */
@@ -77,7 +77,7 @@ export class LeaseStore {
       await this.candidates(tx, limit),
       limit,
       held,
-      this.config.maxCostInFlightPerOwner,
+      this.config.maxOwnerCostInFlight,
     );
     if (shares.size === 0) return [];
     const claimed = await this.leaseDue(tx, shares, now);
