@@ -43,7 +43,7 @@ interface Latency {
   maxMs: number;
 }
 
-export interface BacklogRun {
+interface BacklogRun {
   database: 'PostgreSQL' | 'SQLite';
   workers: number;
   queued: number;

@@ -15,7 +15,7 @@ import { log, round } from './measure.js';
 import { postgresUnavailable } from './queue-phase.js';
 
 /** A running service, as bench/run.ts starts it (embedded default on a temp DATA_DIR, plus `env`). */
-export interface LaunchedService {
+interface LaunchedService {
   readonly base: string;
   stop(): Promise<void>;
 }
@@ -31,7 +31,7 @@ export interface TwoClientsOptions {
 /** Client A's requests and the images in each, and client B's one request. */
 const sizes = (quick: boolean) => ({ aRequests: 40, aImages: quick ? 6 : 60, bImages: quick ? 24 : 240 });
 
-export interface TwoClientsRun {
+interface TwoClientsRun {
   label: string;
   /** Images finished by each client from B's upload until one of them had finished everything. */
   aDoneMeanwhile: number;

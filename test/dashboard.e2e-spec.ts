@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { guardPage, launchChromium } from './helpers/chromium.js';
 import { DASHBOARD_DIR } from '../src/dashboard/dashboard-files.js';
+import { csvFile, imagesCsv } from './helpers/durability.js';
 import { FixtureServer } from './helpers/fixture-server.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
 
@@ -207,15 +208,12 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
       await service?.close();
     });
 
+    /** A request of two images, in one row. */
     async function upload(tag: string): Promise<string> {
-      const csv = [
-        'S. No.,Product Name,Input Image Urls',
-        '1,A,' + fixtures.imageUrl('cmyk.jpg', `${tag}=1`),
-        '2,B,' + fixtures.imageUrl('cmyk.jpg', `${tag}=2`),
-      ];
+      const urls = [1, 2].map((n) => fixtures.imageUrl('cmyk.jpg', `${tag}=${n}`));
       const { body } = await service.http
         .post('/upload')
-        .attach('file', Buffer.from(csv.join('\n')), 'two.csv')
+        .attach('file', ...csvFile(imagesCsv(urls)))
         .expect(202);
       return body.request_id;
     }

@@ -6,7 +6,7 @@ import { OPEN_OWNER, type Owner } from './owner.js';
  * the service is open (every caller is OPEN_OWNER), its client address, as the upload rate limit
  * counts it. It decides scheduling only: who may read a request is still its owner.
  */
-export function queueOwnerOf(owner: Owner, address: string | undefined): string {
+function queueOwnerOf(owner: Owner, address: string | undefined): string {
   return owner !== OPEN_OWNER ? owner : `address:${address ?? 'unknown'}`;
 }
 
