@@ -21,6 +21,7 @@ import { Image } from '../src/images/image.entity.js';
 import { ImagesService } from '../src/images/images.service.js';
 import { Product } from '../src/images/product.entity.js';
 import { PostgresWakeSignal } from '../src/images/queue/postgres-wake-signal.js';
+import { QueueCounters } from '../src/tasks/queue-counters.js';
 import { Task } from '../src/tasks/task.entity.js';
 import { TasksService } from '../src/tasks/tasks.service.js';
 import { PostgresDatabase } from '../test/helpers/postgres-database.js';
@@ -68,8 +69,25 @@ export async function postgresUnavailable(): Promise<string | undefined> {
   }
 }
 
-class Workers {
-  private constructor(readonly children: ChildProcess[]) {}
+/** Worker processes (bench/queue-worker.ts) and, once stopped, how long their claims took. */
+export class Workers {
+  /** Per claim: its statements, and (PostgreSQL) the whole, connection taken to released, ms. */
+  readonly claimMs = { statements: [] as number[], whole: [] as number[] };
+
+  private constructor(readonly children: ChildProcess[]) {
+    for (const child of children) {
+      let pending = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        const lines = (pending + chunk.toString('utf8')).split('\n');
+        pending = lines.pop()!;
+        for (const line of lines.filter((line) => line.startsWith('claim-ms '))) {
+          const timings = JSON.parse(line.slice('claim-ms '.length)) as typeof this.claimMs;
+          this.claimMs.statements.push(...timings.statements);
+          this.claimMs.whole.push(...timings.whole);
+        }
+      });
+    }
+  }
 
   static async start(count: number, env: NodeJS.ProcessEnv, profileDir?: string): Promise<Workers> {
     const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
@@ -128,7 +146,7 @@ class Workers {
 }
 
 /** CPU time (ms) of each PostgreSQL backend connected to `database`, by pid. */
-async function backendCpuMs(dataSource: DataSource, database: string): Promise<Map<number, number>> {
+export async function backendCpuMs(dataSource: DataSource, database: string): Promise<Map<number, number>> {
   const rows: Array<{ pid: number }> = await dataSource.query(
     'SELECT pid FROM pg_stat_activity WHERE datname = $1',
     [database],
@@ -139,7 +157,8 @@ async function backendCpuMs(dataSource: DataSource, database: string): Promise<M
 /** Stores `images` queued images in `requests` requests, as an upload stores them. */
 async function seed(dataSource: DataSource, config: AppConfig, images: number, requests: number) {
   const unitOfWork = new UnitOfWork(dataSource);
-  const tasks = new TasksService(dataSource.getRepository(Task));
+  const counters = new QueueCounters(config, dataSource);
+  const tasks = new TasksService(dataSource.getRepository(Task), counters);
   const imagesService = new ImagesService(
     dataSource.getRepository(Image),
     dataSource.getRepository(Product),
@@ -148,6 +167,7 @@ async function seed(dataSource: DataSource, config: AppConfig, images: number, r
   for (let request = 0; request < requests; request++) {
     const count = Math.floor(images / requests) + (request < images % requests ? 1 : 0);
     const id = randomUUID();
+    const write = imagesService.productWriter(id);
     await unitOfWork.run(async (tx) => {
       await tasks.create(tx, {
         id,
@@ -159,7 +179,7 @@ async function seed(dataSource: DataSource, config: AppConfig, images: number, r
         contentHash: id,
         outputOptions: config.outputDefaults,
       });
-      await imagesService.productWriter(id)(
+      await write(
         tx,
         Array.from({ length: count }, (_, row) => ({
           rowNumber: row + 2,
@@ -169,6 +189,13 @@ async function seed(dataSource: DataSource, config: AppConfig, images: number, r
           urls: [`http://127.0.0.1:9/${id}/${row}.jpg`],
         })),
       );
+      const task = {
+        id,
+        queueOwner: OPEN_OWNER,
+        createdAt: Date.now(),
+        outputOptions: config.outputDefaults,
+      };
+      await counters.queued(tx, task, write.queuedImages());
     });
   }
 }

@@ -1,20 +1,24 @@
 /**
- * One worker process of the bench's queue phase (bench/queue-phase.ts): the service's own queue
- * (LeaseStore, LeasedImageQueue, PostgresWakeSignal) consuming with the service's own ImageProcessor,
+ * One worker process of the bench's queue phase (bench/queue-phase.ts, bench/queue-backlog.ts): the
+ * service's own queue (LeaseStore, LeasedImageQueue, PostgresWakeSignal, or on a SQLite file the
+ * in-process signal and the WAL checkpointer) consuming with the service's own ImageProcessor,
  * whose download, sharp pipeline and storage do nothing. So each image costs what the queue and the
  * completion path cost: its share of a batched claim, then its share of the OutcomeRecorder's batched
  * transaction that marks finished images done (ImagesService.markDone) and counts them per request
  * (TasksService.recordImageOutcome), completing a request on its last image.
  *
  * Configured like the service (DATABASE_URL, CONCURRENCY, QUEUE_POLL_MS…); prints `ready` once it is
- * consuming, and on SIGTERM gives its leases back and exits.
+ * consuming, and on SIGTERM gives its leases back, prints `claim-ms {...}` (how long each claim
+ * took, in ms) and exits.
  */
 import 'reflect-metadata';
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config/app-config.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
-import { UnitOfWork } from '../src/database/unit-of-work.js';
+import { type Transaction, UnitOfWork } from '../src/database/unit-of-work.js';
+import { WalCheckpointer } from '../src/database/wal-checkpointer.js';
 import { DomainEvents } from '../src/events.js';
 import type { SafeHttpClient } from '../src/http/safe-http-client.js';
 import { Image } from '../src/images/image.entity.js';
@@ -25,20 +29,49 @@ import { ImagesService } from '../src/images/images.service.js';
 import { Product } from '../src/images/product.entity.js';
 import { LeasedImageQueue } from '../src/images/queue/leased-image-queue.js';
 import { LeaseStore } from '../src/images/queue/lease-store.js';
+import { LocalWakeSignal } from '../src/images/queue/local-wake-signal.js';
 import { PostgresWakeSignal } from '../src/images/queue/postgres-wake-signal.js';
 import { Metrics } from '../src/metrics/metrics.js';
 import type { Storage } from '../src/storage/storage.js';
+import { QueueCounters } from '../src/tasks/queue-counters.js';
 import { Task } from '../src/tasks/task.entity.js';
 import { TasksService } from '../src/tasks/tasks.service.js';
 import { WebhookOutbox } from '../src/webhooks/webhook-outbox.js';
 import { StorageHealth } from '../src/storage/storage-health.js';
 
+/**
+ * Times the claims (the queue's runStatements; a claim's result is its list of claimed images, maybe
+ * empty): the claim's statements alone, and (PostgreSQL) the whole, from taking a connection to giving
+ * it back. On SQLite the whole would include the wait behind the recorder's transactions (one
+ * connection, one transaction at a time).
+ */
+class ClaimTimingUnitOfWork extends UnitOfWork {
+  readonly statementsMs: number[] = [];
+  readonly wholeMs: number[] = [];
+
+  override async runStatements<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    const start = performance.now();
+    const result = await super.runStatements(async (tx) => {
+      const begun = performance.now();
+      const claimed = await work(tx);
+      if (Array.isArray(claimed)) this.statementsMs.push(round(performance.now() - begun));
+      return claimed;
+    });
+    if (Array.isArray(result) && config.isPostgres) this.wholeMs.push(round(performance.now() - start));
+    return result;
+  }
+}
+
+const round = (ms: number) => Math.round(ms * 100) / 100;
+
 const config = loadConfig(process.env);
-if (!config.isPostgres) throw new Error('queue-worker: DATABASE_URL must name a PostgreSQL database');
 const dataSource = await new DataSource(dataSourceOptions(config)).initialize();
-const unitOfWork = new UnitOfWork(dataSource);
-const leases = new LeaseStore(config);
-const signal = new PostgresWakeSignal(dataSource, config);
+const unitOfWork = new ClaimTimingUnitOfWork(dataSource);
+const counters = new QueueCounters(config, dataSource);
+const leases = new LeaseStore(config, counters);
+const signal = config.isPostgres ? new PostgresWakeSignal(dataSource, config) : new LocalWakeSignal();
+const checkpointer = new WalCheckpointer(config);
+checkpointer.onModuleInit();
 const storage = { put: async () => undefined, remove: async () => undefined } as unknown as Storage;
 const storageHealth = new StorageHealth(storage, config);
 const queue = new LeasedImageQueue(leases, signal, unitOfWork, storageHealth, config);
@@ -52,7 +85,7 @@ const pipeline = {
 
 const recorder = new OutcomeRecorder(
   new ImagesService(dataSource.getRepository(Image), dataSource.getRepository(Product), config),
-  new TasksService(dataSource.getRepository(Task)),
+  new TasksService(dataSource.getRepository(Task), counters),
   new WebhookOutbox(config),
   unitOfWork,
   new DomainEvents(new EventEmitter2()),
@@ -76,7 +109,11 @@ process.stdout.write('ready\n');
 process.once('SIGTERM', () => {
   void (async () => {
     await queue.beforeApplicationShutdown();
-    await signal.onApplicationShutdown();
+    await (signal as Partial<PostgresWakeSignal>).onApplicationShutdown?.();
+    await checkpointer.onApplicationShutdown();
+    process.stdout.write(
+      `claim-ms ${JSON.stringify({ statements: unitOfWork.statementsMs, whole: unitOfWork.wholeMs })}\n`,
+    );
     await dataSource.destroy();
     process.exit(0);
   })();

@@ -40,9 +40,12 @@
  *   BENCH_CEILING_SECONDS (4) BENCH_STATUS_SAMPLES (50) BENCH_HOSTILE (1; 0 skips phase 6)
  *   BENCH_FAIRNESS (3000; 0 skips phase 7) BENCH_QUEUE_IMAGES (20000; 0 skips phase 8)
  *   BENCH_QUEUE_WORKERS ("1,2,4,8") BENCH_QUEUE_CONCURRENCY (4: CONCURRENCY of each queue worker)
+ *   BENCH_QUEUE_BACKLOG (1000000; 0 skips the phase 8 run at that backlog, bench/queue-backlog.ts)
+ *   BENCH_QUEUE_BACKLOG_SECONDS (30)
  *   BENCH_PG_WORKERS (2; 0 skips the end-to-end runs on PostgreSQL)
  *   BENCH_COMPRESSION (1; 0 skips phase 9; quick: one photo, three variants)
  *   BENCH_AUTO_PHOTOS (60; 0 skips the end-to-end quality=auto run)
+ *   BENCH_TWO_CLIENTS (1; 0 skips phase 10: two API keys, 40 × 60 images against 1 × 240, bench/two-clients-phase.ts)
  * Every other variable (CONCURRENCY, JPEG_QUALITY, UV_THREADPOOL_SIZE, MALLOC_ARENA_MAX, …) reaches
  * both the ceiling's loops and the service child, so settings can be compared run against run
  * (DATABASE_URL and STORAGE_DIR do not: the child always runs the embedded default on a temp dir).
@@ -75,6 +78,8 @@ import {
   type QueueResult,
   type QueueRun,
 } from './queue-phase.js';
+import { backlogPhase, type BacklogResult, backlogTargets } from './queue-backlog.js';
+import { twoClientsPhase, type TwoClientsResult, twoClientsTargets } from './two-clients-phase.js';
 
 // ───────────────────────────── options ─────────────────────────────
 
@@ -124,6 +129,9 @@ const OPTIONS = {
   queueConcurrency: intEnv('BENCH_QUEUE_CONCURRENCY', 4),
   compression: process.env.BENCH_COMPRESSION !== '0',
   autoPhotos: intEnv('BENCH_AUTO_PHOTOS', QUICK ? 2 : 60),
+  twoClients: process.env.BENCH_TWO_CLIENTS !== '0',
+  queueBacklog: intEnv('BENCH_QUEUE_BACKLOG', QUICK ? 20_000 : 1_000_000),
+  queueBacklogSeconds: intEnv('BENCH_QUEUE_BACKLOG_SECONDS', QUICK ? 5 : 30),
 };
 
 const TARGETS = {
@@ -540,7 +548,7 @@ class Service {
       try {
         const res = await fetch(`${this.base}/status/00000000-0000-4000-8000-000000000000`);
         await res.arrayBuffer();
-        if (res.status === 404) return;
+        if (res.status === 404 || res.status === 401) return; // 401: behind API_KEYS
       } catch {
         // not listening yet
       }
@@ -1732,6 +1740,8 @@ async function main(): Promise<void> {
   let postgresE2eSkipped: string | undefined;
   let autoE2e: E2eResult | undefined;
   let compression: Awaited<ReturnType<typeof compressionPhase>> | undefined;
+  let twoClients: TwoClientsResult | undefined;
+  let queueBacklog: BacklogResult | undefined;
 
   try {
     // 2. + 3. end to end, then the soak, on one service
@@ -1883,6 +1893,14 @@ async function main(): Promise<void> {
       }
     }
 
+    // 10. two clients (API keys) sharing the workers: the second one's share of the throughput
+    if (OPTIONS.twoClients)
+      twoClients = await twoClientsPhase(
+        (label, env) => Service.start(label, { env }),
+        (tag) => `${imageServer.base}/small.jpg?two=${runTag}-${tag}`,
+        { quick: QUICK, postgresWorkers: OPTIONS.postgresWorkers },
+      );
+
     // 6. hostile uploads: linear cost, short stalls, whatever the shape of the file
     if (OPTIONS.hostile) hostile = await hostilePhase();
 
@@ -1897,6 +1915,16 @@ async function main(): Promise<void> {
         workerCounts: OPTIONS.queueWorkers,
         concurrency: OPTIONS.queueConcurrency,
         profileDir: PROFILE ? `${resultsBase}-queue-workers` : undefined,
+      });
+    // 8b. the same at a large backlog (100 owners, 100 images a request): claim latency, completions/s
+    if (OPTIONS.queueBacklog > 0)
+      queueBacklog = await backlogPhase({
+        images: OPTIONS.queueBacklog,
+        requests: OPTIONS.queueBacklog / 100,
+        owners: 100,
+        postgresWorkers: 4,
+        concurrency: OPTIONS.queueConcurrency,
+        seconds: OPTIONS.queueBacklogSeconds,
       });
   } finally {
     await imageServer.close();
@@ -2021,6 +2049,8 @@ async function main(): Promise<void> {
           ? bestQueue >= TARGETS.queueCompletionsPerSecond && queueRuns.every((r) => r.exact)
           : undefined,
     },
+    ...twoClientsTargets(twoClients, 0.4),
+    ...backlogTargets(queueBacklog),
   );
   const totalSeconds = round((performance.now() - began) / 1000, 1);
   Object.assign(results, {
@@ -2038,6 +2068,8 @@ async function main(): Promise<void> {
     hostile,
     fairness: fairnessResult,
     queue,
+    queueBacklog,
+    twoClients,
     targets: targets.map((t) => ({ ...t, verdict: verdict(t.ok) })),
     loadAverageAtEnd: loadavg().map((v) => round(v, 2)),
     totalSeconds,

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { countRows, queryDatabase } from './helpers/database-counts.js';
+import { QUEUE_SUMMARY_MISMATCHES } from './helpers/queue-summary.js';
 import { csvFile, filesUnder, imagesCsv, rowCounts, sleep } from './helpers/durability.js';
 import { uploadFilesUnder } from './helpers/left-upload-files.js';
 import { ScriptedServer } from './helpers/scripted-server.js';
@@ -169,6 +170,8 @@ describe('crash recovery: the built server killed with SIGKILL and started again
     expect(atKill.done).toBeGreaterThan(0);
     expect(atKill.done).toBeLessThan(total);
     expect(origin.postsTo(hook)).toHaveLength(0);
+    // The queue's summary changed only in the transactions that changed the images: exact after the kill.
+    expect(queryDatabase(dataDir, QUEUE_SUMMARY_MISMATCHES)).toEqual([]);
 
     const downloadsBefore = origin.imageRequests.length;
     await server.start();
@@ -208,6 +211,7 @@ describe('crash recovery: the built server killed with SIGKILL and started again
       { id: posts[0].headers['webhook-id'] },
     ]);
     expect(server.output).not.toMatch(/SQLITE_BUSY|ERROR/);
+    expect(queryDatabase(dataDir, QUEUE_SUMMARY_MISMATCHES)).toEqual([]);
   });
 
   it('fails an image that kills its worker every time with worker_crashed after MAX_LEASE_EXPIRIES restarts: the request completes, one webhook', async () => {

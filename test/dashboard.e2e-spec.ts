@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { guardPage, launchChromium } from './helpers/chromium.js';
 import { DASHBOARD_DIR } from '../src/dashboard/dashboard-files.js';
+import { csvFile, imagesCsv } from './helpers/durability.js';
 import { FixtureServer } from './helpers/fixture-server.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
 
@@ -299,6 +300,60 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
 
       expect(await problems()).toEqual([]);
       await context.close();
+    });
+  });
+
+  describe('a request waiting behind others', () => {
+    let service: TestApp;
+    beforeAll(async () => {
+      // One image in flight (and one leased in the buffer): a second request waits for a worker.
+      service = await startTestApp({ CONCURRENCY: '1' });
+    });
+    afterAll(async () => {
+      await service?.close();
+    });
+
+    /** A request of two images, in one row. */
+    async function upload(tag: string): Promise<string> {
+      const urls = [1, 2].map((n) => fixtures.imageUrl('cmyk.jpg', `${tag}=${n}`));
+      const { body } = await service.http
+        .post('/upload')
+        .attach('file', ...csvFile(imagesCsv(urls)))
+        .expect(202);
+      return body.request_id;
+    }
+
+    it('is shown queued, not stuck, until a worker takes it; then it completes', async () => {
+      const release = fixtures.holdImages();
+      try {
+        const first = await upload('first');
+        await expect
+          .poll(() => fixtures.imageRequests.some((url) => url.includes('first=')), { timeout: 30_000 })
+          .toBe(true);
+        const waiting = await upload('waiting');
+        const { context, page, problems } = await openPage();
+        await page.goto(service.config.publicUrl);
+        const itemOf = (requestId: string) =>
+          page
+            .getByRole('listitem')
+            .filter({ has: page.getByRole('link', { name: `Request ${requestId.slice(0, 8)}` }) });
+        await itemOf(waiting).getByText('Waiting its turn behind other work').waitFor();
+        expect(await itemOf(waiting).locator('.badge').textContent()).toBe('queued');
+        expect(await itemOf(waiting).getByText('0 in progress, 2 queued').count()).toBe(1);
+        expect(await itemOf(first).locator('.badge').textContent()).toBe('processing');
+        expect(await itemOf(first).getByText('2 in progress, 0 queued').count()).toBe(1);
+        await expectAccessible(page);
+        await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-queued.png'), fullPage: true });
+
+        release();
+        await expect
+          .poll(() => itemOf(waiting).locator('.badge').textContent(), { timeout: 60_000 })
+          .toBe('completed');
+        expect(await problems()).toEqual([]);
+        await context.close();
+      } finally {
+        release();
+      }
     });
   });
 

@@ -95,6 +95,12 @@ describe('loadConfig', () => {
     ['API_KEYS', 'short'],
     ['API_KEYS', 'alice:0123456789abcdefghijklmn,alice:nmlkjihgfedcba9876543210'],
     ['API_KEYS', 'bad name:0123456789abcdefghijklmn'],
+    ['API_KEY_WEIGHTS', 'alice'],
+    ['API_KEY_WEIGHTS', 'alice=0'],
+    ['API_KEY_WEIGHTS', 'alice=1001'],
+    ['API_KEY_WEIGHTS', 'alice=1.5'],
+    ['API_KEY_WEIGHTS', 'alice=2,alice=3'],
+    ['MAX_OWNER_COST_IN_FLIGHT', '15'],
     ['RATE_LIMIT_UPLOADS_PER_MIN', '-1'],
     ['MAX_QUEUED_IMAGES_PER_KEY', 'many'],
     ['ROLE', 'scheduler'],
@@ -214,9 +220,32 @@ describe('loadConfig', () => {
 
   it('reads API_KEYS as named keys; a key without a name is named by a digest, never by itself', () => {
     const config = loadConfig({ API_KEYS: 'alice:0123456789abcdefghijklmn, 9876543210zyxwvutsrqponm' });
-    expect(config.apiKeys[0]).toEqual({ name: 'alice', key: '0123456789abcdefghijklmn' });
+    expect(config.apiKeys[0]).toEqual({ name: 'alice', key: '0123456789abcdefghijklmn', weight: 1 });
     expect(config.apiKeys[1].name).toMatch(/^key-[0-9a-f]{8}$/);
     expect(loadConfig({}).apiKeys).toEqual([]);
+  });
+
+  it('weighs API keys by API_KEY_WEIGHTS (1 when unnamed), and refuses a weight for a name API_KEYS lacks', () => {
+    const keys = 'alice:0123456789abcdefghijklmn,bob:9876543210zyxwvutsrqponm';
+    expect(
+      loadConfig({ API_KEYS: keys, API_KEY_WEIGHTS: 'bob=3' }).apiKeys.map(({ name, weight }) => [
+        name,
+        weight,
+      ]),
+    ).toEqual([
+      ['alice', 1],
+      ['bob', 3],
+    ]);
+    expect(() => loadConfig({ API_KEYS: keys, API_KEY_WEIGHTS: 'bob=3,carol=2' })).toThrow(
+      'API_KEY_WEIGHTS="bob=3,carol=2": names no key of API_KEYS: carol',
+    );
+    expect(() => loadConfig({ API_KEY_WEIGHTS: 'bob=3' })).toThrow(/API_KEY_WEIGHTS.*: bob/);
+  });
+
+  it('lets an owner hold 4 × CONCURRENCY of cost per process by default, never less than one AVIF image', () => {
+    expect(loadConfig({ CONCURRENCY: '8' }).maxOwnerCostInFlight).toBe(32);
+    expect(loadConfig({ CONCURRENCY: '2' }).maxOwnerCostInFlight).toBe(16);
+    expect(loadConfig({ MAX_OWNER_COST_IN_FLIGHT: '100' }).maxOwnerCostInFlight).toBe(100);
   });
 
   it('takes a Standard Webhooks secret of 24 to 64 bytes, and never prints a refused one', () => {

@@ -18,6 +18,8 @@ import {
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { resolve, join } from 'node:path';
+import { parseApiKeyWeights } from './api-key-weights.js';
+import { MAX_IMAGE_COST } from './image-cost.js';
 import { MAX_OUTPUT_SIDE, OUTPUT_FORMATS, type OutputFormat, type OutputOptions } from './output-options.js';
 
 const toInt = ({ value }: { value: unknown }) =>
@@ -42,18 +44,20 @@ const toIntList = ({ value }: { value: unknown }) =>
 const ROLES = ['all', 'api', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** One accepted API key: its name (for logs, metrics and ownership) and the key itself. */
+/** One accepted API key: its name (for logs, metrics and ownership), the key itself, and its share of the workers. */
 export interface ApiKey {
   name: string;
   key: string;
+  /** API_KEY_WEIGHTS: its share of the workers against other keys' while they wait (1 unless set). */
+  weight: number;
 }
 
 /**
  * `API_KEYS`: `key` or `name:key` entries, comma-separated; undefined when malformed. A key without a
  * name is named by a digest of it, so logs never carry the key.
  */
-function parseApiKeys(value: string): ApiKey[] | undefined {
-  const keys: ApiKey[] = [];
+function parseApiKeys(value: string): Array<Omit<ApiKey, 'weight'>> | undefined {
+  const keys: Array<Omit<ApiKey, 'weight'>> = [];
   for (const entry of value.split(',').map((part) => part.trim())) {
     const match = /^(?:([A-Za-z0-9._-]{1,64}):)?([A-Za-z0-9._~+/=-]{24,256})$/.exec(entry);
     if (!match) return undefined;
@@ -411,6 +415,23 @@ class Environment {
   API_KEYS?: string;
 
   @IsOptional()
+  @ValidateBy({
+    name: 'isApiKeyWeightList',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && parseApiKeyWeights(value) !== undefined,
+      defaultMessage: () =>
+        'API_KEY_WEIGHTS must be a comma-separated list of name=weight, each name a key name of API_KEYS given once, each weight an integer from 1 to 1000',
+    },
+  })
+  API_KEY_WEIGHTS?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(MAX_IMAGE_COST)
+  MAX_OWNER_COST_IN_FLIGHT?: number;
+
+  @IsOptional()
   @Transform(toInt)
   @IsInt()
   @Min(0)
@@ -579,6 +600,8 @@ export class AppConfig {
   readonly rateLimitUploadsPerMin: number;
   /** Images queued or processing per API key at most (one bucket when open); 0: no limit. */
   readonly maxQueuedImagesPerKey: number;
+  /** The cost (see image-cost.ts) of one owner's images claimed by this process at once, at most. */
+  readonly maxOwnerCostInFlight: number;
   readonly queuePollMs: number;
   /** How long /health/ready reuses its storage probe's outcome (many callers, one probe); 0: probe each time. */
   readonly readinessStorageCacheMs: number;
@@ -608,6 +631,20 @@ export class AppConfig {
 }
 
 export class ConfigValidationError extends Error {}
+
+/** API_KEYS with their API_KEY_WEIGHTS; a weight for a name API_KEYS does not have stops the start. */
+function apiKeysOf(parsed: Environment): ApiKey[] {
+  const keys = parsed.API_KEYS ? parseApiKeys(parsed.API_KEYS)! : [];
+  const weights = parsed.API_KEY_WEIGHTS
+    ? parseApiKeyWeights(parsed.API_KEY_WEIGHTS)!
+    : new Map<string, number>();
+  const unknown = [...weights.keys()].filter((name) => !keys.some((key) => key.name === name));
+  if (unknown.length > 0)
+    throw new ConfigValidationError(
+      `Invalid configuration:\n  API_KEY_WEIGHTS=${JSON.stringify(parsed.API_KEY_WEIGHTS)}: names no key of API_KEYS: ${unknown.join(', ')}`,
+    );
+  return keys.map((key) => ({ ...key, weight: weights.get(key.name) ?? 1 }));
+}
 
 /** Variables whose values never appear in a message or a log. */
 const SECRETS = new Set(['WEBHOOK_SECRET', 'API_KEYS', 'DATABASE_URL']);
@@ -651,11 +688,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const port = parsed.PORT ?? 3000;
   const dataDir = resolve(parsed.DATA_DIR ?? './data');
   const databaseUrl = parsed.DATABASE_URL ?? `sqlite://${join(dataDir, 'pixelmill.sqlite')}`;
+  const apiKeys = apiKeysOf(parsed);
   if (role !== 'all' && !/^postgres(ql)?:/.test(databaseUrl)) {
     throw new ConfigValidationError(
       `Invalid configuration:\n  ROLE="${role}": needs DATABASE_URL=postgres://… (the embedded SQLite file serves one process: use ROLE=all)`,
     );
   }
+  // Measured by `npm run bench`: 4 images in flight per core keeps downloads, database writes and
+  // files overlapped with sharp's work (2 per core left ~10% of the CPU idle; 6 per core was slower).
+  const concurrency = parsed.CONCURRENCY ?? Math.max(4, availableParallelism() * 4);
   return new AppConfig({
     role,
     port,
@@ -690,9 +731,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // Two: a page of 100 cold previews is made in well under a second (a few ms each from a stored
     // output) while leaving the other cores' worth of threads to the image workers and the API.
     previewConcurrency: parsed.PREVIEW_CONCURRENCY ?? 2,
-    // Measured by `npm run bench`: 4 images in flight per core keeps downloads, database writes and
-    // files overlapped with sharp's work (2 per core left ~10% of the CPU idle; 6 per core was slower).
-    concurrency: parsed.CONCURRENCY ?? Math.max(4, availableParallelism() * 4),
+    concurrency,
     recordBatchMs: parsed.RECORD_BATCH_MS ?? 5,
     downloadTimeoutMs: parsed.DOWNLOAD_TIMEOUT_MS ?? 20_000,
     allowPrivateUrls: parsed.ALLOW_PRIVATE_URLS ?? false,
@@ -719,9 +758,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     leaseMs: parsed.LEASE_MS ?? 60_000,
     maxLeaseExpiries: parsed.MAX_LEASE_EXPIRIES ?? 3,
     shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS ?? 25_000,
-    apiKeys: parsed.API_KEYS ? parseApiKeys(parsed.API_KEYS)! : [],
+    apiKeys,
     rateLimitUploadsPerMin: parsed.RATE_LIMIT_UPLOADS_PER_MIN ?? 60,
     maxQueuedImagesPerKey: parsed.MAX_QUEUED_IMAGES_PER_KEY ?? 1_000_000,
+    // 4 × CONCURRENCY: 16 per core, one image of the largest cost (AVIF) per core (see image-cost.ts).
+    maxOwnerCostInFlight: Math.max(MAX_IMAGE_COST, parsed.MAX_OWNER_COST_IN_FLIGHT ?? 4 * concurrency),
     queuePollMs: parsed.QUEUE_POLL_MS ?? 1_000,
     readinessStorageCacheMs: parsed.READINESS_STORAGE_CACHE_MS ?? 2_000,
     retentionDays: parsed.RETENTION_DAYS ?? 30,

@@ -18,6 +18,7 @@ import { ImageThumbnails1764000000007 } from './migrations/1764000000007-image-t
 import { WaitingDuplicates1764000000010 } from './migrations/1764000000010-waiting-duplicates.js';
 import { PreviewsOnDemand1764000000011 } from './migrations/1764000000011-previews-on-demand.js';
 import { RequestFileNames1764000000012 } from './migrations/1764000000012-request-file-names.js';
+import { QueueCounters1764000000013 } from './migrations/1764000000013-queue-counters.js';
 import { DeliveryReceivers1764000000014 } from './migrations/1764000000014-delivery-receivers.js';
 import { loadSqliteDriver } from './sqlite-driver.js';
 
@@ -35,6 +36,7 @@ const MIGRATIONS = [
   WaitingDuplicates1764000000010,
   PreviewsOnDemand1764000000011,
   RequestFileNames1764000000012,
+  QueueCounters1764000000013,
   DeliveryReceivers1764000000014,
 ];
 

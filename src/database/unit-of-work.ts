@@ -25,6 +25,33 @@ export class UnitOfWork {
     return result;
   }
 
+  /**
+   * For work each of whose writes is one statement that keeps the data consistent alone (a PostgreSQL
+   * claim: reads, then one statement that leases and counts): on PostgreSQL its statements run on one
+   * connection without BEGIN and COMMIT, each committing on its own (two round trips fewer); on SQLite it
+   * is `run`, a transaction (one connection, one transaction at a time).
+   */
+  runStatements<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    if (this.dataSource.options.type === 'better-sqlite3') return this.run(work);
+    return this.withoutTransaction(work);
+  }
+
+  private async withoutTransaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      await runner.connect();
+      const callbacks: Array<() => void> = [];
+      const result = await work({
+        manager: runner.manager,
+        afterCommit: (callback) => callbacks.push(callback),
+      });
+      for (const callback of callbacks) callback();
+      return result;
+    } finally {
+      await runner.release();
+    }
+  }
+
   private async transact<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
     const callbacks: Array<() => void> = [];
     const result = await this.dataSource.transaction((manager) =>

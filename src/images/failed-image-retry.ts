@@ -2,6 +2,7 @@ import type { Owner } from '../access/owner.js';
 import { ConflictException, Injectable, Logger } from '@nestjs/common';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { DomainEvent, DomainEvents } from '../events.js';
+import { QueueCounters } from '../tasks/queue-counters.js';
 import { QueueQuota } from '../tasks/queue-quota.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { RetryAcceptedDto } from './dto/retry-accepted.dto.js';
@@ -21,16 +22,25 @@ export class FailedImageRetry {
     private readonly quota: QueueQuota,
     private readonly unitOfWork: UnitOfWork,
     private readonly events: DomainEvents,
+    private readonly queueCounters: QueueCounters,
   ) {}
 
   async retry(requestId: string, owner: Owner): Promise<RetryAcceptedDto> {
-    await this.tasks.getOrFail(requestId, owner);
+    const before = await this.tasks.getOrFail(requestId, owner);
     const requeued = await this.unitOfWork.run(async (tx) => {
-      const count = await this.images.requeueFailed(tx, requestId);
+      const { requeued: count, claimable } = await this.images.requeueFailed(tx, requestId);
       if (count === 0) return 0;
       // MAX_QUEUED_IMAGES_PER_KEY holds for retried images as for uploaded ones (a refusal rolls back).
       await this.quota.reserve(tx, owner, count);
       await this.tasks.reopen(tx, requestId, count);
+      // The request keeps its queue owner; one that finished before the queue's summary existed gets its owner.
+      const queued = {
+        id: requestId,
+        queueOwner: owner,
+        createdAt: before.createdAt,
+        outputOptions: before.outputOptions,
+      };
+      await this.queueCounters.queued(tx, queued, claimable);
       return count;
     });
     if (requeued === 0) throw new ConflictException(`request ${requestId} has no failed images to retry`);

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config.js';
+import { TasksModule } from '../tasks/tasks.module.js';
 import { Image } from './image.entity.js';
 import { ImagesService } from './images.service.js';
 import { Product } from './product.entity.js';
@@ -18,7 +19,7 @@ import { TaskRowsRemoval } from './task-rows-removal.js';
  * enqueue here; ImageWorkerModule consumes where the role runs workers.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Image, Product])],
+  imports: [TypeOrmModule.forFeature([Image, Product]), TasksModule],
   providers: [
     ImagesService,
     LeaseStore,

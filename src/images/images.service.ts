@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Between, IsNull, MoreThan, Not, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
-import { bulkInsert, execute, inList } from '../database/sql.js';
+import { bulkInsert, execute, executePrepared, inList } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
 import { newImageId, randomFolder } from './image-id.js';
 import { IMAGE_COLUMNS, PRODUCT_COLUMNS } from './upload-columns.js';
@@ -18,6 +18,10 @@ export interface NewProduct {
   cells: string[];
   urls: string[];
 }
+
+export type ProductWriter = ((tx: Transaction, rows: NewProduct[]) => Promise<void>) & {
+  queuedImages(): number;
+};
 
 export interface ImageResult {
   outputKey: string;
@@ -63,12 +67,13 @@ export class ImagesService {
   /**
    * Returns a writer that stores batches of a request's rows and their images (queued), each batch in
    * the transaction it is given. A URL repeated anywhere in the request is processed once: its later
-   * occurrences point at the first (duplicate_of) and are never claimed themselves.
+   * occurrences point at the first (duplicate_of) and are never claimed themselves. `queuedImages()`:
+   * how many of the images written so far a worker will process (the first of each URL).
    */
-  productWriter(requestId: string): (tx: Transaction, rows: NewProduct[]) => Promise<void> {
+  productWriter(requestId: string): ProductWriter {
     const firstImageOfUrl = new Map<string, string>();
     const now = Date.now();
-    return async (tx, rows) => {
+    const write = async (tx: Transaction, rows: NewProduct[]) => {
       await bulkInsert(
         tx.manager,
         'products',
@@ -97,6 +102,7 @@ export class ImagesService {
       }
       await bulkInsert(tx.manager, 'images', IMAGE_COLUMNS, images);
     };
+    return Object.assign(write, { queuedImages: () => firstImageOfUrl.size });
   }
 
   /**
@@ -110,7 +116,7 @@ export class ImagesService {
   ): Promise<FinishedImage[]> {
     if (done.length === 0) return [];
     // A VALUES list names its columns column1, column2… on SQLite and PostgreSQL alike.
-    const { records } = await execute<FinishedImage>(
+    const { records } = await executePrepared<FinishedImage>(
       tx.manager,
       `UPDATE images SET status = 'done', output_key = v.column2,
           input_bytes = CAST(v.column3 AS INTEGER), output_bytes = CAST(v.column4 AS INTEGER),
@@ -138,7 +144,7 @@ export class ImagesService {
     failure: ImageFailure,
     inputBytes: number | null,
   ): Promise<FinishedImage | undefined> {
-    const { records } = await execute<FinishedImage>(
+    const { records } = await executePrepared<FinishedImage>(
       tx.manager,
       `UPDATE images SET status = 'failed', output_key = NULL, input_bytes = ?,
           output_bytes = NULL, output_quality = NULL, output_score = NULL, error_code = ?, error_message = ?,
@@ -161,7 +167,7 @@ export class ImagesService {
    */
   async finishDuplicates(tx: Transaction, originalIds: string[], limit: number): Promise<FinishedImage[]> {
     if (originalIds.length === 0) return [];
-    const { records } = await execute<FinishedImage>(
+    const { records } = await executePrepared<FinishedImage>(
       tx.manager,
       `UPDATE images SET (status, output_key, input_bytes, output_bytes, output_quality, output_score, error_code, error_message) =
           (SELECT o.status, o.output_key, o.input_bytes, o.output_bytes, o.output_quality, o.output_score, o.error_code, o.error_message
@@ -223,8 +229,8 @@ export class ImagesService {
     return this.config.isPostgres ? '' : `INDEXED BY ${index}`;
   }
 
-  /** Queues a request's failed images again; returns how many. */
-  async requeueFailed(tx: Transaction, requestId: string): Promise<number> {
+  /** Queues a request's failed images again; returns how many, and how many of them a worker will process (not duplicates). */
+  async requeueFailed(tx: Transaction, requestId: string): Promise<{ requeued: number; claimable: number }> {
     const reset = {
       status: 'queued' as const,
       attempts: 0,
@@ -243,7 +249,8 @@ export class ImagesService {
       { taskId: requestId, status: 'failed', duplicateOf: Not(IsNull()) },
       { ...reset, availableAt: NEVER },
     );
-    return (originals.affected ?? 0) + (duplicates.affected ?? 0);
+    const claimable = originals.affected ?? 0;
+    return { requeued: claimable + (duplicates.affected ?? 0), claimable };
   }
 
   /** One page of a request's images, in CSV order, and how many match the filter in all. */

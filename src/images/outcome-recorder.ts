@@ -182,10 +182,9 @@ export class OutcomeRecorder implements OnApplicationBootstrap, OnApplicationShu
             ? await this.images.withWaitingDuplicates(tx, originals)
             : [];
         const byTask = tally([...finished, ...duplicates]);
-        // Requests in one order in every process: two batches never wait on each other's counters.
-        for (const taskId of [...byTask.keys()].sort()) {
-          const task = await this.tasks.recordImageOutcome(tx, taskId, byTask.get(taskId)!);
-          if (!task) continue;
+        // Out of flight too: the images this batch finished (their duplicates were never counted).
+        const outOfFlight = finished.map((image) => image.taskId);
+        for (const task of await this.tasks.recordImageOutcomes(tx, byTask, outOfFlight)) {
           const completed: RequestCompletedEvent = {
             requestId: task.id,
             status: task.status,

@@ -9,6 +9,7 @@ import type { Response } from 'express';
 import type { Owner } from '../access/owner.js';
 import { AppConfig } from '../config/app-config.js';
 import { RequestSummaryDto } from './dto/request-status.dto.js';
+import { QueueCounters, type TaskQueueState } from './queue-counters.js';
 import type { Task } from './task.entity.js';
 import { TasksService } from './tasks.service.js';
 import { TooManyStreamsException } from './too-many-streams.exception.js';
@@ -46,6 +47,7 @@ export class RequestProgressStreams implements OnModuleInit, BeforeApplicationSh
   constructor(
     private readonly tasks: TasksService,
     private readonly config: AppConfig,
+    private readonly queueCounters: QueueCounters,
   ) {}
 
   onModuleInit(): void {
@@ -86,7 +88,7 @@ export class RequestProgressStreams implements OnModuleInit, BeforeApplicationSh
     this.streams.add(stream);
     this.perClient.set(client, (this.perClient.get(client) ?? 0) + 1);
     res.on('close', () => this.forget(stream));
-    this.send(stream, task);
+    this.send(stream, task, (await this.queueCounters.statesOf([requestId])).get(requestId));
   }
 
   private async poll(): Promise<void> {
@@ -96,14 +98,15 @@ export class RequestProgressStreams implements OnModuleInit, BeforeApplicationSh
       const streams = [...this.streams];
       const ids = [...new Set(streams.map((stream) => stream.requestId))];
       const found = new Map<string, Task>();
+      const queues = new Map<string, TaskQueueState>();
       for (let start = 0; start < ids.length; start += POLL_BATCH) {
-        for (const task of await this.tasks.findByIds(ids.slice(start, start + POLL_BATCH))) {
-          found.set(task.id, task);
-        }
+        const batch = ids.slice(start, start + POLL_BATCH);
+        for (const task of await this.tasks.findByIds(batch)) found.set(task.id, task);
+        for (const [id, queue] of await this.queueCounters.statesOf(batch)) queues.set(id, queue);
       }
       for (const stream of streams) {
         const task = found.get(stream.requestId);
-        if (task) this.send(stream, task);
+        if (task) this.send(stream, task, queues.get(stream.requestId));
         else this.end(stream);
       }
     } catch (error) {
@@ -113,10 +116,10 @@ export class RequestProgressStreams implements OnModuleInit, BeforeApplicationSh
     }
   }
 
-  private send(stream: ProgressStream, task: Task): void {
+  private send(stream: ProgressStream, task: Task, queue: TaskQueueState | undefined): void {
     if (!this.streams.has(stream)) return;
     const finished = task.status !== 'processing';
-    const event = `event: ${finished ? 'completed' : 'progress'}\ndata: ${JSON.stringify(RequestSummaryDto.from(task))}\n\n`;
+    const event = `event: ${finished ? 'completed' : 'progress'}\ndata: ${JSON.stringify(RequestSummaryDto.from(task, queue))}\n\n`;
     if (event === stream.last) return;
     stream.last = event;
     stream.res.write(event);

@@ -8,6 +8,7 @@ import { DeliveryStateReader } from './delivery-state-reader.js';
 import { REQUEST_ID_NOT_A_UUID, RequestIdParams, UNKNOWN_REQUEST } from './dto/request-id-params.js';
 import { RequestListDto, RequestListQuery } from './dto/request-list.dto.js';
 import { RequestStatusDto } from './dto/request-status.dto.js';
+import { QueueCounters } from './queue-counters.js';
 import { RequestList } from './request-list.js';
 import { TasksService } from './tasks.service.js';
 
@@ -18,6 +19,7 @@ export class TasksController {
     private readonly tasks: TasksService,
     private readonly deliveries: DeliveryStateReader,
     private readonly requestList: RequestList,
+    private readonly queueCounters: QueueCounters,
   ) {}
 
   @Get('requests')
@@ -57,6 +59,10 @@ export class TasksController {
     @CallerOwner() owner: Owner,
   ): Promise<RequestStatusDto> {
     const task = await this.tasks.getOrFail(requestId, owner);
-    return RequestStatusDto.withWebhook(task, await this.deliveries.stateOf(requestId));
+    const [queue, webhook] = await Promise.all([
+      this.queueCounters.statesOf([requestId]),
+      this.deliveries.stateOf(requestId),
+    ]);
+    return RequestStatusDto.withWebhook(task, queue.get(requestId), webhook);
   }
 }

@@ -9,6 +9,7 @@ import { ConfigModule } from '../config/config.module.js';
 import { DatabaseModule } from '../database/database.module.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { Task } from './task.entity.js';
+import { QueueCounters } from './queue-counters.js';
 import { TasksService } from './tasks.service.js';
 
 describe('TasksService completion counter (real SQLite file)', () => {
@@ -21,7 +22,7 @@ describe('TasksService completion counter (real SQLite file)', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'pixelmill-counter-'));
     const moduleRef = await Test.createTestingModule({
       imports: [ConfigModule, DatabaseModule, TypeOrmModule.forFeature([Task])],
-      providers: [TasksService],
+      providers: [TasksService, QueueCounters],
     })
       .overrideProvider(AppConfig)
       .useValue(loadConfig({ DATA_DIR: dataDir }))
@@ -52,15 +53,21 @@ describe('TasksService completion counter (real SQLite file)', () => {
     );
   }
 
+  /** Counts one finished image of the request; the request if this call finished it, else null. */
+  const recordOne = (id: string, failed: boolean) =>
+    unitOfWork.run(async (tx) => {
+      const [finished] = await tasks.recordImageOutcomes(
+        tx,
+        new Map([[id, { processed: 1, failed: failed ? 1 : 0 }]]),
+      );
+      return finished ?? null;
+    });
+
   it('detects completion exactly once when every image finishes at the same moment', async () => {
     const id = '11111111-1111-4111-8111-111111111111';
     await createTask(id, 40);
     const outcomes = await Promise.all(
-      Array.from({ length: 40 }, (_, index) =>
-        unitOfWork.run((tx) =>
-          tasks.recordImageOutcome(tx, id, { processed: 1, failed: index % 4 === 0 ? 1 : 0 }),
-        ),
-      ),
+      Array.from({ length: 40 }, (_, index) => recordOne(id, index % 4 === 0)),
     );
     const completions = outcomes.filter((task) => task !== null);
     expect(completions).toHaveLength(1);
@@ -84,21 +91,37 @@ describe('TasksService completion counter (real SQLite file)', () => {
     const id = `22222222-2222-4222-8222-${String(failures.filter(Boolean).length).padStart(12, '0')}`;
     await createTask(id, failures.length);
     const results = [];
-    for (const failed of failures)
-      results.push(
-        await unitOfWork.run((tx) =>
-          tasks.recordImageOutcome(tx, id, { processed: 1, failed: failed ? 1 : 0 }),
-        ),
-      );
+    for (const failed of failures) results.push(await recordOne(id, failed));
     expect(results[0]).toBeNull();
     expect(results[1]?.status).toBe(status);
+  });
+
+  it('counts a batch of several requests in one call, each finished one returned once', async () => {
+    const [a, b] = ['44444444-4444-4444-8444-444444444444', '55555555-5555-4555-8555-555555555555'];
+    await createTask(a, 2);
+    await createTask(b, 3);
+    const finished = await unitOfWork.run((tx) =>
+      tasks.recordImageOutcomes(
+        tx,
+        new Map([
+          [b, { processed: 2, failed: 0, inputBytes: 5_000_000_000, outputBytes: 7 }],
+          [a, { processed: 2, failed: 1, inputBytes: 3, outputBytes: 1 }],
+        ]),
+      ),
+    );
+    expect(finished.map((task) => [task.id, task.status])).toEqual([[a, 'completed_with_errors']]);
+    // Beyond 32 bits: a URL repeated thousands of times counts its bytes as often.
+    expect(await tasks.getOrFail(b, OPEN_OWNER)).toMatchObject({
+      processedImages: 2,
+      inputBytes: 5_000_000_000,
+    });
   });
 
   it('reopens a finished request for a retry of its failed images', async () => {
     const id = '33333333-3333-4333-8333-333333333333';
     await createTask(id, 2);
-    await unitOfWork.run((tx) => tasks.recordImageOutcome(tx, id, { processed: 1, failed: 1 }));
-    await unitOfWork.run((tx) => tasks.recordImageOutcome(tx, id, { processed: 1, failed: 0 }));
+    await recordOne(id, true);
+    await recordOne(id, false);
     await unitOfWork.run((tx) => tasks.reopen(tx, id, 1));
     expect(await tasks.getOrFail(id, OPEN_OWNER)).toMatchObject({
       status: 'processing',
@@ -106,9 +129,6 @@ describe('TasksService completion counter (real SQLite file)', () => {
       failedImages: 0,
       completedAt: null,
     });
-    const finished = await unitOfWork.run((tx) =>
-      tasks.recordImageOutcome(tx, id, { processed: 1, failed: 0 }),
-    );
-    expect(finished?.status).toBe('completed');
+    expect((await recordOne(id, false))?.status).toBe('completed');
   });
 });

@@ -2,9 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import type { OutputOptions } from '../config/output-options.js';
-import { execute, inList } from '../database/sql.js';
+import { execute, executePrepared, inList, keyOrderLock } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
 import type { Owner } from '../access/owner.js';
+import { QueueCounters } from './queue-counters.js';
 import { RequestNotFoundError } from './request-not-found.error.js';
 import { Task, TASK_STATUSES, TaskStatus } from './task.entity.js';
 
@@ -24,8 +25,9 @@ export interface NewTask {
 /** The statuses of a request whose images are all finished: it may be deleted. */
 const FINISHED_STATUSES = TASK_STATUSES.filter((status) => status !== 'processing');
 
-/** SQL that derives a finished request's status from its counters. */
-const FINISHED_STATUS_SQL = `CASE WHEN failed_images = 0 THEN 'completed' WHEN failed_images >= total_images THEN 'failed' ELSE 'completed_with_errors' END`;
+/** SQL that derives a finished request's status from its count of failed images (an expression). */
+const finishedStatusSql = (failed: string) =>
+  `CASE WHEN ${failed} = 0 THEN 'completed' WHEN ${failed} >= total_images THEN 'failed' ELSE 'completed_with_errors' END`;
 
 /** The requests (tasks) and their counters. Counters only ever change in single atomic UPDATEs. */
 /** What finished images add to their request's counters: how many, how many failed, the done ones' bytes. */
@@ -38,7 +40,10 @@ export interface ImageOutcomeCounts {
 
 @Injectable()
 export class TasksService {
-  constructor(@InjectRepository(Task) private readonly tasks: Repository<Task>) {}
+  constructor(
+    @InjectRepository(Task) private readonly tasks: Repository<Task>,
+    private readonly queueCounters: QueueCounters,
+  ) {}
 
   async create(tx: Transaction, task: NewTask): Promise<void> {
     await tx.manager.insert(Task, {
@@ -95,27 +100,64 @@ export class TasksService {
   }
 
   /**
-   * Counts a request's finished images (a batch of them, duplicates included), `failed` of them failed,
-   * and the bytes in and out of the done ones. Returns the task when this very call finished the request:
-   * the conditional UPDATE matches once, so completion is detected exactly once even when the
-   * last two images finish together.
+   * Counts finished images (a batch of them, duplicates included) per request: how many, `failed` of
+   * them failed, and the bytes in and out of the done ones; their rows locked in id order (two batches
+   * never wait on each other). Returns the requests this very call finished: their status changes once,
+   * so completion is detected exactly once even when the last two images finish together. `outOfFlight`:
+   * the request of each image a worker finished (not its duplicates), out of the queue's in-flight
+   * counters in the same transaction. On PostgreSQL all of it is one statement.
    */
-  async recordImageOutcome(
+  async recordImageOutcomes(
     tx: Transaction,
-    requestId: string,
-    outcome: ImageOutcomeCounts,
-  ): Promise<Task | null> {
-    await execute(
-      tx.manager,
-      'UPDATE tasks SET processed_images = processed_images + ?, failed_images = failed_images + ?, input_bytes = input_bytes + ?, output_bytes = output_bytes + ? WHERE id = ?',
-      [outcome.processed, outcome.failed, outcome.inputBytes ?? 0, outcome.outputBytes ?? 0, requestId],
-    );
-    const finished = await execute(
-      tx.manager,
-      `UPDATE tasks SET status = ${FINISHED_STATUS_SQL}, completed_at = ? WHERE id = ? AND status = 'processing' AND processed_images >= total_images`,
-      [Date.now(), requestId],
-    );
-    return finished.affected === 1 ? tx.manager.findOneByOrFail(Task, { id: requestId }) : null;
+    outcomes: Map<string, ImageOutcomeCounts>,
+    outOfFlight: string[] = [],
+  ): Promise<Task[]> {
+    const ids = [...outcomes.keys()].sort();
+    if (ids.length === 0) return [];
+    const values = ids.flatMap((id) => {
+      const outcome = outcomes.get(id)!;
+      return [id, outcome.processed, outcome.failed, outcome.inputBytes ?? 0, outcome.outputBytes ?? 0];
+    });
+    const counters = `processed_images = processed_images + CAST(v.column2 AS INTEGER),
+          failed_images = failed_images + CAST(v.column3 AS INTEGER),
+          input_bytes = input_bytes + CAST(v.column4 AS BIGINT), output_bytes = output_bytes + CAST(v.column5 AS BIGINT)`;
+    const batch = `FROM (VALUES ${ids.map(() => '(?, ?, ?, ?, ?)').join(', ')}) AS v WHERE tasks.id = v.column1`;
+    const { lock, locked } = keyOrderLock(tx.manager, 'tasks', 'id', ids.length);
+    let finished: string[];
+    if (lock) {
+      // PostgreSQL (keyOrderLock is empty on SQLite).
+      // The status changes in the same UPDATE (its right-hand sides read the row before it), and
+      // RETURNING tells the rows whose count this very statement took to their total.
+      const reaches =
+        "status = 'processing' AND processed_images + CAST(v.column2 AS INTEGER) >= total_images";
+      const queue = this.queueCounters.movedCtes(outOfFlight, 'finished');
+      const { records } = await executePrepared<{ id: string }>(
+        tx.manager,
+        `${lock}, counted AS (
+           UPDATE tasks SET ${counters},
+             status = CASE WHEN ${reaches} THEN ${finishedStatusSql('failed_images + CAST(v.column3 AS INTEGER)')} ELSE status END,
+             completed_at = CASE WHEN ${reaches} THEN ? ELSE completed_at END
+           ${batch} ${locked('tasks.id')}
+           RETURNING tasks.id, tasks.status <> 'processing'
+             AND tasks.processed_images - CAST(v.column2 AS INTEGER) < tasks.total_images AS finished)
+         ${queue.sql ? `, ${queue.sql}` : ''}
+         SELECT id FROM counted WHERE finished`,
+        [...ids, Date.now(), ...values, ...queue.parameters],
+      );
+      finished = records.map((task) => task.id);
+    } else {
+      await execute(tx.manager, `UPDATE tasks SET ${counters} ${batch}`, values);
+      const { records } = await execute<{ id: string }>(
+        tx.manager,
+        `UPDATE tasks SET status = ${finishedStatusSql('failed_images')}, completed_at = ?
+          WHERE id IN (${inList(ids.length)}) AND status = 'processing' AND processed_images >= total_images
+          RETURNING id`,
+        [Date.now(), ...ids],
+      );
+      finished = records.map((task) => task.id);
+      await this.queueCounters.moved(tx, outOfFlight, 'finished');
+    }
+    return finished.length === 0 ? [] : tx.manager.findBy(Task, { id: In(finished) });
   }
 
   /** Puts a finished request back to processing because `count` of its failed images are queued again. */

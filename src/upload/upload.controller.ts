@@ -1,5 +1,6 @@
 import { API_KEY_REQUIRED } from '../access/api-key.guard.js';
 import { CallerOwner } from '../access/caller-owner.decorator.js';
+import { CallerQueueOwner } from '../access/caller-queue-owner.decorator.js';
 import type { Owner } from '../access/owner.js';
 import { Body, Controller, HttpCode, Post, UploadedFile, UseGuards, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
@@ -112,10 +113,12 @@ export class UploadController {
     @Body() body: UploadRequestDto,
     @IdempotencyKey() idempotencyKey: string | undefined,
     @CallerOwner() owner: Owner,
+    @CallerQueueOwner() queueOwner: string,
   ): Promise<UploadAcceptedDto> {
     const csv = csvFileOf(file);
     return this.uploads.accept({
       owner,
+      queueOwner,
       csvPath: csv.path,
       fileName: fileNameOf(csv.originalname),
       webhookUrl: webhookUrlOf(body.webhook_url),

@@ -8,6 +8,7 @@ import { type Transaction, UnitOfWork } from '../database/unit-of-work.js';
 import { DomainEvent, DomainEvents } from '../events.js';
 import { ImagesService, type NewProduct } from '../images/images.service.js';
 import { LogContext } from '../logging/log-context.js';
+import { QueueCounters } from '../tasks/queue-counters.js';
 import { QueueQuota } from '../tasks/queue-quota.js';
 import { Task } from '../tasks/task.entity.js';
 import { TasksService } from '../tasks/tasks.service.js';
@@ -18,6 +19,8 @@ import { UploadStaging } from './upload-staging.js';
 export interface UploadCommand {
   /** Who uploads: the request belongs to it, and its Idempotency-Keys are its own. */
   owner: Owner;
+  /** Whose share of the workers its images use (see queueOwnerOf). */
+  queueOwner: string;
   /** The uploaded CSV, in a temporary file the caller removes. */
   csvPath: string;
   /** The name it was uploaded as, sanitised (see fileNameOf); null when there was none. */
@@ -45,6 +48,7 @@ export class UploadService {
     private readonly events: DomainEvents,
     private readonly config: AppConfig,
     private readonly staging: UploadStaging,
+    private readonly queueCounters: QueueCounters,
   ) {}
 
   async accept(command: UploadCommand): Promise<UploadAcceptedDto> {
@@ -91,6 +95,13 @@ export class UploadService {
         outputOptions: command.outputOptions,
         fileName: command.fileName,
       });
+      const task = {
+        id: requestId,
+        queueOwner: command.queueOwner,
+        createdAt: Date.now(),
+        outputOptions: command.outputOptions,
+      };
+      await this.queueCounters.queued(tx, task, writeRows.queuedImages());
     };
     if (this.config.isPostgres) {
       return this.unitOfWork.run(async (tx) => {

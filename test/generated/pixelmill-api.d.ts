@@ -381,6 +381,16 @@ export interface components {
             /** @example 1 */
             failed_images: number;
             /**
+             * @description Images waiting for a worker (behind other work: workers are shared fairly between API keys, then between their requests); 0 once finished
+             * @example 0
+             */
+            queued_images: number;
+            /**
+             * @description Images a worker is processing now. A processing request with none in flight and images queued is waiting its turn, not stuck
+             * @example 0
+             */
+            in_flight_images: number;
+            /**
              * Format: date-time
              * @example 2026-11-25T17:00:00.000Z
              */
@@ -459,6 +469,16 @@ export interface components {
             processed_images: number;
             /** @example 1 */
             failed_images: number;
+            /**
+             * @description Images waiting for a worker (behind other work: workers are shared fairly between API keys, then between their requests); 0 once finished
+             * @example 0
+             */
+            queued_images: number;
+            /**
+             * @description Images a worker is processing now. A processing request with none in flight and images queued is waiting its turn, not stuck
+             * @example 0
+             */
+            in_flight_images: number;
             /**
              * Format: date-time
              * @example 2026-11-25T17:00:00.000Z

@@ -5,6 +5,7 @@ import { execute, inList } from '../../src/database/sql.js';
 import { UnitOfWork } from '../../src/database/unit-of-work.js';
 import { csvFile, imagesCsv } from './durability.js';
 import { FixtureServer } from './fixture-server.js';
+import { QUEUE_SUMMARY_MISMATCHES } from './queue-summary.js';
 import { type TestApp, waitForCompletion } from './test-app.js';
 
 /** More than two of OutcomeRecorder's slices (500 duplicates per transaction). */
@@ -71,6 +72,9 @@ export function duplicateFanOutCases(start: (dataDir: string) => Promise<TestApp
     expect(await countByStatus(requestId, 'done')).toBe(REPEATS);
     expect(await countByStatus(requestId, 'failed')).toBe(BROKEN_REPEATS);
     expect(await countByStatus(requestId, 'queued')).toBe(0);
+    // The duplicates waiting (queued, never claimed) were never in the queue's summary, nor their fan-out.
+    expect(status).toMatchObject({ queued_images: 0, in_flight_images: 0 });
+    expect(await summaryMismatches()).toEqual([]);
   });
 
   it('gives occurrences left waiting by a stopped process their outcome at the next start', async () => {
@@ -93,6 +97,7 @@ export function duplicateFanOutCases(start: (dataDir: string) => Promise<TestApp
     expect(await countByStatus(requestId, 'failed')).toBe(BROKEN_REPEATS);
     // Resumed from the stored outcome: nothing downloaded again.
     expect(fixtures.imageRequests.filter((path) => path === '/images/alpha.png?resumed')).toHaveLength(1);
+    expect(await summaryMismatches()).toEqual([]);
   });
 
   it('resumes the waiting duplicates of more images than one sweep takes (100)', async () => {
@@ -121,6 +126,12 @@ export function duplicateFanOutCases(start: (dataDir: string) => Promise<TestApp
     });
     expect(await countByStatus(body.request_id, 'done')).toBe(300);
   });
+
+  async function summaryMismatches(): Promise<unknown[]> {
+    return service!.app
+      .get(UnitOfWork)
+      .run(async (tx) => (await execute(tx.manager, QUEUE_SUMMARY_MISMATCHES)).records);
+  }
 
   /**
    * As if the process had been killed between two slices: `count` of the request's duplicates waiting

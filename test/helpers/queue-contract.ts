@@ -5,11 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { type AppConfig, loadConfig } from '../../src/config/app-config.js';
+import type { OutputOptions } from '../../src/config/output-options.js';
 import { dataSourceOptions } from '../../src/database/data-source-options.js';
 import { bulkInsert, execute, type SqlResult } from '../../src/database/sql.js';
 import { IMAGE_COLUMNS } from '../../src/images/upload-columns.js';
 import { UnitOfWork } from '../../src/database/unit-of-work.js';
 import { DomainEvent, DomainEvents, type RequestCompletedEvent } from '../../src/events.js';
+import { FailedImageRetry } from '../../src/images/failed-image-retry.js';
 import { Image, NEVER } from '../../src/images/image.entity.js';
 import { ImagesService } from '../../src/images/images.service.js';
 import { type ImageOutcome, OutcomeRecorder } from '../../src/images/outcome-recorder.js';
@@ -17,24 +19,36 @@ import { outputKeyOf } from '../../src/images/output-key.js';
 import { Product } from '../../src/images/product.entity.js';
 import type { ImageHandler, ImageQueue } from '../../src/images/queue/image-queue.js';
 import { LeasedImageQueue } from '../../src/images/queue/leased-image-queue.js';
-import { LeaseStore } from '../../src/images/queue/lease-store.js';
+import { type ClaimedImage, LeaseStore } from '../../src/images/queue/lease-store.js';
 import { LocalWakeSignal } from '../../src/images/queue/local-wake-signal.js';
 import { PostgresWakeSignal } from '../../src/images/queue/postgres-wake-signal.js';
 import type { WakeSignal } from '../../src/images/queue/wake-signal.js';
 import { StorageHealth } from '../../src/storage/storage-health.js';
 import type { Storage } from '../../src/storage/storage.js';
+import { QueueCounters } from '../../src/tasks/queue-counters.js';
+import { QueueQuota } from '../../src/tasks/queue-quota.js';
 import { Task } from '../../src/tasks/task.entity.js';
 import { TasksService } from '../../src/tasks/tasks.service.js';
 import { WebhookOutbox } from '../../src/webhooks/webhook-outbox.js';
+import { QUEUE_SUMMARY_MISMATCHES } from './queue-summary.js';
 import { eventually } from './test-app.js';
 
 /** One queue driver under test: a database (with the schema migrated) and a way to make its parts. */
 interface Driver {
   config: AppConfig;
   dataSource: DataSource;
+  counters: QueueCounters;
+  leases: LeaseStore;
   /** A wake signal as a separate process would have it (same object in-process, own connection on PostgreSQL). */
   signal(): WakeSignal;
 }
+
+/** The API keys the seeded requests belong to; HEAVY weighs 3 (API_KEY_WEIGHTS). */
+const OWNER = 'contract-key';
+const HEAVY = 'heavy-key';
+const API_KEYS = [OWNER, HEAVY, 'a-key', 'b-key']
+  .map((name, i) => `${name}:${String(i).repeat(24)}`)
+  .join(',');
 
 async function openDriver(databaseUrl: string | undefined, dataDir: string): Promise<Driver> {
   const config = loadConfig({
@@ -45,12 +59,17 @@ async function openDriver(databaseUrl: string | undefined, dataDir: string): Pro
     // Longer than any wait below: a test that passes was woken by the signal, not by the poll.
     QUEUE_POLL_MS: '60000',
     SHUTDOWN_GRACE_MS: '0',
+    API_KEYS,
+    API_KEY_WEIGHTS: `${HEAVY}=3`,
   });
   const dataSource = await new DataSource(dataSourceOptions(config)).initialize();
   const local = new LocalWakeSignal();
+  const counters = new QueueCounters(config, dataSource);
   return {
     config,
     dataSource,
+    counters,
+    leases: new LeaseStore(config, counters),
     signal: () => (config.isPostgres ? new PostgresWakeSignal(dataSource, config) : local),
   };
 }
@@ -60,21 +79,28 @@ function run(dataSource: DataSource, sql: string, parameters: unknown[] = []): P
   return new UnitOfWork(dataSource).run((tx) => execute(tx.manager, sql, parameters));
 }
 
-/** The API key name every seeded request belongs to. */
-const OWNER = 'contract-key';
+const DEFAULT_OUTPUT: OutputOptions = { format: 'jpeg', quality: 50, maxWidth: null, maxHeight: null };
+const AVIF: OutputOptions = { ...DEFAULT_OUTPUT, format: 'avif' };
 
-/** A stored request with `count` queued images (rows are what the queue reads; products are not needed). */
-async function seedRequest(dataSource: DataSource, count: number, createdAt = Date.now()): Promise<string[]> {
+/**
+ * A stored request with `count` queued images (rows are what the queue reads; products are not needed),
+ * counted in the queue's summary as an upload counts them.
+ */
+async function seedRequest(
+  driver: Driver,
+  count: number,
+  { createdAt = Date.now(), owner = OWNER, output = DEFAULT_OUTPUT } = {},
+): Promise<string[]> {
   const taskId = randomUUID();
-  await run(
-    dataSource,
-    `INSERT INTO tasks (id, owner, status, total_images, processed_images, failed_images, csv_headers, content_hash, created_at)
-     VALUES (?, ?, 'processing', ?, 0, 0, '[]', 'x', ?)`,
-    [taskId, OWNER, count, createdAt],
-  );
   const ids = Array.from({ length: count }, () => randomUUID());
-  await new UnitOfWork(dataSource).run((tx) =>
-    bulkInsert(
+  await new UnitOfWork(driver.dataSource).run(async (tx) => {
+    await execute(
+      tx.manager,
+      `INSERT INTO tasks (id, owner, status, total_images, processed_images, failed_images, csv_headers, content_hash, created_at, output_options)
+       VALUES (?, ?, 'processing', ?, 0, 0, '[]', 'x', ?, ?)`,
+      [taskId, owner, count, createdAt, JSON.stringify(output)],
+    );
+    await bulkInsert(
       tx.manager,
       'images',
       IMAGE_COLUMNS,
@@ -89,8 +115,13 @@ async function seedRequest(dataSource: DataSource, count: number, createdAt = Da
         Date.now(),
         null,
       ]),
-    ),
-  );
+    );
+    await driver.counters.queued(
+      tx,
+      { id: taskId, queueOwner: owner, createdAt, outputOptions: output },
+      count,
+    );
+  });
   return ids;
 }
 
@@ -116,7 +147,7 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       for (const signal of signals.splice(0))
         await (signal as Partial<PostgresWakeSignal>).onApplicationShutdown?.();
       if (driver.config.isPostgres)
-        await run(driver.dataSource, 'TRUNCATE images, tasks, webhook_deliveries');
+        await run(driver.dataSource, 'TRUNCATE images, tasks, webhook_deliveries, queue_tasks, queue_owners');
       await driver.dataSource.destroy();
       await rm(dataDir, { recursive: true, force: true });
     });
@@ -125,7 +156,7 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       const signal = driver.signal();
       signals.push(signal);
       const queue = new LeasedImageQueue(
-        new LeaseStore(driver.config),
+        driver.leases,
         signal,
         new UnitOfWork(driver.dataSource),
         // Storage is never down here: the queue claims whenever work is due.
@@ -136,21 +167,69 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       return queue;
     }
 
-    /** A handler that records each image and marks it done, like the real processor's outcome. */
+    /** The service's recorder of outcomes (batched; per-request counters, the queue's summary, completions). */
+    function makeRecorder(emitter = new EventEmitter2()): OutcomeRecorder {
+      return new OutcomeRecorder(
+        new ImagesService(
+          driver.dataSource.getRepository(Image),
+          driver.dataSource.getRepository(Product),
+          driver.config,
+        ),
+        new TasksService(driver.dataSource.getRepository(Task), driver.counters),
+        new WebhookOutbox(driver.config),
+        new UnitOfWork(driver.dataSource),
+        new DomainEvents(emitter),
+        driver.config,
+      );
+    }
+
+    const doneOutcome = (image: ClaimedImage): ImageOutcome => ({
+      kind: 'done',
+      image,
+      result: {
+        outputKey: outputKeyOf(image.id, 'jpeg'),
+        inputBytes: 100,
+        outputBytes: 10,
+        outputQuality: 50,
+        outputScore: null,
+      },
+    });
+
+    /** A handler that records each image done through the recorder, like the real processor. */
     function recordingHandler(seen: string[], inFlight = { now: 0, max: 0 }): ImageHandler {
+      const recorder = makeRecorder();
       return async (image) => {
         inFlight.max = Math.max(inFlight.max, ++inFlight.now);
         seen.push(image.id);
         await new Promise((done) => setTimeout(done, 5));
-        await run(driver.dataSource, "UPDATE images SET status = 'done', lease_until = NULL WHERE id = ?", [
-          image.id,
-        ]);
+        await recorder.record(doneOutcome(image));
         inFlight.now--;
       };
     }
 
+    /** The queue's summary disagrees with the images nowhere. */
+    async function expectExactSummary(): Promise<void> {
+      expect((await run(driver.dataSource, QUEUE_SUMMARY_MISMATCHES)).records).toEqual([]);
+    }
+
+    /** Claims `batches` times `limit` images, nothing finishing meanwhile; returns them in claim order. */
+    async function claimBatches(batches: number, limit: number): Promise<ClaimedImage[]> {
+      const claimed: ClaimedImage[] = [];
+      for (let batch = 0; batch < batches; batch++)
+        claimed.push(
+          ...(await new UnitOfWork(driver.dataSource).run((tx) => driver.leases.claim(tx, limit))),
+        );
+      return claimed;
+    }
+
+    const countBy = (images: ClaimedImage[], key: (image: ClaimedImage) => string) => {
+      const counts: Record<string, number> = {};
+      for (const image of images) counts[key(image)] = (counts[key(image)] ?? 0) + 1;
+      return counts;
+    };
+
     it('hands every queued image to the handler exactly once, CONCURRENCY at a time at most', async () => {
-      const ids = await seedRequest(driver.dataSource, 40);
+      const ids = await seedRequest(driver, 40);
       const seen: string[] = [];
       const inFlight = { now: 0, max: 0 };
       await makeQueue().work(recordingHandler(seen, inFlight));
@@ -160,8 +239,8 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
     });
 
     it('is fair across requests: a small request queued behind a large one is served in the first batch', async () => {
-      await seedRequest(driver.dataSource, 200, Date.now() - 60_000);
-      const small = await seedRequest(driver.dataSource, 3);
+      await seedRequest(driver, 200, { createdAt: Date.now() - 60_000 });
+      const small = await seedRequest(driver, 3);
       const seen: string[] = [];
       await makeQueue().work(recordingHandler(seen));
       await eventually(() => small.every((id) => seen.includes(id)) || undefined, 20_000);
@@ -176,14 +255,14 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       const producer: ImageQueue = makeQueue(); // as an API process would: enqueue only
       await new Promise((done) => setTimeout(done, 300)); // the worker has found nothing and is idle
       expect(seen).toEqual([]);
-      const ids = await seedRequest(driver.dataSource, 3);
+      const ids = await seedRequest(driver, 3);
       await producer.enqueue('the request of these images');
       await eventually(() => seen.length === 3 || undefined, 10_000);
       expect([...seen].sort()).toEqual([...ids].sort());
     });
 
     it('gives back the images it holds at shutdown, and takes back images whose lease expired', async () => {
-      const ids = await seedRequest(driver.dataSource, 6);
+      const ids = await seedRequest(driver, 6);
       const started: string[] = [];
       const first = makeQueue();
       await first.work(async (image) => {
@@ -194,11 +273,10 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       await first.beforeApplicationShutdown();
       const statuses = await run(driver.dataSource, 'SELECT status FROM images');
       expect(statuses.records.map((row: { status: string }) => row.status)).toEqual(ids.map(() => 'queued'));
+      await expectExactSummary();
 
       // A worker that died holding a lease: once the lease runs out, another worker takes the image.
-      const [abandoned] = await new UnitOfWork(driver.dataSource).run((tx) =>
-        new LeaseStore(driver.config).claim(tx, 1),
-      );
+      const [abandoned] = await new UnitOfWork(driver.dataSource).run((tx) => driver.leases.claim(tx, 1));
       expect(abandoned).toMatchObject({ owner: OWNER, leaseExpiries: 0 });
       const seen: string[] = [];
       const expiries = new Map<string, number>();
@@ -211,11 +289,18 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       expect([...seen].sort()).toEqual([...ids].sort());
       // The expiry is counted (MAX_LEASE_EXPIRIES); the shutdown's release above was not.
       expect([...expiries].filter(([, count]) => count > 0)).toEqual([[abandoned.id, 1]]);
+      await eventually(
+        async () =>
+          (await run(driver.dataSource, "SELECT COUNT(*) AS n FROM images WHERE status = 'done'")).records[0]
+            .n == 6 || undefined,
+        10_000,
+      );
+      await expectExactSummary();
     });
 
     it('records a batch of finished images exactly once: per-request counts, duplicates, lost leases, one completion', async () => {
-      const [a0, a1, a2] = await seedRequest(driver.dataSource, 3);
-      const [b0, b1] = await seedRequest(driver.dataSource, 2);
+      const [a0, a1, a2] = await seedRequest(driver, 3);
+      const [b0, b1] = await seedRequest(driver, 2);
       const taskOf = async (imageId: string) =>
         (await run(driver.dataSource, 'SELECT task_id FROM images WHERE id = ?', [imageId])).records[0]
           .task_id as string;
@@ -233,42 +318,17 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
         "UPDATE tasks SET total_images = 4, webhook_url = 'http://hooks.test/a' WHERE id = ?",
         [taskA],
       );
-      const claimed = await new UnitOfWork(driver.dataSource).run((tx) =>
-        new LeaseStore(driver.config).claim(tx, 10),
-      );
+      const claimed = await new UnitOfWork(driver.dataSource).run((tx) => driver.leases.claim(tx, 10));
       expect(claimed.map((image) => image.id).sort()).toEqual([a0, a1, a2, b0, b1].sort());
       // b1's lease ran out and the image went back to the queue: its outcome must not count.
-      await run(driver.dataSource, "UPDATE images SET status = 'queued', lease_until = NULL WHERE id = ?", [
-        b1,
-      ]);
+      await new UnitOfWork(driver.dataSource).run((tx) => driver.leases.release(tx, [b1]));
 
       const emitter = new EventEmitter2();
       const completions: RequestCompletedEvent[] = [];
       emitter.on(DomainEvent.RequestCompleted, (event: RequestCompletedEvent) => completions.push(event));
-      const recorder = new OutcomeRecorder(
-        new ImagesService(
-          driver.dataSource.getRepository(Image),
-          driver.dataSource.getRepository(Product),
-          driver.config,
-        ),
-        new TasksService(driver.dataSource.getRepository(Task)),
-        new WebhookOutbox(driver.config),
-        new UnitOfWork(driver.dataSource),
-        new DomainEvents(emitter),
-        driver.config,
-      );
+      const recorder = makeRecorder(emitter);
       const byId = new Map(claimed.map((image) => [image.id, image]));
-      const done = (id: string): ImageOutcome => ({
-        kind: 'done',
-        image: byId.get(id)!,
-        result: {
-          outputKey: outputKeyOf(id, 'jpeg'),
-          inputBytes: 100,
-          outputBytes: 10,
-          outputQuality: 50,
-          outputScore: null,
-        },
-      });
+      const done = (id: string) => doneOutcome(byId.get(id)!);
       const failed: ImageOutcome = {
         kind: 'failed',
         image: byId.get(a1)!,
@@ -333,6 +393,162 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       expect(completions).toMatchObject([{ requestId: taskA, processedImages: 4, failedImages: 1 }]);
       const deliveries = await run(driver.dataSource, 'SELECT task_id FROM webhook_deliveries');
       expect(deliveries.records).toEqual([{ task_id: taskA }]);
+      // Out of the queue's summary: A's images (its duplicate never counted), B's but the one requeued.
+      expect(await driver.counters.statesOf([taskA, taskB])).toEqual(
+        new Map([
+          [taskA, { queuedImages: 0, inFlightImages: 0 }],
+          [taskB, { queuedImages: 1, inFlightImages: 0 }],
+        ]),
+      );
+      await expectExactSummary();
+    });
+
+    it('shares the workers between owners first: an owner with 6 requests gets what an owner with 1 gets', async () => {
+      for (let request = 0; request < 6; request++) await seedRequest(driver, 10, { owner: 'a-key' });
+      await seedRequest(driver, 60, { owner: 'b-key' });
+      const claimed = await claimBatches(4, 3); // nothing finishes meanwhile
+      // Fair between requests alone would give a-key 6 images in 7.
+      expect(countBy(claimed, (image) => image.queueOwner)).toEqual({ 'a-key': 6, 'b-key': 6 });
+      // Within an owner, still fair between its requests: a-key's 6 images come from its 6 requests.
+      const ofA = claimed.filter((image) => image.queueOwner === 'a-key');
+      expect(new Set(ofA.map((image) => image.taskId)).size).toBe(6);
+      await expectExactSummary();
+    });
+
+    it('weighs owners by API_KEY_WEIGHTS: a key of weight 3 gets three images for one', async () => {
+      await seedRequest(driver, 40, { owner: HEAVY });
+      await seedRequest(driver, 40, { owner: OWNER });
+      const claimed = await claimBatches(4, 4);
+      expect(countBy(claimed, (image) => image.queueOwner)).toEqual({ [HEAVY]: 12, [OWNER]: 4 });
+    });
+
+    it('counts an image by the cost of its output options: one AVIF image weighs as much as 16 JPEG ones', async () => {
+      await seedRequest(driver, 20, { owner: 'a-key', output: AVIF });
+      await seedRequest(driver, 40, { owner: 'b-key' });
+      // One claim of 12 (shared within it), then one of 4 (from the counters): the cost counts in both.
+      const claimed = [...(await claimBatches(1, 12)), ...(await claimBatches(1, 4))];
+      expect(countBy(claimed, (image) => `${image.queueOwner} ×${image.cost}`)).toEqual({
+        'a-key ×16': 1,
+        'b-key ×1': 15,
+      });
+      expect(claimed[0].outputOptions).toEqual(claimed[0].queueOwner === 'a-key' ? AVIF : DEFAULT_OUTPUT);
+      await expectExactSummary();
+    });
+
+    it("holds at most MAX_OWNER_COST_IN_FLIGHT of one owner's images in a process: another client's images are not kept waiting", async () => {
+      await seedRequest(driver, 8, { owner: 'a-key', output: AVIF });
+      const avifStarted: string[] = [];
+      const seen: string[] = [];
+      let finishAvif!: () => void;
+      const avifHeld = new Promise<void>((done) => (finishAvif = done));
+      const record = recordingHandler(seen);
+      const queue = makeQueue();
+      await queue.work(async (image) => {
+        if (image.queueOwner === 'a-key') {
+          avifStarted.push(image.id);
+          await avifHeld;
+        }
+        await record(image);
+      });
+      await eventually(() => avifStarted.length > 0 || undefined, 10_000);
+      const jpeg = await seedRequest(driver, 3, { owner: 'b-key' });
+      await queue.enqueue();
+      await eventually(() => jpeg.every((id) => seen.includes(id)) || undefined, 10_000);
+      // 16 per owner here (4 × CONCURRENCY 4): one AVIF image (cost 16) at a time, not CONCURRENCY of them.
+      expect(avifStarted).toHaveLength(1);
+      finishAvif();
+      await eventually(() => seen.length === 11 || undefined, 20_000);
+      expect(avifStarted).toHaveLength(8);
+    });
+
+    it('keeps the summary exact through every move: claim, retry later, release, expiry, outcomes, retry of failed images, deletion', async () => {
+      const [first] = await seedRequest(driver, 6);
+      const taskId = (await run(driver.dataSource, 'SELECT task_id FROM images WHERE id = ?', [first]))
+        .records[0].task_id as string;
+      const unitOfWork = new UnitOfWork(driver.dataSource);
+      const claimed = await unitOfWork.run((tx) => driver.leases.claim(tx, 6));
+      await unitOfWork.run((tx) =>
+        driver.leases.retryLater(tx, claimed[0].id, 0, { code: 'http_503', message: 'HTTP 503' }),
+      );
+      await unitOfWork.run((tx) => driver.leases.release(tx, [claimed[1].id]));
+      await run(driver.dataSource, 'UPDATE images SET lease_until = 1 WHERE id = ?', [claimed[2].id]);
+      expect(await unitOfWork.run((tx) => driver.leases.requeueExpired(tx))).toBe(1);
+      expect(await driver.counters.statesOf([taskId])).toEqual(
+        new Map([[taskId, { queuedImages: 3, inFlightImages: 3 }]]),
+      );
+      await expectExactSummary();
+
+      const recorder = makeRecorder();
+      const failed = (image: ClaimedImage): ImageOutcome => ({
+        kind: 'failed',
+        image,
+        failure: { code: 'http_404', message: 'HTTP 404 Not Found' },
+        inputBytes: null,
+      });
+      await Promise.all(
+        [failed(claimed[3]), doneOutcome(claimed[4]), doneOutcome(claimed[5])].map((outcome) =>
+          recorder.record(outcome),
+        ),
+      );
+      const rest = await unitOfWork.run((tx) => driver.leases.claim(tx, 6));
+      expect(rest).toHaveLength(3);
+      await Promise.all(rest.map((image) => recorder.record(doneOutcome(image))));
+      await expectExactSummary();
+
+      const tasks = new TasksService(driver.dataSource.getRepository(Task), driver.counters);
+      const images = new ImagesService(
+        driver.dataSource.getRepository(Image),
+        driver.dataSource.getRepository(Product),
+        driver.config,
+      );
+      const retry = new FailedImageRetry(
+        tasks,
+        images,
+        new QueueQuota(tasks, driver.config),
+        unitOfWork,
+        new DomainEvents(new EventEmitter2()),
+        driver.counters,
+      );
+      expect(await retry.retry(taskId, OWNER)).toMatchObject({ requeued_images: 1, status: 'processing' });
+      expect(await driver.counters.statesOf([taskId])).toEqual(
+        new Map([[taskId, { queuedImages: 1, inFlightImages: 0 }]]),
+      );
+      const [again] = await unitOfWork.run((tx) => driver.leases.claim(tx, 6));
+      expect(again.id).toBe(claimed[3].id);
+      await recorder.record(doneOutcome(again));
+      await expectExactSummary();
+
+      // A deleted request takes its row of the summary with it; its owner has nothing left counted.
+      expect(await unitOfWork.run((tx) => tasks.deleteFinished(tx, taskId))).toBe(true);
+      expect(await driver.counters.statesOf([taskId])).toEqual(new Map());
+      expect(
+        (await run(driver.dataSource, 'SELECT owner, queued_images, in_flight_cost FROM queue_owners'))
+          .records,
+      ).toEqual([{ owner: OWNER, queued_images: 0, in_flight_cost: 0 }]);
+    });
+
+    it("detects a request's completion exactly once when its last images are counted in parallel transactions", async () => {
+      const [first] = await seedRequest(driver, 40);
+      const taskId = (await run(driver.dataSource, 'SELECT task_id FROM images WHERE id = ?', [first]))
+        .records[0].task_id as string;
+      const tasks = new TasksService(driver.dataSource.getRepository(Task), driver.counters);
+      const claimed = await claimBatches(3, 16); // an owner's 16 at most per claim here
+      expect(claimed).toHaveLength(40);
+      // Each image in its own transaction at once: a pool of connections on PostgreSQL, one queue on SQLite.
+      const unitOfWork = new UnitOfWork(driver.dataSource);
+      const finished = await Promise.all(
+        claimed.map((image, index) =>
+          unitOfWork.run(async (tx) => {
+            await execute(tx.manager, "UPDATE images SET status = 'done' WHERE id = ?", [image.id]);
+            const counts = { processed: 1, failed: index % 4 === 0 ? 1 : 0 };
+            return tasks.recordImageOutcomes(tx, new Map([[taskId, counts]]), [taskId]);
+          }),
+        ),
+      );
+      expect(
+        finished.flat().map((task) => [task.id, task.status, task.processedImages, task.failedImages]),
+      ).toEqual([[taskId, 'completed_with_errors', 40, 10]]);
+      await expectExactSummary();
     });
   });
 }

@@ -7,6 +7,7 @@ import { outputKeyOf } from '../../src/images/output-key.js';
 import { readEventStream } from '../helpers/event-stream.js';
 import { FixtureServer } from '../helpers/fixture-server.js';
 import { PostgresDatabase } from '../helpers/postgres-database.js';
+import { QUEUE_SUMMARY_MISMATCHES } from '../helpers/queue-summary.js';
 import { S3TestServer } from '../helpers/s3-server.js';
 import { requireBuild, ServerProcess } from '../helpers/server-process.js';
 import { eventually, freePort, waitForCompletion } from '../helpers/test-app.js';
@@ -125,6 +126,9 @@ describe('scale-out topology: api + 2 workers, PostgreSQL and S3, no shared disk
     await workers[0].kill('SIGKILL');
     const atKill = await countByStatus(requestId);
     console.log(`topology: worker 1 killed with ${JSON.stringify(atKill)}`);
+    // The dead worker's claims and recordings committed whole or not at all: its images still count as
+    // in flight (until their leases run out), and the summary agrees with the images in one snapshot.
+    expect((await db.query(QUEUE_SUMMARY_MISMATCHES)).rows).toEqual([]);
 
     const status = await waitForCompletion(api.http, requestId, 90_000);
     expect(status).toMatchObject({
@@ -134,6 +138,7 @@ describe('scale-out topology: api + 2 workers, PostgreSQL and S3, no shared disk
       failed_images: 1,
     });
     expect(await countByStatus(requestId)).toEqual({ done: IMAGES - 1, failed: 1 });
+    expect((await db.query(QUEUE_SUMMARY_MISMATCHES)).rows).toEqual([]);
 
     // One object per image in the bucket, nothing else, and every output URL served from it.
     const { rows } = await db.query("SELECT id FROM images WHERE task_id = $1 AND status = 'done'", [

@@ -10,7 +10,7 @@ import { WakeSignal } from './wake-signal.js';
 
 /**
  * The queue is the images table: each worker process leases up to CONCURRENCY queued images at a
- * time (fairly across requests, see LeaseStore.claim), renews their leases while it works, and takes
+ * time (fairly between owners, then requests, see LeaseStore.claim), renews their leases while it works, and takes
  * back images whose lease expired (their worker died). On the embedded SQLite file it is the only
  * worker; on PostgreSQL any number of processes share the work (claims skip rows locked by a
  * neighbour), woken by the WakeSignal when work is queued, polling as a safety net. While storage is
@@ -19,7 +19,7 @@ import { WakeSignal } from './wake-signal.js';
 @Injectable()
 export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShutdown {
   private readonly logger = new Logger(LeasedImageQueue.name);
-  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly inFlight = new Map<string, { image: ClaimedImage; work: Promise<void> }>();
   private readonly buffered: ClaimedImage[] = [];
   private handler?: ImageHandler;
   /** The claim under way, if any: one at a time. */
@@ -66,7 +66,7 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
     clearTimeout(this.idleTimer);
     clearInterval(this.leaseTimer);
     await this.claiming; // its images land in the buffer, released below
-    const finished = Promise.allSettled(this.inFlight.values());
+    const finished = Promise.allSettled([...this.inFlight.values()].map(({ work }) => work));
     await Promise.race([finished, sleep(this.config.shutdownGraceMs, undefined, { ref: false })]);
     const unfinished = [...this.inFlight.keys(), ...this.buffered.splice(0).map((image) => image.id)];
     if (unfinished.length === 0) return;
@@ -92,7 +92,7 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
     }
     clearTimeout(this.idleTimer);
     this.claiming = this.unitOfWork
-      .run((tx) => this.leases.claim(tx, 2 * this.config.concurrency - held))
+      .runStatements((tx) => this.leases.claim(tx, 2 * this.config.concurrency - held, this.heldCost()))
       .then((claimed) => {
         this.buffered.push(...claimed);
         if (claimed.length === 0) this.idleTimer = setTimeout(() => this.refill(), this.config.queuePollMs);
@@ -141,7 +141,15 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
         this.inFlight.delete(image.id);
         this.refill();
       });
-    this.inFlight.set(image.id, work);
+    this.inFlight.set(image.id, { image, work });
+  }
+
+  /** The cost of the images this process holds (in flight and buffered), per queue owner. */
+  private heldCost(): Map<string, number> {
+    const held = new Map<string, number>();
+    for (const image of [...[...this.inFlight.values()].map((entry) => entry.image), ...this.buffered])
+      held.set(image.queueOwner, (held.get(image.queueOwner) ?? 0) + image.cost);
+    return held;
   }
 
   /** Renews the leases this process holds, and takes back images whose worker died. */

@@ -6,6 +6,7 @@ import {
   type OutputQuality,
 } from '../../config/output-options.js';
 import { DELIVERY_STATUSES, type DeliveryState, type DeliveryStatus } from '../delivery-state-reader.js';
+import type { TaskQueueState } from '../queue-counters.js';
 import { TASK_STATUSES, Task, type TaskStatus } from '../task.entity.js';
 
 @ApiSchema({ name: 'WebhookState', description: 'Delivery of the request.completed webhook' })
@@ -89,6 +90,22 @@ export class RequestSummaryDto {
   @ApiProperty({ type: 'integer', example: 1 })
   failed_images: number;
 
+  @ApiProperty({
+    type: 'integer',
+    example: 0,
+    description:
+      'Images waiting for a worker (behind other work: workers are shared fairly between API keys, then between their requests); 0 once finished',
+  })
+  queued_images: number;
+
+  @ApiProperty({
+    type: 'integer',
+    example: 0,
+    description:
+      'Images a worker is processing now. A processing request with none in flight and images queued is waiting its turn, not stuck',
+  })
+  in_flight_images: number;
+
   @ApiProperty({ format: 'date-time', example: '2026-11-25T17:00:00.000Z' })
   created_at: string;
 
@@ -114,7 +131,8 @@ export class RequestSummaryDto {
   })
   output_bytes: number;
 
-  static from(task: Task): RequestSummaryDto {
+  /** `queue`: where its images are (none when it finished before the queue's summary was kept). */
+  static from(task: Task, queue: TaskQueueState | undefined): RequestSummaryDto {
     return {
       request_id: task.id,
       file_name: task.fileName,
@@ -123,6 +141,8 @@ export class RequestSummaryDto {
       total_images: task.totalImages,
       processed_images: task.processedImages,
       failed_images: task.failedImages,
+      queued_images: queue?.queuedImages ?? 0,
+      in_flight_images: queue?.inFlightImages ?? 0,
       input_bytes: task.inputBytes,
       output_bytes: task.outputBytes,
       created_at: new Date(task.createdAt).toISOString(),
@@ -141,8 +161,12 @@ export class RequestStatusDto extends RequestSummaryDto {
   })
   webhook: WebhookStateDto | null;
 
-  static withWebhook(task: Task, webhook: DeliveryState | null): RequestStatusDto {
-    const status = RequestSummaryDto.from(task) as RequestStatusDto;
+  static withWebhook(
+    task: Task,
+    queue: TaskQueueState | undefined,
+    webhook: DeliveryState | null,
+  ): RequestStatusDto {
+    const status = RequestSummaryDto.from(task, queue) as RequestStatusDto;
     status.webhook = webhook && {
       status: webhook.status,
       attempts: webhook.attempts,

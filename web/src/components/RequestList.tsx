@@ -6,6 +6,10 @@ import { ProgressBar } from './ProgressBar';
 /** While any listed request is processing, the list reads again this often. */
 const REFRESH_MS = 3000;
 
+/** Processing with nothing in flight yet: queued behind other work (workers are shared fairly), not stuck. */
+const waitsForWorkers = (request: RequestSummary) =>
+  request.status === 'processing' && request.in_flight_images === 0 && request.queued_images > 0;
+
 /** The caller's requests, newest first, a page at a time. */
 export function RequestList({ onUnauthorized }: { onUnauthorized: () => void }) {
   const [requests, setRequests] = useState<RequestSummary[] | null>(null);
@@ -51,8 +55,15 @@ export function RequestList({ onUnauthorized }: { onUnauthorized: () => void }) 
               <a href={`#/requests/${request.request_id}`} class="request-link">
                 {requestName(request)}
               </a>
-              <span class={`badge ${request.status}`}>{request.status.replaceAll('_', ' ')}</span>
+              {waitsForWorkers(request) ? (
+                <span class="badge queued">queued</span>
+              ) : (
+                <span class={`badge ${request.status}`}>{request.status.replaceAll('_', ' ')}</span>
+              )}
               <span class="request-id mono">{request.request_id.slice(0, 8)}</span>
+              {waitsForWorkers(request) && (
+                <p class="hint">Waiting its turn behind other work: its images start as workers free up.</p>
+              )}
               <ProgressBar
                 label={`${requestName(request)}: progress`}
                 value={request.processed_images}
@@ -66,6 +77,14 @@ export function RequestList({ onUnauthorized }: { onUnauthorized: () => void }) 
                     {request.failed_images > 0 && `, ${request.failed_images} failed`}
                   </dd>
                 </div>
+                {request.status === 'processing' && (
+                  <div>
+                    <dt>Now</dt>
+                    <dd>
+                      {request.in_flight_images} in progress, {request.queued_images} queued
+                    </dd>
+                  </div>
+                )}
                 <div>
                   <dt>Created</dt>
                   <dd>{formatTime(request.created_at)}</dd>

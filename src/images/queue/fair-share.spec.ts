@@ -1,0 +1,67 @@
+import { type ClaimCandidate, fairShares } from './fair-share.js';
+
+/** A candidate request: owner, its id, and what differs from an idle request of cost 1 with 100 queued. */
+const request = (queueOwner: string, taskId: string, rest: Partial<ClaimCandidate> = {}): ClaimCandidate => ({
+  queueOwner,
+  weight: 1,
+  ownerCost: 0,
+  taskId,
+  cost: 1,
+  taskCost: 0,
+  queued: 100,
+  ...rest,
+});
+
+const NO_LIMIT = 1_000;
+const none = new Map<string, number>();
+const shares = (...args: Parameters<typeof fairShares>) => Object.fromEntries(fairShares(...args));
+
+describe('fairShares', () => {
+  it('shares between owners first: one owner with many requests gets half, not one per request', () => {
+    const a = Array.from({ length: 6 }, (_, i) => request('a', `a${i}`));
+    expect(shares([...a, request('b', 'b0')], 8, none, NO_LIMIT)).toEqual({
+      a0: 1,
+      a1: 1,
+      a2: 1,
+      a3: 1,
+      b0: 4,
+    });
+  });
+
+  it('gives the owner with the least in flight for its weight the next images', () => {
+    // a: 6 in flight at weight 3 (2 each), b: 1 at weight 1: b first until it reaches 2, then a in turn.
+    const candidates = [
+      request('a', 'a0', { weight: 3, ownerCost: 6, taskCost: 6 }),
+      request('b', 'b0', { ownerCost: 1, taskCost: 1 }),
+    ];
+    expect(shares(candidates, 5, none, NO_LIMIT)).toEqual({ a0: 3, b0: 2 });
+  });
+
+  it('counts costly images against their owner: one AVIF image weighs as much as 16 JPEG ones', () => {
+    const candidates = [request('avif', 'x', { cost: 16 }), request('jpeg', 'y')];
+    expect(shares(candidates, 10, none, NO_LIMIT)).toEqual({ x: 1, y: 9 });
+  });
+
+  it('within an owner, serves the request with the least in flight, the first (oldest) of equals', () => {
+    const candidates = [
+      request('a', 'old', { taskCost: 2 }),
+      request('a', 'new', { taskCost: 0 }),
+      request('a', 'newest', { taskCost: 0 }),
+    ];
+    expect(shares(candidates, 5, none, NO_LIMIT)).toEqual({ new: 2, newest: 2, old: 1 });
+  });
+
+  it('takes no more than a request has queued, nor than the limit', () => {
+    expect(
+      shares([request('a', 'a0', { queued: 2 }), request('a', 'a1', { queued: 1 })], 8, none, NO_LIMIT),
+    ).toEqual({ a0: 2, a1: 1 });
+    expect(shares([request('a', 'a0')], 3, none, NO_LIMIT)).toEqual({ a0: 3 });
+  });
+
+  it('keeps what this process holds of an owner within the cap, whoever else waits', () => {
+    const candidates = [request('avif', 'x', { cost: 16 }), request('auto', 'y', { cost: 8 })];
+    // 32 per owner: avif holds 16 here already, so one more; auto may have 4 (32 / 8).
+    expect(shares(candidates, 8, new Map([['avif', 16]]), 32)).toEqual({ x: 1, y: 4 });
+    expect(shares([request('avif', 'x', { cost: 16 })], 8, new Map([['avif', 32]]), 32)).toEqual({});
+  });
+});

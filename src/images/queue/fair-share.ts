@@ -1,0 +1,73 @@
+/** A request a claim may take images from, with what its owner and it have in flight (costs, see image-cost.ts). */
+export interface ClaimCandidate {
+  queueOwner: string;
+  weight: number;
+  /** The owner's images in flight, in every worker process, by cost. */
+  ownerCost: number;
+  taskId: string;
+  /** The cost of each of the request's images. */
+  cost: number;
+  /** The request's images in flight, by cost. */
+  taskCost: number;
+  /** Its images waiting for a worker (some may not be due yet: a retry's backoff). */
+  queued: number;
+}
+
+/**
+ * How many images a claim of `limit` takes from each candidate request: one at a time, each to the owner
+ * with the least cost in flight for its weight (ties: in the candidates' order), and within that owner
+ * to the request with the least cost in flight (ties: in order, so oldest first). An owner whose next
+ * image would take what this process holds of it (`held`, by cost) past `maxHeld` gets no more here.
+ * So an owner with many requests gets its share, not one per request, and an owner's costly images
+ * count against its own share, not against everyone's.
+ */
+export function fairShares(
+  candidates: ClaimCandidate[],
+  limit: number,
+  held: ReadonlyMap<string, number>,
+  maxHeld: number,
+): Map<string, number> {
+  const owners = new Map<string, OwnerTally>();
+  for (const candidate of candidates) {
+    const owner = owners.get(candidate.queueOwner) ?? {
+      weight: candidate.weight,
+      cost: candidate.ownerCost,
+      held: held.get(candidate.queueOwner) ?? 0,
+      tasks: [],
+    };
+    owner.tasks.push({ ...candidate });
+    owners.set(candidate.queueOwner, owner);
+  }
+  const shares = new Map<string, number>();
+  for (let taken = 0; taken < limit; taken++) {
+    let best: { owner: OwnerTally; task: ClaimCandidate } | undefined;
+    for (const owner of owners.values()) {
+      if (best && owner.cost / owner.weight >= best.owner.cost / best.owner.weight) continue;
+      const task = leastInFlight(owner.tasks);
+      if (task && owner.held + task.cost <= maxHeld) best = { owner, task };
+    }
+    if (!best) break;
+    const { owner, task } = best;
+    task.queued--;
+    task.taskCost += task.cost;
+    owner.cost += task.cost;
+    owner.held += task.cost;
+    shares.set(task.taskId, (shares.get(task.taskId) ?? 0) + 1);
+  }
+  return shares;
+}
+
+/** An owner as the claim goes: its cost in flight everywhere and held here, its requests (copies). */
+interface OwnerTally {
+  weight: number;
+  cost: number;
+  held: number;
+  tasks: ClaimCandidate[];
+}
+
+/** The request with images left and the least cost in flight, the first of equals. */
+function leastInFlight(tasks: ClaimCandidate[]): ClaimCandidate | undefined {
+  let least: ClaimCandidate | undefined;
+  for (const task of tasks) if (task.queued > 0 && (!least || task.taskCost < least.taskCost)) least = task;
+  return least;
+}
