@@ -313,14 +313,14 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
       await service?.close();
     });
 
-    /** A request of two images, in one row. */
+    /** A request of two images, in one row, named `<tag>.csv` (the page names requests by their CSV). */
     async function upload(tag: string): Promise<string> {
       const urls = [1, 2].map((n) => fixtures.imageUrl('cmyk.jpg', `${tag}=${n}`));
-      const { body } = await service.http
+      await service.http
         .post('/upload')
-        .attach('file', ...csvFile(imagesCsv(urls)))
+        .attach('file', ...csvFile(imagesCsv(urls), `${tag}.csv`))
         .expect(202);
-      return body.request_id;
+      return `${tag}.csv`;
     }
 
     it('is shown queued, not stuck, until a worker takes it; then it completes', async () => {
@@ -333,10 +333,8 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
         const waiting = await upload('waiting');
         const { context, page, problems } = await openPage();
         await page.goto(service.config.publicUrl);
-        const itemOf = (requestId: string) =>
-          page
-            .getByRole('listitem')
-            .filter({ has: page.getByRole('link', { name: `Request ${requestId.slice(0, 8)}` }) });
+        const itemOf = (fileName: string) =>
+          page.getByRole('listitem').filter({ has: page.getByRole('link', { name: fileName }) });
         await itemOf(waiting).getByText('Waiting its turn behind other work').waitFor();
         expect(await itemOf(waiting).locator('.badge').textContent()).toBe('queued');
         expect(await itemOf(waiting).getByText('0 in progress, 2 queued').count()).toBe(1);
