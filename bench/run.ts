@@ -4,7 +4,7 @@
  *   1. ceiling    raw sharp as a user would script it: decode → autoOrient() → the default output format and
  *                 quality (JPEG q50), input in memory, at concurrency 1/2/4/8, the best level counting;
  *                 beside it, for information, the service's own ImagePipeline in the same loop at that level
- *   2. e2e        the BUILT service (node dist/main.js) on a temp DATA_DIR fetching from a local image
+ *   2. e2e        the BUILT service (node dist/main.cjs) on a temp DATA_DIR fetching from a local image
  *                 server: upload → `completed` for N photos and N small images; ratio to the ceiling,
  *                 and the CPU of the service's main thread per image (beside sharp's, measured in
  *                 the ceiling); then the same on PostgreSQL (TEST_DATABASE_URL) with BENCH_PG_WORKERS
@@ -62,6 +62,7 @@ import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import request from 'supertest';
 import { loadConfig } from '../src/config/app-config.js';
+import { sizeThreadPool } from '../src/config/thread-pool.cjs';
 import type { OutputOptions } from '../src/config/output-options.js';
 import { ImagePipeline } from '../src/images/image-pipeline.js';
 import { log, machineBusyMs, mainThreadCpuMs, procCpuMs, round } from './measure.js';
@@ -474,21 +475,24 @@ class Service {
     const ipc = PROFILE || options.loopProbe;
     // The embedded default on a temp DATA_DIR, whatever DATABASE_URL / STORAGE_DIR the shell has.
     const { DATABASE_URL: _database, STORAGE_DIR: _storage, ...inherited } = process.env;
-    const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/main.js')], {
+    const env: Record<string, string | undefined> = {
+      // As `npm run start:prod` runs it: glibc's per-thread malloc arenas cost ~70 MiB of RSS under sharp.
+      MALLOC_ARENA_MAX: '2',
+      ...inherited,
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      ALLOW_PRIVATE_URLS: 'true',
+      RATE_LIMIT_UPLOADS_PER_MIN: '0', // the bench measures the service, not its quotas
+      SHUTDOWN_GRACE_MS: '2000',
+      NO_COLOR: '1',
+      ...options.env,
+    };
+    // A preload (--import) starts libuv's pool before the entry point could size it: sized here instead.
+    sizeThreadPool(env);
+    const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/main.cjs')], {
       cwd: ROOT,
-      env: {
-        // As `npm run start:prod` runs it: glibc's per-thread malloc arenas cost ~70 MiB of RSS under sharp.
-        MALLOC_ARENA_MAX: '2',
-        ...inherited,
-        PORT: String(port),
-        DATA_DIR: dataDir,
-        PUBLIC_URL: `http://127.0.0.1:${port}`,
-        ALLOW_PRIVATE_URLS: 'true',
-        RATE_LIMIT_UPLOADS_PER_MIN: '0', // the bench measures the service, not its quotas
-        SHUTDOWN_GRACE_MS: '2000',
-        NO_COLOR: '1',
-        ...options.env,
-      },
+      env,
       stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     });
     children.add(child);
@@ -1659,8 +1663,8 @@ function summarizeService(service: Service): ServiceSummary {
 
 async function main(): Promise<void> {
   const began = performance.now();
-  if (!existsSync(join(ROOT, 'dist/main.js')))
-    throw new Error('dist/main.js is missing: run `npm run bench` (it builds first) or `npm run build`');
+  if (!existsSync(join(ROOT, 'dist/main.cjs')))
+    throw new Error('dist/main.cjs is missing: run `npm run bench` (it builds first) or `npm run build`');
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const resultsDir = join(ROOT, 'bench-results');
   await mkdir(resultsDir, { recursive: true });
