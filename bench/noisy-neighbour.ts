@@ -145,7 +145,8 @@ class Client {
 
   async waitForCompletion(id: string, deadline: number): Promise<boolean> {
     while (Date.now() < deadline) {
-      if ((await this.status(id).catch(() => undefined))?.status === 'completed') return true;
+      const status = (await this.status(id).catch(() => undefined))?.status;
+      if (status !== undefined && status !== 'processing') return true;
       await sleep(200);
     }
     return false;

@@ -25,6 +25,9 @@
  *   8. queue      on PostgreSQL (TEST_DATABASE_URL; skipped without it), image completions per second
  *                 with 1, 2, 4 and 8 worker processes whose processor does nothing but record
  *                 (bench/queue-phase.ts, bench/queue-worker.ts), and the CPU of workers and PostgreSQL
+ *  10. noisy     one client's AVIF/auto work on noisy 12 MP JPEGs while another's /files, small upload and
+ *                 /health/ready are sampled; 8 flat 100 MP PNGs (default output and quality=auto) with the
+ *                 service's peak RSS (bench/noisy-neighbour.ts); BENCH_NOISY_IMAGES=0 skips it
  *   9. compression the photo fixtures written every way (sharp q50, mozjpeg at fixed qualities, quality=auto,
  *                 WebP, AVIF): bytes against the seed's Pillow q50 output, the SSIM auto uses, CPU per image
  *                 (bench/compression-phase.ts); and, in phase 2, an end-to-end run of photos with
@@ -68,6 +71,7 @@ import { ImagePipeline } from '../src/images/image-pipeline.js';
 import { log, machineBusyMs, mainThreadCpuMs, procCpuMs, round } from './measure.js';
 import { PostgresDatabase } from '../test/helpers/postgres-database.js';
 import { compressionPhase, type CompressionRow } from './compression-phase.js';
+import { type NoisyNeighbourResult, noisyNeighbourPhase, printNoisyNeighbour } from './noisy-neighbour.js';
 import { type UploadFloor, uploadFloor } from './upload-floor.js';
 import {
   postgresCeiling,
@@ -125,6 +129,10 @@ const OPTIONS = {
   queueConcurrency: intEnv('BENCH_QUEUE_CONCURRENCY', 4),
   compression: process.env.BENCH_COMPRESSION !== '0',
   autoPhotos: intEnv('BENCH_AUTO_PHOTOS', QUICK ? 2 : 60),
+  // Noisy neighbour (bench/noisy-neighbour.ts): A's images, B's sampling window, the flat 100 MP PNGs.
+  noisyImages: intEnv('BENCH_NOISY_IMAGES', QUICK ? 2 : 8),
+  noisySeconds: intEnv('BENCH_NOISY_SECONDS', QUICK ? 10 : 60),
+  flatImages: intEnv('BENCH_FLAT_IMAGES', QUICK ? 2 : 8),
 };
 
 const TARGETS = {
@@ -1736,6 +1744,7 @@ async function main(): Promise<void> {
   let postgresE2eSkipped: string | undefined;
   let autoE2e: E2eResult | undefined;
   let compression: Awaited<ReturnType<typeof compressionPhase>> | undefined;
+  let noisy: NoisyNeighbourResult | undefined;
 
   try {
     // 2. + 3. end to end, then the soak, on one service
@@ -1890,6 +1899,12 @@ async function main(): Promise<void> {
     // 6. hostile uploads: linear cost, short stalls, whatever the shape of the file
     if (OPTIONS.hostile) hostile = await hostilePhase();
 
+    // 10. noisy neighbour: one client's costly images against another's latency, and the peak RSS
+    if (OPTIONS.noisyImages > 0) {
+      const main = join(ROOT, 'dist/main.cjs');
+      noisy = await noisyNeighbourPhase({ main, ...OPTIONS, flatAuto: !QUICK });
+    }
+
     // 9. compression: the photo fixtures written every way, bytes, similarity and CPU
     if (OPTIONS.compression) compression = await compressionPhase(serviceConfig, FIXTURES, QUICK);
 
@@ -2031,6 +2046,7 @@ async function main(): Promise<void> {
     e2e,
     autoE2e,
     compression,
+    noisy,
     soak: soakResult,
     uploads,
     uploadBreakdown: breakdown,
@@ -2136,6 +2152,7 @@ async function main(): Promise<void> {
     for (const r of e2e) if (r.profile) printProfile(`e2e ${r.label}`, r.profile);
   }
   if (compression) printCompression(compression);
+  if (noisy) printNoisyNeighbour(noisy);
   if (soakResult) {
     console.log('\n3. Memory over a long run (small images, a fresh service)');
     console.log(
