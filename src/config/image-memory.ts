@@ -11,7 +11,7 @@ const MiB = 1024 * 1024;
 const MEMORY_PER_IMAGE_THREAD = 256 * MiB;
 
 /** The memory this process may use: its cgroup's limit when it has one (containers), else the machine's. */
-export function memoryLimitBytes(): number {
+function memoryLimitBytes(): number {
   const total = totalmem();
   // Node 20 reports an unconstrained cgroup as a huge number, Node 24 as 0.
   const constrained = process.constrainedMemory?.() ?? 0;

@@ -138,7 +138,7 @@ export class ImagePipeline {
     } catch (error) {
       throw classify(error as Error);
     }
-    const { width = 0, height = 0 } = metadata;
+    const { width, height } = metadata;
     if (width * height > this.config.maxImagePixels) throw tooManyPixels();
     return {
       width,
