@@ -14,15 +14,14 @@
  * `npx tsx bench/noisy-neighbour.ts [path/to/dist/main]` runs it alone against any build (default: this
  * checkout's). Stops by itself; timings on a shared machine are indicative.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
-import sharp from 'sharp';
+import { flatPng, noisyJpeg } from '../test/helpers/costly-images.js';
+import { freePort, listenOnLoopback } from '../test/helpers/loopback-server.js';
 import { BUILT_MAIN, ServerProcess } from '../test/helpers/server-process.js';
 import { log, round } from './measure.js';
 
@@ -82,29 +81,9 @@ function summarize(values: Array<{ ms: number; ok: boolean }>): Latencies {
   };
 }
 
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((done) => probe.close(done));
-  return port;
-}
-
 /** The inputs, made here: a noisy 12 MP JPEG and a flat 100 MP PNG. */
 async function makeImages(): Promise<Record<string, Buffer>> {
-  const [width, height] = [4000, 3000];
-  const noisy = await sharp(randomBytes(width * height * 3), { raw: { width, height, channels: 3 } })
-    .jpeg({ quality: 90 })
-    .toBuffer();
-  const flat = await sharp({ create: { width: 10_000, height: 10_000, channels: 3, background: '#888' } })
-    .png()
-    .toBuffer();
-  return { 'noisy.jpg': noisy, 'flat.png': flat, 'small.jpg': SMALL };
+  return { 'noisy.jpg': await noisyJpeg(4000, 3000), 'flat.png': await flatPng(), 'small.jpg': SMALL };
 }
 
 class Client {
@@ -228,7 +207,7 @@ export async function noisyNeighbourPhase(options: NoisyOptions): Promise<NoisyN
     if (!body) return res.writeHead(404).end();
     res.writeHead(200, { 'Content-Length': body.length }).end(body);
   });
-  const imageBase = await listen(imageServer);
+  const imageBase = (await listenOnLoopback(imageServer)).base;
   const dirs: string[] = [];
   const fresh = () => {
     const dir = mkdtempSync(join(tmpdir(), 'pixelmill-noisy-'));

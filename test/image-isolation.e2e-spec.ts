@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import {
   closeSync,
@@ -15,7 +15,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import sharp from 'sharp';
+import { flatPng, noisyJpeg } from './helpers/costly-images.js';
 import { FIXTURES_DIR } from './helpers/fixture-server.js';
 import { closeServer, freePort, listenOnLoopback } from './helpers/loopback-server.js';
 import { requireBuild, ServerProcess } from './helpers/server-process.js';
@@ -122,15 +122,12 @@ describe('one client\u2019s expensive images cannot take the machine', () => {
 
   beforeAll(async () => {
     requireBuild();
-    const [width, height] = [1500, 1000];
-    const noisy = await sharp(randomBytes(width * height * 3), { raw: { width, height, channels: 3 } })
-      .jpeg({ quality: 90 })
-      .toBuffer();
-    // MAX_IMAGE_PIXELS exactly, and a few hundred KB: a flat colour compresses to nothing.
-    const flat = await sharp({ create: { width: 10_000, height: 10_000, channels: 3, background: '#888' } })
-      .png()
-      .toBuffer();
-    images = await imageServer({ 'noisy.jpg': noisy, 'flat.png': flat, 'small.jpg': SMALL });
+    // The flat PNG is MAX_IMAGE_PIXELS exactly, and a few hundred KB: a flat colour compresses to nothing.
+    images = await imageServer({
+      'noisy.jpg': await noisyJpeg(1500, 1000),
+      'flat.png': await flatPng(),
+      'small.jpg': SMALL,
+    });
   });
 
   beforeEach(() => {
