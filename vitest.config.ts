@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 /** `npm test`: the unit tests beside the code and the e2e suites in test/; none needs an external server. */
 export default defineConfig({
+  // TypeScript's CommonJS files (.cts: the entry point and the thread pool's sizing) are TypeScript too.
+  oxc: { include: /\.([mc]?ts|[jt]sx)$/ },
   test: {
     globals: true,
     root: './',

@@ -1,7 +1,7 @@
 // Preloaded into the service child by `bench/run.ts --profile` (node --import). It only listens on
 // the IPC channel the bench opens: { probe: 'start' } starts a V8 CPU profile, { probe: 'stop', file }
 // writes it to `file`. Each command is answered with { probe: 'ack', id }. Not loaded otherwise, so a
-// normal bench run measures exactly `node dist/main.js`.
+// normal bench run measures exactly `node dist/main.cjs`.
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:dashboard`: what a person waits for in the dashboard, in Debian's Chromium against the
- * BUILT service (node dist/main.js, embedded default) and a local image server.
+ * BUILT service (node dist/main.cjs, embedded default) and a local image server.
  *
  *   thumbnails  a finished request of BENCH_DASHBOARD_IMAGES (1,000) images: from opening its page to
  *               100 thumbnails shown (cold: first visit; warm: reload), and to the next page's 100, in a

@@ -22,7 +22,7 @@ import { WalCheckpointer } from '../src/database/wal-checkpointer.js';
 import { DomainEvents } from '../src/events.js';
 import type { SafeHttpClient } from '../src/http/safe-http-client.js';
 import { Image } from '../src/images/image.entity.js';
-import type { ImagePipeline } from '../src/images/image-pipeline.js';
+import type { ImageAdmission } from '../src/images/image-admission.js';
 import { ImageProcessor } from '../src/images/image-processor.js';
 import { OutcomeRecorder } from '../src/images/outcome-recorder.js';
 import { ImagesService } from '../src/images/images.service.js';
@@ -79,9 +79,9 @@ const queue = new LeasedImageQueue(leases, signal, unitOfWork, storageHealth, co
 // The I/O of an image, done in no time: one byte downloaded, "converted" and "stored".
 const bytes = Buffer.from([0xff]);
 const http = { download: async () => ({ body: bytes }) } as unknown as SafeHttpClient;
-const pipeline = {
+const admission = {
   encode: async () => ({ data: bytes, format: 'jpeg', quality: 50, score: null }),
-} as unknown as ImagePipeline;
+} as unknown as ImageAdmission;
 
 const recorder = new OutcomeRecorder(
   new ImagesService(dataSource.getRepository(Image), dataSource.getRepository(Product), config),
@@ -93,7 +93,7 @@ const recorder = new OutcomeRecorder(
 );
 const processor = new ImageProcessor(
   http,
-  pipeline,
+  admission,
   storage,
   storageHealth,
   recorder,

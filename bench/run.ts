@@ -4,7 +4,7 @@
  *   1. ceiling    raw sharp as a user would script it: decode → autoOrient() → the default output format and
  *                 quality (JPEG q50), input in memory, at concurrency 1/2/4/8, the best level counting;
  *                 beside it, for information, the service's own ImagePipeline in the same loop at that level
- *   2. e2e        the BUILT service (node dist/main.js) on a temp DATA_DIR fetching from a local image
+ *   2. e2e        the BUILT service (node dist/main.cjs) on a temp DATA_DIR fetching from a local image
  *                 server: upload → `completed` for N photos and N small images; ratio to the ceiling,
  *                 and the CPU of the service's main thread per image (beside sharp's, measured in
  *                 the ceiling); then the same on PostgreSQL (TEST_DATABASE_URL) with BENCH_PG_WORKERS
@@ -25,6 +25,9 @@
  *   8. queue      on PostgreSQL (TEST_DATABASE_URL; skipped without it), image completions per second
  *                 with 1, 2, 4 and 8 worker processes whose processor does nothing but record
  *                 (bench/queue-phase.ts, bench/queue-worker.ts), and the CPU of workers and PostgreSQL
+ *  10. noisy     one client's AVIF/auto work on noisy 12 MP JPEGs while another's /files, small upload and
+ *                 /health/ready are sampled; 8 flat 100 MP PNGs (default output and quality=auto) with the
+ *                 service's peak RSS (bench/noisy-neighbour.ts); BENCH_NOISY_IMAGES=0 skips it
  *   9. compression the photo fixtures written every way (sharp q50, mozjpeg at fixed qualities, quality=auto,
  *                 WebP, AVIF): bytes against the seed's Pillow q50 output, the SSIM auto uses, CPU per image
  *                 (bench/compression-phase.ts); and, in phase 2, an end-to-end run of photos with
@@ -65,11 +68,13 @@ import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import request from 'supertest';
 import { loadConfig } from '../src/config/app-config.js';
+import { sizeThreadPool } from '../src/config/thread-pool.cjs';
 import type { OutputOptions } from '../src/config/output-options.js';
 import { ImagePipeline } from '../src/images/image-pipeline.js';
 import { log, machineBusyMs, mainThreadCpuMs, procCpuMs, round } from './measure.js';
 import { PostgresDatabase } from '../test/helpers/postgres-database.js';
 import { compressionPhase, type CompressionRow } from './compression-phase.js';
+import { type NoisyNeighbourResult, noisyNeighbourPhase, printNoisyNeighbour } from './noisy-neighbour.js';
 import { type UploadFloor, uploadFloor } from './upload-floor.js';
 import {
   postgresCeiling,
@@ -132,6 +137,10 @@ const OPTIONS = {
   twoClients: process.env.BENCH_TWO_CLIENTS !== '0',
   queueBacklog: intEnv('BENCH_QUEUE_BACKLOG', QUICK ? 20_000 : 1_000_000),
   queueBacklogSeconds: intEnv('BENCH_QUEUE_BACKLOG_SECONDS', QUICK ? 5 : 30),
+  // Noisy neighbour (bench/noisy-neighbour.ts): A's images, B's sampling window, the flat 100 MP PNGs.
+  noisyImages: intEnv('BENCH_NOISY_IMAGES', QUICK ? 2 : 8),
+  noisySeconds: intEnv('BENCH_NOISY_SECONDS', QUICK ? 10 : 60),
+  flatImages: intEnv('BENCH_FLAT_IMAGES', QUICK ? 2 : 8),
 };
 
 const TARGETS = {
@@ -482,21 +491,24 @@ class Service {
     const ipc = PROFILE || options.loopProbe;
     // The embedded default on a temp DATA_DIR, whatever DATABASE_URL / STORAGE_DIR the shell has.
     const { DATABASE_URL: _database, STORAGE_DIR: _storage, ...inherited } = process.env;
-    const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/main.js')], {
+    const env: Record<string, string | undefined> = {
+      // As `npm run start:prod` runs it: glibc's per-thread malloc arenas cost ~70 MiB of RSS under sharp.
+      MALLOC_ARENA_MAX: '2',
+      ...inherited,
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      ALLOW_PRIVATE_URLS: 'true',
+      RATE_LIMIT_UPLOADS_PER_MIN: '0', // the bench measures the service, not its quotas
+      SHUTDOWN_GRACE_MS: '2000',
+      NO_COLOR: '1',
+      ...options.env,
+    };
+    // A preload (--import) starts libuv's pool before the entry point could size it: sized here instead.
+    sizeThreadPool(env);
+    const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/main.cjs')], {
       cwd: ROOT,
-      env: {
-        // As `npm run start:prod` runs it: glibc's per-thread malloc arenas cost ~70 MiB of RSS under sharp.
-        MALLOC_ARENA_MAX: '2',
-        ...inherited,
-        PORT: String(port),
-        DATA_DIR: dataDir,
-        PUBLIC_URL: `http://127.0.0.1:${port}`,
-        ALLOW_PRIVATE_URLS: 'true',
-        RATE_LIMIT_UPLOADS_PER_MIN: '0', // the bench measures the service, not its quotas
-        SHUTDOWN_GRACE_MS: '2000',
-        NO_COLOR: '1',
-        ...options.env,
-      },
+      env,
       stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     });
     children.add(child);
@@ -1667,8 +1679,8 @@ function summarizeService(service: Service): ServiceSummary {
 
 async function main(): Promise<void> {
   const began = performance.now();
-  if (!existsSync(join(ROOT, 'dist/main.js')))
-    throw new Error('dist/main.js is missing: run `npm run bench` (it builds first) or `npm run build`');
+  if (!existsSync(join(ROOT, 'dist/main.cjs')))
+    throw new Error('dist/main.cjs is missing: run `npm run bench` (it builds first) or `npm run build`');
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const resultsDir = join(ROOT, 'bench-results');
   await mkdir(resultsDir, { recursive: true });
@@ -1742,6 +1754,7 @@ async function main(): Promise<void> {
   let compression: Awaited<ReturnType<typeof compressionPhase>> | undefined;
   let twoClients: TwoClientsResult | undefined;
   let queueBacklog: BacklogResult | undefined;
+  let noisy: NoisyNeighbourResult | undefined;
 
   try {
     // 2. + 3. end to end, then the soak, on one service
@@ -1904,6 +1917,12 @@ async function main(): Promise<void> {
     // 6. hostile uploads: linear cost, short stalls, whatever the shape of the file
     if (OPTIONS.hostile) hostile = await hostilePhase();
 
+    // 10. noisy neighbour: one client's costly images against another's latency, and the peak RSS
+    if (OPTIONS.noisyImages > 0) {
+      const main = join(ROOT, 'dist/main.cjs');
+      noisy = await noisyNeighbourPhase({ main, ...OPTIONS, flatAuto: !QUICK });
+    }
+
     // 9. compression: the photo fixtures written every way, bytes, similarity and CPU
     if (OPTIONS.compression) compression = await compressionPhase(serviceConfig, FIXTURES, QUICK);
 
@@ -2057,6 +2076,7 @@ async function main(): Promise<void> {
     e2e,
     autoE2e,
     compression,
+    noisy,
     soak: soakResult,
     uploads,
     uploadBreakdown: breakdown,
@@ -2164,6 +2184,7 @@ async function main(): Promise<void> {
     for (const r of e2e) if (r.profile) printProfile(`e2e ${r.label}`, r.profile);
   }
   if (compression) printCompression(compression);
+  if (noisy) printNoisyNeighbour(noisy);
   if (soakResult) {
     console.log('\n3. Memory over a long run (small images, a fresh service)');
     console.log(

@@ -1,6 +1,6 @@
 /**
- * `npx tsx bench/webhook-isolation.ts [path/to/dist/main.js]`: how long one client's webhook waits while
- * another client's receivers hang. Runs the built server (default: this checkout's dist/main.js) on a
+ * `npx tsx bench/webhook-isolation.ts [path/to/dist/main.cjs]`: how long one client's webhook waits while
+ * another client's receivers hang. Runs the built server (default: this checkout's dist/main.cjs) on a
  * temporary DATA_DIR with two API keys and the default webhook settings; everything is on loopback.
  *
  *   1. client A uploads 30 one-image requests, each to a receiver of its own (BENCH_A_RECEIVERS=1: all to
@@ -21,7 +21,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const MAIN = resolve(process.argv[2] ?? join(ROOT, 'dist/main.js'));
+const MAIN = resolve(process.argv[2] ?? join(ROOT, 'dist/main.cjs'));
 const ALICE = 'alice-0123456789abcdefghijklmnop';
 const BOB = 'bob-0123456789abcdefghijklmnopqrs';
 const A_REQUESTS = 30;

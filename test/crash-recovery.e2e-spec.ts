@@ -15,7 +15,7 @@ import { eventually, freePort, waitForCompletion } from './helpers/test-app.js';
 import { parseCsv } from './helpers/csv.js';
 
 /**
- * The built server (`node dist/main.js`, as in production) killed with SIGKILL: no shutdown hook
+ * The built server (`node dist/main.cjs`, as in production) killed with SIGKILL: no shutdown hook
  * runs, whatever was in flight is lost, and a restart on the same DATA_DIR must finish the request
  * as if nothing had happened. `npm test` builds first; alone, run `npx nest build` before this file.
  */

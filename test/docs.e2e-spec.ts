@@ -19,7 +19,7 @@ const run = promisify(execFile);
 /**
  * The README's quick start and docs/api.md's walkthrough, run as a newcomer would: the blocks marked
  * ```bash tested, in order, in one bash each (`set -euo pipefail`: any failing command fails the test),
- * in a folder holding a copy of examples/, against the built service (`node dist/main.js`, with
+ * in a folder holding a copy of examples/, against the built service (`node dist/main.cjs`, with
  * ALLOW_PRIVATE_URLS=true as the quick start says) and the example image server `examples/serve.mjs`,
  * which also receives the webhooks. The commands are not rewritten: they read PIXELMILL and IMAGES,
  * whose defaults are the documented addresses, and the copy of products.csv names the image server's

@@ -60,6 +60,11 @@ export const IMAGE_FAILURE_CODES = {
     explanation:
       'The image has more pixels than this service decodes (MAX_IMAGE_PIXELS). Link a smaller version.',
   },
+  image_timeout: {
+    label: 'Took too long to process',
+    explanation:
+      'Making this image web-ready took longer than this service allows (IMAGE_TIMEOUT_MS), so it was stopped. Very large or noisy images cost the most, above all as AVIF or with quality=auto: link a smaller image, or ask for JPEG or a fixed quality.',
+  },
   worker_crashed: {
     label: 'Crashed the worker',
     explanation:

@@ -1,4 +1,7 @@
+import { availableParallelism } from 'node:os';
 import { ConfigValidationError, DEFAULT_WEBHOOK_RETRY_DELAYS_MS, loadConfig } from './app-config.js';
+import { defaultImageMemoryBytes } from './image-memory.js';
+import { sizeThreadPool } from './thread-pool.cjs';
 
 describe('loadConfig', () => {
   it('gives the documented defaults', () => {
@@ -193,6 +196,65 @@ describe('loadConfig', () => {
       webhookConcurrencyPerReceiver: 8,
       webhookConcurrencyPerKey: 3,
       sseMaxStreamsPerKey: 100,
+    });
+  });
+
+  describe('image threads, memory and time', () => {
+    const MiB = 1024 * 1024;
+
+    it('gives one image thread per core, a pool with 4 threads for I/O beyond them and the previews, 2 minutes an image', () => {
+      const config = loadConfig({ DATA_DIR: '/srv/pixelmill' });
+      const cores = availableParallelism();
+      expect(config).toMatchObject({
+        imageThreads: cores,
+        threadPoolSize: cores + 2 + 4,
+        imageTimeoutMs: 120_000,
+      });
+      expect(config.imageMemoryBytes).toBe(defaultImageMemoryBytes(cores));
+    });
+
+    it('budgets 256 MiB per image thread, never more than a quarter of the memory limit', () => {
+      expect(defaultImageMemoryBytes(2, 24 * 1024 * MiB)).toBe(512 * MiB);
+      expect(defaultImageMemoryBytes(16, 2048 * MiB)).toBe(512 * MiB);
+    });
+
+    it('reads IMAGE_THREADS, UV_THREADPOOL_SIZE, IMAGE_MEMORY_MB and IMAGE_TIMEOUT_MS', () => {
+      const env = {
+        IMAGE_THREADS: '3',
+        UV_THREADPOOL_SIZE: '9',
+        IMAGE_MEMORY_MB: '2048',
+        IMAGE_TIMEOUT_MS: '5000',
+      };
+      expect(loadConfig(env)).toMatchObject({
+        imageThreads: 3,
+        threadPoolSize: 9,
+        imageMemoryBytes: 2048 * MiB,
+        imageTimeoutMs: 5000,
+      });
+    });
+
+    it.each([
+      [
+        { UV_THREADPOOL_SIZE: '5', IMAGE_THREADS: '2' },
+        'UV_THREADPOOL_SIZE="5": must leave at least 2 threads for I/O',
+      ],
+      [{ UV_THREADPOOL_SIZE: '2000' }, 'UV_THREADPOOL_SIZE'],
+      [{ IMAGE_THREADS: '0' }, 'IMAGE_THREADS'],
+      [{ IMAGE_MEMORY_MB: '8' }, 'IMAGE_MEMORY_MB'],
+      [{ IMAGE_TIMEOUT_MS: '10' }, 'IMAGE_TIMEOUT_MS'],
+    ])('refuses %o, naming it', (env, message) => {
+      expect(() => loadConfig(env)).toThrow(ConfigValidationError);
+      expect(() => loadConfig(env)).toThrow(message);
+    });
+
+    it('the entry point sizes the pool the configuration expects, and leaves an operator\u2019s size alone', () => {
+      const env: Record<string, string | undefined> = { IMAGE_THREADS: '3', PREVIEW_CONCURRENCY: '1' };
+      sizeThreadPool(env);
+      expect(env.UV_THREADPOOL_SIZE).toBe('8');
+      expect(loadConfig(env).threadPoolSize).toBe(8);
+      const operator: Record<string, string | undefined> = { UV_THREADPOOL_SIZE: '64' };
+      sizeThreadPool(operator);
+      expect(operator.UV_THREADPOOL_SIZE).toBe('64');
     });
   });
 

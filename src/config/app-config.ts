@@ -20,7 +20,15 @@ import { availableParallelism } from 'node:os';
 import { resolve, join } from 'node:path';
 import { parseApiKeyWeights } from './api-key-weights.js';
 import { MAX_IMAGE_COST } from './image-cost.js';
+import { defaultImageMemoryBytes } from './image-memory.js';
 import { MAX_OUTPUT_SIDE, OUTPUT_FORMATS, type OutputFormat, type OutputOptions } from './output-options.js';
+import {
+  DEFAULT_PREVIEW_CONCURRENCY,
+  defaultImageThreads,
+  MAX_THREAD_POOL_SIZE,
+  MIN_IO_THREADS,
+  threadPoolSizeFor,
+} from './thread-pool.cjs';
 
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : Number(value);
@@ -228,6 +236,34 @@ class Environment {
   @Min(1)
   @Max(256)
   CONCURRENCY?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  IMAGE_THREADS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_THREAD_POOL_SIZE)
+  UV_THREADPOOL_SIZE?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(16)
+  @Max(1_048_576)
+  IMAGE_MEMORY_MB?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(MAX_TIMER_MS)
+  IMAGE_TIMEOUT_MS?: number;
 
   @IsOptional()
   @Transform(toInt)
@@ -519,6 +555,12 @@ class Environment {
  */
 const DEFAULT_AUTO_QUALITY_TARGET = 0.9868;
 
+/**
+ * Two minutes: a 12 MP photo written as AVIF with quality=auto (up to five AVIF encodes) takes about
+ * that on one busy core; noise-like images, the costliest for every encoder, take longer and fail.
+ */
+const DEFAULT_IMAGE_TIMEOUT_MS = 120_000;
+
 const qualityOf = (value: string | undefined) =>
   value === undefined ? undefined : value === 'auto' ? 'auto' : Number(value);
 
@@ -563,6 +605,14 @@ export class AppConfig {
   /** Previews made at once in this process (on their first request), at most; the others wait their turn. */
   readonly previewConcurrency: number;
   readonly concurrency: number;
+  /** Sharp jobs of image work running at once in this process (each holds one of libuv's pool threads). */
+  readonly imageThreads: number;
+  /** libuv's thread pool as this process runs it (UV_THREADPOOL_SIZE): the image and preview threads plus at least MIN_IO_THREADS for I/O. */
+  readonly threadPoolSize: number;
+  /** The estimated working memory of the images being made at once, in bytes, at most (one larger image runs alone). */
+  readonly imageMemoryBytes: number;
+  /** How long making one image may take once it has its thread and memory; then it fails with `image_timeout`. */
+  readonly imageTimeoutMs: number;
   /** How long a finished image waits for others to share its recording transaction (0: none, group commit only). */
   readonly recordBatchMs: number;
   readonly downloadTimeoutMs: number;
@@ -683,6 +733,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       webhookConcurrency,
     ),
   ];
+  const imageThreads = parsed.IMAGE_THREADS ?? defaultImageThreads();
+  const previewConcurrency = parsed.PREVIEW_CONCURRENCY ?? DEFAULT_PREVIEW_CONCURRENCY;
+  const sharpThreads = imageThreads + previewConcurrency;
+  if (parsed.UV_THREADPOOL_SIZE !== undefined && parsed.UV_THREADPOOL_SIZE < sharpThreads + MIN_IO_THREADS)
+    overCaps.push(
+      `  UV_THREADPOOL_SIZE=${JSON.stringify(env.UV_THREADPOOL_SIZE)}: must leave at least ${MIN_IO_THREADS} threads for I/O beyond IMAGE_THREADS + PREVIEW_CONCURRENCY (${imageThreads} + ${previewConcurrency}): at least ${sharpThreads + MIN_IO_THREADS}`,
+    );
   if (overCaps.length > 0) throw new ConfigValidationError(`Invalid configuration:\n${overCaps.join('\n')}`);
   const role = parsed.ROLE ?? 'all';
   const port = parsed.PORT ?? 3000;
@@ -730,8 +787,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     thumbnailSize: parsed.THUMBNAIL_SIZE ?? 320,
     // Two: a page of 100 cold previews is made in well under a second (a few ms each from a stored
     // output) while leaving the other cores' worth of threads to the image workers and the API.
-    previewConcurrency: parsed.PREVIEW_CONCURRENCY ?? 2,
+    previewConcurrency,
     concurrency,
+    imageThreads,
+    // The entry point (main.cts) sets it before the pool starts when the operator did not.
+    threadPoolSize: parsed.UV_THREADPOOL_SIZE ?? threadPoolSizeFor(imageThreads, previewConcurrency),
+    imageMemoryBytes: parsed.IMAGE_MEMORY_MB
+      ? parsed.IMAGE_MEMORY_MB * 1024 * 1024
+      : defaultImageMemoryBytes(imageThreads),
+    imageTimeoutMs: parsed.IMAGE_TIMEOUT_MS ?? DEFAULT_IMAGE_TIMEOUT_MS,
     recordBatchMs: parsed.RECORD_BATCH_MS ?? 5,
     downloadTimeoutMs: parsed.DOWNLOAD_TIMEOUT_MS ?? 20_000,
     allowPrivateUrls: parsed.ALLOW_PRIVATE_URLS ?? false,

@@ -7,7 +7,7 @@ import { Metrics } from '../metrics/metrics.js';
 import { StorageHealth } from '../storage/storage-health.js';
 import { Storage } from '../storage/storage.js';
 import { type ClassifiedFailure, classifyFailure, downloadRetryDelay } from './image-failure.js';
-import { ImagePipeline } from './image-pipeline.js';
+import { ImageAdmission } from './image-admission.js';
 import { type ImageResult } from './images.service.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
 import { outputKeyOf } from './output-key.js';
@@ -40,7 +40,7 @@ export class ImageProcessor {
 
   constructor(
     private readonly http: SafeHttpClient,
-    private readonly pipeline: ImagePipeline,
+    private readonly admission: ImageAdmission,
     private readonly storage: Storage,
     private readonly storageHealth: StorageHealth,
     private readonly recorder: OutcomeRecorder,
@@ -63,7 +63,7 @@ export class ImageProcessor {
       const download = await this.metrics.timed('download', () => this.http.download(image.inputUrl));
       inputBytes = download.body.length;
       const output = await this.metrics.timed('process', () =>
-        this.pipeline.encode(download.body, image.outputOptions),
+        this.admission.encode(download.body, image.outputOptions),
       );
       const outputKey = outputKeyOf(image.id, output.format);
       // The output and nothing else: its preview is made when first asked for (PreviewMaker).

@@ -4,7 +4,7 @@ import { AppConfig } from '../config/app-config.js';
 import { thumbnailKeyOf } from '../images/output-key.js';
 import { Metrics } from '../metrics/metrics.js';
 import { Storage, type StoredObject } from '../storage/storage.js';
-import { ConcurrencyLimit } from './concurrency-limit.js';
+import { ConcurrencyLimit } from '../common/concurrency-limit.js';
 import { renderPreview } from './preview-image.js';
 import { PreviewSources } from './preview-sources.js';
 

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import request from 'supertest';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-export const BUILT_MAIN = join(ROOT, 'dist/main.js');
+export const BUILT_MAIN = join(ROOT, 'dist/main.cjs');
 
 /** Every child still running, killed when the test worker exits whatever happened. */
 const running = new Set<ChildProcess>();
@@ -33,7 +33,7 @@ export function requireBuild(): void {
 }
 
 /**
- * The built server (`node dist/main.js`) as a child process, for tests that must kill it for real.
+ * The built server (`node dist/main.cjs`) as a child process, for tests that must kill it for real.
  * Its stdout and stderr are kept in `output` (one string per run) to assert on and to show on failure.
  */
 export class ServerProcess {
@@ -44,6 +44,8 @@ export class ServerProcess {
   constructor(
     readonly env: Record<string, string>,
     readonly port: number,
+    /** The entry to run: this checkout's build unless another is named (the bench compares builds). */
+    readonly main = BUILT_MAIN,
   ) {}
 
   get baseUrl(): string {
@@ -72,7 +74,7 @@ export class ServerProcess {
   async start(timeoutMs = 60_000): Promise<void> {
     if (this.child) throw new Error('already running');
     const index = this.runs.push('') - 1;
-    const child = spawn(process.execPath, [BUILT_MAIN], {
+    const child = spawn(process.execPath, [this.main], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...this.env, PORT: String(this.port) },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { AppConfig, ConfigValidationError, loadConfig } from './config/app-config.js';
+import { configureSharp } from './images/sharp-settings.js';
 import { setupApp } from './setup-app.js';
 
 async function bootstrap(): Promise<void> {
@@ -14,6 +15,7 @@ async function bootstrap(): Promise<void> {
     console.error(error.message);
     process.exit(1);
   }
+  configureSharp();
   const app = setupApp(
     await NestFactory.create(AppModule.forRole(config.role), { bufferLogs: true }),
     config,

@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { ConcurrencyLimit } from '../common/concurrency-limit.js';
+import { MemoryBudget } from '../common/memory-budget.js';
+import { AppConfig } from '../config/app-config.js';
+import type { OutputOptions } from '../config/output-options.js';
+import { imageTimeout } from './image-error.js';
+import { type EncodedImage, ImagePipeline } from './image-pipeline.js';
+import { workingMemoryOf } from './working-memory.js';
+
+/**
+ * Makes images within the machine's means, whoever sent them and whatever they cost:
+ *
+ * - **Threads**: at most IMAGE_THREADS sharp jobs at once (each holds one of libuv's pool threads from
+ *   start to end), so the pool's other threads (UV_THREADPOOL_SIZE, sized by the entry point) are always
+ *   free for file and network I/O: uploads, `/files`, storage, the readiness probe, DNS.
+ * - **Memory**: each image's header is read first (no pixel decoded), its working memory estimated
+ *   (workingMemoryOf), and it waits until that fits in IMAGE_MEMORY_MB beside the images being made;
+ *   one larger than the whole budget runs alone. The peak is bounded whatever the mix of sizes,
+ *   formats and options.
+ * - **Time**: once it has its thread and memory, an image has IMAGE_TIMEOUT_MS; past it the image fails
+ *   with `image_timeout` and its worker moves on. libvips' evaluation is aborted by sharp's timeout
+ *   (see ImagePipeline), which frees the thread within a second; an AVIF encode under way cannot be
+ *   stopped, so the image's thread and memory stay counted until the encode returns, never lent twice.
+ *
+ * Waiting for memory or a thread is not part of the deadline: the lease of a waiting image is renewed
+ * like any other, and CONCURRENCY bounds how many wait.
+ */
+@Injectable()
+export class ImageAdmission {
+  private readonly threads: ConcurrencyLimit;
+  private readonly memory: MemoryBudget;
+
+  constructor(
+    private readonly pipeline: ImagePipeline,
+    private readonly config: AppConfig,
+  ) {
+    this.threads = new ConcurrencyLimit(config.imageThreads);
+    this.memory = new MemoryBudget(config.imageMemoryBytes);
+  }
+
+  async encode(input: Buffer, options: OutputOptions): Promise<EncodedImage> {
+    const header = await this.threads.run(() => this.pipeline.header(input));
+    const cost = workingMemoryOf(header, options);
+    return new Promise<EncodedImage>((resolve, reject) => {
+      this.memory
+        .run(cost, () =>
+          this.threads.run(async () => {
+            const timeoutMs = this.config.imageTimeoutMs;
+            const timer = setTimeout(() => reject(imageTimeout(timeoutMs)), timeoutMs);
+            try {
+              resolve(await this.pipeline.encode(input, options, Date.now() + timeoutMs));
+            } catch (error) {
+              reject(error as Error);
+            } finally {
+              clearTimeout(timer);
+            }
+          }),
+        )
+        .catch(reject);
+    });
+  }
+}
