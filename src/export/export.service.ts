@@ -3,7 +3,7 @@ import { ConflictException, Injectable } from '@nestjs/common';
 import { format } from 'fast-csv';
 import { Readable } from 'node:stream';
 import { Image } from '../images/image.entity.js';
-import { ImagesService } from '../images/images.service.js';
+import { ProductPages } from '../images/product-pages.js';
 import { Storage } from '../storage/storage.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { neutraliseFormula } from './csv-cell.js';
@@ -16,7 +16,7 @@ const ERRORS_HEADER = 'Errors';
 export class ExportService {
   constructor(
     private readonly tasks: TasksService,
-    private readonly images: ImagesService,
+    private readonly productPages: ProductPages,
     private readonly storage: Storage,
   ) {}
 
@@ -37,7 +37,7 @@ export class ExportService {
   private async *rows(requestId: string, headers: string[]): AsyncGenerator<string[]> {
     // The header row came from the client too: a column named "=HYPERLINK(…)" is neutralised like any cell.
     yield [...headers.map(neutraliseFormula), OUTPUT_URLS_HEADER, ERRORS_HEADER];
-    for await (const { product, images } of this.images.productsWithImages(requestId)) {
+    for await (const { product, images } of this.productPages.walk(requestId)) {
       yield [...this.cellsOf(product.cells, headers.length), this.outputUrls(images), this.errors(images)];
     }
   }

@@ -6,7 +6,7 @@ import { AppConfig } from '../config/app-config.js';
 import type { OutputOptions } from '../config/output-options.js';
 import { type Transaction, UnitOfWork } from '../database/unit-of-work.js';
 import { DomainEvent, DomainEvents } from '../events.js';
-import { ImagesService, type NewProduct } from '../images/images.service.js';
+import { type NewProduct, ProductWriter } from '../images/product-writer.js';
 import { LogContext } from '../logging/log-context.js';
 import { QueueCounters } from '../tasks/queue-counters.js';
 import { QueueQuota } from '../tasks/queue-quota.js';
@@ -42,7 +42,7 @@ export class UploadService {
 
   constructor(
     private readonly tasks: TasksService,
-    private readonly images: ImagesService,
+    private readonly productWriter: ProductWriter,
     private readonly quota: QueueQuota,
     private readonly unitOfWork: UnitOfWork,
     private readonly events: DomainEvents,
@@ -81,7 +81,7 @@ export class UploadService {
    * UploadStaging removes the rows of an upload that fails (or of a killed process, at start).
    */
   private async store(command: UploadCommand, requestId: string, contentHash: string): Promise<ParsedCsv> {
-    const writeRows = this.images.productWriter(requestId);
+    const writeRows = this.productWriter.writerFor(requestId);
     const createTask = async (tx: Transaction, parsed: ParsedCsv) => {
       await this.quota.reserve(tx, command.owner, parsed.totalImages);
       await this.tasks.create(tx, {

@@ -2,28 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
 import type { OutputOptions } from '../../config/output-options.js';
 import { execute, executePrepared, inList } from '../../database/sql.js';
+import { SqlitePlanHints } from '../../database/sqlite-plan-hints.js';
 import type { Transaction } from '../../database/unit-of-work.js';
 import { QueueCounters } from '../../tasks/queue-counters.js';
-import type { ImageFailure } from '../images.service.js';
 import { type ClaimCandidate, fairShares } from './fair-share.js';
-
-/** What a worker needs of a claimed image (plain data: no entity is hydrated on the hot path). */
-export interface ClaimedImage {
-  id: string;
-  taskId: string;
-  inputUrl: string;
-  /** Attempts so far, this one included. */
-  attempts: number;
-  /** How many times a lease on it ran out before (a worker died processing it): see MAX_LEASE_EXPIRIES. */
-  leaseExpiries: number;
-  /** The request's owner (the API key's name, never the key), for log lines. */
-  owner: string;
-  /** Whose share of the workers it uses (see queueOwnerOf), and what it costs (see image-cost.ts). */
-  queueOwner: string;
-  cost: number;
-  /** How its request's outputs are written. */
-  outputOptions: OutputOptions;
-}
+import type { ClaimedImage, ImageFailure } from './image-queue.js';
 
 /** What a claimed image takes from its request (the output options as stored: JSON). */
 interface RequestPart {
@@ -54,10 +37,15 @@ const REQUESTS_PER_OWNER = 4;
  */
 @Injectable()
 export class LeaseStore {
+  /** The claim's walks of an index are named, and its UPDATE by ids is kept off the status index. */
+  private readonly hints: SqlitePlanHints;
+
   constructor(
     private readonly config: AppConfig,
     private readonly counters: QueueCounters,
-  ) {}
+  ) {
+    this.hints = new SqlitePlanHints(config.isPostgres);
+  }
 
   /**
    * Leases up to `limit` due images, fairly (see fairShares): the owners with the least cost in flight
@@ -94,7 +82,7 @@ export class LeaseStore {
     const owners = `SELECT owner, weight, in_flight_cost, claimed_at FROM queue_owners WHERE queued_images > 0
       ORDER BY CAST(in_flight_cost AS REAL) / weight, claimed_at LIMIT ?`;
     const requestsOf = (owner: string) => `SELECT task_id, cost, in_flight_cost, queued_images, created_at
-      FROM queue_tasks ${this.sqliteIndexedBy('idx_queue_tasks_claim')}
+      FROM queue_tasks ${this.hints.indexedBy('idx_queue_tasks_claim')}
       WHERE owner = ${owner} AND queued_images > 0 ORDER BY in_flight_cost, created_at LIMIT ?`;
     if (this.config.isPostgres) {
       const { records } = await executePrepared<ClaimCandidate>(
@@ -150,11 +138,11 @@ export class LeaseStore {
    */
   private async leaseDue(tx: Transaction, shares: Map<string, number>, now: number): Promise<LeasedRow[]> {
     const due = (task: string, count: string) =>
-      `SELECT id FROM images ${this.sqliteIndexedBy('idx_images_task_status')}
+      `SELECT id FROM images ${this.hints.indexedBy('idx_images_task_status')}
         WHERE task_id = ${task} AND status = 'queued' AND available_at <= ? ORDER BY available_at LIMIT ${count}`;
     const lease = (chosen: string) =>
       `UPDATE images SET status = 'processing', lease_until = ?, attempts = attempts + 1
-        WHERE id IN (${chosen}) AND ${this.config.isPostgres ? '' : '+'}status = 'queued'
+        WHERE id IN (${chosen}) AND ${this.hints.noIndex}status = 'queued'
         RETURNING id, task_id AS "taskId", input_url AS "inputUrl", attempts, lease_expiries AS "leaseExpiries"`;
     const requestPart = `SELECT t.id, t.owner, q.owner AS "queueOwner", q.cost, t.output_options AS "outputOptions"
       FROM tasks t JOIN queue_tasks q ON q.task_id = t.id`;
@@ -199,14 +187,6 @@ export class LeaseStore {
       now,
     );
     return leased.map((image) => ({ ...image, ...byId.get(image.taskId)! }));
-  }
-
-  /**
-   * SQLite plans without statistics (see ImagesService): the claim's walks of an index are named, and its
-   * UPDATE by ids is kept off the status index (`+status`), which would scan every queued image.
-   */
-  private sqliteIndexedBy(index: string): string {
-    return this.config.isPostgres ? '' : `INDEXED BY ${index}`;
   }
 
   /** Extends the leases of images a worker is still processing. */
