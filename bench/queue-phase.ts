@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { type AppConfig, loadConfig } from '../src/config/app-config.js';
-import { dataSourceOptions } from '../src/database/data-source-options.js';
+import { standaloneDataSourceOptions } from '../src/standalone-data-source.js';
 import { UnitOfWork } from '../src/database/unit-of-work.js';
 import { ProductWriter } from '../src/images/product-writer.js';
 import { PostgresWakeSignal } from '../src/images/queue/postgres-wake-signal.js';
@@ -198,7 +198,7 @@ async function measure(workerCount: number, options: QueueOptions): Promise<Queu
   const database = await PostgresDatabase.create();
   const env = { ...process.env, DATABASE_URL: database.url, CONCURRENCY: String(options.concurrency) };
   const config = loadConfig({ ...env, DATA_DIR: '/nonexistent' });
-  const dataSource = await new DataSource(dataSourceOptions(config)).initialize();
+  const dataSource = await new DataSource(standaloneDataSourceOptions(config)).initialize();
   let workers: Workers | undefined;
   try {
     workers = await Workers.start(workerCount, env, options.profileDir);

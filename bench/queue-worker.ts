@@ -16,7 +16,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config/app-config.js';
-import { dataSourceOptions } from '../src/database/data-source-options.js';
+import { standaloneDataSourceOptions } from '../src/standalone-data-source.js';
 import { type Transaction, UnitOfWork } from '../src/database/unit-of-work.js';
 import { WalCheckpointer } from '../src/database/wal-checkpointer.js';
 import { DomainEvents } from '../src/events.js';
@@ -67,7 +67,7 @@ class ClaimTimingUnitOfWork extends UnitOfWork {
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
 const config = loadConfig(process.env);
-const dataSource = await new DataSource(dataSourceOptions(config)).initialize();
+const dataSource = await new DataSource(standaloneDataSourceOptions(config)).initialize();
 const unitOfWork = new ClaimTimingUnitOfWork(dataSource);
 const counters = new QueueCounters(config, dataSource);
 const leases = new LeaseStore(config, counters);

@@ -1505,17 +1505,17 @@ async function uploadBreakdown(rows: number, imageBase: string): Promise<UploadB
       round(result.parseProductCsvMs - result.decodeMs - result.tokenizeMs, 0),
     );
 
-    const [{ DataSource }, { dataSourceOptions }, { ProductWriter }, { TasksService }, { Task }] =
+    const [{ DataSource }, { standaloneDataSourceOptions }, { ProductWriter }, { TasksService }, { Task }] =
       await Promise.all([
         import('typeorm'),
-        dist('database/data-source-options.js'),
+        dist('standalone-data-source.js'),
         dist('images/product-writer.js'),
         dist('tasks/tasks.service.js'),
         dist('tasks/task.entity.js'),
       ]);
     dataDir = makeTempDir('breakdown');
     const dbConfig = distConfig.loadConfig({ ...process.env, DATA_DIR: dataDir, DATABASE_URL: undefined });
-    const source = new DataSource(dataSourceOptions(dbConfig));
+    const source = new DataSource(standaloneDataSourceOptions(dbConfig));
     dataSource = source;
     await source.initialize();
     const images = new ProductWriter();

@@ -1,6 +1,7 @@
 import type { Owner } from '../access/owner.js';
-import { ConflictException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { format } from 'fast-csv';
+import { ConflictError } from '../common/errors/conflict.error.js';
 import { Readable } from 'node:stream';
 import { Image } from '../images/image.entity.js';
 import { ProductPages } from '../images/product-pages.js';
@@ -23,11 +24,11 @@ export class ExportService {
   async exportCsv(requestId: string, owner: Owner): Promise<Readable> {
     const task = await this.tasks.getOrFail(requestId, owner);
     if (task.status === 'processing') {
-      throw new ConflictException({
-        statusCode: 409,
-        message: `request ${requestId} is still processing (${task.processedImages}/${task.totalImages}); try again when its status is final`,
-        progress: `${task.processedImages}/${task.totalImages}`,
-      });
+      const progress = `${task.processedImages}/${task.totalImages}`;
+      throw new ConflictError(
+        `request ${requestId} is still processing (${progress}); try again when its status is final`,
+        { details: { progress } },
+      );
     }
     const csv = format<string[], string[]>({ headers: false, writeBOM: false });
     Readable.from(this.rows(requestId, task.csvHeaders)).pipe(csv);

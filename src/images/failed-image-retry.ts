@@ -1,6 +1,7 @@
 import type { Owner } from '../access/owner.js';
-import { ConflictException, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { IsNull, Not } from 'typeorm';
+import { ConflictError } from '../common/errors/conflict.error.js';
 import { type Transaction, UnitOfWork } from '../database/unit-of-work.js';
 import { DomainEvent, DomainEvents } from '../events.js';
 import { QueueCounters } from '../tasks/queue-counters.js';
@@ -43,7 +44,7 @@ export class FailedImageRetry {
       await this.queueCounters.queued(tx, queued, claimable);
       return count;
     });
-    if (requeued === 0) throw new ConflictException(`request ${requestId} has no failed images to retry`);
+    if (requeued === 0) throw new ConflictError(`request ${requestId} has no failed images to retry`);
     this.logger.log(`request ${requestId}: ${requeued} failed image(s) queued again`);
     this.events.emit(DomainEvent.RequestRequeued, { requestId, requeuedImages: requeued });
     const task = await this.tasks.getOrFail(requestId, owner);

@@ -64,8 +64,8 @@ export function splitUrls(cell: string): string[] {
     .filter((part) => part !== '');
 }
 
-/** Status of a file whose bytes are not CSV text, whatever its declared type. */
-const NOT_CSV_TEXT = 415;
+/** The refusal of a file whose bytes are not CSV text, whatever its declared type. */
+const NOT_CSV_TEXT = 'unsupported_media';
 
 /** Size of the pieces a Buffer is read in (a file is read in its stream's chunks). */
 const PIECE_BYTES = 64 * 1024;
@@ -300,7 +300,7 @@ export async function parseProductCsv(
       throw new CsvValidationError(
         `the file has more than ${limits.maxRows} rows (MAX_ROWS)`,
         [{ row: recordNumber, column: null, message: `more than ${limits.maxRows} rows` }],
-        413,
+        'too_large',
       );
     }
     const row = validateRow(record, recordNumber, headers, columns, limits, report);

@@ -1,4 +1,4 @@
-import { CsvValidationError } from './csv-validation.error.js';
+import { type CsvRefusal, CsvValidationError } from './csv-validation.error.js';
 
 export interface RecordLimits {
   maxColumns: number;
@@ -189,7 +189,7 @@ export class CsvTokenizer {
             }
           } else {
             throw this.refuse(
-              400,
+              'invalid',
               `text after the closing quote of a cell: ${excerpt(text.slice(i, i + EXCERPT_CHARS))}`,
             );
           }
@@ -209,7 +209,10 @@ export class CsvTokenizer {
   end(): string[][] {
     if (this.state === State.Quoted) {
       const opened = this.parts.length > 0 ? this.parts[0] : '';
-      throw this.refuse(400, `unbalanced quote: a quoted cell never ends (it starts ${excerpt(opened)})`);
+      throw this.refuse(
+        'invalid',
+        `unbalanced quote: a quoted cell never ends (it starts ${excerpt(opened)})`,
+      );
     }
     if (this.state === State.QuoteInQuoted || this.state === State.AfterQuote) {
       this.endCell('');
@@ -261,7 +264,7 @@ export class CsvTokenizer {
   private expectAnotherCell(): void {
     if (this.cells.length < this.limits.maxColumns) return;
     throw this.refuse(
-      413,
+      'too_large',
       `row ${this.recordNumber} has more than ${this.limits.maxColumns} columns (MAX_COLUMNS)`,
       `more than ${this.limits.maxColumns} columns`,
     );
@@ -278,7 +281,7 @@ export class CsvTokenizer {
   private cellTooLarge(): never {
     const limit = this.limits.maxCellBytes;
     throw this.refuse(
-      413,
+      'too_large',
       `a cell in row ${this.recordNumber} is larger than ${limit} bytes (MAX_CELL_BYTES)`,
       `cell larger than ${limit} bytes`,
       this.columnName(this.cells.length),
@@ -293,23 +296,24 @@ export class CsvTokenizer {
   private recordTooLarge(): never {
     const limit = this.limits.maxRecordBytes;
     throw this.refuse(
-      413,
+      'too_large',
       `row ${this.recordNumber} is larger than ${limit} bytes (MAX_RECORD_BYTES)`,
       `row larger than ${limit} bytes`,
     );
   }
 
   private refuse(
-    status: number,
+    kind: CsvRefusal,
     message: string,
     problem?: string,
     column: string | null = null,
   ): CsvValidationError {
-    const whole = status === 400 ? `the file is not valid CSV: ${message}` : `${message}; nothing was stored`;
+    const whole =
+      kind === 'invalid' ? `the file is not valid CSV: ${message}` : `${message}; nothing was stored`;
     return new CsvValidationError(
       whole,
       [{ row: this.recordNumber, column, message: problem ?? whole }],
-      status,
+      kind,
     );
   }
 }

@@ -1,7 +1,8 @@
-import { Injectable, Logger, UnprocessableEntityException } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Owner } from '../access/owner.js';
+import { UnprocessableError } from '../common/errors/unprocessable.error.js';
 import { AppConfig } from '../config/app-config.js';
 import type { OutputOptions } from '../config/output-options.js';
 import { type Transaction, UnitOfWork } from '../database/unit-of-work.js';
@@ -166,9 +167,8 @@ export class UploadService {
     if (original.contentHash !== contentHash) {
       const message =
         'this Idempotency-Key was already used with a different file, webhook_url or output options';
-      throw new UnprocessableEntityException({
-        message,
-        errors: [{ row: null, column: 'Idempotency-Key', message }],
+      throw new UnprocessableError(message, {
+        problems: [{ row: null, column: 'Idempotency-Key', message }],
       });
     }
     return this.accepted(original);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { type AppConfig, loadConfig } from '../../src/config/app-config.js';
 import type { OutputOptions } from '../../src/config/output-options.js';
-import { dataSourceOptions } from '../../src/database/data-source-options.js';
+import { standaloneDataSourceOptions } from '../../src/standalone-data-source.js';
 import { bulkInsert, execute, type SqlResult } from '../../src/database/sql.js';
 import { IMAGE_COLUMNS } from '../../src/images/upload-columns.js';
 import { UnitOfWork } from '../../src/database/unit-of-work.js';
@@ -66,7 +66,7 @@ async function openDriver(databaseUrl: string | undefined, dataDir: string): Pro
     API_KEYS,
     API_KEY_WEIGHTS: `${HEAVY}=3`,
   });
-  const dataSource = await new DataSource(dataSourceOptions(config)).initialize();
+  const dataSource = await new DataSource(standaloneDataSourceOptions(config)).initialize();
   const local = new LocalWakeSignal();
   const counters = new QueueCounters(config, dataSource);
   return {
