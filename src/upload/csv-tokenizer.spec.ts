@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { writeToString } from 'fast-csv';
-import { CsvTokenizer, excerpt } from './csv-tokenizer.js';
+import { excerpt } from './client-text.js';
+import { CsvTokenizer } from './csv-tokenizer.js';
 import { CsvValidationError } from './csv-validation.error.js';
 
 const roomy = { maxColumns: 1000, maxCellBytes: 1 << 20, maxRecordBytes: 1 << 22 };

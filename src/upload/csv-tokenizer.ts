@@ -1,3 +1,5 @@
+import { EXCERPT_CHARS, excerpt, shortColumnName } from './client-text.js';
+import { unescapeQuotes } from './csv-quotes.js';
 import { type CsvRefusal, CsvValidationError } from './csv-validation.error.js';
 
 export interface RecordLimits {
@@ -6,44 +8,12 @@ export interface RecordLimits {
   maxRecordBytes: number;
 }
 
-/** Longest piece of the client's input quoted back in an error. */
-const EXCERPT_CHARS = 60;
-
-/** A short, printable excerpt of client text for an error message (never the whole input). */
-export function excerpt(text: string, chars = EXCERPT_CHARS): string {
-  return text.length > chars ? `${JSON.stringify(text.slice(0, chars))}…` : JSON.stringify(text);
-}
-
-/** A column name as errors show it: client text, so cut short. */
-export function shortColumnName(name: string): string {
-  return name.length > EXCERPT_CHARS ? `${name.slice(0, EXCERPT_CHARS)}…` : name;
-}
-
 const QUOTE = 0x22;
 const COMMA = 0x2c;
 const LF = 0x0a;
 const CR = 0x0d;
 const SPACE = 0x20;
 const TAB = 0x09;
-
-/**
- * The text of a piece of a quoted cell with each "" made one quote, in one pass (replaceAll costs
- * about a microsecond per match: seconds for a cell of quotes). Char codes are copied as they are, so
- * a surrogate pair cut between two pieces comes out whole once they are joined.
- */
-function unescapeQuotes(raw: string): string {
-  const out = new Uint16Array(raw.length);
-  let length = 0;
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw.charCodeAt(i);
-    out[length++] = c;
-    if (c === QUOTE) i++;
-  }
-  const parts: string[] = [];
-  for (let start = 0; start < length; start += 8192)
-    parts.push(String.fromCharCode(...out.subarray(start, Math.min(length, start + 8192))));
-  return parts.join('');
-}
 
 const enum State {
   /** At the start of a cell, or in an unquoted cell (whose text so far may be blanks before a quote). */
