@@ -9,7 +9,7 @@ import { DashboardModule } from './dashboard/dashboard.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { EventsModule } from './events.module.js';
 import { ExportModule } from './export/export.module.js';
-import { ImageWorkerModule } from './images/image-worker.module.js';
+import { ImagesWorkerModule } from './images/images-worker.module.js';
 import { ImagesApiModule } from './images/images-api.module.js';
 import { QueueDepthModule } from './images/queue/queue-depth.module.js';
 import { LifecycleModule } from './lifecycle/lifecycle.module.js';
@@ -18,12 +18,12 @@ import { HealthModule } from './health/health.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { PreviewsModule } from './previews/previews.module.js';
-import { RetentionModule } from './retention/retention.module.js';
+import { RetentionWorkerModule } from './retention/retention-worker.module.js';
 import { StorageModule } from './storage/storage.module.js';
 import { RequestDeletionApiModule } from './tasks/request-deletion-api.module.js';
 import { TasksApiModule } from './tasks/tasks-api.module.js';
 import { UploadModule } from './upload/upload.module.js';
-import { WebhookDeliveryModule } from './webhooks/webhook-delivery.module.js';
+import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 /**
@@ -55,7 +55,7 @@ const API = [
   DashboardModule,
 ];
 /** The background jobs: image processing, webhook delivery and retention (ROLE=worker and all). */
-const WORKERS = [ImageWorkerModule, WebhookDeliveryModule, RetentionModule];
+const WORKERS = [ImagesWorkerModule, WebhooksWorkerModule, RetentionWorkerModule];
 
 /** The one composition point: what a process runs is decided by its ROLE here, and nowhere else. */
 @Module({})

@@ -17,7 +17,7 @@ import { TaskRowsRemoval } from './task-rows-removal.js';
 
 /**
  * The products and images of requests and the queue's producer side, in every role: upload and retry
- * enqueue here; ImageWorkerModule consumes where the role runs workers.
+ * enqueue here; ImagesWorkerModule consumes where the role runs workers.
  */
 @Module({
   imports: [TypeOrmModule.forFeature([Image, Product]), TasksModule],

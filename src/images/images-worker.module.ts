@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { SafeHttpModule } from '../http/http.module.js';
+import { SafeHttpModule } from '../http/safe-http.module.js';
 import { TasksModule } from '../tasks/tasks.module.js';
 import { ImageAdmission } from './image-admission.js';
 import { ImagePipeline } from './image-pipeline.js';
@@ -29,4 +29,4 @@ import { TaskCompletion } from './outcomes/task-completion.js';
     ImageWorker,
   ],
 })
-export class ImageWorkerModule {}
+export class ImagesWorkerModule {}
