@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { DataSource } from 'typeorm';
 import { type AppConfig, loadConfig } from '../src/config/app-config.js';
-import { dataSourceOptions } from '../src/database/data-source-options.js';
+import { standaloneDataSourceOptions } from '../src/standalone-data-source.js';
 import { UnitOfWork } from '../src/database/unit-of-work.js';
 import { LeaseStore } from '../src/images/queue/lease-store.js';
 import { QueueCounters } from '../src/tasks/queue-counters.js';
@@ -195,7 +195,7 @@ async function measure(
 ): Promise<BacklogRun> {
   const env = { ...process.env, DATABASE_URL: databaseUrl, CONCURRENCY: String(options.concurrency) };
   const config = loadConfig({ ...env, DATA_DIR: tmpdir() });
-  const dataSource = await new DataSource(dataSourceOptions(config)).initialize();
+  const dataSource = await new DataSource(standaloneDataSourceOptions(config)).initialize();
   let workers: Workers | undefined;
   try {
     const seedStart = performance.now();

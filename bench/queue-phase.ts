@@ -3,7 +3,7 @@
  * with 1, 2, 4 and 8 worker processes (bench/queue-worker.ts: the service's queue and ImageProcessor,
  * with download, pipeline and storage doing nothing). Per worker count, on a fresh database: the
  * workers start and go idle, the images are stored as an upload stores them (TasksService.create and
- * ImagesService.productWriter, a few requests), the workers are woken (NOTIFY), and the clock runs
+ * ProductWriter.writerFor, a few requests), the workers are woken (NOTIFY), and the clock runs
  * until every request has completed. CPU is read from /proc for the workers and for the PostgreSQL
  * backends serving this database.
  */
@@ -15,11 +15,9 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { type AppConfig, loadConfig } from '../src/config/app-config.js';
-import { dataSourceOptions } from '../src/database/data-source-options.js';
+import { standaloneDataSourceOptions } from '../src/standalone-data-source.js';
 import { UnitOfWork } from '../src/database/unit-of-work.js';
-import { Image } from '../src/images/image.entity.js';
-import { ImagesService } from '../src/images/images.service.js';
-import { Product } from '../src/images/product.entity.js';
+import { ProductWriter } from '../src/images/product-writer.js';
 import { PostgresWakeSignal } from '../src/images/queue/postgres-wake-signal.js';
 import { QueueCounters } from '../src/tasks/queue-counters.js';
 import { Task } from '../src/tasks/task.entity.js';
@@ -159,15 +157,11 @@ async function seed(dataSource: DataSource, config: AppConfig, images: number, r
   const unitOfWork = new UnitOfWork(dataSource);
   const counters = new QueueCounters(config, dataSource);
   const tasks = new TasksService(dataSource.getRepository(Task), counters);
-  const imagesService = new ImagesService(
-    dataSource.getRepository(Image),
-    dataSource.getRepository(Product),
-    config,
-  );
+  const productWriter = new ProductWriter();
   for (let request = 0; request < requests; request++) {
     const count = Math.floor(images / requests) + (request < images % requests ? 1 : 0);
     const id = randomUUID();
-    const write = imagesService.productWriter(id);
+    const write = productWriter.writerFor(id);
     await unitOfWork.run(async (tx) => {
       await tasks.create(tx, {
         id,
@@ -204,7 +198,7 @@ async function measure(workerCount: number, options: QueueOptions): Promise<Queu
   const database = await PostgresDatabase.create();
   const env = { ...process.env, DATABASE_URL: database.url, CONCURRENCY: String(options.concurrency) };
   const config = loadConfig({ ...env, DATA_DIR: '/nonexistent' });
-  const dataSource = await new DataSource(dataSourceOptions(config)).initialize();
+  const dataSource = await new DataSource(standaloneDataSourceOptions(config)).initialize();
   let workers: Workers | undefined;
   try {
     workers = await Workers.start(workerCount, env, options.profileDir);

@@ -4,7 +4,7 @@
  * in-process signal and the WAL checkpointer) consuming with the service's own ImageProcessor,
  * whose download, sharp pipeline and storage do nothing. So each image costs what the queue and the
  * completion path cost: its share of a batched claim, then its share of the OutcomeRecorder's batched
- * transaction that marks finished images done (ImagesService.markDone) and counts them per request
+ * transaction that marks finished images done (FinishedImages.markDone) and counts them per request
  * (TasksService.recordImageOutcome), completing a request on its last image.
  *
  * Configured like the service (DATABASE_URL, CONCURRENCY, QUEUE_POLL_MS…); prints `ready` once it is
@@ -16,17 +16,19 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config/app-config.js';
-import { dataSourceOptions } from '../src/database/data-source-options.js';
+import { standaloneDataSourceOptions } from '../src/standalone-data-source.js';
 import { type Transaction, UnitOfWork } from '../src/database/unit-of-work.js';
 import { WalCheckpointer } from '../src/database/wal-checkpointer.js';
 import { DomainEvents } from '../src/events.js';
 import type { SafeHttpClient } from '../src/http/safe-http-client.js';
-import { Image } from '../src/images/image.entity.js';
 import type { ImageAdmission } from '../src/images/image-admission.js';
 import { ImageProcessor } from '../src/images/image-processor.js';
-import { OutcomeRecorder } from '../src/images/outcome-recorder.js';
-import { ImagesService } from '../src/images/images.service.js';
-import { Product } from '../src/images/product.entity.js';
+import { DuplicateFanOut } from '../src/images/outcomes/duplicate-fan-out.js';
+import { DuplicateImages } from '../src/images/outcomes/duplicate-images.js';
+import { FinishedImages } from '../src/images/outcomes/finished-images.js';
+import { OutcomeRecorder } from '../src/images/outcomes/outcome-recorder.js';
+import { OutcomeTransaction } from '../src/images/outcomes/outcome-transaction.js';
+import { TaskCompletion } from '../src/images/outcomes/task-completion.js';
 import { LeasedImageQueue } from '../src/images/queue/leased-image-queue.js';
 import { LeaseStore } from '../src/images/queue/lease-store.js';
 import { LocalWakeSignal } from '../src/images/queue/local-wake-signal.js';
@@ -65,7 +67,7 @@ class ClaimTimingUnitOfWork extends UnitOfWork {
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
 const config = loadConfig(process.env);
-const dataSource = await new DataSource(dataSourceOptions(config)).initialize();
+const dataSource = await new DataSource(standaloneDataSourceOptions(config)).initialize();
 const unitOfWork = new ClaimTimingUnitOfWork(dataSource);
 const counters = new QueueCounters(config, dataSource);
 const leases = new LeaseStore(config, counters);
@@ -83,12 +85,15 @@ const admission = {
   encode: async () => ({ data: bytes, format: 'jpeg', quality: 50, score: null }),
 } as unknown as ImageAdmission;
 
-const recorder = new OutcomeRecorder(
-  new ImagesService(dataSource.getRepository(Image), dataSource.getRepository(Product), config),
+const fanOut = new DuplicateFanOut(new DuplicateImages(config), unitOfWork, config);
+const completion = new TaskCompletion(
   new TasksService(dataSource.getRepository(Task), counters),
   new WebhookOutbox(config),
-  unitOfWork,
   new DomainEvents(new EventEmitter2()),
+);
+const recorder = new OutcomeRecorder(
+  new OutcomeTransaction(new FinishedImages(), fanOut, completion, unitOfWork),
+  fanOut,
   config,
 );
 const processor = new ImageProcessor(
@@ -97,8 +102,7 @@ const processor = new ImageProcessor(
   storage,
   storageHealth,
   recorder,
-  leases,
-  unitOfWork,
+  queue,
   config,
   new Metrics(),
 );

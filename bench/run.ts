@@ -1505,29 +1505,20 @@ async function uploadBreakdown(rows: number, imageBase: string): Promise<UploadB
       round(result.parseProductCsvMs - result.decodeMs - result.tokenizeMs, 0),
     );
 
-    const [
-      { DataSource },
-      { dataSourceOptions },
-      { ImagesService },
-      { TasksService },
-      { Image },
-      { Product },
-      { Task },
-    ] = await Promise.all([
-      import('typeorm'),
-      dist('database/data-source-options.js'),
-      dist('images/images.service.js'),
-      dist('tasks/tasks.service.js'),
-      dist('images/image.entity.js'),
-      dist('images/product.entity.js'),
-      dist('tasks/task.entity.js'),
-    ]);
+    const [{ DataSource }, { standaloneDataSourceOptions }, { ProductWriter }, { TasksService }, { Task }] =
+      await Promise.all([
+        import('typeorm'),
+        dist('standalone-data-source.js'),
+        dist('images/product-writer.js'),
+        dist('tasks/tasks.service.js'),
+        dist('tasks/task.entity.js'),
+      ]);
     dataDir = makeTempDir('breakdown');
     const dbConfig = distConfig.loadConfig({ ...process.env, DATA_DIR: dataDir, DATABASE_URL: undefined });
-    const source = new DataSource(dataSourceOptions(dbConfig));
+    const source = new DataSource(standaloneDataSourceOptions(dbConfig));
     dataSource = source;
     await source.initialize();
-    const images = new ImagesService(source.getRepository(Image), source.getRepository(Product), dbConfig);
+    const images = new ProductWriter();
     const tasks = new TasksService(source.getRepository(Task));
     const requestId = '11111111-1111-4111-8111-111111111111';
     let insertMs = 0;
@@ -1547,10 +1538,10 @@ async function uploadBreakdown(rows: number, imageBase: string): Promise<UploadB
         await writer(batch);
         insertMs += performance.now() - start;
       };
-      if (typeof images.productWriter === 'function') {
+      if (typeof images.writerFor === 'function') {
         // current API: rows are stored in batches while the CSV is read; the task row is written last
-        result.storeApi = 'parseProductCsv({ onRows: ImagesService.productWriter }) + TasksService.create';
-        const writeRows = images.productWriter(requestId);
+        result.storeApi = 'parseProductCsv({ onRows: ProductWriter.writerFor }) + TasksService.create';
+        const writeRows = images.writerFor(requestId);
         await parser.parseProductCsv(csv, limits, {
           onRows: timedWriter((batch) => writeRows(tx, batch)),
         });
@@ -1562,7 +1553,7 @@ async function uploadBreakdown(rows: number, imageBase: string): Promise<UploadB
         await timedWriter((batch) => images.addProducts(tx, requestId, batch))(parsed.rows);
       } else {
         throw new Error(
-          'ImagesService has neither productWriter nor addProducts: update uploadBreakdown in bench/run.ts',
+          'ProductWriter has neither writerFor nor addProducts: update uploadBreakdown in bench/run.ts',
         );
       }
     };

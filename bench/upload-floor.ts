@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config/app-config.js';
-import { dataSourceOptions } from '../src/database/data-source-options.js';
+import { standaloneDataSourceOptions } from '../src/standalone-data-source.js';
 import { loadSqliteDriver } from '../src/database/sqlite-driver.js';
 import { newImageId, randomFolder } from '../src/images/image-id.js';
 import {
@@ -70,7 +70,7 @@ function rowsOf(rowCount: number, urlsOfRow: (row: number) => string[]): Rows {
 }
 
 async function migrated(env: Record<string, string>): Promise<void> {
-  const source = new DataSource(dataSourceOptions(loadConfig(env)));
+  const source = new DataSource(standaloneDataSourceOptions(loadConfig(env)));
   await source.initialize();
   await source.destroy();
 }

@@ -1,7 +1,7 @@
 import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AccessModule } from './access/access.module.js';
-import { HttpExceptionFilter } from './common/http-exception.filter.js';
+import { DomainErrorFilter } from './common/domain-error.filter.js';
 import type { Role } from './config/app-config.js';
 import { validationException } from './common/validation-errors.js';
 import { ConfigModule } from './config/config.module.js';
@@ -9,25 +9,26 @@ import { DashboardModule } from './dashboard/dashboard.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { EventsModule } from './events.module.js';
 import { ExportModule } from './export/export.module.js';
-import { ImageWorkerModule } from './images/image-worker.module.js';
+import { ImagesWorkerModule } from './images/images-worker.module.js';
 import { ImagesApiModule } from './images/images-api.module.js';
+import { QueueDepthModule } from './images/queue/queue-depth.module.js';
 import { LifecycleModule } from './lifecycle/lifecycle.module.js';
 import { FilesModule } from './storage/files.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { PreviewsModule } from './previews/previews.module.js';
-import { RequestDeletionApiModule } from './retention/request-deletion-api.module.js';
-import { RetentionModule } from './retention/retention.module.js';
+import { RetentionWorkerModule } from './retention/retention-worker.module.js';
 import { StorageModule } from './storage/storage.module.js';
+import { RequestDeletionApiModule } from './tasks/request-deletion-api.module.js';
 import { TasksApiModule } from './tasks/tasks-api.module.js';
 import { UploadModule } from './upload/upload.module.js';
-import { WebhookDeliveryModule } from './webhooks/webhook-delivery.module.js';
+import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 /**
  * What every process has: configuration, logs, metrics, lifecycle, the database, events, storage, the
- * outbox, and the health endpoints an orchestrator probes (every role answers them).
+ * outbox and the queue's depth (read ports of webhooks and images), and the health endpoints an orchestrator probes (every role answers them).
  */
 const FOUNDATION = [
   ConfigModule,
@@ -38,6 +39,7 @@ const FOUNDATION = [
   EventsModule,
   StorageModule,
   WebhooksModule,
+  QueueDepthModule,
   HealthModule,
 ];
 /** The HTTP API: upload, status, images, retry, delete, export, output files and previews, the dashboard (ROLE=api and all). */
@@ -53,7 +55,7 @@ const API = [
   DashboardModule,
 ];
 /** The background jobs: image processing, webhook delivery and retention (ROLE=worker and all). */
-const WORKERS = [ImageWorkerModule, WebhookDeliveryModule, RetentionModule];
+const WORKERS = [ImagesWorkerModule, WebhooksWorkerModule, RetentionWorkerModule];
 
 /** The one composition point: what a process runs is decided by its ROLE here, and nowhere else. */
 @Module({})
@@ -72,7 +74,7 @@ export class AppModule {
             exceptionFactory: validationException,
           }),
         },
-        { provide: APP_FILTER, useClass: HttpExceptionFilter },
+        { provide: APP_FILTER, useClass: DomainErrorFilter },
       ],
     };
   }

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnitOfWork } from '../src/database/unit-of-work.js';
-import { ImagesService } from '../src/images/images.service.js';
+import { ProductWriter } from '../src/images/product-writer.js';
 import { UploadStaging } from '../src/upload/upload-staging.js';
 import { countRows, queryDatabase } from './helpers/database-counts.js';
 import { csvFile, imagesCsv, rowCounts } from './helpers/durability.js';
@@ -42,7 +42,7 @@ describe('uploads stored in slices (SQLite)', () => {
   async function stageRows(requestId: string, urls: string[]): Promise<void> {
     const staging = service!.app.get(UploadStaging);
     const unitOfWork = service!.app.get(UnitOfWork);
-    const writeRows = service!.app.get(ImagesService).productWriter(requestId);
+    const writeRows = service!.app.get(ProductWriter).writerFor(requestId);
     await staging.begin(requestId);
     await unitOfWork.run((tx) =>
       writeRows(

@@ -2,10 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSourceOptions } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
-import { Image } from '../images/image.entity.js';
-import { Product } from '../images/product.entity.js';
-import { Task } from '../tasks/task.entity.js';
-import { WebhookDelivery } from '../webhooks/webhook-delivery.entity.js';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema.js';
 import { ImageDuplicates1764000000001 } from './migrations/1764000000001-image-duplicates.js';
 import { FairClaims1764000000002 } from './migrations/1764000000002-fair-claims.js';
@@ -22,7 +18,6 @@ import { QueueCounters1764000000013 } from './migrations/1764000000013-queue-cou
 import { DeliveryReceivers1764000000014 } from './migrations/1764000000014-delivery-receivers.js';
 import { loadSqliteDriver } from './sqlite-driver.js';
 
-const ENTITIES = [Task, Product, Image, WebhookDelivery];
 const MIGRATIONS = [
   InitialSchema1764000000000,
   ImageDuplicates1764000000001,
@@ -40,10 +35,12 @@ const MIGRATIONS = [
   DeliveryReceivers1764000000014,
 ];
 
-/** The TypeORM options for the app and for the migration CLI (../../ormconfig.ts). */
+/**
+ * The TypeORM options, without entities: in the app each module registers its own (TypeOrmModule.forFeature,
+ * gathered by autoLoadEntities); a data source outside Nest takes them from ../standalone-data-source.ts.
+ */
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {
   const common = {
-    entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsRun: true,
     synchronize: false,

@@ -5,13 +5,13 @@ import { dataSourceOptions } from './data-source-options.js';
 import { UnitOfWork } from './unit-of-work.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 
-/** The database connection (migrations run at start), the UnitOfWork every writer uses, SQLite's WAL checkpointer. */
+/** The database connection (migrations run at start; entities from each module's forFeature), the UnitOfWork every writer uses, SQLite's WAL checkpointer. */
 @Global()
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => dataSourceOptions(config),
+      useFactory: (config: AppConfig) => ({ ...dataSourceOptions(config), autoLoadEntities: true }),
     }),
   ],
   providers: [UnitOfWork, WalCheckpointer],

@@ -1,9 +1,10 @@
 import type { Owner } from '../access/owner.js';
-import { ConflictException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { format } from 'fast-csv';
+import { ConflictError } from '../common/errors/conflict.error.js';
 import { Readable } from 'node:stream';
 import { Image } from '../images/image.entity.js';
-import { ImagesService } from '../images/images.service.js';
+import { ProductPages } from '../images/product-pages.js';
 import { Storage } from '../storage/storage.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { neutraliseFormula } from './csv-cell.js';
@@ -16,18 +17,18 @@ const ERRORS_HEADER = 'Errors';
 export class ExportService {
   constructor(
     private readonly tasks: TasksService,
-    private readonly images: ImagesService,
+    private readonly productPages: ProductPages,
     private readonly storage: Storage,
   ) {}
 
   async exportCsv(requestId: string, owner: Owner): Promise<Readable> {
     const task = await this.tasks.getOrFail(requestId, owner);
     if (task.status === 'processing') {
-      throw new ConflictException({
-        statusCode: 409,
-        message: `request ${requestId} is still processing (${task.processedImages}/${task.totalImages}); try again when its status is final`,
-        progress: `${task.processedImages}/${task.totalImages}`,
-      });
+      const progress = `${task.processedImages}/${task.totalImages}`;
+      throw new ConflictError(
+        `request ${requestId} is still processing (${progress}); try again when its status is final`,
+        { details: { progress } },
+      );
     }
     const csv = format<string[], string[]>({ headers: false, writeBOM: false });
     Readable.from(this.rows(requestId, task.csvHeaders)).pipe(csv);
@@ -37,7 +38,7 @@ export class ExportService {
   private async *rows(requestId: string, headers: string[]): AsyncGenerator<string[]> {
     // The header row came from the client too: a column named "=HYPERLINK(…)" is neutralised like any cell.
     yield [...headers.map(neutraliseFormula), OUTPUT_URLS_HEADER, ERRORS_HEADER];
-    for await (const { product, images } of this.images.productsWithImages(requestId)) {
+    for await (const { product, images } of this.productPages.walk(requestId)) {
       yield [...this.cellsOf(product.cells, headers.length), this.outputUrls(images), this.errors(images)];
     }
   }

@@ -3,7 +3,7 @@ import { Module, type OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { checkRequestUrl } from './address-policy.js';
 import { GuardedAgents } from './guarded-agents.js';
-import { SafeHttpModule } from './http.module.js';
+import { SafeHttpModule } from './safe-http.module.js';
 
 /**
  * The axios defaults that keep a request inside the address policy: only the guarded agents connect

@@ -1,19 +1,28 @@
 import type { Owner } from '../access/owner.js';
 import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { describeFailure } from '../common/image-failure-codes.js';
 import { Storage } from '../storage/storage.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { ImagePageDto } from './dto/image-status.dto.js';
-import { type ImageFilter, ImagesService } from './images.service.js';
+import { Image, type ImageStatus } from './image.entity.js';
 import { previewUrlOf } from './output-key.js';
+import { Product } from './product.entity.js';
+
+/** Which of a request's images a page lists: all, or those in a state and/or with an error code. */
+export interface ImageFilter {
+  status?: ImageStatus;
+  errorCode?: string;
+}
 
 /** The per-image read model of a request. */
 @Injectable()
 export class ImageListing {
   constructor(
     private readonly tasks: TasksService,
-    private readonly images: ImagesService,
+    @InjectRepository(Image) private readonly images: Repository<Image>,
     private readonly storage: Storage,
     private readonly config: AppConfig,
   ) {}
@@ -26,7 +35,7 @@ export class ImageListing {
     limit: number,
   ): Promise<ImagePageDto> {
     const task = await this.tasks.getOrFail(requestId, owner);
-    const { images, matching } = await this.images.listImages(requestId, filter, offset, limit);
+    const { images, matching } = await this.imagesOf(requestId, filter, offset, limit);
     return {
       request_id: requestId,
       total: matching ?? task.totalImages,
@@ -51,5 +60,38 @@ export class ImageListing {
         output_score: image.outputScore,
       })),
     };
+  }
+
+  /** One page of a task's images, in CSV order, and how many match the filter in all (when filtered). */
+  private async imagesOf(
+    taskId: string,
+    filter: ImageFilter,
+    offset: number,
+    limit: number,
+  ): Promise<{ images: Array<Image & { product: Product }>; matching?: number }> {
+    const filtered = filter.status !== undefined || filter.errorCode !== undefined;
+    const where = {
+      taskId,
+      ...(filter.status !== undefined && { status: filter.status }),
+      ...(filter.errorCode !== undefined && { errorCode: filter.errorCode }),
+    };
+    const query = this.images
+      .createQueryBuilder('image')
+      .innerJoinAndMapOne(
+        'image.product',
+        Product,
+        'product',
+        'product.task_id = image.task_id AND product.row_number = image.row_number',
+      )
+      .where(where)
+      .orderBy('image.row_number', 'ASC')
+      .addOrderBy('image.position', 'ASC')
+      .offset(offset)
+      .limit(limit);
+    const [images, matching] = await Promise.all([
+      query.getMany() as Promise<Array<Image & { product: Product }>>,
+      filtered ? this.images.countBy(where) : undefined,
+    ]);
+    return { images, matching };
   }
 }

@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
-import { UnitOfWork } from '../database/unit-of-work.js';
 import { SafeHttpClient } from '../http/safe-http-client.js';
 import { StorageUnavailableError } from '../storage/storage-unavailable.error.js';
 import { Metrics } from '../metrics/metrics.js';
@@ -8,10 +7,10 @@ import { StorageHealth } from '../storage/storage-health.js';
 import { Storage } from '../storage/storage.js';
 import { type ClassifiedFailure, classifyFailure, downloadRetryDelay } from './image-failure.js';
 import { ImageAdmission } from './image-admission.js';
-import { type ImageResult } from './images.service.js';
-import { OutcomeRecorder } from './outcome-recorder.js';
+import type { ImageResult } from './outcomes/image-outcome.js';
+import { OutcomeRecorder } from './outcomes/outcome-recorder.js';
 import { outputKeyOf } from './output-key.js';
-import { type ClaimedImage, LeaseStore } from './queue/lease-store.js';
+import { type ClaimedImage, ImageQueue } from './queue/image-queue.js';
 
 /**
  * The image killed the worker that took it (a libvips abort, an out-of-memory kill…) more than
@@ -44,8 +43,7 @@ export class ImageProcessor {
     private readonly storage: Storage,
     private readonly storageHealth: StorageHealth,
     private readonly recorder: OutcomeRecorder,
-    private readonly leases: LeaseStore,
-    private readonly unitOfWork: UnitOfWork,
+    private readonly queue: ImageQueue,
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
   ) {}
@@ -97,7 +95,7 @@ export class ImageProcessor {
         failure.retryAfterMs ?? 0,
       );
       this.logger.warn(`${context}: ${failure.code} (${failure.message}); retrying in ${delay} ms`);
-      await this.unitOfWork.run((tx) => this.leases.retryLater(tx, image.id, delay, failure));
+      await this.queue.retryLater(image, delay, failure);
       return;
     }
     this.logger.warn(`${context}: failed with ${failure.code} (${failure.message})`);
@@ -118,9 +116,7 @@ export class ImageProcessor {
       `request ${image.taskId} image ${image.id}: ${error.message}; queued again, claiming paused until storage is writable`,
     );
     const failure = { code: 'storage_unavailable', message: error.message };
-    await this.unitOfWork.run((tx) =>
-      this.leases.retryLater(tx, image.id, 0, failure, { countAttempt: false }),
-    );
+    await this.queue.retryLater(image, 0, failure, { countAttempt: false });
   }
 
   private async removeOutput(image: ClaimedImage): Promise<void> {

@@ -3,8 +3,9 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { TasksModule } from '../tasks/tasks.module.js';
 import { Image } from './image.entity.js';
-import { ImagesService } from './images.service.js';
+import { ProductPages } from './product-pages.js';
 import { Product } from './product.entity.js';
+import { ProductWriter } from './product-writer.js';
 import { ImageQueue } from './queue/image-queue.js';
 import { LeasedImageQueue } from './queue/leased-image-queue.js';
 import { LeaseStore } from './queue/lease-store.js';
@@ -16,12 +17,13 @@ import { TaskRowsRemoval } from './task-rows-removal.js';
 
 /**
  * The products and images of requests and the queue's producer side, in every role: upload and retry
- * enqueue here; ImageWorkerModule consumes where the role runs workers.
+ * enqueue here; ImagesWorkerModule consumes where the role runs workers.
  */
 @Module({
   imports: [TypeOrmModule.forFeature([Image, Product]), TasksModule],
   providers: [
-    ImagesService,
+    ProductWriter,
+    ProductPages,
     LeaseStore,
     LeasedImageQueue,
     { provide: ImageQueue, useExisting: LeasedImageQueue },
@@ -36,6 +38,6 @@ import { TaskRowsRemoval } from './task-rows-removal.js';
     RequestCreatedListener,
     TaskRowsRemoval,
   ],
-  exports: [ImagesService, LeaseStore, ImageQueue, TaskRowsRemoval],
+  exports: [ProductWriter, ProductPages, ImageQueue, TaskRowsRemoval],
 })
 export class ImagesModule {}

@@ -1,9 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { execute } from '../database/sql.js';
+import { execute, inList } from '../database/sql.js';
 import { type Transaction, UnitOfWork } from '../database/unit-of-work.js';
 import { Storage } from '../storage/storage.js';
-import { ImagesService } from './images.service.js';
+import { thumbnailKeyOf } from './output-key.js';
 
 /** Images (then products) deleted per transaction: a few milliseconds of SQLite work. */
 const ROWS_PER_SLICE = 2_000;
@@ -29,7 +29,6 @@ export class TaskRowsRemoval implements OnApplicationBootstrap {
 
   constructor(
     private readonly unitOfWork: UnitOfWork,
-    private readonly images: ImagesService,
     private readonly storage: Storage,
   ) {}
 
@@ -51,9 +50,7 @@ export class TaskRowsRemoval implements OnApplicationBootstrap {
     let rows = 0;
     let outputs = 0;
     for (;;) {
-      const slice = await this.unitOfWork.run((tx) =>
-        this.images.deleteSomeRowsOfTask(tx, requestId, ROWS_PER_SLICE),
-      );
+      const slice = await this.unitOfWork.run((tx) => this.deleteSlice(tx, requestId));
       if (slice.deleted === 0) break;
       rows += slice.deleted;
       outputs += slice.outputKeys.length;
@@ -84,6 +81,43 @@ export class TaskRowsRemoval implements OnApplicationBootstrap {
         );
       }
     }
+  }
+
+  /**
+   * Deletes up to ROWS_PER_SLICE of the task's images, or once none is left up to ROWS_PER_SLICE of its
+   * products; returns how many rows it deleted (0: none is left) and the output and preview keys the
+   * deleted images named, each once (a duplicate shares its original's keys, and goes with it or without it).
+   */
+  private async deleteSlice(
+    tx: Transaction,
+    taskId: string,
+  ): Promise<{ deleted: number; outputKeys: string[] }> {
+    const { records } = await execute<{ id: string; outputKey: string | null }>(
+      tx.manager,
+      `SELECT id, CASE WHEN duplicate_of IS NULL THEN output_key END AS "outputKey"
+         FROM images WHERE task_id = ? LIMIT ?`,
+      [taskId, ROWS_PER_SLICE],
+    );
+    if (records.length > 0) {
+      await execute(
+        tx.manager,
+        `DELETE FROM images WHERE id IN (${inList(records.length)})`,
+        records.map((image) => image.id),
+      );
+      // An original with an output may have a preview (made on its first request, under its id).
+      const outputKeys = records.flatMap((image) =>
+        image.outputKey === null ? [] : [image.outputKey, thumbnailKeyOf(image.id)],
+      );
+      // The rows selected, not the DELETE's count: a neighbour removing the same task (PostgreSQL) may
+      // have deleted some, and the removal goes on until none is selected.
+      return { deleted: records.length, outputKeys };
+    }
+    const products = await execute(
+      tx.manager,
+      'DELETE FROM products WHERE task_id = ? AND row_number IN (SELECT row_number FROM products WHERE task_id = ? LIMIT ?)',
+      [taskId, taskId, ROWS_PER_SLICE],
+    );
+    return { deleted: products.affected, outputKeys: [] };
   }
 
   /** Removes outputs no row names any more, a batch at a time; a failure leaves an orphan, and says so. */

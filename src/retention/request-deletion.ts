@@ -1,5 +1,6 @@
 import type { Owner } from '../access/owner.js';
-import { ConflictException, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { ConflictError } from '../common/errors/conflict.error.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { TaskRowsRemoval } from '../images/task-rows-removal.js';
 import { TasksService } from '../tasks/tasks.service.js';
@@ -28,7 +29,7 @@ export class RequestDeletion {
     if (task.status !== 'processing' && (await this.deleteFinished([requestId])) === 1) return;
     // Processing, or it changed meanwhile: reopened by a retry (409) or deleted by another call (404).
     await this.tasks.getOrFail(requestId, owner);
-    throw new ConflictException(`request ${requestId} is still processing; delete it once it has finished`);
+    throw new ConflictError(`request ${requestId} is still processing; delete it once it has finished`);
   }
 
   /**

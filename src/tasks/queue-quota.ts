@@ -3,7 +3,7 @@ import type { Owner } from '../access/owner.js';
 import { AppConfig } from '../config/app-config.js';
 import { execute } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
-import { QueueFullException } from './queue-full.exception.js';
+import { QueueFullError } from './queue-full.error.js';
 import { TasksService } from './tasks.service.js';
 
 /** The first key of this quota's PostgreSQL advisory locks (the second is a hash of the owner). */
@@ -21,7 +21,7 @@ export class QueueQuota {
   ) {}
 
   /**
-   * Throws QueueFullException when the owner's unfinished images plus `newImages` pass the limit. The caller
+   * Throws QueueFullError when the owner's unfinished images plus `newImages` pass the limit. The caller
    * must then write the images (and their request's counters) in the same transaction: on PostgreSQL, the
    * owner's transactions that reach this point wait for each other until commit (an advisory lock), so
    * concurrent uploads cannot all pass a check made before any of them committed. (SQLite runs one
@@ -33,6 +33,6 @@ export class QueueQuota {
     if (this.config.isPostgres)
       await execute(tx.manager, 'SELECT pg_advisory_xact_lock(?, hashtext(?))', [OWNER_LOCK_SPACE, owner]);
     const unfinished = await this.tasks.unfinishedImages(tx, owner);
-    if (unfinished + newImages > limit) throw new QueueFullException(unfinished, newImages, limit);
+    if (unfinished + newImages > limit) throw new QueueFullError(unfinished, newImages, limit);
   }
 }

@@ -1,5 +1,6 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Owner } from '../access/owner.js';
+import { InvalidInputError } from '../common/errors/invalid-input.error.js';
 import { type RequestListDto } from './dto/request-list.dto.js';
 import { RequestSummaryDto } from './dto/request-status.dto.js';
 import { QueueCounters } from './queue-counters.js';
@@ -33,6 +34,6 @@ const encodeCursor = (task: Task) => Buffer.from(`${task.createdAt}.${task.id}`)
 
 function decodeCursor(cursor: string): { createdAt: number; id: string } {
   const match = /^(\d{1,16})\.([0-9a-f-]{36})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match) throw new BadRequestException('cursor must be the next_cursor of a previous page');
+  if (!match) throw new InvalidInputError('cursor must be the next_cursor of a previous page');
   return { createdAt: Number(match[1]), id: match[2] };
 }

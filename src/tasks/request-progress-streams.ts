@@ -1,18 +1,13 @@
-import {
-  type BeforeApplicationShutdown,
-  Injectable,
-  Logger,
-  type OnModuleInit,
-  ServiceUnavailableException,
-} from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Owner } from '../access/owner.js';
+import { UnavailableError } from '../common/errors/unavailable.error.js';
 import { AppConfig } from '../config/app-config.js';
 import { RequestSummaryDto } from './dto/request-status.dto.js';
 import { QueueCounters, type TaskQueueState } from './queue-counters.js';
 import type { Task } from './task.entity.js';
 import { TasksService } from './tasks.service.js';
-import { TooManyStreamsException } from './too-many-streams.exception.js';
+import { TooManyStreamsError } from './too-many-streams.error.js';
 
 /** Requests read per statement when the open streams are polled. */
 const POLL_BATCH = 500;
@@ -71,12 +66,10 @@ export class RequestProgressStreams implements OnModuleInit, BeforeApplicationSh
   async open(requestId: string, owner: Owner, client: string, res: Response): Promise<void> {
     const task = await this.tasks.getOrFail(requestId, owner);
     if (this.streams.size >= this.config.sseMaxStreams) {
-      throw new ServiceUnavailableException(
-        'too many progress streams open (SSE_MAX_STREAMS); try again later',
-      );
+      throw new UnavailableError('too many progress streams open (SSE_MAX_STREAMS); try again later');
     }
     if ((this.perClient.get(client) ?? 0) >= this.config.sseMaxStreamsPerKey) {
-      throw new TooManyStreamsException(this.config.sseMaxStreamsPerKey);
+      throw new TooManyStreamsError(this.config.sseMaxStreamsPerKey);
     }
     res.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',

@@ -56,10 +56,10 @@ export class TasksService {
     });
   }
 
-  /** The owner's request, or RequestNotFoundError: another owner's request is as unknown as a made-up id. */
-  async getOrFail(requestId: string, owner: Owner): Promise<Task> {
-    const task = await this.tasks.findOneBy({ id: requestId, owner });
-    if (!task) throw new RequestNotFoundError(requestId);
+  /** The owner's task, or RequestNotFoundError (the client asked for a request): another owner's is as unknown as a made-up id. */
+  async getOrFail(taskId: string, owner: Owner): Promise<Task> {
+    const task = await this.tasks.findOneBy({ id: taskId, owner });
+    if (!task) throw new RequestNotFoundError(taskId);
     return task;
   }
 
@@ -161,7 +161,7 @@ export class TasksService {
   }
 
   /** Puts a finished request back to processing because `count` of its failed images are queued again. */
-  async reopen(tx: Transaction, requestId: string, count: number): Promise<void> {
+  async reopen(tx: Transaction, taskId: string, count: number): Promise<void> {
     await tx.manager
       .createQueryBuilder()
       .update(Task)
@@ -171,7 +171,7 @@ export class TasksService {
         processedImages: () => `processed_images - ${Number(count)}`,
         failedImages: () => `failed_images - ${Number(count)}`,
       })
-      .where('id = :requestId', { requestId })
+      .where('id = :taskId', { taskId })
       .execute();
   }
 
@@ -179,11 +179,11 @@ export class TasksService {
    * Deletes the request's row if it is finished; false when it is processing (or gone). The condition is
    * in the statement itself, so a retry that reopens the request at the same moment wins or loses whole.
    */
-  async deleteFinished(tx: Transaction, requestId: string): Promise<boolean> {
+  async deleteFinished(tx: Transaction, taskId: string): Promise<boolean> {
     const deleted = await execute(
       tx.manager,
       `DELETE FROM tasks WHERE id = ? AND status IN (${inList(FINISHED_STATUSES.length)})`,
-      [requestId, ...FINISHED_STATUSES],
+      [taskId, ...FINISHED_STATUSES],
     );
     return deleted.affected === 1;
   }

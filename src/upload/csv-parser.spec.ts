@@ -83,7 +83,7 @@ describe('parseProductCsv', () => {
     ['Latin-1 text', Buffer.from(`${header}\n1,Caf\u00e9,https://a.test/1.jpg\n`, 'latin1'), /not UTF-8/],
   ])('refuses %s as not CSV text with 415, whatever the declared type', async (_name, bytes, message) => {
     const error = await problemsOf(bytes);
-    expect(error.statusCode).toBe(415);
+    expect(error.kind).toBe('unsupported_media');
     expect(error.message).toMatch(message);
     expect(error.problems).toEqual([{ row: null, column: null, message: error.message }]);
   });
@@ -131,7 +131,7 @@ describe('parseProductCsv', () => {
       '5,E,"https://a.test/1.jpg,https://a.test/2.jpg,https://a.test/3.jpg,https://a.test/4.jpg"',
     ].join('\n');
     const error = await problemsOf(csv);
-    expect(error.statusCode).toBe(400);
+    expect(error.kind).toBe('invalid');
     expect(error.problems).toEqual([
       { row: 2, column: 'Product Name', message: 'product name is empty' },
       { row: 3, column: 'Input Image Urls', message: 'no image URL' },
@@ -153,13 +153,13 @@ describe('parseProductCsv', () => {
     await expect(
       parseProductCsv(Buffer.from([header, ...rows].join('\n')), { ...limits, maxRows: 2 }),
     ).rejects.toMatchObject({
-      statusCode: 413,
+      kind: 'too_large',
     });
   });
 
   it('refuses an unbalanced quote', async () => {
     const error = await problemsOf(`${header}\n1,"Shoe,https://a.test/1.jpg\n2,Hat,https://a.test/2.jpg\n`);
-    expect(error.statusCode).toBe(400);
+    expect(error.kind).toBe('invalid');
   });
 
   it('stops listing problems at 100', async () => {
@@ -182,7 +182,7 @@ describe('parseProductCsv', () => {
     const error = await problemsOf(
       'S. No.,Serial Number,Product Name,Input Image Urls\n1,1,A,https://a.test/1.jpg\n',
     );
-    expect(error.statusCode).toBe(400);
+    expect(error.kind).toBe('invalid');
     expect(error.problems).toEqual([
       { row: 1, column: 'S. No.', message: 'both "S. No." and "Serial Number"' },
     ]);
@@ -218,7 +218,7 @@ describe('parseProductCsv', () => {
     ['a file that is one endless line', 'a'.repeat(100_000), 1, /MAX_CELL_BYTES/],
   ])('refuses %s with 413 naming the row', async (_name, csv, row, message) => {
     const error = await problemsOf(csv);
-    expect(error.statusCode).toBe(413);
+    expect(error.kind).toBe('too_large');
     expect(error.message).toMatch(message);
     expect(error.problems).toEqual([
       { row, column: expect.toBeOneOf([null, expect.any(String)]), message: expect.any(String) },
@@ -238,7 +238,7 @@ describe('parseProductCsv', () => {
       Buffer.from(`${header}\n1,${'a'.repeat(200_000)}`),
       Buffer.from([0xc3, 0x28]),
     ]);
-    expect((await problemsOf(bytes)).statusCode).toBe(413);
+    expect((await problemsOf(bytes)).kind).toBe('too_large');
   });
 
   it('quotes at most a short excerpt of the input in the refusal of an unbalanced quote', async () => {
@@ -249,7 +249,7 @@ describe('parseProductCsv', () => {
       wide,
     ).catch((refusal: CsvValidationError) => refusal);
     if (!(error instanceof CsvValidationError)) throw new Error('expected a refusal');
-    expect(error.statusCode).toBe(400);
+    expect(error.kind).toBe('invalid');
     expect(error.problems).toEqual([
       { row: 2, column: null, message: expect.stringMatching(/unbalanced quote/) },
     ]);
@@ -313,7 +313,7 @@ describe('parseProductCsv', () => {
     // Binary bytes after 100 KB of bad rows (read in 64 KiB pieces): reading on would answer 415.
     const bytes = Buffer.concat([Buffer.from([header, ...rows, ''].join('\n')), Buffer.alloc(70_000)]);
     const error = await problemsOf(bytes);
-    expect(error.statusCode).toBe(400);
+    expect(error.kind).toBe('invalid');
     expect(error.problems).toHaveLength(100);
   });
 });

@@ -1,5 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { CsvTokenizer, excerpt, type RecordLimits, shortColumnName } from './csv-tokenizer.js';
+import { excerpt, shortColumnName } from './client-text.js';
+import { CsvTokenizer, type RecordLimits } from './csv-tokenizer.js';
+import { decodeCsvText } from './csv-text-decoder.js';
 import { CsvProblem, CsvValidationError } from './csv-validation.error.js';
 
 export interface CsvLimits extends RecordLimits {
@@ -64,9 +66,6 @@ export function splitUrls(cell: string): string[] {
     .filter((part) => part !== '');
 }
 
-/** Status of a file whose bytes are not CSV text, whatever its declared type. */
-const NOT_CSV_TEXT = 415;
-
 /** Size of the pieces a Buffer is read in (a file is read in its stream's chunks). */
 const PIECE_BYTES = 64 * 1024;
 
@@ -76,56 +75,6 @@ const SLICE_MS = 10;
 function* pieces(bytes: Buffer): Generator<Buffer> {
   for (let start = 0; start < bytes.length; start += PIECE_BYTES)
     yield bytes.subarray(start, start + PIECE_BYTES);
-}
-
-/**
- * Decodes the upload as UTF-8 text, piece by piece (BOM dropped). The bytes decide, not the declared
- * type: binary data (an image or a spreadsheet renamed .csv), UTF-16 and other encodings are refused
- * with 415 as soon as a piece shows it.
- */
-async function* decodeCsvText(source: AsyncIterable<Buffer> | Iterable<Buffer>): AsyncGenerator<string> {
-  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-  let first = true;
-  const notUtf8 = () =>
-    new CsvValidationError(
-      'the file is not UTF-8 text: save it as "CSV UTF-8" and upload it again',
-      [],
-      NOT_CSV_TEXT,
-    );
-  for await (const bytes of source) {
-    if (bytes.length === 0) continue;
-    if (
-      first &&
-      bytes.length >= 2 &&
-      ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))
-    ) {
-      throw new CsvValidationError(
-        'the file is UTF-16 text: save it as "CSV UTF-8" and upload it again',
-        [],
-        NOT_CSV_TEXT,
-      );
-    }
-    first = false;
-    if (bytes.includes(0)) {
-      throw new CsvValidationError(
-        'the file holds binary data, not CSV text (an image or a spreadsheet?): upload a CSV file',
-        [],
-        NOT_CSV_TEXT,
-      );
-    }
-    try {
-      yield decoder.decode(bytes, { stream: true });
-    } catch (error) {
-      if (error instanceof TypeError) throw notUtf8();
-      throw error;
-    }
-  }
-  try {
-    yield decoder.decode();
-  } catch (error) {
-    if (error instanceof TypeError) throw notUtf8();
-    throw error;
-  }
 }
 
 /** The records of the text as they complete, one piece of input at a time, yielding to other work every few ms. */
@@ -300,7 +249,7 @@ export async function parseProductCsv(
       throw new CsvValidationError(
         `the file has more than ${limits.maxRows} rows (MAX_ROWS)`,
         [{ row: recordNumber, column: null, message: `more than ${limits.maxRows} rows` }],
-        413,
+        'too_large',
       );
     }
     const row = validateRow(record, recordNumber, headers, columns, limits, report);

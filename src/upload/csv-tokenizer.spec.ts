@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { writeToString } from 'fast-csv';
-import { CsvTokenizer, excerpt } from './csv-tokenizer.js';
+import { excerpt } from './client-text.js';
+import { CsvTokenizer } from './csv-tokenizer.js';
 import { CsvValidationError } from './csv-validation.error.js';
 
 const roomy = { maxColumns: 1000, maxCellBytes: 1 << 20, maxRecordBytes: 1 << 22 };
@@ -61,7 +62,7 @@ describe('CsvTokenizer', () => {
     ['text after a closing quote', 'a\n"b"c,d\n', 2, /after the closing quote/],
   ])('refuses %s with 400 naming the row', (_name, text, row, message) => {
     const error = refusal([text]);
-    expect(error.statusCode).toBe(400);
+    expect(error.kind).toBe('invalid');
     expect(error.message).toMatch(message);
     expect(error.problems[0].row).toBe(row);
   });
@@ -114,7 +115,7 @@ describe('CsvTokenizer', () => {
           try {
             return tokenize(pieces, { maxColumns: 6, maxCellBytes: 8, maxRecordBytes: 20 });
           } catch (error) {
-            return (error as CsvValidationError).statusCode;
+            return (error as CsvValidationError).kind;
           }
         };
         const whole = outcome([input]);

@@ -1,22 +1,11 @@
-import { CsvValidationError } from './csv-validation.error.js';
+import { EXCERPT_CHARS, excerpt, shortColumnName } from './client-text.js';
+import { unescapeQuotes } from './csv-quotes.js';
+import { type CsvRefusal, CsvValidationError } from './csv-validation.error.js';
 
 export interface RecordLimits {
   maxColumns: number;
   maxCellBytes: number;
   maxRecordBytes: number;
-}
-
-/** Longest piece of the client's input quoted back in an error. */
-const EXCERPT_CHARS = 60;
-
-/** A short, printable excerpt of client text for an error message (never the whole input). */
-export function excerpt(text: string, chars = EXCERPT_CHARS): string {
-  return text.length > chars ? `${JSON.stringify(text.slice(0, chars))}…` : JSON.stringify(text);
-}
-
-/** A column name as errors show it: client text, so cut short. */
-export function shortColumnName(name: string): string {
-  return name.length > EXCERPT_CHARS ? `${name.slice(0, EXCERPT_CHARS)}…` : name;
 }
 
 const QUOTE = 0x22;
@@ -25,25 +14,6 @@ const LF = 0x0a;
 const CR = 0x0d;
 const SPACE = 0x20;
 const TAB = 0x09;
-
-/**
- * The text of a piece of a quoted cell with each "" made one quote, in one pass (replaceAll costs
- * about a microsecond per match: seconds for a cell of quotes). Char codes are copied as they are, so
- * a surrogate pair cut between two pieces comes out whole once they are joined.
- */
-function unescapeQuotes(raw: string): string {
-  const out = new Uint16Array(raw.length);
-  let length = 0;
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw.charCodeAt(i);
-    out[length++] = c;
-    if (c === QUOTE) i++;
-  }
-  const parts: string[] = [];
-  for (let start = 0; start < length; start += 8192)
-    parts.push(String.fromCharCode(...out.subarray(start, Math.min(length, start + 8192))));
-  return parts.join('');
-}
 
 const enum State {
   /** At the start of a cell, or in an unquoted cell (whose text so far may be blanks before a quote). */
@@ -189,7 +159,7 @@ export class CsvTokenizer {
             }
           } else {
             throw this.refuse(
-              400,
+              'invalid',
               `text after the closing quote of a cell: ${excerpt(text.slice(i, i + EXCERPT_CHARS))}`,
             );
           }
@@ -209,7 +179,10 @@ export class CsvTokenizer {
   end(): string[][] {
     if (this.state === State.Quoted) {
       const opened = this.parts.length > 0 ? this.parts[0] : '';
-      throw this.refuse(400, `unbalanced quote: a quoted cell never ends (it starts ${excerpt(opened)})`);
+      throw this.refuse(
+        'invalid',
+        `unbalanced quote: a quoted cell never ends (it starts ${excerpt(opened)})`,
+      );
     }
     if (this.state === State.QuoteInQuoted || this.state === State.AfterQuote) {
       this.endCell('');
@@ -261,7 +234,7 @@ export class CsvTokenizer {
   private expectAnotherCell(): void {
     if (this.cells.length < this.limits.maxColumns) return;
     throw this.refuse(
-      413,
+      'too_large',
       `row ${this.recordNumber} has more than ${this.limits.maxColumns} columns (MAX_COLUMNS)`,
       `more than ${this.limits.maxColumns} columns`,
     );
@@ -278,7 +251,7 @@ export class CsvTokenizer {
   private cellTooLarge(): never {
     const limit = this.limits.maxCellBytes;
     throw this.refuse(
-      413,
+      'too_large',
       `a cell in row ${this.recordNumber} is larger than ${limit} bytes (MAX_CELL_BYTES)`,
       `cell larger than ${limit} bytes`,
       this.columnName(this.cells.length),
@@ -293,23 +266,24 @@ export class CsvTokenizer {
   private recordTooLarge(): never {
     const limit = this.limits.maxRecordBytes;
     throw this.refuse(
-      413,
+      'too_large',
       `row ${this.recordNumber} is larger than ${limit} bytes (MAX_RECORD_BYTES)`,
       `row larger than ${limit} bytes`,
     );
   }
 
   private refuse(
-    status: number,
+    kind: CsvRefusal,
     message: string,
     problem?: string,
     column: string | null = null,
   ): CsvValidationError {
-    const whole = status === 400 ? `the file is not valid CSV: ${message}` : `${message}; nothing was stored`;
+    const whole =
+      kind === 'invalid' ? `the file is not valid CSV: ${message}` : `${message}; nothing was stored`;
     return new CsvValidationError(
       whole,
       [{ row: this.recordNumber, column, message: problem ?? whole }],
-      status,
+      kind,
     );
   }
 }

@@ -47,7 +47,7 @@ describe('outputOptionsOf', () => {
     ['max_height 16384', { max_height: '16384' }, 'max_height must be an integer from 1 to 16383 (pixels)'],
   ])('refuses %s with a 400 naming the field', (_name, fields, message) => {
     const error = problemsOf(fields);
-    expect(error.statusCode).toBe(400);
+    expect(error.kind).toBe('invalid');
     expect(error.message).toBe(`${message}; nothing was stored`);
     expect(error.problems).toEqual([{ row: null, column: Object.keys(fields)[0], message }]);
   });

@@ -38,7 +38,7 @@ export class UploadFormErrorsInterceptor implements NestInterceptor {
         return new CsvValidationError(
           `the file is larger than ${limit}; nothing was stored`,
           [{ row: null, column: 'file', message: `larger than ${limit}` }],
-          413,
+          'too_large',
         );
       }
       case 'LIMIT_UNEXPECTED_FILE':
@@ -60,9 +60,8 @@ export class UploadFormErrorsInterceptor implements NestInterceptor {
           { row: null, column: field, message: 'value too long' },
         ]);
       default:
-        return new CsvValidationError(
-          `the upload is not a usable multipart form: ${cause.message}`,
-          [],
+        return new HttpException(
+          { message: `the upload is not a usable multipart form: ${cause.message}` },
           error.getStatus(),
         );
     }

@@ -18,7 +18,7 @@ export function csvFileOf(file: Express.Multer.File | undefined): Express.Multer
     throw new CsvValidationError(
       message,
       [{ row: null, column: 'file', message: 'not a CSV content type' }],
-      415,
+      'unsupported_media',
     );
   }
   return file;

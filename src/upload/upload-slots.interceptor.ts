@@ -1,7 +1,6 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
-import type { Response } from 'express';
 import { finalize, type Observable } from 'rxjs';
-import { CsvValidationError } from './csv-validation.error.js';
+import { UnavailableError } from '../common/errors/unavailable.error.js';
 import { UploadSlots } from './upload-slots.js';
 
 const RETRY_AFTER_SECONDS = 5;
@@ -17,15 +16,13 @@ const RETRY_AFTER_SECONDS = 5;
 export class UploadSlotsInterceptor implements NestInterceptor {
   constructor(private readonly slots: UploadSlots) {}
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (!this.slots.tryAcquire()) {
-      context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
       const message = `${this.slots.limit} uploads are being read already (MAX_CONCURRENT_UPLOADS); retry after ${RETRY_AFTER_SECONDS} s`;
-      throw new CsvValidationError(
-        message,
-        [{ row: null, column: 'file', message: 'too many uploads at once' }],
-        503,
-      );
+      throw new UnavailableError(message, {
+        problems: [{ row: null, column: 'file', message: 'too many uploads at once' }],
+        retryAfterSeconds: RETRY_AFTER_SECONDS,
+      });
     }
     return next.handle().pipe(finalize(() => this.slots.release()));
   }

@@ -1,12 +1,13 @@
-import { Injectable, Logger, UnprocessableEntityException } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Owner } from '../access/owner.js';
+import { UnprocessableError } from '../common/errors/unprocessable.error.js';
 import { AppConfig } from '../config/app-config.js';
 import type { OutputOptions } from '../config/output-options.js';
 import { type Transaction, UnitOfWork } from '../database/unit-of-work.js';
 import { DomainEvent, DomainEvents } from '../events.js';
-import { ImagesService, type NewProduct } from '../images/images.service.js';
+import { type NewProduct, ProductWriter } from '../images/product-writer.js';
 import { LogContext } from '../logging/log-context.js';
 import { QueueCounters } from '../tasks/queue-counters.js';
 import { QueueQuota } from '../tasks/queue-quota.js';
@@ -42,7 +43,7 @@ export class UploadService {
 
   constructor(
     private readonly tasks: TasksService,
-    private readonly images: ImagesService,
+    private readonly productWriter: ProductWriter,
     private readonly quota: QueueQuota,
     private readonly unitOfWork: UnitOfWork,
     private readonly events: DomainEvents,
@@ -81,7 +82,7 @@ export class UploadService {
    * UploadStaging removes the rows of an upload that fails (or of a killed process, at start).
    */
   private async store(command: UploadCommand, requestId: string, contentHash: string): Promise<ParsedCsv> {
-    const writeRows = this.images.productWriter(requestId);
+    const writeRows = this.productWriter.writerFor(requestId);
     const createTask = async (tx: Transaction, parsed: ParsedCsv) => {
       await this.quota.reserve(tx, command.owner, parsed.totalImages);
       await this.tasks.create(tx, {
@@ -166,9 +167,8 @@ export class UploadService {
     if (original.contentHash !== contentHash) {
       const message =
         'this Idempotency-Key was already used with a different file, webhook_url or output options';
-      throw new UnprocessableEntityException({
-        message,
-        errors: [{ row: null, column: 'Idempotency-Key', message }],
+      throw new UnprocessableError(message, {
+        problems: [{ row: null, column: 'Idempotency-Key', message }],
       });
     }
     return this.accepted(original);

@@ -40,7 +40,7 @@ export class WebhookOutbox {
   }
 
   /** Deletes a request's webhook messages (delivered or not) in the caller's transaction. */
-  async deleteForTask(tx: Transaction, requestId: string): Promise<void> {
-    await execute(tx.manager, 'DELETE FROM webhook_deliveries WHERE task_id = ?', [requestId]);
+  async deleteForTask(tx: Transaction, taskId: string): Promise<void> {
+    await execute(tx.manager, 'DELETE FROM webhook_deliveries WHERE task_id = ?', [taskId]);
   }
 }

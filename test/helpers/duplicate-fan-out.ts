@@ -8,7 +8,7 @@ import { FixtureServer } from './fixture-server.js';
 import { QUEUE_SUMMARY_MISMATCHES } from './queue-summary.js';
 import { type TestApp, waitForCompletion } from './test-app.js';
 
-/** More than two of OutcomeRecorder's slices (500 duplicates per transaction). */
+/** More than two of DuplicateFanOut's slices (500 duplicates per transaction). */
 const REPEATS = 1_201;
 const BROKEN_REPEATS = 600;
 

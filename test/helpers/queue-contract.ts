@@ -6,20 +6,24 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { type AppConfig, loadConfig } from '../../src/config/app-config.js';
 import type { OutputOptions } from '../../src/config/output-options.js';
-import { dataSourceOptions } from '../../src/database/data-source-options.js';
+import { standaloneDataSourceOptions } from '../../src/standalone-data-source.js';
 import { bulkInsert, execute, type SqlResult } from '../../src/database/sql.js';
 import { IMAGE_COLUMNS } from '../../src/images/upload-columns.js';
 import { UnitOfWork } from '../../src/database/unit-of-work.js';
 import { DomainEvent, DomainEvents, type RequestCompletedEvent } from '../../src/events.js';
 import { FailedImageRetry } from '../../src/images/failed-image-retry.js';
-import { Image, NEVER } from '../../src/images/image.entity.js';
-import { ImagesService } from '../../src/images/images.service.js';
-import { type ImageOutcome, OutcomeRecorder } from '../../src/images/outcome-recorder.js';
+import { NEVER } from '../../src/images/image.entity.js';
+import { DuplicateFanOut } from '../../src/images/outcomes/duplicate-fan-out.js';
+import { DuplicateImages } from '../../src/images/outcomes/duplicate-images.js';
+import { FinishedImages } from '../../src/images/outcomes/finished-images.js';
+import type { ImageOutcome } from '../../src/images/outcomes/image-outcome.js';
+import { OutcomeRecorder } from '../../src/images/outcomes/outcome-recorder.js';
+import { OutcomeTransaction } from '../../src/images/outcomes/outcome-transaction.js';
+import { TaskCompletion } from '../../src/images/outcomes/task-completion.js';
 import { outputKeyOf } from '../../src/images/output-key.js';
-import { Product } from '../../src/images/product.entity.js';
-import type { ImageHandler, ImageQueue } from '../../src/images/queue/image-queue.js';
+import type { ClaimedImage, ImageHandler, ImageQueue } from '../../src/images/queue/image-queue.js';
 import { LeasedImageQueue } from '../../src/images/queue/leased-image-queue.js';
-import { type ClaimedImage, LeaseStore } from '../../src/images/queue/lease-store.js';
+import { LeaseStore } from '../../src/images/queue/lease-store.js';
 import { LocalWakeSignal } from '../../src/images/queue/local-wake-signal.js';
 import { PostgresWakeSignal } from '../../src/images/queue/postgres-wake-signal.js';
 import type { WakeSignal } from '../../src/images/queue/wake-signal.js';
@@ -62,7 +66,7 @@ async function openDriver(databaseUrl: string | undefined, dataDir: string): Pro
     API_KEYS,
     API_KEY_WEIGHTS: `${HEAVY}=3`,
   });
-  const dataSource = await new DataSource(dataSourceOptions(config)).initialize();
+  const dataSource = await new DataSource(standaloneDataSourceOptions(config)).initialize();
   const local = new LocalWakeSignal();
   const counters = new QueueCounters(config, dataSource);
   return {
@@ -169,18 +173,15 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
 
     /** The service's recorder of outcomes (batched; per-request counters, the queue's summary, completions). */
     function makeRecorder(emitter = new EventEmitter2()): OutcomeRecorder {
-      return new OutcomeRecorder(
-        new ImagesService(
-          driver.dataSource.getRepository(Image),
-          driver.dataSource.getRepository(Product),
-          driver.config,
-        ),
+      const unitOfWork = new UnitOfWork(driver.dataSource);
+      const fanOut = new DuplicateFanOut(new DuplicateImages(driver.config), unitOfWork, driver.config);
+      const completion = new TaskCompletion(
         new TasksService(driver.dataSource.getRepository(Task), driver.counters),
         new WebhookOutbox(driver.config),
-        new UnitOfWork(driver.dataSource),
         new DomainEvents(emitter),
-        driver.config,
       );
+      const transaction = new OutcomeTransaction(new FinishedImages(), fanOut, completion, unitOfWork);
+      return new OutcomeRecorder(transaction, fanOut, driver.config);
     }
 
     const doneOutcome = (image: ClaimedImage): ImageOutcome => ({
@@ -295,6 +296,37 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
             .n == 6 || undefined,
         10_000,
       );
+      await expectExactSummary();
+    });
+
+    it('takes back an image given back with retryLater: again at once after no delay (its attempt given back on request), not before a delay', async () => {
+      const [again, notCounted, later] = await seedRequest(driver, 3);
+      const unavailable = { code: 'http_503', message: 'HTTP 503 Service Unavailable' };
+      const attempts = new Map<string, number[]>();
+      const seen: string[] = [];
+      const record = recordingHandler(seen);
+      const queue = makeQueue();
+      const before = Date.now();
+      await queue.work(async (image) => {
+        const ofImage = [...(attempts.get(image.id) ?? []), image.attempts];
+        attempts.set(image.id, ofImage);
+        if (ofImage.length > 1) return record(image);
+        if (image.id === later) return queue.retryLater(image, 60_000, unavailable);
+        const countAttempt = image.id !== notCounted;
+        await queue.retryLater(image, 0, unavailable, { countAttempt });
+      });
+      await eventually(() => seen.length === 2 || undefined, 10_000);
+      expect([...seen].sort()).toEqual([again, notCounted].sort());
+      expect(Object.fromEntries(attempts)).toEqual({ [again]: [1, 2], [notCounted]: [1, 1], [later]: [1] });
+      const { records } = await run(
+        driver.dataSource,
+        'SELECT status, error_code, available_at FROM images WHERE id = ?',
+        [later],
+      );
+      expect(records[0]).toMatchObject({ status: 'queued', error_code: 'http_503' });
+      expect(Number(records[0].available_at)).toBeGreaterThanOrEqual(before + 60_000);
+      // Not due yet: a claim leaves it where it is.
+      expect(await new UnitOfWork(driver.dataSource).run((tx) => driver.leases.claim(tx, 10))).toEqual([]);
       await expectExactSummary();
     });
 
@@ -496,14 +528,8 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       await expectExactSummary();
 
       const tasks = new TasksService(driver.dataSource.getRepository(Task), driver.counters);
-      const images = new ImagesService(
-        driver.dataSource.getRepository(Image),
-        driver.dataSource.getRepository(Product),
-        driver.config,
-      );
       const retry = new FailedImageRetry(
         tasks,
-        images,
         new QueueQuota(tasks, driver.config),
         unitOfWork,
         new DomainEvents(new EventEmitter2()),

@@ -2,7 +2,7 @@ import { MigrationInterface, QueryRunner, TableIndex } from 'typeorm';
 
 /**
  * The duplicates that still wait for their original, and only those: when an image finishes, its
- * duplicates are updated a slice at a time (ImagesService.finishDuplicates), and each slice finds the
+ * duplicates are updated a slice at a time (DuplicateImages.finish), and each slice finds the
  * next waiting ones directly, instead of stepping over those an earlier slice finished.
  */
 export class WaitingDuplicates1764000000010 implements MigrationInterface {

@@ -2,31 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
 import type { OutputOptions } from '../../config/output-options.js';
 import { execute, executePrepared, inList } from '../../database/sql.js';
+import { SqlitePlanHints } from '../../database/sqlite-plan-hints.js';
 import type { Transaction } from '../../database/unit-of-work.js';
 import { QueueCounters } from '../../tasks/queue-counters.js';
-import type { ImageFailure } from '../images.service.js';
 import { type ClaimCandidate, fairShares } from './fair-share.js';
+import type { ClaimedImage, ImageFailure } from './image-queue.js';
 
-/** What a worker needs of a claimed image (plain data: no entity is hydrated on the hot path). */
-export interface ClaimedImage {
-  id: string;
-  taskId: string;
-  inputUrl: string;
-  /** Attempts so far, this one included. */
-  attempts: number;
-  /** How many times a lease on it ran out before (a worker died processing it): see MAX_LEASE_EXPIRIES. */
-  leaseExpiries: number;
-  /** The request's owner (the API key's name, never the key), for log lines. */
-  owner: string;
-  /** Whose share of the workers it uses (see queueOwnerOf), and what it costs (see image-cost.ts). */
-  queueOwner: string;
-  cost: number;
-  /** How its request's outputs are written. */
-  outputOptions: OutputOptions;
-}
-
-/** What a claimed image takes from its request (the output options as stored: JSON). */
-interface RequestPart {
+/** What a claimed image takes from its task (the output options as stored: JSON). */
+interface TaskPart {
   owner: string;
   queueOwner: string;
   cost: number;
@@ -34,34 +17,39 @@ interface RequestPart {
 }
 
 /** A leased image as the claim's statements return it. */
-type LeasedRow = Omit<ClaimedImage, keyof RequestPart> & RequestPart;
+type LeasedRow = Omit<ClaimedImage, keyof TaskPart> & TaskPart;
 
 /** The owners a claim of `limit` looks at, at most (more would only be read, never taken). */
 const MAX_OWNERS = 32;
 
 /**
- * The requests of each owner a claim looks at: the least in flight. Its images go to these (a request
+ * The tasks of each owner a claim looks at: the least in flight. Its images go to these (a task
  * has many queued, as a rule); the owner's next ones come first in the next claim, as these then have
- * more in flight. Reading `limit` requests of every owner read 16 × 16 rows for a claim of 16.
+ * more in flight. Reading `limit` tasks of every owner read 16 × 16 rows for a claim of 16.
  */
-const REQUESTS_PER_OWNER = 4;
+const TASKS_PER_OWNER = 4;
 
 /**
- * The leases on queued images: claim (fair between owners, then between requests), renew, release,
+ * The leases on queued images: claim (fair between owners, then between tasks), renew, release,
  * requeue the expired. Every change of an image's state is counted in the queue's summary
  * (QueueCounters) in the same transaction, from the rows the statement changed. A claim selects with
  * SKIP LOCKED on PostgreSQL: rows another process is claiming are skipped, not waited for.
  */
 @Injectable()
 export class LeaseStore {
+  /** The claim's walks of an index are named, and its UPDATE by ids is kept off the status index. */
+  private readonly hints: SqlitePlanHints;
+
   constructor(
     private readonly config: AppConfig,
     private readonly counters: QueueCounters,
-  ) {}
+  ) {
+    this.hints = new SqlitePlanHints(config.isPostgres);
+  }
 
   /**
    * Leases up to `limit` due images, fairly (see fairShares): the owners with the least cost in flight
-   * for their weight come first (the least recently served among equals), within an owner the requests
+   * for their weight come first (the least recently served among equals), within an owner the tasks
    * with the least in flight (the oldest among equals). `held`: the cost of each owner's images this
    * process holds already, kept within MAX_OWNER_COST_IN_FLIGHT. Reads the queue's summary, never
    * counts images: its cost does not grow with the backlog. On PostgreSQL its one write is a single
@@ -87,23 +75,23 @@ export class LeaseStore {
     }));
   }
 
-  /** The owners next in line and, for each, its requests next in line (in that order), from the queue's summary. */
+  /** The owners next in line and, for each, its tasks next in line (in that order), from the queue's summary. */
   private async candidates(tx: Transaction, limit: number): Promise<ClaimCandidate[]> {
     const ownerCount = Math.min(limit, MAX_OWNERS);
-    const requests = Math.min(limit, REQUESTS_PER_OWNER);
+    const tasks = Math.min(limit, TASKS_PER_OWNER);
     const owners = `SELECT owner, weight, in_flight_cost, claimed_at FROM queue_owners WHERE queued_images > 0
       ORDER BY CAST(in_flight_cost AS REAL) / weight, claimed_at LIMIT ?`;
-    const requestsOf = (owner: string) => `SELECT task_id, cost, in_flight_cost, queued_images, created_at
-      FROM queue_tasks ${this.sqliteIndexedBy('idx_queue_tasks_claim')}
+    const tasksOf = (owner: string) => `SELECT task_id, cost, in_flight_cost, queued_images, created_at
+      FROM queue_tasks ${this.hints.indexedBy('idx_queue_tasks_claim')}
       WHERE owner = ${owner} AND queued_images > 0 ORDER BY in_flight_cost, created_at LIMIT ?`;
     if (this.config.isPostgres) {
       const { records } = await executePrepared<ClaimCandidate>(
         tx.manager,
         `SELECT o.owner AS "queueOwner", o.weight, o.in_flight_cost AS "ownerCost", q.task_id AS "taskId",
                 q.cost, q.in_flight_cost AS "taskCost", q.queued_images AS "queued"
-           FROM (${owners}) o CROSS JOIN LATERAL (${requestsOf('o.owner')}) q
+           FROM (${owners}) o CROSS JOIN LATERAL (${tasksOf('o.owner')}) q
           ORDER BY CAST(o.in_flight_cost AS REAL) / o.weight, o.claimed_at, o.owner, q.in_flight_cost, q.created_at`,
-        [ownerCount, requests],
+        [ownerCount, tasks],
       );
       return records;
     }
@@ -122,41 +110,41 @@ export class LeaseStore {
       queued_images: number;
     }>(
       tx.manager,
-      `SELECT * FROM (${ownerRows.map((_, rank) => `SELECT ${rank} AS rank, * FROM (${requestsOf('?')})`).join(' UNION ALL ')})
+      `SELECT * FROM (${ownerRows.map((_, rank) => `SELECT ${rank} AS rank, * FROM (${tasksOf('?')})`).join(' UNION ALL ')})
         ORDER BY rank, in_flight_cost, created_at`,
-      ownerRows.flatMap((owner) => [owner.owner, requests]),
+      ownerRows.flatMap((owner) => [owner.owner, tasks]),
     );
-    const candidates = records.map((request): ClaimCandidate => {
-      const owner = ownerRows[request.rank];
+    const candidates = records.map((task): ClaimCandidate => {
+      const owner = ownerRows[task.rank];
       return {
         queueOwner: owner.owner,
         weight: owner.weight,
         ownerCost: owner.in_flight_cost,
-        taskId: request.task_id,
-        cost: request.cost,
-        taskCost: request.in_flight_cost,
-        queued: request.queued_images,
+        taskId: task.task_id,
+        cost: task.cost,
+        taskCost: task.in_flight_cost,
+        queued: task.queued_images,
       };
     });
     return candidates;
   }
 
   /**
-   * Leases each request's share of its due images (oldest due first), counts them in the queue's summary,
-   * and returns them with their request's part. On PostgreSQL one statement for every request, whose rows locked by another
+   * Leases each task's share of its due images (oldest due first), counts them in the queue's summary,
+   * and returns them with their task's part. On PostgreSQL one statement for every task, whose rows locked by another
    * process's claim are skipped; the choice is a materialized CTE, made once (as a subquery of the
    * UPDATE, a plan that rescanned it found the rows it had just updated skipped, and went on to the
-   * next ones: every queued image of the request).
+   * next ones: every queued image of the task).
    */
   private async leaseDue(tx: Transaction, shares: Map<string, number>, now: number): Promise<LeasedRow[]> {
     const due = (task: string, count: string) =>
-      `SELECT id FROM images ${this.sqliteIndexedBy('idx_images_task_status')}
+      `SELECT id FROM images ${this.hints.indexedBy('idx_images_task_status')}
         WHERE task_id = ${task} AND status = 'queued' AND available_at <= ? ORDER BY available_at LIMIT ${count}`;
     const lease = (chosen: string) =>
       `UPDATE images SET status = 'processing', lease_until = ?, attempts = attempts + 1
-        WHERE id IN (${chosen}) AND ${this.config.isPostgres ? '' : '+'}status = 'queued'
+        WHERE id IN (${chosen}) AND ${this.hints.noIndex}status = 'queued'
         RETURNING id, task_id AS "taskId", input_url AS "inputUrl", attempts, lease_expiries AS "leaseExpiries"`;
-    const requestPart = `SELECT t.id, t.owner, q.owner AS "queueOwner", q.cost, t.output_options AS "outputOptions"
+    const taskPart = `SELECT t.id, t.owner, q.owner AS "queueOwner", q.cost, t.output_options AS "outputOptions"
       FROM tasks t JOIN queue_tasks q ON q.task_id = t.id`;
     if (this.config.isPostgres) {
       const counting = this.counters.countingCtes('moves', 'claimed', now);
@@ -169,7 +157,7 @@ export class LeaseStore {
          moves AS (SELECT "taskId" AS task_id, COUNT(*) AS images FROM leased GROUP BY "taskId"),
          ${counting.sql}
          SELECT l.*, r.owner, r."queueOwner", r.cost, r."outputOptions"
-           FROM leased l JOIN (${requestPart} WHERE t.id = ANY (ARRAY(SELECT "taskId" FROM leased))) r ON r.id = l."taskId"`,
+           FROM leased l JOIN (${taskPart} WHERE t.id = ANY (ARRAY(SELECT "taskId" FROM leased))) r ON r.id = l."taskId"`,
         [...[...shares].flat(), now, now + this.config.leaseMs, ...counting.parameters],
       );
       return records;
@@ -181,17 +169,17 @@ export class LeaseStore {
     );
     const ids = dueRows.map((row) => row.id);
     if (ids.length === 0) return [];
-    const { records: leased } = await execute<Omit<LeasedRow, keyof RequestPart>>(
+    const { records: leased } = await execute<Omit<LeasedRow, keyof TaskPart>>(
       tx.manager,
       lease(inList(ids.length)),
       [now + this.config.leaseMs, ...ids],
     );
-    const { records: requests } = await execute<RequestPart & { id: string }>(
+    const { records: taskParts } = await execute<TaskPart & { id: string }>(
       tx.manager,
-      `${requestPart} WHERE t.id IN (${inList(shares.size)})`,
+      `${taskPart} WHERE t.id IN (${inList(shares.size)})`,
       [...shares.keys()],
     );
-    const byId = new Map(requests.map(({ id, ...request }) => [id, request]));
+    const byId = new Map(taskParts.map(({ id, ...part }) => [id, part]));
     await this.counters.moved(
       tx,
       leased.map((image) => image.taskId),
@@ -199,14 +187,6 @@ export class LeaseStore {
       now,
     );
     return leased.map((image) => ({ ...image, ...byId.get(image.taskId)! }));
-  }
-
-  /**
-   * SQLite plans without statistics (see ImagesService): the claim's walks of an index are named, and its
-   * UPDATE by ids is kept off the status index (`+status`), which would scan every queued image.
-   */
-  private sqliteIndexedBy(index: string): string {
-    return this.config.isPostgres ? '' : `INDEXED BY ${index}`;
   }
 
   /** Extends the leases of images a worker is still processing. */

@@ -4,8 +4,8 @@ import { AppConfig } from '../../config/app-config.js';
 import { UnitOfWork } from '../../database/unit-of-work.js';
 import { LogContext } from '../../logging/log-context.js';
 import { StorageHealth } from '../../storage/storage-health.js';
-import { type ImageHandler, ImageQueue } from './image-queue.js';
-import { type ClaimedImage, LeaseStore } from './lease-store.js';
+import { type ClaimedImage, type ImageFailure, type ImageHandler, ImageQueue } from './image-queue.js';
+import { LeaseStore } from './lease-store.js';
 import { WakeSignal } from './wake-signal.js';
 
 /**
@@ -58,6 +58,15 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
     this.leaseTimer.unref();
     this.signal.subscribe(() => this.refill());
     this.refill();
+  }
+
+  async retryLater(
+    image: ClaimedImage,
+    delayMs: number,
+    failure: ImageFailure,
+    options?: { countAttempt?: boolean },
+  ): Promise<void> {
+    await this.unitOfWork.run((tx) => this.leases.retryLater(tx, image.id, delayMs, failure, options));
   }
 
   /** On shutdown: takes no more work, lets in-flight images finish for SHUTDOWN_GRACE_MS, requeues the rest. */

@@ -8,4 +8,4 @@ import { RetentionJob } from './retention-job.js';
   imports: [TasksModule, RequestDeletionModule],
   providers: [RetentionJob],
 })
-export class RetentionModule {}
+export class RetentionWorkerModule {}

@@ -1,53 +1,65 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { StorageUnavailableError } from '../storage/storage-unavailable.error.js';
-import { CsvValidationError } from '../upload/csv-validation.error.js';
-import { UploadAbortedError } from '../upload/upload-aborted.error.js';
+import { DomainError, type DomainErrorKind } from './errors/domain-error.js';
+
+/** The one place a domain error becomes an HTTP status. */
+const STATUS_OF: Record<Exclude<DomainErrorKind, 'aborted'>, number> = {
+  invalid: 400,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  unsupported_media: 415,
+  unprocessable: 422,
+  too_many_requests: 429,
+  unavailable: 503,
+};
 
 /**
  * Every error a client sees has one shape, the `ErrorResponse` schema of the OpenAPI document:
  * `{ statusCode, message, errors: [{ row, column, message }] }`, with at least one entry in `errors`
  * (CSV problems name their row and column; other refusals repeat the message with `row: null`).
- * An exception may add fields (the export's 409 adds `progress`).
+ * A domain error may add fields (the export's 409 adds `progress`). Domain errors (what services
+ * throw) are mapped here by their kind; Nest's HTTP exceptions (guards, pipes, controllers) by their status.
  */
 @Catch()
-export class HttpExceptionFilter implements ExceptionFilter {
+export class DomainErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
-    if (exception instanceof UploadAbortedError) {
+    if (exception instanceof DomainError && exception.kind === 'aborted') {
       // An everyday event (a closed laptop, a cancelled upload): one line, no stack.
       const request = host.switchToHttp().getRequest<Request>();
       this.logger.warn(`${request.method} ${request.path}: ${exception.message}`);
       return;
     }
     const { status, body } = this.describe(exception);
-    // Refusals the client caused (HttpExceptions, unusable CSVs) are its business; anything else is a bug.
-    const expected = exception instanceof HttpException || exception instanceof CsvValidationError;
-    if (exception instanceof StorageUnavailableError) this.logger.warn(exception.message);
-    else if (!expected) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    // Refusals (domain errors, HTTP exceptions) are the client's business, but one whose reason the client
+    // is not told (a store down) is logged; anything else is a bug.
+    if (exception instanceof DomainError) {
+      if (exception.publicMessage !== undefined) this.logger.warn(exception.message);
+    } else if (!(exception instanceof HttpException))
+      this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     if (response.headersSent) return;
-    // A refusal that knows when to come back (e.g. QueueFullException) says so.
-    if (exception instanceof HttpException && 'retryAfterSeconds' in exception)
+    // A refusal that knows when to come back (e.g. the queue quota) says so.
+    if (exception instanceof DomainError && exception.retryAfterSeconds !== undefined)
       response.setHeader('Retry-After', String(exception.retryAfterSeconds));
     response.status(status).json(body);
   }
 
   private describe(exception: unknown): { status: number; body: Record<string, unknown> } {
-    if (exception instanceof CsvValidationError) {
+    if (exception instanceof DomainError) {
+      const status = STATUS_OF[exception.kind as keyof typeof STATUS_OF];
+      const message = exception.publicMessage ?? exception.message;
       return {
-        status: exception.statusCode,
-        body: { statusCode: exception.statusCode, message: exception.message, errors: exception.problems },
+        status,
+        body: { ...exception.details, statusCode: status, message, errors: exception.problems },
       };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const answer = exception.getResponse();
       return { status, body: errorBody(status, typeof answer === 'string' ? { message: answer } : answer) };
-    }
-    if (exception instanceof StorageUnavailableError) {
-      return { status: 503, body: errorBody(503, { message: 'storage unavailable; try again later' }) };
     }
     return { status: 500, body: errorBody(500, { message: 'internal server error' }) };
   }

@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { AppConfig, loadConfig } from '../config/app-config.js';
-import { SafeHttpModule } from './http.module.js';
+import { SafeHttpModule } from './safe-http.module.js';
 import { SafeHttpClient } from './safe-http-client.js';
 
 @Global()

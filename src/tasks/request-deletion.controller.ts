@@ -5,8 +5,8 @@ import { Controller, Delete, HttpCode, Param, UseGuards } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrorResponses } from '../common/api-error-responses.decorator.js';
 import { RejectWhileDrainingGuard } from '../lifecycle/reject-while-draining.guard.js';
-import { REQUEST_ID_NOT_A_UUID, RequestIdParams, UNKNOWN_REQUEST } from '../tasks/dto/request-id-params.js';
-import { RequestDeletion } from './request-deletion.js';
+import { RequestDeletion } from '../retention/request-deletion.js';
+import { REQUEST_ID_NOT_A_UUID, RequestIdParams, UNKNOWN_REQUEST } from './dto/request-id-params.js';
 
 @ApiTags('requests')
 @Controller()

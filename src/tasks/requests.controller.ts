@@ -14,7 +14,8 @@ import { TasksService } from './tasks.service.js';
 
 @ApiTags('requests')
 @Controller()
-export class TasksController {
+/** The client's requests: the list and each one's status. */
+export class RequestsController {
   constructor(
     private readonly tasks: TasksService,
     private readonly deliveries: DeliveryStateReader,

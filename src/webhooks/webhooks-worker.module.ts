@@ -11,4 +11,4 @@ import { WebhookSigner } from './webhook-signer.js';
   imports: [GuardedHttpModule],
   providers: [WebhookDispatcher, WebhookDeliveryStore, DeliverySlots, WebhookSender, WebhookSigner],
 })
-export class WebhookDeliveryModule {}
+export class WebhooksWorkerModule {}

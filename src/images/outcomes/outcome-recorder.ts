@@ -1,0 +1,114 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '../../config/app-config.js';
+import { DuplicateFanOut } from './duplicate-fan-out.js';
+import type { ImageOutcome } from './image-outcome.js';
+import { OutcomeTransaction } from './outcome-transaction.js';
+
+/** Back-off after a batch failed to be written (the database down, or the disk full): no busy loop. */
+const RETRY_AFTER_FAILURE_MS = 1_000;
+
+interface Pending {
+  outcome: ImageOutcome;
+  resolve(recorded: boolean): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Records finished images in batches. The outcomes that arrive within RECORD_BATCH_MS of the first one
+ * (or while the previous batch is being written) share one transaction (OutcomeTransaction), which
+ * also takes a slice of the duplicates' fan-out; batches go on while the fan-out has work. A batch that
+ * fails rejects every caller, whose leases then run out, so their images are taken again.
+ */
+@Injectable()
+export class OutcomeRecorder implements OnApplicationShutdown {
+  private readonly logger = new Logger(OutcomeRecorder.name);
+  private pending: Pending[] = [];
+  /** The batch being written, if any: one at a time, the next one gathers meanwhile. */
+  private writing?: Promise<void>;
+  private timer?: NodeJS.Timeout;
+  private immediate?: NodeJS.Immediate;
+  private stopped = false;
+
+  constructor(
+    private readonly transaction: OutcomeTransaction,
+    private readonly fanOut: DuplicateFanOut,
+    private readonly config: AppConfig,
+  ) {
+    fanOut.onWork = () => this.schedule();
+  }
+
+  /**
+   * Records the outcome once its batch has committed; false when the lease was lost (another worker owns
+   * the image), so nothing was recorded. Rejects only when the database failed.
+   */
+  record(outcome: ImageOutcome): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ outcome, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** After the queue's shutdown (whose in-flight images were recorded): no more writes. */
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearImmediate(this.immediate);
+  }
+
+  private schedule(): void {
+    if (this.writing || this.stopped) return; // the batch being written takes the next one when it ends
+    // Every image in flight is waiting to be recorded: waiting longer gains nothing.
+    const full = this.pending.length >= this.config.concurrency || this.config.recordBatchMs === 0;
+    if (full || this.pending.length === 0) this.flushSoon();
+    else this.timer ??= setTimeout(() => this.flush(), this.config.recordBatchMs);
+  }
+
+  /**
+   * Writes the next batch once the event loop has had its turn: on SQLite a transaction never leaves
+   * the microtask queue, so batches written back to back (a fan-out's slices, outcomes arriving
+   * meanwhile) would hold the event loop as long as they all last.
+   */
+  private flushSoon(): void {
+    this.immediate ??= setImmediate(() => {
+      this.immediate = undefined;
+      if (!this.writing) this.flush();
+    });
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    this.writing = this.write(batch)
+      .catch((error: Error) => {
+        this.logger.error(`recording outcomes failed: ${error.message}`);
+        return false;
+      })
+      .then((written) => {
+        this.writing = undefined;
+        if (this.stopped) return;
+        // Outcomes that arrived meanwhile have waited long enough; a fan-out goes on (after a pause if
+        // the database just failed), and then the next sweep's, when the last one was cut at its limit.
+        const more = this.pending.length > 0 || this.fanOut.pending;
+        if (more && !written) this.timer = setTimeout(() => this.flush(), RETRY_AFTER_FAILURE_MS);
+        else if (more) this.flushSoon();
+        else this.fanOut.idle();
+      });
+  }
+
+  /** Writes one batch and a slice of the fan-out; false when the transaction failed. */
+  private async write(batch: Pending[]): Promise<boolean> {
+    let recorded: Set<string>;
+    try {
+      recorded = await this.transaction.write(batch.map((pending) => pending.outcome));
+    } catch (error) {
+      if (batch.length === 0)
+        this.logger.error(`giving duplicates their outcome failed: ${(error as Error).message}`);
+      for (const pending of batch) pending.reject(error);
+      return false;
+    }
+    for (const pending of batch) pending.resolve(recorded.has(pending.outcome.image.id));
+    return true;
+  }
+}
