@@ -176,7 +176,7 @@ export class ImagesService {
           SELECT d.id FROM images d ${this.sqliteIndexedBy('idx_images_waiting_duplicates')}
            WHERE d.duplicate_of IN (${inList(originalIds.length)}) AND d.status = 'queued'
              AND EXISTS (SELECT 1 FROM images o WHERE o.id = d.duplicate_of AND o.status IN ('done', 'failed'))
-           LIMIT ? ${this.config.isPostgres ? 'FOR UPDATE OF d SKIP LOCKED' : ''})
+           LIMIT ? ${this.config.database.isPostgres ? 'FOR UPDATE OF d SKIP LOCKED' : ''})
           AND ${this.sqliteSkipsIndex}status = 'queued'
         ${RETURNING_FINISHED}`,
       [...originalIds, limit],
@@ -222,11 +222,11 @@ export class ImagesService {
    * PostgreSQL plans from its own statistics.
    */
   private get sqliteSkipsIndex(): string {
-    return this.config.isPostgres ? '' : '+';
+    return this.config.database.isPostgres ? '' : '+';
   }
 
   private sqliteIndexedBy(index: string): string {
-    return this.config.isPostgres ? '' : `INDEXED BY ${index}`;
+    return this.config.database.isPostgres ? '' : `INDEXED BY ${index}`;
   }
 
   /** Queues a request's failed images again; returns how many, and how many of them a worker will process (not duplicates). */

@@ -51,8 +51,8 @@ export class RequestProgressStreams implements OnModuleInit, BeforeApplicationSh
   ) {}
 
   onModuleInit(): void {
-    this.pollTimer = setInterval(() => void this.poll(), this.config.ssePollMs);
-    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.config.sseHeartbeatMs);
+    this.pollTimer = setInterval(() => void this.poll(), this.config.progress.pollMs);
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.config.progress.heartbeatMs);
   }
 
   /** Ends every stream, so the HTTP server can close. */
@@ -70,13 +70,13 @@ export class RequestProgressStreams implements OnModuleInit, BeforeApplicationSh
    */
   async open(requestId: string, owner: Owner, client: string, res: Response): Promise<void> {
     const task = await this.tasks.getOrFail(requestId, owner);
-    if (this.streams.size >= this.config.sseMaxStreams) {
+    if (this.streams.size >= this.config.progress.maxStreams) {
       throw new ServiceUnavailableException(
         'too many progress streams open (SSE_MAX_STREAMS); try again later',
       );
     }
-    if ((this.perClient.get(client) ?? 0) >= this.config.sseMaxStreamsPerKey) {
-      throw new TooManyStreamsException(this.config.sseMaxStreamsPerKey);
+    if ((this.perClient.get(client) ?? 0) >= this.config.progress.maxStreamsPerKey) {
+      throw new TooManyStreamsException(this.config.progress.maxStreamsPerKey);
     }
     res.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',

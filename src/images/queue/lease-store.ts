@@ -77,7 +77,7 @@ export class LeaseStore {
       await this.candidates(tx, limit),
       limit,
       held,
-      this.config.maxOwnerCostInFlight,
+      this.config.workers.maxOwnerCostInFlight,
     );
     if (shares.size === 0) return [];
     const claimed = await this.leaseDue(tx, shares, now);
@@ -96,7 +96,7 @@ export class LeaseStore {
     const requestsOf = (owner: string) => `SELECT task_id, cost, in_flight_cost, queued_images, created_at
       FROM queue_tasks ${this.sqliteIndexedBy('idx_queue_tasks_claim')}
       WHERE owner = ${owner} AND queued_images > 0 ORDER BY in_flight_cost, created_at LIMIT ?`;
-    if (this.config.isPostgres) {
+    if (this.config.database.isPostgres) {
       const { records } = await executePrepared<ClaimCandidate>(
         tx.manager,
         `SELECT o.owner AS "queueOwner", o.weight, o.in_flight_cost AS "ownerCost", q.task_id AS "taskId",
@@ -154,11 +154,11 @@ export class LeaseStore {
         WHERE task_id = ${task} AND status = 'queued' AND available_at <= ? ORDER BY available_at LIMIT ${count}`;
     const lease = (chosen: string) =>
       `UPDATE images SET status = 'processing', lease_until = ?, attempts = attempts + 1
-        WHERE id IN (${chosen}) AND ${this.config.isPostgres ? '' : '+'}status = 'queued'
+        WHERE id IN (${chosen}) AND ${this.config.database.isPostgres ? '' : '+'}status = 'queued'
         RETURNING id, task_id AS "taskId", input_url AS "inputUrl", attempts, lease_expiries AS "leaseExpiries"`;
     const requestPart = `SELECT t.id, t.owner, q.owner AS "queueOwner", q.cost, t.output_options AS "outputOptions"
       FROM tasks t JOIN queue_tasks q ON q.task_id = t.id`;
-    if (this.config.isPostgres) {
+    if (this.config.database.isPostgres) {
       const counting = this.counters.countingCtes('moves', 'claimed', now);
       const { records } = await executePrepared<LeasedRow>(
         tx.manager,
@@ -170,7 +170,7 @@ export class LeaseStore {
          ${counting.sql}
          SELECT l.*, r.owner, r."queueOwner", r.cost, r."outputOptions"
            FROM leased l JOIN (${requestPart} WHERE t.id = ANY (ARRAY(SELECT "taskId" FROM leased))) r ON r.id = l."taskId"`,
-        [...[...shares].flat(), now, now + this.config.leaseMs, ...counting.parameters],
+        [...[...shares].flat(), now, now + this.config.workers.leaseMs, ...counting.parameters],
       );
       return records;
     }
@@ -184,7 +184,7 @@ export class LeaseStore {
     const { records: leased } = await execute<Omit<LeasedRow, keyof RequestPart>>(
       tx.manager,
       lease(inList(ids.length)),
-      [now + this.config.leaseMs, ...ids],
+      [now + this.config.workers.leaseMs, ...ids],
     );
     const { records: requests } = await execute<RequestPart & { id: string }>(
       tx.manager,
@@ -206,7 +206,7 @@ export class LeaseStore {
    * UPDATE by ids is kept off the status index (`+status`), which would scan every queued image.
    */
   private sqliteIndexedBy(index: string): string {
-    return this.config.isPostgres ? '' : `INDEXED BY ${index}`;
+    return this.config.database.isPostgres ? '' : `INDEXED BY ${index}`;
   }
 
   /** Extends the leases of images a worker is still processing. */
@@ -215,7 +215,7 @@ export class LeaseStore {
     await execute(
       tx.manager,
       `UPDATE images SET lease_until = ? WHERE status = 'processing' AND id IN (${inList(ids.length)})`,
-      [Date.now() + this.config.leaseMs, ...ids],
+      [Date.now() + this.config.workers.leaseMs, ...ids],
     );
   }
 
