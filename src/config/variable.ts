@@ -13,7 +13,7 @@ export interface VariableOptions {
   /** How its text becomes a value before the rules check it; unset: the text as it is. */
   read?: (text: string) => unknown;
   /** The value when unset: a constant, or derived from the values read before it (its concern's and earlier concerns'). */
-  default?: unknown;
+  default?: string | number | boolean | null | readonly number[] | Derived;
   /** The docs' "Default" column when the default is derived or absent: written as is. */
   shown?: string;
   /** The constant default in other words, after it in the docs: `50 MiB`. */
