@@ -110,5 +110,5 @@ export async function compressionPhase(
       log(`compression ${image} ${variant.name}: ${output.data.length} bytes, SSIM ${round(score, 5)}`);
     }
   }
-  return { target: config.autoQualityTarget, rows };
+  return { target: config.output.autoQualityTarget, rows };
 }

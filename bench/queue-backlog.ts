@@ -92,7 +92,7 @@ function latency(values: number[]): Latency {
 async function seed(dataSource: DataSource, config: AppConfig, options: BacklogOptions): Promise<void> {
   const perRequest = Math.floor(options.images / options.requests);
   const now = Date.now();
-  const postgres = config.isPostgres;
+  const postgres = config.database.isPostgres;
   // Numbers 1…n: generate_series on PostgreSQL, a recursive CTE on SQLite.
   const series = (name: string, n: number) =>
     postgres
@@ -202,12 +202,12 @@ async function measure(
     await seed(dataSource, config, options);
     const seedSeconds = round((performance.now() - seedStart) / 1000, 1);
     log(`queue backlog (${database}): ${options.images} images seeded in ${seedSeconds} s`);
-    const plans = config.isPostgres
+    const plans = config.database.isPostgres
       ? await claimPlans(dataSource, config, 2 * options.concurrency)
       : undefined;
     workers = await Workers.start(workerCount, env);
     const postgresCpu = () =>
-      config.isPostgres
+      config.database.isPostgres
         ? backendCpuMs(dataSource, new URL(databaseUrl).pathname.slice(1))
         : new Map<number, number>();
     const cpuBefore = { workers: workers.cpuMs(), postgres: await postgresCpu(), machine: machineBusyMs() };
@@ -239,11 +239,11 @@ async function measure(
       completions,
       completionsPerSecond: Math.round(completions / seconds),
       workerCpuMsPerCompletion: round(workerMs / completions, 3),
-      ...(config.isPostgres && { postgresCpuMsPerCompletion: round(postgresMs / completions, 3) }),
+      ...(config.database.isPostgres && { postgresCpuMsPerCompletion: round(postgresMs / completions, 3) }),
       machineCores: round(machineMs / 1000 / seconds, 2),
       claimAlone,
       claimStatements: latency(workers.claimMs.statements),
-      ...(config.isPostgres && { claimWhole: latency(workers.claimMs.whole) }),
+      ...(config.database.isPostgres && { claimWhole: latency(workers.claimMs.whole) }),
       exact:
         mismatches.length === 0 && Number(check.again) === 0 && Number(check.done) === Number(check.counted),
       mismatches: mismatches.slice(0, 10),

@@ -171,7 +171,7 @@ async function seed(dataSource: DataSource, config: AppConfig, images: number, r
         csvHeaders: ['S. No.', 'Product Name', 'Input Image Urls'],
         idempotencyKey: null,
         contentHash: id,
-        outputOptions: config.outputDefaults,
+        outputOptions: config.output.defaults,
       });
       await write(
         tx,
@@ -187,7 +187,7 @@ async function seed(dataSource: DataSource, config: AppConfig, images: number, r
         id,
         queueOwner: OPEN_OWNER,
         createdAt: Date.now(),
-        outputOptions: config.outputDefaults,
+        outputOptions: config.output.defaults,
       };
       await counters.queued(tx, task, write.queuedImages());
     });

@@ -59,7 +59,8 @@ class ClaimTimingUnitOfWork extends UnitOfWork {
       if (Array.isArray(claimed)) this.statementsMs.push(round(performance.now() - begun));
       return claimed;
     });
-    if (Array.isArray(result) && config.isPostgres) this.wholeMs.push(round(performance.now() - start));
+    if (Array.isArray(result) && config.database.isPostgres)
+      this.wholeMs.push(round(performance.now() - start));
     return result;
   }
 }
@@ -71,7 +72,9 @@ const dataSource = await new DataSource(standaloneDataSourceOptions(config)).ini
 const unitOfWork = new ClaimTimingUnitOfWork(dataSource);
 const counters = new QueueCounters(config, dataSource);
 const leases = new LeaseStore(config, counters);
-const signal = config.isPostgres ? new PostgresWakeSignal(dataSource, config) : new LocalWakeSignal();
+const signal = config.database.isPostgres
+  ? new PostgresWakeSignal(dataSource, config)
+  : new LocalWakeSignal();
 const checkpointer = new WalCheckpointer(config);
 checkpointer.onModuleInit();
 const storage = { put: async () => undefined, remove: async () => undefined } as unknown as Storage;

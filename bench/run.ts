@@ -1481,11 +1481,11 @@ async function uploadBreakdown(rows: number, imageBase: string): Promise<UploadB
     const config = distConfig.loadConfig({ ...process.env, DATA_DIR: tmpdir() });
     const { CsvTokenizer } = await dist('upload/csv-tokenizer.js');
     const limits = {
-      maxRows: config.maxRows,
-      maxUrlsPerRow: config.maxUrlsPerRow,
-      maxColumns: config.maxColumns,
-      maxCellBytes: config.maxCellBytes,
-      maxRecordBytes: config.maxRecordBytes,
+      maxRows: config.limits.maxRows,
+      maxUrlsPerRow: config.limits.maxUrlsPerRow,
+      maxColumns: config.limits.maxColumns,
+      maxCellBytes: config.limits.maxCellBytes,
+      maxRecordBytes: config.limits.maxRecordBytes,
     };
     await parser.parseProductCsv(Buffer.from(uploadCsv(500, imageBase, 'warm')), limits); // warm the JIT
 
@@ -1701,9 +1701,9 @@ async function main(): Promise<void> {
 
   const fixtures = await loadFixtures();
   const serviceConfig = loadConfig({ ...process.env, DATA_DIR: tmpdir() });
-  const encode = rawSharp(serviceConfig.outputDefaults);
+  const encode = rawSharp(serviceConfig.output.defaults);
   const imagePipeline = new ImagePipeline(serviceConfig);
-  const pipeline: Encode = (bytes) => imagePipeline.encode(bytes, serviceConfig.outputDefaults);
+  const pipeline: Encode = (bytes) => imagePipeline.encode(bytes, serviceConfig.output.defaults);
 
   // 1. the ceiling, before any child runs
   const ceilings = {
@@ -1718,7 +1718,7 @@ async function main(): Promise<void> {
     options: OPTIONS,
     fixtures: {},
     ceilings,
-    serviceConcurrency: serviceConfig.concurrency,
+    serviceConcurrency: serviceConfig.workers.concurrency,
   };
   results.fixtures = Object.fromEntries(
     Object.values(fixtures).map((f) => [
@@ -1752,7 +1752,9 @@ async function main(): Promise<void> {
     if (OPTIONS.photos > 0 || OPTIONS.small > 0) {
       const service = await Service.start('e2e');
       try {
-        log(`service (e2e) pid ${service.pid} at ${service.base}, CONCURRENCY ${serviceConfig.concurrency}`);
+        log(
+          `service (e2e) pid ${service.pid} at ${service.base}, CONCURRENCY ${serviceConfig.workers.concurrency}`,
+        );
         if (OPTIONS.photos > 0)
           e2e.push(
             await endToEnd(
@@ -2090,7 +2092,7 @@ async function main(): Promise<void> {
     `\n══ Pixelmill bench ${stamp}${QUICK ? ' (quick)' : ''} · ${cores} cores · ${machine.cpu} · node ${machine.node} · sharp ${machine.sharp} ══`,
   );
   console.log(
-    `\n1. Raw sharp ceiling (decode → autoOrient() → ${serviceConfig.outputDefaults.format} q${serviceConfig.outputDefaults.quality === 'auto' ? 50 : serviceConfig.outputDefaults.quality}, input in memory), images/s; "again" = the best level re-measured after the e2e runs; "service pipeline": the service's ImagePipeline in the same loop at the best level (information only)`,
+    `\n1. Raw sharp ceiling (decode → autoOrient() → ${serviceConfig.output.defaults.format} q${serviceConfig.output.defaults.quality === 'auto' ? 50 : serviceConfig.output.defaults.quality}, input in memory), images/s; "again" = the best level re-measured after the e2e runs; "service pipeline": the service's ImagePipeline in the same loop at the best level (information only)`,
   );
   console.log(
     table(
@@ -2122,7 +2124,7 @@ async function main(): Promise<void> {
   );
   if (e2e.length) {
     console.log(
-      `\n2. End to end (request created → completed by the service's clock; status polled ${QUICK ? 'every 25 ms' : 'once a second'}; service CONCURRENCY ${serviceConfig.concurrency})`,
+      `\n2. End to end (request created → completed by the service's clock; status polled ${QUICK ? 'every 25 ms' : 'once a second'}; service CONCURRENCY ${serviceConfig.workers.concurrency})`,
     );
     console.log(
       table(

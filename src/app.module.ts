@@ -2,8 +2,8 @@ import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AccessModule } from './access/access.module.js';
 import { DomainErrorFilter } from './common/domain-error.filter.js';
-import type { Role } from './config/app-config.js';
 import { validationException } from './common/validation-errors.js';
+import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DashboardModule } from './dashboard/dashboard.module.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -27,11 +27,11 @@ import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 /**
- * What every process has: configuration, logs, metrics, lifecycle, the database, events, storage, the
- * outbox and the queue's depth (read ports of webhooks and images), and the health endpoints an orchestrator probes (every role answers them).
+ * What every process has besides its configuration: logs, metrics, lifecycle, the database, events,
+ * storage, the outbox and the queue's depth (read ports of webhooks and images), and the health
+ * endpoints an orchestrator probes (every role answers them).
  */
 const FOUNDATION = [
-  ConfigModule,
   LoggingModule,
   MetricsModule,
   LifecycleModule,
@@ -57,13 +57,22 @@ const API = [
 /** The background jobs: image processing, webhook delivery and retention (ROLE=worker and all). */
 const WORKERS = [ImagesWorkerModule, WebhooksWorkerModule, RetentionWorkerModule];
 
-/** The one composition point: what a process runs is decided by its ROLE here, and nowhere else. */
+/**
+ * The one composition point: what a process runs is decided by its ROLE here, and nowhere else; the
+ * configuration is the one its caller loaded.
+ */
 @Module({})
 export class AppModule {
-  static forRole(role: Role): DynamicModule {
+  static forConfig(config: AppConfig): DynamicModule {
+    const { role } = config.server;
     return {
       module: AppModule,
-      imports: [...FOUNDATION, ...(role === 'worker' ? [] : API), ...(role === 'api' ? [] : WORKERS)],
+      imports: [
+        ConfigModule.forRoot(config),
+        ...FOUNDATION,
+        ...(role === 'worker' ? [] : API),
+        ...(role === 'api' ? [] : WORKERS),
+      ],
       providers: [
         {
           provide: APP_PIPE,

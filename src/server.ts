@@ -16,16 +16,13 @@ async function bootstrap(): Promise<void> {
     process.exit(1);
   }
   configureSharp();
-  const app = setupApp(
-    await NestFactory.create(AppModule.forRole(config.role), { bufferLogs: true }),
-    config,
-  );
+  const app = setupApp(await NestFactory.create(AppModule.forConfig(config), { bufferLogs: true }), config);
   app.useLogger(app.get(PinoLogger));
-  await app.listen(config.port);
+  await app.listen(config.server.port);
   Logger.log(
-    config.role === 'worker'
-      ? `Pixelmill worker (ROLE=worker) answering on port ${config.port}`
-      : `Pixelmill (ROLE=${config.role}) listening on ${config.publicUrl} (API docs at ${config.publicUrl}/docs)`,
+    config.server.role === 'worker'
+      ? `Pixelmill worker (ROLE=worker) answering on port ${config.server.port}`
+      : `Pixelmill (ROLE=${config.server.role}) listening on ${config.server.publicUrl} (API docs at ${config.server.publicUrl}/docs)`,
     'Bootstrap',
   );
 }

@@ -13,7 +13,7 @@ import { createOpenApiDocument } from './openapi/openapi-document.js';
 export function setupApp(app: INestApplication, config: AppConfig): INestApplication {
   app.use(securityHeaders(config));
   app.enableShutdownHooks();
-  if (config.role === 'worker') return app;
+  if (config.server.role === 'worker') return app;
   // Built files named by their content hash: cached for a year, like the outputs.
   (app as NestExpressApplication).useStaticAssets(DASHBOARD_ASSETS_DIR, {
     prefix: '/assets/',

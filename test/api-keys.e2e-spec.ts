@@ -179,7 +179,7 @@ describe('progress streams: SSE_MAX_STREAMS_PER_KEY per key within SSE_MAX_STREA
     const abort = new AbortController();
     aborts.push(abort);
     let opened = false;
-    const stream = readEventStream(`${service.config.publicUrl}/requests/${requestId}/events`, {
+    const stream = readEventStream(`${service.config.server.publicUrl}/requests/${requestId}/events`, {
       headers: { Authorization: `Bearer ${key}` },
       signal: abort.signal,
       onEvent: () => (opened = true),

@@ -112,7 +112,9 @@ describe(`concurrent load: ${UPLOADS} uploads of ${IMAGES_PER_UPLOAD} images at 
         expect(inputs).toEqual((await parseCsv(csvs[index])).slice(1).flatMap((row) => row[2].split(',')));
         expect(outputs).toHaveLength(IMAGES_PER_UPLOAD);
         expect(
-          outputs.every((url) => url.startsWith(`${service.config.publicUrl}/files/`) && !url.includes(id)),
+          outputs.every(
+            (url) => url.startsWith(`${service.config.server.publicUrl}/files/`) && !url.includes(id),
+          ),
         ).toBe(true);
         expect(table.slice(1).every((row) => row[4] === '')).toBe(true);
         allOutputs.push(...outputs);

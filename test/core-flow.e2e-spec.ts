@@ -56,8 +56,8 @@ describe('CSV in, web-ready images out (embedded default)', () => {
       request_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       status: 'processing',
       total_images: 11,
-      status_url: `${service.config.publicUrl}/status/${upload.body.request_id}`,
-      export_url: `${service.config.publicUrl}/export-csv/${upload.body.request_id}`,
+      status_url: `${service.config.server.publicUrl}/status/${upload.body.request_id}`,
+      export_url: `${service.config.server.publicUrl}/export-csv/${upload.body.request_id}`,
     });
     const requestId: string = upload.body.request_id;
 
@@ -124,17 +124,19 @@ describe('CSV in, web-ready images out (embedded default)', () => {
     expect(outputs.size).toBe(9);
     // An output URL names the image alone: whoever sees a product image cannot read the request.
     for (const url of outputs.values()) {
-      expect(url).toMatch(new RegExp(`^${service.config.publicUrl}/files/[0-9a-f]{2}/[0-9a-f-]{36}\\.jpg$`));
+      expect(url).toMatch(
+        new RegExp(`^${service.config.server.publicUrl}/files/[0-9a-f]{2}/[0-9a-f-]{36}\\.jpg$`),
+      );
       expect(url).not.toContain(requestId);
     }
     // Files stored by earlier versions, under <request id>/<image id>.jpg, are still served there.
     const [oldStyleKey, newStyleUrl] = [`${requestId}/${randomUUID()}.jpg`, [...outputs.values()][0]];
     const newStylePath = join(
-      service.config.storageDir,
+      service.config.storage.dir,
       new URL(newStyleUrl).pathname.replace('/files/', ''),
     );
-    await mkdir(join(service.config.storageDir, requestId), { recursive: true });
-    await copyFile(newStylePath, join(service.config.storageDir, oldStyleKey));
+    await mkdir(join(service.config.storage.dir, requestId), { recursive: true });
+    await copyFile(newStylePath, join(service.config.storage.dir, oldStyleKey));
     const old = await service.http.get(`/files/${oldStyleKey}`).expect(200);
     expect(old.headers['content-type']).toBe('image/jpeg');
     for (const [file, url] of outputs) {
@@ -189,8 +191,8 @@ describe('CSV in, web-ready images out (embedded default)', () => {
       total_images: 11,
       processed_images: 11,
       failed_images: 2,
-      status_url: `${service.config.publicUrl}/status/${requestId}`,
-      export_url: `${service.config.publicUrl}/export-csv/${requestId}`,
+      status_url: `${service.config.server.publicUrl}/status/${requestId}`,
+      export_url: `${service.config.server.publicUrl}/export-csv/${requestId}`,
       timestamp: expect.any(String),
     });
     const { body: finalStatus } = await service.http.get(`/status/${requestId}`).expect(200);

@@ -131,7 +131,7 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
 
     it('uploads, follows the progress live, explains failures, retries them, downloads the CSV and deletes the request, at any width', async () => {
       const { context, page, problems } = await openPage();
-      await page.goto(service.config.publicUrl);
+      await page.goto(service.config.server.publicUrl);
       await page.getByRole('heading', { name: 'Upload a CSV' }).waitFor();
       await expectAccessible(page);
       await expectFitsPhone(page, 'home');
@@ -332,7 +332,7 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
           .toBe(true);
         const waiting = await upload('waiting');
         const { context, page, problems } = await openPage();
-        await page.goto(service.config.publicUrl);
+        await page.goto(service.config.server.publicUrl);
         const itemOf = (fileName: string) =>
           page.getByRole('listitem').filter({ has: page.getByRole('link', { name: fileName }) });
         await itemOf(waiting).getByText('Waiting its turn behind other work').waitFor();
@@ -384,7 +384,7 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
           calls.push({ url: request.url(), authorization: request.headers().authorization });
         }
       });
-      await page.goto(service.config.publicUrl);
+      await page.goto(service.config.server.publicUrl);
       const keyField = page.getByRole('textbox', { name: 'API key' });
       await keyField.waitFor();
       expect(await page.locator('#key-origin').textContent()).toContain('API_KEYS');

@@ -70,18 +70,18 @@ describe('a full disk (ENOSPC from the storage driver)', () => {
       message: 'storage is full or not writable; nothing was stored: retry once space is back',
       errors: [{ row: null, column: null, message: 'storage is not writable' }],
     });
-    expect(JSON.stringify(refused.body)).not.toContain(service.config.storageDir);
+    expect(JSON.stringify(refused.body)).not.toContain(service.config.storage.dir);
     expect(countRows(service.dataDir, 'tasks')).toBe(1);
 
     const ready = await service.http.get('/health/ready').expect(503);
     expect(ready.body.error.storage).toMatchObject({ status: 'down', message: 'storage is not writable' });
     await service.http.delete(`/requests/${requestId}`).expect(409);
-    expect(await storedFiles(service.config.storageDir)).toEqual([]);
+    expect(await storedFiles(service.config.storage.dir)).toEqual([]);
 
     disk.full = false;
     const done = await waitForCompletion(service.http, requestId);
     expect(done).toMatchObject({ status: 'completed', processed_images: 2, failed_images: 0 });
-    expect(await storedFiles(service.config.storageDir)).toHaveLength(2);
+    expect(await storedFiles(service.config.storage.dir)).toHaveLength(2);
     // The outage used up no attempt: each image was counted once, for the try that stored it.
     expect(disk.refused).toBeGreaterThanOrEqual(2);
     const attempts = queryDatabase<{ attempts: number }>(

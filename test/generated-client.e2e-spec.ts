@@ -44,7 +44,7 @@ describe('the API through the client generated from its OpenAPI document', () =>
     service = await startTestApp({ DOWNLOAD_RETRIES: '0' });
     const document = await readDocument();
     conformance = new OpenApiConformance(document);
-    client = createClient<paths>({ baseUrl: service.config.publicUrl });
+    client = createClient<paths>({ baseUrl: service.config.server.publicUrl });
     client.use(conformance.middleware());
   });
 
@@ -63,7 +63,7 @@ describe('the API through the client generated from its OpenAPI document', () =>
   }
 
   it('was generated from the document this app serves', async () => {
-    const served = await (await fetch(`${service.config.publicUrl}/docs-json`)).json();
+    const served = await (await fetch(`${service.config.server.publicUrl}/docs-json`)).json();
     expect(served).toEqual(await readDocument());
   });
 

@@ -193,7 +193,7 @@ describe('POST /upload: uploads held open cost disk, not memory, and are ended',
   it('ten clients that send 30 MiB and stall add far less than their 300 MiB, get 408, and leave no file', async () => {
     global.gc?.();
     const before = process.memoryUsage().rss;
-    const clients = Array.from({ length: 10 }, () => stalledUpload(service.config.port, payload));
+    const clients = Array.from({ length: 10 }, () => stalledUpload(service.config.server.port, payload));
     // Every body is on disk, under DATA_DIR/uploads, while its client stalls.
     await eventually(async () => {
       const files = await uploadFiles(service);
@@ -229,8 +229,8 @@ describe('POST /upload: at most MAX_CONCURRENT_UPLOADS at once; a client that le
   it('answers 503 with Retry-After beyond the limit, and lets uploads in again once a slot is free', async () => {
     const payload = Buffer.from(`${HEADER}\n`);
     const stalled = [
-      stalledUpload(service.config.port, payload),
-      stalledUpload(service.config.port, payload),
+      stalledUpload(service.config.server.port, payload),
+      stalledUpload(service.config.server.port, payload),
     ];
     await eventually(async () => (await uploadFiles(service)).length === 2);
 

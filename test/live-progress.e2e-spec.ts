@@ -46,7 +46,7 @@ describe('live progress, previews and filters', () => {
     const names = ['exif-orientation-6.jpg', 'photo.webp', 'missing.jpg', 'alpha.png'];
     const requestId = await upload(names);
     const seen: StreamEvent[] = [];
-    const stream = readEventStream(`${service.config.publicUrl}/requests/${requestId}/events`, {
+    const stream = readEventStream(`${service.config.server.publicUrl}/requests/${requestId}/events`, {
       onEvent: (event) => seen.push(event),
     });
     // The current state comes at once, before any image has finished.
@@ -70,7 +70,7 @@ describe('live progress, previews and filters', () => {
     expect(events.at(-1)!.data.input_bytes).toBeGreaterThan(events.at(-1)!.data.output_bytes);
 
     // A finished request: its state, completed, and the end.
-    const again = await readEventStream(`${service.config.publicUrl}/requests/${requestId}/events`);
+    const again = await readEventStream(`${service.config.server.publicUrl}/requests/${requestId}/events`);
     expect(again.events).toEqual([events.at(-1)]);
   });
 
@@ -79,12 +79,12 @@ describe('live progress, previews and filters', () => {
     const requestId = await upload(['exif-orientation-8.jpg']);
     const aborts = [new AbortController(), new AbortController()];
     const streams = aborts.map((abort) =>
-      readEventStream(`${service.config.publicUrl}/requests/${requestId}/events`, {
+      readEventStream(`${service.config.server.publicUrl}/requests/${requestId}/events`, {
         signal: abort.signal,
       }).catch((error: Error) => error.name),
     );
     await eventually(async () => {
-      const extra = await readEventStream(`${service.config.publicUrl}/requests/${requestId}/events`);
+      const extra = await readEventStream(`${service.config.server.publicUrl}/requests/${requestId}/events`);
       return extra.status === 503 ? extra : undefined;
     }).then((refused) =>
       expect(refused.body).toMatchObject({
@@ -94,14 +94,14 @@ describe('live progress, previews and filters', () => {
     aborts[0].abort();
     expect(await streams[0]).toBe('AbortError');
     // The closed stream's slot is free again.
-    const third = readEventStream(`${service.config.publicUrl}/requests/${requestId}/events`);
+    const third = readEventStream(`${service.config.server.publicUrl}/requests/${requestId}/events`);
     release();
     const [second, finished] = await Promise.all([streams[1], third]);
     expect(finished).toMatchObject({ status: 200 });
     expect((second as Awaited<typeof third>).events.at(-1)?.event).toBe('completed');
 
     const unknown = await readEventStream(
-      `${service.config.publicUrl}/requests/00000000-0000-4000-8000-000000000000/events`,
+      `${service.config.server.publicUrl}/requests/00000000-0000-4000-8000-000000000000/events`,
     );
     expect(unknown).toMatchObject({ status: 404, body: { message: expect.stringMatching(/not found$/) } });
   });
@@ -110,7 +110,7 @@ describe('live progress, previews and filters', () => {
     const release = fixtures.holdImages();
     const requestId = await upload(['exif-orientation-8.jpg']);
     let comments = 0;
-    const stream = readEventStream(`${service.config.publicUrl}/requests/${requestId}/events`, {
+    const stream = readEventStream(`${service.config.server.publicUrl}/requests/${requestId}/events`, {
       onComment: () => comments++,
     });
     await eventually(() => comments > 0 || undefined);
@@ -125,13 +125,13 @@ describe('live progress, previews and filters', () => {
 
   it('lists each done image’s WebP preview URL, makes it when asked, filters failures, and deletes both with the request', async () => {
     const requestId = await upload(['photo-2725x2225.jpg', 'missing.jpg', 'cmyk.jpg']);
-    await readEventStream(`${service.config.publicUrl}/requests/${requestId}/events`);
+    await readEventStream(`${service.config.server.publicUrl}/requests/${requestId}/events`);
     const { body: page } = await service.http.get(`/requests/${requestId}/images`).expect(200);
     const [photo, missing, cmyk] = page.images;
     expect(missing).toMatchObject({ status: 'failed', thumbnail_url: null });
     for (const image of [photo, cmyk]) {
       expect(image.thumbnail_url).toMatch(
-        new RegExp(`^${service.config.publicUrl}/files/thumbs/[0-9a-f]{2}/[0-9a-f-]{36}\\.webp$`),
+        new RegExp(`^${service.config.server.publicUrl}/files/thumbs/[0-9a-f]{2}/[0-9a-f-]{36}\\.webp$`),
       );
       const response = await fetch(image.thumbnail_url);
       expect(response.status).toBe(200);
@@ -158,8 +158,8 @@ describe('live progress, previews and filters', () => {
 
     const keyOf = (url: string) => new URL(url).pathname.replace(/^\/files\//, '');
     const stored = async () => [
-      ...(await storedFiles(service.config.storageDir)),
-      ...(await storedPreviews(service.config.storageDir)),
+      ...(await storedFiles(service.config.storage.dir)),
+      ...(await storedPreviews(service.config.storage.dir)),
     ];
     const keys = [photo, cmyk].flatMap((image) => [keyOf(image.output_url), keyOf(image.thumbnail_url)]);
     expect(await stored()).toEqual(expect.arrayContaining(keys));

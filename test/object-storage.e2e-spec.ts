@@ -91,7 +91,7 @@ describe('object storage (s3rver on loopback)', () => {
 
       for (const image of done) {
         const key = image.output_url.split('/').slice(-2).join('/');
-        expect(image.output_url).toBe(`${service.config.publicUrl}/files/${key}`);
+        expect(image.output_url).toBe(`${service.config.server.publicUrl}/files/${key}`);
         const stored = await s3.client.send(
           new GetObjectCommand({ Bucket: s3.bucket, Key: `served/${key}` }),
         );
@@ -114,7 +114,7 @@ describe('object storage (s3rver on loopback)', () => {
 
       // A preview is made on its first request, from the output in the bucket, and stored beside it.
       const previews = rows.map((row) => `served/${thumbnailKeyOf(row.id)}`);
-      const served = await download(`${service.config.publicUrl}/files/${thumbnailKeyOf(rows[0].id)}`);
+      const served = await download(`${service.config.server.publicUrl}/files/${thumbnailKeyOf(rows[0].id)}`);
       expect(served).toMatchObject({ status: 200, headers: { 'content-type': 'image/webp' } });
       expect(await s3.keys()).toEqual([...outputs, previews[0]].sort());
       const preview = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: previews[0] }));
@@ -167,7 +167,7 @@ describe('object storage (s3rver on loopback)', () => {
         'content-length': String(image.output_bytes),
       });
       // This process's staging folder is there while it runs, and gone after shutdown.
-      expect(await readdir(join(service.config.storageDir, '.incoming'))).toHaveLength(1);
+      expect(await readdir(join(service.config.storage.dir, '.incoming'))).toHaveLength(1);
     } finally {
       await service.close();
     }
@@ -195,7 +195,7 @@ describe('object storage (s3rver on loopback)', () => {
       expect(exported.text).toContain(images[0].output_url);
       // Previews are made by the API on their first request, so their URLs are the API's.
       expect(images[0].thumbnail_url).toMatch(
-        new RegExp(`^${service.config.publicUrl}/files/thumbs/[0-9a-f]{2}/[0-9a-f-]{36}\\.webp$`),
+        new RegExp(`^${service.config.server.publicUrl}/files/thumbs/[0-9a-f]{2}/[0-9a-f-]{36}\\.webp$`),
       );
       const preview = await download(images[0].thumbnail_url);
       expect(preview).toMatchObject({ status: 200, headers: { 'content-type': 'image/webp' } });
@@ -225,7 +225,7 @@ describe('object storage (s3rver on loopback)', () => {
         back = async () => relay!.set('up');
       } else {
         service = await startTestApp(env);
-        const dir = service.config.storageDir;
+        const dir = service.config.storage.dir;
         down = async () => {
           await rm(dir, { recursive: true, force: true });
           await writeFile(dir, 'a file where the storage folder was');

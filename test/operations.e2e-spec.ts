@@ -57,7 +57,7 @@ describe('health', () => {
 
   it('is not ready, naming storage, while outputs cannot be written; live all along; ready again once fixed', async () => {
     // Tests run as root, for whom no permission bit stops a write: a file where the folder should be does.
-    const storageDir = service.config.storageDir;
+    const storageDir = service.config.storage.dir;
     await rm(storageDir, { recursive: true, force: true });
     await writeFile(storageDir, 'not a folder');
     try {

@@ -96,7 +96,7 @@ describe('output options: format, quality (auto), bounds', () => {
     ];
     expect(auto.status.output).toMatchObject({ format: 'jpeg', quality: 'auto' });
     const pipeline = new ImagePipeline(service.config);
-    const target = service.config.autoQualityTarget;
+    const target = service.config.output.autoQualityTarget;
     for (const [index, name] of PHOTOS.entries()) {
       const chosen = auto.images[index];
       expect(chosen.output_quality).toBeGreaterThanOrEqual(1);

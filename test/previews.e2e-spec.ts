@@ -54,16 +54,16 @@ describe('previews made on first request', () => {
     const done = imageIds(requestId, 'done');
     expect(done).toHaveLength(2);
     // One object per processed image: its output.
-    expect(await everyStoredFile(service.config.storageDir)).toEqual(
+    expect(await everyStoredFile(service.config.storage.dir)).toEqual(
       done.map((id) => outputKeyOf(id)).sort(),
     );
 
     const { body: page } = await service.http.get(`/requests/${requestId}/images`).expect(200);
     expect(page.images.map((image: any) => image.thumbnail_url)).toEqual([
-      `${service.config.publicUrl}${previewPath(done[0])}`,
-      `${service.config.publicUrl}${previewPath(done[1])}`,
+      `${service.config.server.publicUrl}${previewPath(done[0])}`,
+      `${service.config.server.publicUrl}${previewPath(done[1])}`,
       // The repeated URL is a duplicate: it shares its original's output, and so its preview.
-      `${service.config.publicUrl}${previewPath(done[0])}`,
+      `${service.config.server.publicUrl}${previewPath(done[0])}`,
     ]);
 
     const before = await previewsMade();
@@ -74,7 +74,7 @@ describe('previews made on first request', () => {
     });
     expect(await sharp(first.body).metadata()).toMatchObject({ format: 'webp', width: 320, height: 261 });
     expect(await previewsMade()).toBe(before + 1);
-    expect(await everyStoredFile(service.config.storageDir)).toEqual(
+    expect(await everyStoredFile(service.config.storage.dir)).toEqual(
       [...done.map((id) => outputKeyOf(id)), thumbnailKeyOf(done[0])].sort(),
     );
 
@@ -90,7 +90,7 @@ describe('previews made on first request', () => {
     const [id] = imageIds(requestId, 'done');
     const before = await previewsMade();
     const answers = await Promise.all(
-      Array.from({ length: 10 }, () => fetch(`${service.config.publicUrl}${previewPath(id)}`)),
+      Array.from({ length: 10 }, () => fetch(`${service.config.server.publicUrl}${previewPath(id)}`)),
     );
     const bodies = await Promise.all(answers.map(async (answer) => Buffer.from(await answer.arrayBuffer())));
     expect(answers.map((answer) => answer.status)).toEqual(Array(10).fill(200));
@@ -121,7 +121,7 @@ describe('previews made on first request', () => {
     await service.http.get('/files/thumbs/0c/not-an-id.webp').expect(400);
     expect(await previewsMade()).toBe(before);
     expect(
-      (await everyStoredFile(service.config.storageDir)).filter((key) => key.startsWith('thumbs/')),
+      (await everyStoredFile(service.config.storage.dir)).filter((key) => key.startsWith('thumbs/')),
     ).not.toContain(thumbnailKeyOf(done));
   });
 
@@ -130,11 +130,11 @@ describe('previews made on first request', () => {
     await waitForCompletion(service.http, requestId);
     const [id] = imageIds(requestId, 'done');
     await service.http.get(previewPath(id)).expect(200);
-    expect(await everyStoredFile(service.config.storageDir)).toEqual(
+    expect(await everyStoredFile(service.config.storage.dir)).toEqual(
       expect.arrayContaining([outputKeyOf(id), thumbnailKeyOf(id)]),
     );
     await service.http.delete(`/requests/${requestId}`).expect(204);
-    const left = await everyStoredFile(service.config.storageDir);
+    const left = await everyStoredFile(service.config.storage.dir);
     expect(left.filter((key) => key.includes(id))).toEqual([]);
     const before = await previewsMade();
     await service.http.get(previewPath(id)).expect(404);

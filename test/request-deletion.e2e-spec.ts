@@ -87,13 +87,13 @@ describe('DELETE /requests/:request_id', () => {
       const files = await outputPaths(service, deleted);
       expect(files).toHaveLength(3); // alpha twice (one file), cmyk
       expect(new Set(files).size).toBe(2);
-      const keptFiles = await storedFiles(service.config.storageDir);
+      const keptFiles = await storedFiles(service.config.storage.dir);
       expect(keptFiles).toHaveLength(4);
 
       await service.http.delete(`/requests/${deleted}`).expect(204, '');
 
       expect(rowCounts(service)).toEqual({ tasks: 1, products: 2, images: 4, webhook_deliveries: 0 });
-      const remaining = await storedFiles(service.config.storageDir);
+      const remaining = await storedFiles(service.config.storage.dir);
       expect(remaining).toHaveLength(2);
       for (const path of new Set(files)) expect(remaining).not.toContain(path.replace(/^\/files\//, ''));
       await expectGone(service, deleted, files);
@@ -151,7 +151,7 @@ describe('DELETE /requests/:request_id', () => {
       const keptFiles = await outputPaths(service, kept);
       await makePreviews(service, gone);
       await makePreviews(service, kept);
-      const filesBefore = await everyStoredFile(service.config.storageDir);
+      const filesBefore = await everyStoredFile(service.config.storage.dir);
       // As if killed right after the deletion's first transaction: the task row is gone and the mark
       // written; the products, images and files are all still there.
       await service.app.get(UnitOfWork).run(async (tx) => {
@@ -172,7 +172,7 @@ describe('DELETE /requests/:request_id', () => {
       for (const path of keptFiles) await service.http.get(path).expect(200);
       // Outputs and previews alike: 2 outputs and their 2 previews per request.
       expect(filesBefore).toHaveLength(8);
-      expect(await everyStoredFile(service.config.storageDir)).toHaveLength(4);
+      expect(await everyStoredFile(service.config.storage.dir)).toHaveLength(4);
     });
   });
 

@@ -23,7 +23,7 @@ describe('retention (time injected)', () => {
       const old = await completedRequest(service, fixtures, 'old', ['alpha.png', 'cmyk.jpg']);
       const recent = await completedRequest(service, fixtures, 'recent', ['alpha.png', 'cmyk.jpg']);
       expect(recent.completedAt).toBeGreaterThan(old.completedAt);
-      expect(await storedFiles(service.config.storageDir)).toHaveLength(4);
+      expect(await storedFiles(service.config.storage.dir)).toHaveLength(4);
       const job = service.app.get(RetentionJob, { strict: false });
 
       // A day and a millisecond after the old request completed: the recent one is exactly a day old at most.
@@ -32,7 +32,7 @@ describe('retention (time injected)', () => {
       await service.http.get(`/status/${old.id}`).expect(404);
       await service.http.get(`/export-csv/${old.id}`).expect(404);
       expect((await service.http.get(`/status/${recent.id}`).expect(200)).body.status).toBe('completed');
-      expect(await storedFiles(service.config.storageDir)).toHaveLength(2);
+      expect(await storedFiles(service.config.storage.dir)).toHaveLength(2);
       for (const table of ['tasks', 'products', 'webhook_deliveries'] as const)
         expect(countRows(service.dataDir, table), table).toBe(1);
       expect(countRows(service.dataDir, 'images')).toBe(2);
@@ -41,7 +41,7 @@ describe('retention (time injected)', () => {
       expect(await job.runOnce(recent.completedAt + DAY_MS)).toBe(0);
       expect(await job.runOnce(recent.completedAt + DAY_MS + 1)).toBe(1);
       expect(countRows(service.dataDir, 'tasks')).toBe(0);
-      expect(await storedFiles(service.config.storageDir)).toEqual([]);
+      expect(await storedFiles(service.config.storage.dir)).toEqual([]);
     });
   });
 
@@ -57,7 +57,7 @@ describe('retention (time injected)', () => {
       const job = service.app.get(RetentionJob, { strict: false });
       expect(await job.runOnce(request.completedAt + 100 * 365 * DAY_MS)).toBe(0);
       await service.http.get(`/status/${request.id}`).expect(200);
-      expect(await storedFiles(service.config.storageDir)).toHaveLength(2);
+      expect(await storedFiles(service.config.storage.dir)).toHaveLength(2);
     });
   });
 });

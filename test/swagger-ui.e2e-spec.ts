@@ -53,7 +53,7 @@ describe('Swagger UI in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
   }
 
   it('uploads a CSV with only a file (202), then reads its status (200)', async () => {
-    await page.goto(`${service.config.publicUrl}/docs`);
+    await page.goto(`${service.config.server.publicUrl}/docs`);
     await page.locator('#operations-requests-uploadCsv').waitFor();
 
     const csv = `S. No.,Product Name,Input Image Urls\n1,SKU1,${fixtures.imageUrl('exif-orientation-6.jpg')}\n`;
@@ -153,7 +153,7 @@ describe('Swagger UI in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
     expect(await problems()).toEqual([]);
 
     // Last, as it removes the request and its output.
-    await page.goto(`${service.config.publicUrl}/docs`);
+    await page.goto(`${service.config.server.publicUrl}/docs`);
     await page.locator('#operations-requests-deleteRequest').waitFor();
     const deleted = await tryItOut('requests', 'deleteRequest', `/requests/${requestId}`, fillRequestId);
     expect(deleted.status(), await deleted.text()).toBe(204);

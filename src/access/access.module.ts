@@ -9,7 +9,7 @@ export class AccessModule implements OnApplicationBootstrap {
   constructor(private readonly config: AppConfig) {}
 
   onApplicationBootstrap(): void {
-    if (this.config.apiKeys.length === 0) {
+    if (this.config.access.keys.length === 0) {
       new Logger('Access').warn(
         'API_KEYS is not set: anyone who can reach this port can upload and read every request',
       );

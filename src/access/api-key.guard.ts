@@ -22,7 +22,7 @@ export class ApiKeyGuard implements CanActivate {
     config: AppConfig,
     private readonly reflector: Reflector,
   ) {
-    this.keys = config.apiKeys.map(({ name, key }) => ({ name, digest: digest(key) }));
+    this.keys = config.access.keys.map(({ name, key }) => ({ name, digest: digest(key) }));
   }
 
   canActivate(context: ExecutionContext): boolean {

@@ -30,7 +30,7 @@ const DOCS_POLICY = {
 function dashboardPolicy(config: AppConfig) {
   // Output and preview URLs start with PUBLIC_URL (or STORAGE_PUBLIC_URL), which may name this host otherwise
   // than the address bar does (localhost, 127.0.0.1, a proxy's name).
-  const outputs = [config.publicUrl, config.storagePublicUrl].flatMap((url) =>
+  const outputs = [config.server.publicUrl, config.storage.publicUrl].flatMap((url) =>
     url ? [new URL(url).origin] : [],
   );
   return {

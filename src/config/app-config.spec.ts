@@ -1,59 +1,68 @@
 import { availableParallelism } from 'node:os';
-import { ConfigValidationError, DEFAULT_WEBHOOK_RETRY_DELAYS_MS, loadConfig } from './app-config.js';
+import { ConfigValidationError, loadConfig } from './app-config.js';
 import { defaultImageMemoryBytes } from './image-memory.js';
 import { sizeThreadPool } from './thread-pool.cjs';
+import { DEFAULT_WEBHOOK_RETRY_DELAYS_MS } from './webhooks-config.js';
 
 describe('loadConfig', () => {
   it('gives the documented defaults', () => {
     const config = loadConfig({ DATA_DIR: '/srv/pixelmill' });
     expect(config).toMatchObject({
-      port: 3000,
-      dataDir: '/srv/pixelmill',
-      databaseUrl: 'sqlite:///srv/pixelmill/pixelmill.sqlite',
-      storageDir: '/srv/pixelmill/images',
-      publicUrl: 'http://localhost:3000',
-      outputDefaults: { format: 'jpeg', quality: 50, maxWidth: null, maxHeight: null },
-      autoQualityTarget: 0.9868,
-      downloadTimeoutMs: 20_000,
-      allowPrivateUrls: false,
-      maxImageBytes: 25 * 1024 * 1024,
-      maxImagePixels: 100_000_000,
-      maxRedirects: 5,
-      downloadRetries: 3,
-      downloadRetryBaseMs: 1000,
-      maxRetryAfterMs: 600_000,
-      maxCsvBytes: 50 * 1024 * 1024,
-      maxRows: 1_000_000,
-      maxUrlsPerRow: 50,
-      maxColumns: 200,
-      maxCellBytes: 65_536,
-      maxRecordBytes: 1_048_576,
-      maxConcurrentUploads: 4,
-      uploadTimeoutMs: 120_000,
-      webhookTimeoutMs: 15_000,
-      webhookRetryDelaysMs: DEFAULT_WEBHOOK_RETRY_DELAYS_MS,
-      webhookConcurrency: 64,
-      webhookConcurrencyPerReceiver: 4,
-      webhookConcurrencyPerKey: 16,
-      sseMaxStreams: 100,
-      sseMaxStreamsPerKey: 10,
-      shutdownGraceMs: 25_000,
-      maxLeaseExpiries: 3,
-      queuePollMs: 1_000,
-      readinessStorageCacheMs: 2_000,
-      retentionDays: 30,
-      retentionIntervalMs: 3_600_000,
-      role: 'all',
-      storageDriver: 'local',
-      storagePublicUrl: undefined,
-      storageRetryBaseMs: 1000,
-      storageRetryMaxMs: 60_000,
-      s3: undefined,
-      logFormat: 'text',
-      logLevel: 'info',
+      server: {
+        role: 'all',
+        port: 3000,
+        dataDir: '/srv/pixelmill',
+        publicUrl: 'http://localhost:3000',
+        shutdownGraceMs: 25_000,
+      },
+      database: { url: 'sqlite:///srv/pixelmill/pixelmill.sqlite' },
+      storage: {
+        driver: 'local',
+        dir: '/srv/pixelmill/images',
+        publicUrl: undefined,
+        retryBaseMs: 1000,
+        retryMaxMs: 60_000,
+        readinessCacheMs: 2_000,
+        s3: undefined,
+      },
+      output: {
+        defaults: { format: 'jpeg', quality: 50, maxWidth: null, maxHeight: null },
+        autoQualityTarget: 0.9868,
+      },
+      workers: { maxLeaseExpiries: 3, queuePollMs: 1_000 },
+      downloads: {
+        timeoutMs: 20_000,
+        allowPrivateUrls: false,
+        maxRedirects: 5,
+        retries: 3,
+        retryBaseMs: 1000,
+        maxRetryAfterMs: 600_000,
+      },
+      limits: {
+        maxImageBytes: 25 * 1024 * 1024,
+        maxImagePixels: 100_000_000,
+        maxCsvBytes: 50 * 1024 * 1024,
+        maxRows: 1_000_000,
+        maxUrlsPerRow: 50,
+        maxColumns: 200,
+        maxCellBytes: 65_536,
+        maxRecordBytes: 1_048_576,
+        maxConcurrentUploads: 4,
+        uploadTimeoutMs: 120_000,
+      },
+      webhooks: {
+        timeoutMs: 15_000,
+        retryDelaysMs: DEFAULT_WEBHOOK_RETRY_DELAYS_MS,
+        concurrency: 64,
+        concurrencyPerReceiver: 4,
+        concurrencyPerKey: 16,
+      },
+      progress: { maxStreams: 100, maxStreamsPerKey: 10 },
+      retention: { days: 30, intervalMs: 3_600_000 },
+      logging: { format: 'text', level: 'info' },
     });
-    expect(config.concurrency).toBeGreaterThanOrEqual(4);
-    expect(config.isPostgres).toBe(false);
+    expect(config.workers.concurrency).toBeGreaterThanOrEqual(4);
+    expect(config.database.isPostgres).toBe(false);
   });
 
   it('reads every value given, PUBLIC_URL without its trailing slash', () => {
@@ -67,14 +76,12 @@ describe('loadConfig', () => {
       PREVIEW_CONCURRENCY: '3',
     });
     expect(config).toMatchObject({
-      port: 8080,
-      publicUrl: 'https://img.example.com',
-      allowPrivateUrls: true,
-      webhookRetryDelaysMs: [0, 200, 1000],
-      concurrency: 12,
-      previewConcurrency: 3,
+      server: { port: 8080, publicUrl: 'https://img.example.com' },
+      downloads: { allowPrivateUrls: true },
+      webhooks: { retryDelaysMs: [0, 200, 1000] },
+      workers: { concurrency: 12, previewConcurrency: 3 },
     });
-    expect(config.isPostgres).toBe(true);
+    expect(config.database.isPostgres).toBe(true);
   });
 
   it.each([
@@ -155,6 +162,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(`  ${name}${shown}: `);
   });
 
+  it('names every bad variable in one message, whatever its concern', () => {
+    expect(() => loadConfig({ PORT: 'abc', MAX_ROWS: 'many', LOG_LEVEL: 'verbose' })).toThrow(
+      /PORT="abc": PORT must be an integer number[^]*MAX_ROWS="many"[^]*LOG_LEVEL="verbose"/,
+    );
+    expect(() =>
+      loadConfig({ SSE_MAX_STREAMS: '4', SSE_MAX_STREAMS_PER_KEY: '5', WEBHOOK_CONCURRENCY_PER_KEY: '65' }),
+    ).toThrow(/WEBHOOK_CONCURRENCY_PER_KEY="65"[^]*SSE_MAX_STREAMS_PER_KEY="5"/);
+  });
+
   it('reads the output defaults; JPEG_QUALITY still counts when OUTPUT_QUALITY is unset', () => {
     expect(
       loadConfig({
@@ -165,18 +181,19 @@ describe('loadConfig', () => {
         AUTO_QUALITY_TARGET: '0.99',
       }),
     ).toMatchObject({
-      outputDefaults: { format: 'webp', quality: 'auto', maxWidth: 1200, maxHeight: 900 },
-      autoQualityTarget: 0.99,
+      output: {
+        defaults: { format: 'webp', quality: 'auto', maxWidth: 1200, maxHeight: 900 },
+        autoQualityTarget: 0.99,
+      },
     });
-    expect(loadConfig({ JPEG_QUALITY: '80' }).outputDefaults.quality).toBe(80);
-    expect(loadConfig({ JPEG_QUALITY: '80', OUTPUT_QUALITY: '70' }).outputDefaults.quality).toBe(70);
+    expect(loadConfig({ JPEG_QUALITY: '80' }).output.defaults.quality).toBe(80);
+    expect(loadConfig({ JPEG_QUALITY: '80', OUTPUT_QUALITY: '70' }).output.defaults.quality).toBe(70);
   });
 
   it('keeps the per-key and per-receiver limits within the process-wide ones', () => {
     expect(loadConfig({ SSE_MAX_STREAMS: '4', WEBHOOK_CONCURRENCY: '2' })).toMatchObject({
-      sseMaxStreamsPerKey: 4,
-      webhookConcurrencyPerReceiver: 2,
-      webhookConcurrencyPerKey: 2,
+      progress: { maxStreamsPerKey: 4 },
+      webhooks: { concurrencyPerReceiver: 2, concurrencyPerKey: 2 },
     });
     expect(() => loadConfig({ SSE_MAX_STREAMS: '4', SSE_MAX_STREAMS_PER_KEY: '5' })).toThrow(
       '  SSE_MAX_STREAMS_PER_KEY="5": must be at most SSE_MAX_STREAMS (4)',
@@ -192,10 +209,8 @@ describe('loadConfig', () => {
         SSE_MAX_STREAMS_PER_KEY: '100',
       }),
     ).toMatchObject({
-      webhookConcurrency: 8,
-      webhookConcurrencyPerReceiver: 8,
-      webhookConcurrencyPerKey: 3,
-      sseMaxStreamsPerKey: 100,
+      webhooks: { concurrency: 8, concurrencyPerReceiver: 8, concurrencyPerKey: 3 },
+      progress: { maxStreamsPerKey: 100 },
     });
   });
 
@@ -205,12 +220,12 @@ describe('loadConfig', () => {
     it('gives one image thread per core, a pool with 4 threads for I/O beyond them and the previews, 2 minutes an image', () => {
       const config = loadConfig({ DATA_DIR: '/srv/pixelmill' });
       const cores = availableParallelism();
-      expect(config).toMatchObject({
+      expect(config.workers).toMatchObject({
         imageThreads: cores,
         threadPoolSize: cores + 2 + 4,
         imageTimeoutMs: 120_000,
       });
-      expect(config.imageMemoryBytes).toBe(defaultImageMemoryBytes(cores));
+      expect(config.workers.imageMemoryBytes).toBe(defaultImageMemoryBytes(cores));
     });
 
     it('budgets 256 MiB per image thread, never more than a quarter of the memory limit', () => {
@@ -225,7 +240,7 @@ describe('loadConfig', () => {
         IMAGE_MEMORY_MB: '2048',
         IMAGE_TIMEOUT_MS: '5000',
       };
-      expect(loadConfig(env)).toMatchObject({
+      expect(loadConfig(env).workers).toMatchObject({
         imageThreads: 3,
         threadPoolSize: 9,
         imageMemoryBytes: 2048 * MiB,
@@ -251,7 +266,7 @@ describe('loadConfig', () => {
       const env: Record<string, string | undefined> = { IMAGE_THREADS: '3', PREVIEW_CONCURRENCY: '1' };
       sizeThreadPool(env);
       expect(env.UV_THREADPOOL_SIZE).toBe('8');
-      expect(loadConfig(env).threadPoolSize).toBe(8);
+      expect(loadConfig(env).workers.threadPoolSize).toBe(8);
       const operator: Record<string, string | undefined> = { UV_THREADPOOL_SIZE: '64' };
       sizeThreadPool(operator);
       expect(operator.UV_THREADPOOL_SIZE).toBe('64');
@@ -259,38 +274,38 @@ describe('loadConfig', () => {
   });
 
   it('keeps requests forever with RETENTION_DAYS=0, and reads the retention interval', () => {
-    expect(loadConfig({ RETENTION_DAYS: '0', RETENTION_INTERVAL_MS: '60000' })).toMatchObject({
-      retentionDays: 0,
-      retentionIntervalMs: 60_000,
+    expect(loadConfig({ RETENTION_DAYS: '0', RETENTION_INTERVAL_MS: '60000' }).retention).toMatchObject({
+      days: 0,
+      intervalMs: 60_000,
     });
-    expect(loadConfig({ RETENTION_DAYS: '7' }).retentionDays).toBe(7);
+    expect(loadConfig({ RETENTION_DAYS: '7' }).retention.days).toBe(7);
   });
 
   it.each(['api', 'worker'])(
     'refuses ROLE=%s on the embedded SQLite file, and takes it with PostgreSQL',
     (role) => {
       expect(() => loadConfig({ ROLE: role })).toThrow(`ROLE="${role}": needs DATABASE_URL=postgres://`);
-      expect(loadConfig({ ROLE: role, DATABASE_URL: 'postgres://u@db:5432/pm' }).role).toBe(role);
+      expect(loadConfig({ ROLE: role, DATABASE_URL: 'postgres://u@db:5432/pm' }).server.role).toBe(role);
     },
   );
   it('logs JSON lines in production or when LOG_FORMAT=json, readable lines otherwise', () => {
-    expect(loadConfig({ NODE_ENV: 'production' }).logFormat).toBe('json');
-    expect(loadConfig({ LOG_FORMAT: 'json' }).logFormat).toBe('json');
-    expect(loadConfig({ NODE_ENV: 'production', LOG_FORMAT: 'text' }).logFormat).toBe('text');
-    expect(loadConfig({ LOG_LEVEL: 'debug' }).logLevel).toBe('debug');
+    expect(loadConfig({ NODE_ENV: 'production' }).logging.format).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: 'json' }).logging.format).toBe('json');
+    expect(loadConfig({ NODE_ENV: 'production', LOG_FORMAT: 'text' }).logging.format).toBe('text');
+    expect(loadConfig({ LOG_LEVEL: 'debug' }).logging.level).toBe('debug');
   });
 
   it('reads API_KEYS as named keys; a key without a name is named by a digest, never by itself', () => {
     const config = loadConfig({ API_KEYS: 'alice:0123456789abcdefghijklmn, 9876543210zyxwvutsrqponm' });
-    expect(config.apiKeys[0]).toEqual({ name: 'alice', key: '0123456789abcdefghijklmn', weight: 1 });
-    expect(config.apiKeys[1].name).toMatch(/^key-[0-9a-f]{8}$/);
-    expect(loadConfig({}).apiKeys).toEqual([]);
+    expect(config.access.keys[0]).toEqual({ name: 'alice', key: '0123456789abcdefghijklmn', weight: 1 });
+    expect(config.access.keys[1].name).toMatch(/^key-[0-9a-f]{8}$/);
+    expect(loadConfig({}).access.keys).toEqual([]);
   });
 
   it('weighs API keys by API_KEY_WEIGHTS (1 when unnamed), and refuses a weight for a name API_KEYS lacks', () => {
     const keys = 'alice:0123456789abcdefghijklmn,bob:9876543210zyxwvutsrqponm';
     expect(
-      loadConfig({ API_KEYS: keys, API_KEY_WEIGHTS: 'bob=3' }).apiKeys.map(({ name, weight }) => [
+      loadConfig({ API_KEYS: keys, API_KEY_WEIGHTS: 'bob=3' }).access.keys.map(({ name, weight }) => [
         name,
         weight,
       ]),
@@ -305,14 +320,14 @@ describe('loadConfig', () => {
   });
 
   it('lets an owner hold 4 × CONCURRENCY of cost per process by default, never less than one AVIF image', () => {
-    expect(loadConfig({ CONCURRENCY: '8' }).maxOwnerCostInFlight).toBe(32);
-    expect(loadConfig({ CONCURRENCY: '2' }).maxOwnerCostInFlight).toBe(16);
-    expect(loadConfig({ MAX_OWNER_COST_IN_FLIGHT: '100' }).maxOwnerCostInFlight).toBe(100);
+    expect(loadConfig({ CONCURRENCY: '8' }).workers.maxOwnerCostInFlight).toBe(32);
+    expect(loadConfig({ CONCURRENCY: '2' }).workers.maxOwnerCostInFlight).toBe(16);
+    expect(loadConfig({ MAX_OWNER_COST_IN_FLIGHT: '100' }).workers.maxOwnerCostInFlight).toBe(100);
   });
 
   it('takes a Standard Webhooks secret of 24 to 64 bytes, and never prints a refused one', () => {
     const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
-    expect(loadConfig({ WEBHOOK_SECRET: secret }).webhookSecret).toBe(secret);
+    expect(loadConfig({ WEBHOOK_SECRET: secret }).webhooks.secret).toBe(secret);
     const refused = `whsec_${Buffer.alloc(16, 7).toString('base64')}`;
     expect(() => loadConfig({ WEBHOOK_SECRET: refused })).toThrow(/WEBHOOK_SECRET \(value hidden\)/);
     expect(() => loadConfig({ WEBHOOK_SECRET: refused })).not.toThrow(refused.slice(6));
@@ -323,8 +338,8 @@ describe('loadConfig', () => {
 
     it('gives the S3 defaults, with no credentials of its own', () => {
       const config = loadConfig({ ...s3, AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 'secret' });
-      expect(config.storageDriver).toBe('s3');
-      expect(config.s3).toEqual({
+      expect(config.storage.driver).toBe('s3');
+      expect(config.storage.s3).toEqual({
         bucket: 'pixelmill-images',
         region: 'us-east-1',
         endpoint: undefined,
@@ -347,10 +362,10 @@ describe('loadConfig', () => {
         STORAGE_RETRY_BASE_MS: '200',
         STORAGE_RETRY_MAX_MS: '5000',
       });
-      expect(config).toMatchObject({
-        storagePublicUrl: 'https://cdn.example.com/outputs',
-        storageRetryBaseMs: 200,
-        storageRetryMaxMs: 5000,
+      expect(config.storage).toMatchObject({
+        publicUrl: 'https://cdn.example.com/outputs',
+        retryBaseMs: 200,
+        retryMaxMs: 5000,
         s3: {
           bucket: 'pixelmill-images',
           region: 'eu-west-3',
@@ -360,7 +375,7 @@ describe('loadConfig', () => {
           timeoutMs: 5000,
         },
       });
-      expect(loadConfig({ ...s3, S3_PREFIX: 'outputs/' }).s3?.prefix).toBe('outputs/');
+      expect(loadConfig({ ...s3, S3_PREFIX: 'outputs/' }).storage.s3?.prefix).toBe('outputs/');
     });
 
     it.each([{}, { S3_BUCKET: '' }])('refuses STORAGE_DRIVER=s3 without S3_BUCKET (%o), naming it', (env) => {
@@ -371,7 +386,7 @@ describe('loadConfig', () => {
     });
 
     it('keeps S3 settings out of the local driver', () => {
-      expect(loadConfig({ S3_BUCKET: 'unused' }).s3).toBeUndefined();
+      expect(loadConfig({ S3_BUCKET: 'unused' }).storage.s3).toBeUndefined();
     });
   });
 });

@@ -45,10 +45,15 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
     migrationsRun: true,
     synchronize: false,
   } as const;
-  if (config.isPostgres) {
-    return { ...common, type: 'postgres', url: config.databaseUrl, poolSize: config.concurrency + 4 };
+  if (config.database.isPostgres) {
+    return {
+      ...common,
+      type: 'postgres',
+      url: config.database.url,
+      poolSize: config.workers.concurrency + 4,
+    };
   }
-  const file = config.databaseUrl.replace(/^sqlite:\/\//, '');
+  const file = config.database.url.replace(/^sqlite:\/\//, '');
   mkdirSync(dirname(file), { recursive: true });
   return {
     ...common,

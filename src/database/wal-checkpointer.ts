@@ -51,12 +51,12 @@ export class WalCheckpointer implements OnModuleInit, OnApplicationShutdown {
   constructor(private readonly config: AppConfig) {}
 
   onModuleInit(): void {
-    if (this.config.isPostgres) return;
+    if (this.config.database.isPostgres) return;
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: {
         driver: sqliteDriverPath(),
-        file: this.config.databaseUrl.replace(/^sqlite:\/\//, ''),
+        file: this.config.database.url.replace(/^sqlite:\/\//, ''),
         intervalMs: CHECKPOINT_INTERVAL_MS,
       },
     });

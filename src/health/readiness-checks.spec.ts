@@ -19,9 +19,7 @@ describe('ReadinessChecks.storageWritable', () => {
       },
     } as unknown as Storage;
     const config = {
-      readinessStorageCacheMs,
-      storageRetryBaseMs: 1000,
-      storageRetryMaxMs: 1000,
+      storage: { readinessCacheMs: readinessStorageCacheMs, retryBaseMs: 1000, retryMaxMs: 1000 },
     } as AppConfig;
     return new ReadinessChecks(
       new HealthIndicatorService(),

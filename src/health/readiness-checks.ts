@@ -56,7 +56,7 @@ export class ReadinessChecks {
         }
       })
       .withTimeout(TIMEOUT_MS);
-    const cacheMs = this.config.readinessStorageCacheMs;
+    const cacheMs = this.config.storage.readinessCacheMs;
     return cacheMs > 0 ? check.cacheFor(cacheMs) : check;
   }
 

@@ -26,7 +26,10 @@ export class GuardedAgents implements OnApplicationShutdown {
   readonly https: HttpsAgent;
 
   constructor(config: AppConfig, @Inject(SAFE_HTTP_DNS_LOOKUP) dnsLookup: LookupAllFunction) {
-    const lookup = createGuardedLookup({ allowPrivate: config.allowPrivateUrls, lookup: dnsLookup });
+    const lookup = createGuardedLookup({
+      allowPrivate: config.downloads.allowPrivateUrls,
+      lookup: dnsLookup,
+    });
     this.http = new HttpAgent({ keepAlive: true, lookup });
     this.https = new HttpsAgent({ keepAlive: true, lookup });
   }

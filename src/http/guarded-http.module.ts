@@ -50,7 +50,7 @@ export class GuardedHttpModule implements OnModuleInit {
   onModuleInit(): void {
     const axios = this.http.axiosRef;
     axios.interceptors.request.use((request) => {
-      checkRequestUrl(axios.getUri(request), this.config.allowPrivateUrls);
+      checkRequestUrl(axios.getUri(request), this.config.downloads.allowPrivateUrls);
       return request;
     });
   }

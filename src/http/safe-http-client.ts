@@ -44,8 +44,9 @@ export class SafeHttpClient {
 
   /** GETs an image, following up to `maxRedirects` redirects; body limited to `maxImageBytes`. */
   download(url: string): Promise<DownloadResult> {
-    const { maxImageBytes: limit, maxRedirects, downloadTimeoutMs } = this.config;
-    return withDeadline(downloadTimeoutMs, async (signal) => {
+    const { maxImageBytes: limit } = this.config.limits;
+    const { maxRedirects, timeoutMs } = this.config.downloads;
+    return withDeadline(timeoutMs, async (signal) => {
       let current = this.checkUrl(url);
       for (let redirects = 0; ; redirects++) {
         const response = await this.get(current, signal);
@@ -82,11 +83,11 @@ export class SafeHttpClient {
   }
 
   private retryAfterOf(header: unknown): number | undefined {
-    return parseRetryAfter(header as string | undefined, this.config.maxRetryAfterMs);
+    return parseRetryAfter(header as string | undefined, this.config.downloads.maxRetryAfterMs);
   }
 
   private checkUrl(input: string, base?: URL): URL {
-    return checkRequestUrl(input, this.config.allowPrivateUrls, base);
+    return checkRequestUrl(input, this.config.downloads.allowPrivateUrls, base);
   }
 
   /** Sends one GET and resolves with its response (headers read, body not yet); never follows a redirect. */

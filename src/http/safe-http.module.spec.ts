@@ -1,25 +1,13 @@
-import { Global, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { AppConfig, loadConfig } from '../config/app-config.js';
+import { loadConfig } from '../config/app-config.js';
+import { ConfigModule } from '../config/config.module.js';
 import { SafeHttpModule } from './safe-http.module.js';
 import { SafeHttpClient } from './safe-http-client.js';
-
-@Global()
-@Module({
-  providers: [
-    {
-      provide: AppConfig,
-      useValue: loadConfig({ ALLOW_PRIVATE_URLS: 'false' }),
-    },
-  ],
-  exports: [AppConfig],
-})
-class TestConfigModule {}
 
 describe('SafeHttpModule', () => {
   it('provides a SafeHttpClient wired to AppConfig and the system DNS lookup', async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [TestConfigModule, SafeHttpModule],
+      imports: [ConfigModule.forRoot(loadConfig({ ALLOW_PRIVATE_URLS: 'false' })), SafeHttpModule],
     }).compile();
     const client = moduleRef.get(SafeHttpClient);
     expect(client).toBeInstanceOf(SafeHttpClient);

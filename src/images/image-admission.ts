@@ -34,8 +34,8 @@ export class ImageAdmission {
     private readonly pipeline: ImagePipeline,
     private readonly config: AppConfig,
   ) {
-    this.threads = new ConcurrencyLimit(config.imageThreads);
-    this.memory = new MemoryBudget(config.imageMemoryBytes);
+    this.threads = new ConcurrencyLimit(config.workers.imageThreads);
+    this.memory = new MemoryBudget(config.workers.imageMemoryBytes);
   }
 
   async encode(input: Buffer, options: OutputOptions): Promise<EncodedImage> {
@@ -45,7 +45,7 @@ export class ImageAdmission {
       this.memory
         .run(cost, () =>
           this.threads.run(async () => {
-            const timeoutMs = this.config.imageTimeoutMs;
+            const timeoutMs = this.config.workers.imageTimeoutMs;
             const timer = setTimeout(() => reject(imageTimeout(timeoutMs)), timeoutMs);
             try {
               resolve(await this.pipeline.encode(input, options, Date.now() + timeoutMs));

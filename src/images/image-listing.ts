@@ -49,7 +49,9 @@ export class ImageListing {
           image.status === 'done' && image.outputKey ? this.storage.publicUrl(image.outputKey) : null,
         // A duplicate shares its original's output, and so its preview.
         thumbnail_url:
-          image.status === 'done' ? previewUrlOf(this.config.publicUrl, image.duplicateOf ?? image.id) : null,
+          image.status === 'done'
+            ? previewUrlOf(this.config.server.publicUrl, image.duplicateOf ?? image.id)
+            : null,
         status: image.status,
         error: image.errorCode ? `${image.errorCode}: ${image.errorMessage}` : null,
         error_code: image.errorCode,

@@ -108,7 +108,7 @@ describe('ImagePipeline output options', () => {
       const imagePipeline = pipeline();
       const q50 = await imagePipeline.encode(source, SEED_OUTPUT);
       const auto = await imagePipeline.encode(source, { ...SEED_OUTPUT, quality: 'auto' });
-      const target = loadConfig({ DATA_DIR: '/tmp/pixelmill-unused' }).autoQualityTarget;
+      const target = loadConfig({ DATA_DIR: '/tmp/pixelmill-unused' }).output.autoQualityTarget;
       expect(auto.score).toBeGreaterThanOrEqual(target);
       expect(await imagePipeline.score(source, auto.data, SEED_OUTPUT)).toBeCloseTo(auto.score!, 10);
       expect(auto.data.length).toBeLessThan(q50.data.length);

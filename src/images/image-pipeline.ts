@@ -134,12 +134,15 @@ export class ImagePipeline {
     if (input.length === 0) throw new ImageError('not_an_image', 'the downloaded file is empty');
     let metadata: Metadata;
     try {
-      metadata = await sharp(input, { limitInputPixels: this.config.maxImagePixels, pages: 1 }).metadata();
+      metadata = await sharp(input, {
+        limitInputPixels: this.config.limits.maxImagePixels,
+        pages: 1,
+      }).metadata();
     } catch (error) {
       throw classify(error as Error);
     }
     const { width, height } = metadata;
-    if (width * height > this.config.maxImagePixels) throw tooManyPixels();
+    if (width * height > this.config.limits.maxImagePixels) throw tooManyPixels();
     return {
       width,
       height,
@@ -169,7 +172,7 @@ export class ImagePipeline {
     } catch (error) {
       if (error instanceof ImageError) throw error;
       // sharp's timeout fires at or after the deadline; its message may be another image's (see classify).
-      if (Date.now() >= deadline) throw imageTimeout(this.config.imageTimeoutMs);
+      if (Date.now() >= deadline) throw imageTimeout(this.config.workers.imageTimeoutMs);
       throw classify(error as Error);
     }
   }
@@ -202,7 +205,7 @@ export class ImagePipeline {
       return lumaOf(this.within(sharp(data, raw), deadline));
     }
     const { autoOrient } = await sharp(source, {
-      limitInputPixels: this.config.maxImagePixels,
+      limitInputPixels: this.config.limits.maxImagePixels,
       pages: 1,
     }).metadata();
     const whole = { left: 0, top: 0, width: autoOrient.width, height: autoOrient.height };
@@ -213,14 +216,14 @@ export class ImagePipeline {
   private within(image: Sharp, deadline: number): Sharp {
     if (deadline === Infinity) return image;
     const left = deadline - Date.now();
-    if (left <= 0) throw imageTimeout(this.config.imageTimeoutMs);
+    if (left <= 0) throw imageTimeout(this.config.workers.imageTimeoutMs);
     return image.timeout({ seconds: Math.ceil(left / 1000) });
   }
 
   /** Decoding (first frame, within MAX_IMAGE_PIXELS), orientation, white background, sRGB, the bounds. */
   private prepare(input: Buffer, options: OutputOptions): Sharp {
     const prepared = sharp(input, {
-      limitInputPixels: this.config.maxImagePixels,
+      limitInputPixels: this.config.limits.maxImagePixels,
       failOn: 'error',
       pages: 1,
     })
@@ -242,7 +245,7 @@ export class ImagePipeline {
     const reference = await this.referenceLuma(input, options, deadline);
     let size = { width: 0, height: 0 };
     const { best } = await searchQuality(
-      { ...AUTO_QUALITIES[format], target: this.config.autoQualityTarget },
+      { ...AUTO_QUALITIES[format], target: this.config.output.autoQualityTarget },
       async (quality): Promise<Trial> => {
         const prepared = this.within(this.prepare(input, options), deadline);
         const { data, info } = await encoder(prepared, format, quality, true).toBuffer({

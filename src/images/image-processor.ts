@@ -53,7 +53,7 @@ export class ImageProcessor {
    * to record the outcome is not: it propagates, the lease runs out and the image is taken again.
    */
   async process(image: ClaimedImage): Promise<void> {
-    if (image.leaseExpiries > this.config.maxLeaseExpiries)
+    if (image.leaseExpiries > this.config.workers.maxLeaseExpiries)
       return this.fail(image, workerCrashed(image), null);
     let inputBytes: number | null = null;
     let stored: Omit<ImageResult, 'inputBytes'>;
@@ -89,9 +89,9 @@ export class ImageProcessor {
     inputBytes: number | null,
   ): Promise<void> {
     const context = `request ${image.taskId} image ${image.id} (${loggableUrl(image.inputUrl)}) attempt ${image.attempts}${failure.detail ? ` [${failure.detail}]` : ''}`;
-    if (failure.retryable && image.attempts <= this.config.downloadRetries) {
+    if (failure.retryable && image.attempts <= this.config.downloads.retries) {
       const delay = Math.max(
-        downloadRetryDelay(image.attempts, Math.random, this.config.downloadRetryBaseMs),
+        downloadRetryDelay(image.attempts, Math.random, this.config.downloads.retryBaseMs),
         failure.retryAfterMs ?? 0,
       );
       this.logger.warn(`${context}: ${failure.code} (${failure.message}); retrying in ${delay} ms`);

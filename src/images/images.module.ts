@@ -33,7 +33,7 @@ import { TaskRowsRemoval } from './task-rows-removal.js';
       provide: WakeSignal,
       inject: [AppConfig, LocalWakeSignal, PostgresWakeSignal],
       useFactory: (config: AppConfig, local: LocalWakeSignal, postgres: PostgresWakeSignal) =>
-        config.isPostgres ? postgres : local,
+        config.database.isPostgres ? postgres : local,
     },
     RequestCreatedListener,
     TaskRowsRemoval,

@@ -18,6 +18,8 @@ const REDACTED_PATHS = [
   'req.headers.cookie',
   'res.headers["set-cookie"]',
   ...['webhookSecret', 'WEBHOOK_SECRET', 'apiKeys', 'API_KEYS'].flatMap((key) => [key, `*.${key}`]),
+  // The configuration's own fields (AppConfig), at its top level or one level down.
+  ...['webhooks.secret', 'access.namedKeys'].flatMap((path) => [path, `*.${path}`]),
   ...['s3SecretAccessKey', 's3AccessKeyId', 'secretAccessKey', 'accessKeyId'].flatMap((key) => [
     key,
     `*.${key}`,
@@ -36,7 +38,7 @@ export function loggerParams(config: AppConfig): Params {
   return {
     pinoHttp: [
       {
-        level: config.logLevel,
+        level: config.logging.level,
         timestamp: stdTimeFunctions.isoTime,
         formatters: { level: (label) => ({ level: label }) },
         redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
@@ -60,7 +62,7 @@ export function loggerParams(config: AppConfig): Params {
           error || res.statusCode >= 500 ? 'error' : 'info',
         autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? '') },
       },
-      config.logFormat === 'json' ? destination({ dest: 1, sync: true }) : new ReadableLogStream(),
+      config.logging.format === 'json' ? destination({ dest: 1, sync: true }) : new ReadableLogStream(),
     ],
     assignResponse: true,
   };

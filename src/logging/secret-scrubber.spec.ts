@@ -1,14 +1,11 @@
-import type { AppConfig } from '../config/app-config.js';
+import { loadConfig } from '../config/app-config.js';
 import { SecretScrubber } from './secret-scrubber.js';
 
 const SECRET = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
 
 describe('SecretScrubber', () => {
   const API_KEY = 'alice-0123456789abcdefghijklmnop';
-  const scrubber = new SecretScrubber({
-    webhookSecret: SECRET,
-    apiKeys: [{ name: 'alice', key: API_KEY }],
-  } as AppConfig);
+  const scrubber = new SecretScrubber(loadConfig({ WEBHOOK_SECRET: SECRET, API_KEYS: `alice:${API_KEY}` }));
 
   it.each([
     [`secret is ${SECRET}.`, 'secret is [redacted].'],
@@ -31,7 +28,7 @@ describe('SecretScrubber', () => {
   });
 
   it('has nothing to scrub without a webhook secret but URL credentials', () => {
-    const open = new SecretScrubber({} as AppConfig);
+    const open = new SecretScrubber(loadConfig({}));
     expect(open.scrub('https://a:b@h/x')).toBe('https://[redacted]@h/x');
   });
 });

@@ -16,10 +16,10 @@ export class SecretScrubber {
   private readonly secrets: string[];
 
   constructor(config: AppConfig) {
-    const webhookSecret = config.webhookSecret;
+    const webhookSecret = config.webhooks.secret;
     this.secrets = [
       ...(webhookSecret ? [webhookSecret, webhookSecret.replace(/^whsec_/, '')] : []),
-      ...(config.apiKeys ?? []).map((apiKey) => apiKey.key),
+      ...config.access.keys.map((apiKey) => apiKey.key),
     ];
   }
 

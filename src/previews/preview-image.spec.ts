@@ -22,19 +22,21 @@ describe('renderPreview: a stored output made small', () => {
     [64, { format: 'webp', width: 64, height: 52 }],
   ] as const)('the 6 MP photo at size %i: a WebP, that long on its longer side', async (size, expected) => {
     const output = await outputOf('photo-2725x2225.jpg');
-    expect(await sizeOf(await renderPreview(output.data, size, config.maxImagePixels))).toEqual(expected);
+    expect(await sizeOf(await renderPreview(output.data, size, config.limits.maxImagePixels))).toEqual(
+      expected,
+    );
   });
 
   it('keeps the output upright (an EXIF-rotated input is upright in its output already)', async () => {
     const output = await outputOf('exif-orientation-6.jpg');
-    const preview = await sizeOf(await renderPreview(output.data, 320, config.maxImagePixels));
+    const preview = await sizeOf(await renderPreview(output.data, 320, config.limits.maxImagePixels));
     expect(preview.width! > preview.height!).toBe(output.width > output.height);
     expect(Math.max(preview.width!, preview.height!)).toBe(320);
   });
 
   it.each(['webp', 'avif'] as const)('reads a %s output too', async (format) => {
     const output = await outputOf('exif-orientation-8.jpg', { format, maxWidth: 200 });
-    expect(await sizeOf(await renderPreview(output.data, 320, config.maxImagePixels))).toMatchObject({
+    expect(await sizeOf(await renderPreview(output.data, 320, config.limits.maxImagePixels))).toMatchObject({
       format: 'webp',
       width: output.width,
     });
@@ -42,7 +44,9 @@ describe('renderPreview: a stored output made small', () => {
 
   it('never enlarges: an output bounded to 100 px wide gives a 100 px preview', async () => {
     const output = await outputOf('photo-2725x2225.jpg', { maxWidth: 100 });
-    expect((await sizeOf(await renderPreview(output.data, 320, config.maxImagePixels))).width).toBe(100);
+    expect((await sizeOf(await renderPreview(output.data, 320, config.limits.maxImagePixels))).width).toBe(
+      100,
+    );
   });
 
   it('keeps MAX_IMAGE_PIXELS: an output over the limit is refused', async () => {

@@ -37,7 +37,7 @@ export class PreviewMaker {
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
   ) {
-    this.limit = new ConcurrencyLimit(config.previewConcurrency);
+    this.limit = new ConcurrencyLimit(config.workers.previewConcurrency);
   }
 
   /** The image's preview, stored or made now; undefined when the image has none. */
@@ -63,7 +63,9 @@ export class PreviewMaker {
     if (!outputKey) return undefined;
     const preview = await this.limit.run(async () => {
       const output = await this.storage.read(outputKey);
-      return output && renderPreview(output, this.config.thumbnailSize, this.config.maxImagePixels);
+      return (
+        output && renderPreview(output, this.config.output.thumbnailSize, this.config.limits.maxImagePixels)
+      );
     });
     if (!preview) {
       this.logger.warn(`image ${imageId}: done, but its output ${outputKey} is not in storage`);

@@ -15,7 +15,7 @@ export class PreviewSources {
     config: AppConfig,
   ) {
     this.sql = `SELECT i.output_key AS "outputKey" FROM images i
-      WHERE i.id = ${config.isPostgres ? '$1' : '?'} AND i.status = 'done' AND i.duplicate_of IS NULL
+      WHERE i.id = ${config.database.isPostgres ? '$1' : '?'} AND i.status = 'done' AND i.duplicate_of IS NULL
         AND i.output_key IS NOT NULL AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = i.task_id)`;
   }
 

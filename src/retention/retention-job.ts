@@ -28,7 +28,7 @@ export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationSh
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.config.retentionDays > 0) this.schedule(0);
+    if (this.config.retention.days > 0) this.schedule(0);
   }
 
   /** Stops before the database closes; a batch under way finishes. */
@@ -40,8 +40,8 @@ export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationSh
 
   /** Deletes the requests that expired by `now` (epoch ms); returns how many. */
   async runOnce(now: number = Date.now()): Promise<number> {
-    if (this.config.retentionDays === 0) return 0;
-    const before = now - this.config.retentionDays * DAY_MS;
+    if (this.config.retention.days === 0) return 0;
+    const before = now - this.config.retention.days * DAY_MS;
     let deleted = 0;
     while (!this.stopped) {
       const expired = await this.tasks.finishedBefore(before, BATCH_SIZE);
@@ -51,7 +51,7 @@ export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationSh
     }
     if (deleted > 0)
       this.logger.log(
-        `retention: deleted ${deleted} request(s) completed over ${this.config.retentionDays} day(s) ago`,
+        `retention: deleted ${deleted} request(s) completed over ${this.config.retention.days} day(s) ago`,
       );
     return deleted;
   }
@@ -63,7 +63,7 @@ export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationSh
         .catch((error: Error) => this.logger.error(`retention run failed: ${error.message}`))
         .finally(() => {
           this.run = undefined;
-          this.schedule(this.config.retentionIntervalMs);
+          this.schedule(this.config.retention.intervalMs);
         });
     }, delayMs);
     this.timer.unref();

@@ -33,7 +33,7 @@ export class LocalStorage extends Storage implements OnModuleInit, OnApplication
 
   constructor(private readonly config: AppConfig) {
     super();
-    this.root = resolve(config.storageDir);
+    this.root = resolve(config.storage.dir);
     this.stagingDir = join(this.root, INCOMING, `${process.pid}-${randomBytes(6).toString('hex')}`);
   }
 
@@ -44,7 +44,7 @@ export class LocalStorage extends Storage implements OnModuleInit, OnApplication
    */
   async onModuleInit(): Promise<void> {
     const incoming = join(this.root, INCOMING);
-    const staleBefore = this.config.isPostgres ? Date.now() - STALE_STAGING_MS : Infinity;
+    const staleBefore = this.config.database.isPostgres ? Date.now() - STALE_STAGING_MS : Infinity;
     const entries = await readdir(incoming).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return [];
       throw error;

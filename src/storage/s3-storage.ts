@@ -8,7 +8,8 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import { AppConfig, type S3Settings } from '../config/app-config.js';
+import { AppConfig } from '../config/app-config.js';
+import type { S3Settings } from '../config/storage-config.js';
 import {
   contentTypeOf,
   isStorageKey,
@@ -36,8 +37,8 @@ export class S3Storage extends Storage implements OnApplicationShutdown {
 
   constructor(private readonly config: AppConfig) {
     super();
-    if (!config.s3) throw new Error('S3Storage needs the S3 settings (STORAGE_DRIVER=s3)');
-    this.settings = config.s3;
+    if (!config.storage.s3) throw new Error('S3Storage needs the S3 settings (STORAGE_DRIVER=s3)');
+    this.settings = config.storage.s3;
     this.client = new S3Client({
       region: this.settings.region,
       endpoint: this.settings.endpoint,

@@ -18,7 +18,7 @@ describe('StorageHealth', () => {
         if (!writable) throw new StorageUnavailableError('writing a probe: ENOSPC: no space left on device');
       },
     } as unknown as Storage;
-    health = new StorageHealth(storage, { storageRetryBaseMs: 10, storageRetryMaxMs: 20 } as AppConfig);
+    health = new StorageHealth(storage, { storage: { retryBaseMs: 10, retryMaxMs: 20 } } as AppConfig);
   });
   afterEach(() => vi.useRealTimers());
 

@@ -87,9 +87,9 @@ export class StorageHealth implements OnApplicationShutdown {
   }
 
   private async probeUntilWritable(): Promise<void> {
-    const { storageRetryBaseMs, storageRetryMaxMs } = this.config;
+    const { retryBaseMs, retryMaxMs } = this.config.storage;
     for (let failures = 1; this.failure; failures++) {
-      const delay = storageRetryDelay(failures, storageRetryBaseMs, storageRetryMaxMs);
+      const delay = storageRetryDelay(failures, retryBaseMs, retryMaxMs);
       try {
         await sleep(delay, undefined, { signal: this.stopping.signal, ref: false });
       } catch {

@@ -33,6 +33,6 @@ export const OBJECT_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 
 /** `STORAGE_PUBLIC_URL/<key>` when set, else `PUBLIC_URL/files/<key>` (the API streams it from the store). */
 export function publicUrlOf(config: AppConfig, key: string): string {
-  const base = config.storagePublicUrl ?? `${config.publicUrl}/files`;
+  const base = config.storage.publicUrl ?? `${config.server.publicUrl}/files`;
   return `${base}/${requireStorageKey(key).split('/').map(encodeURIComponent).join('/')}`;
 }

@@ -13,7 +13,7 @@ import { Storage } from './storage.js';
       inject: [AppConfig],
       // The AWS SDK is loaded only when it is used (importing it costs the local default about a second at start).
       useFactory: async (config: AppConfig): Promise<Storage> =>
-        config.storageDriver === 's3'
+        config.storage.driver === 's3'
           ? new (await import('./s3-storage.js')).S3Storage(config)
           : new LocalStorage(config),
     },

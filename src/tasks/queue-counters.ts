@@ -76,7 +76,7 @@ export class QueueCounters implements OnApplicationBootstrap {
     for (const id of taskIds) perTask.set(id, (perTask.get(id) ?? 0) + 1);
     const ids = [...perTask.keys()].sort();
     const values = ids.flatMap((id) => [id, perTask.get(id)]);
-    if (this.config.isPostgres) {
+    if (this.config.database.isPostgres) {
       const counting = this.movedCtes(taskIds, move, claimedAt);
       await executePrepared(
         tx.manager,
@@ -189,7 +189,7 @@ export class QueueCounters implements OnApplicationBootstrap {
 
   /** At start, where API keys are configured: their owners' rows take this configuration's weights. */
   async onApplicationBootstrap(): Promise<void> {
-    for (const key of this.config.apiKeys)
+    for (const key of this.config.access.keys)
       await this.query('UPDATE queue_owners SET weight = ? WHERE owner = ?', [key.weight, key.name]);
   }
 
@@ -197,12 +197,12 @@ export class QueueCounters implements OnApplicationBootstrap {
   private query<T>(sql: string, parameters: unknown[]): Promise<T[]> {
     let index = 0;
     return this.dataSource.query(
-      this.config.isPostgres ? sql.replace(/\?/g, () => `$${++index}`) : sql,
+      this.config.database.isPostgres ? sql.replace(/\?/g, () => `$${++index}`) : sql,
       parameters,
     );
   }
 
   private weightOf(owner: string): number {
-    return this.config.apiKeys.find((key) => key.name === owner)?.weight ?? 1;
+    return this.config.access.keys.find((key) => key.name === owner)?.weight ?? 1;
   }
 }

@@ -28,9 +28,9 @@ export class QueueQuota {
    * transaction at a time already: see UnitOfWork.)
    */
   async reserve(tx: Transaction, owner: Owner, newImages: number): Promise<void> {
-    const limit = this.config.maxQueuedImagesPerKey;
+    const limit = this.config.access.maxQueuedImagesPerKey;
     if (limit === 0) return;
-    if (this.config.isPostgres)
+    if (this.config.database.isPostgres)
       await execute(tx.manager, 'SELECT pg_advisory_xact_lock(?, hashtext(?))', [OWNER_LOCK_SPACE, owner]);
     const unfinished = await this.tasks.unfinishedImages(tx, owner);
     if (unfinished + newImages > limit) throw new QueueFullError(unfinished, newImages, limit);

@@ -46,8 +46,8 @@ export class RequestProgressStreams implements OnModuleInit, BeforeApplicationSh
   ) {}
 
   onModuleInit(): void {
-    this.pollTimer = setInterval(() => void this.poll(), this.config.ssePollMs);
-    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.config.sseHeartbeatMs);
+    this.pollTimer = setInterval(() => void this.poll(), this.config.progress.pollMs);
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.config.progress.heartbeatMs);
   }
 
   /** Ends every stream, so the HTTP server can close. */
@@ -65,11 +65,11 @@ export class RequestProgressStreams implements OnModuleInit, BeforeApplicationSh
    */
   async open(requestId: string, owner: Owner, client: string, res: Response): Promise<void> {
     const task = await this.tasks.getOrFail(requestId, owner);
-    if (this.streams.size >= this.config.sseMaxStreams) {
+    if (this.streams.size >= this.config.progress.maxStreams) {
       throw new UnavailableError('too many progress streams open (SSE_MAX_STREAMS); try again later');
     }
-    if ((this.perClient.get(client) ?? 0) >= this.config.sseMaxStreamsPerKey) {
-      throw new TooManyStreamsError(this.config.sseMaxStreamsPerKey);
+    if ((this.perClient.get(client) ?? 0) >= this.config.progress.maxStreamsPerKey) {
+      throw new TooManyStreamsError(this.config.progress.maxStreamsPerKey);
     }
     res.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',

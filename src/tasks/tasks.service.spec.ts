@@ -4,7 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppConfig, loadConfig } from '../config/app-config.js';
+import { loadConfig } from '../config/app-config.js';
 import { ConfigModule } from '../config/config.module.js';
 import { DatabaseModule } from '../database/database.module.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
@@ -21,12 +21,13 @@ describe('TasksService completion counter (real SQLite file)', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'pixelmill-counter-'));
     const moduleRef = await Test.createTestingModule({
-      imports: [ConfigModule, DatabaseModule, TypeOrmModule.forFeature([Task])],
+      imports: [
+        ConfigModule.forRoot(loadConfig({ DATA_DIR: dataDir })),
+        DatabaseModule,
+        TypeOrmModule.forFeature([Task]),
+      ],
       providers: [TasksService, QueueCounters],
-    })
-      .overrideProvider(AppConfig)
-      .useValue(loadConfig({ DATA_DIR: dataDir }))
-      .compile();
+    }).compile();
     await moduleRef.init();
     tasks = moduleRef.get(TasksService);
     unitOfWork = moduleRef.get(UnitOfWork);

@@ -38,7 +38,7 @@ export class UploadFolder implements OnApplicationBootstrap, OnApplicationShutdo
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly config: AppConfig) {
-    this.root = join(config.dataDir, 'uploads');
+    this.root = join(config.server.dataDir, 'uploads');
     this.path = join(this.root, this.name);
   }
 
@@ -87,10 +87,10 @@ export class UploadFolder implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   private async isLeftOver(entry: Dirent, path: string): Promise<boolean> {
-    if (!this.config.isPostgres) return true;
+    if (!this.config.database.isPostgres) return true;
     const age = Date.now() - (await stat(path)).mtimeMs;
     const owner = entry.isDirectory() ? FOLDER_NAME.exec(entry.name) : null;
-    if (!owner) return age > this.config.uploadTimeoutMs + LOOSE_FILE_MARGIN_MS;
+    if (!owner) return age > this.config.limits.uploadTimeoutMs + LOOSE_FILE_MARGIN_MS;
     const pid = Number(owner[1]);
     if (owner[2] === this.host && (pid === process.pid || !isAlive(pid))) return true;
     return age > STALE_FOLDER_MS;

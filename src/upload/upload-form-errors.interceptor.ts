@@ -34,7 +34,7 @@ export class UploadFormErrorsInterceptor implements NestInterceptor {
     const field = typeof cause.field === 'string' ? cause.field : null;
     switch (cause.code) {
       case 'LIMIT_FILE_SIZE': {
-        const limit = `${formatBytes(this.config.maxCsvBytes)} (MAX_CSV_BYTES)`;
+        const limit = `${formatBytes(this.config.limits.maxCsvBytes)} (MAX_CSV_BYTES)`;
         return new CsvValidationError(
           `the file is larger than ${limit}; nothing was stored`,
           [{ row: null, column: 'file', message: `larger than ${limit}` }],

@@ -9,12 +9,12 @@ export class UploadSlots {
   constructor(private readonly config: AppConfig) {}
 
   get limit(): number {
-    return this.config.maxConcurrentUploads;
+    return this.config.limits.maxConcurrentUploads;
   }
 
   /** Takes a slot if one is free; the caller releases it exactly once. */
   tryAcquire(): boolean {
-    if (this.taken >= this.config.maxConcurrentUploads) return false;
+    if (this.taken >= this.config.limits.maxConcurrentUploads) return false;
     this.taken++;
     return true;
   }

@@ -16,7 +16,7 @@ export class UploadTimeoutInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const request = context.switchToHttp().getRequest<Request>();
     const response = context.switchToHttp().getResponse<Response>();
-    const limitMs = this.config.uploadTimeoutMs;
+    const limitMs = this.config.limits.uploadTimeoutMs;
     const timer = setTimeout(() => {
       if (request.complete || response.headersSent) return;
       const message = `the upload was not received within ${limitMs} ms (UPLOAD_TIMEOUT_MS); nothing was stored`;

@@ -122,7 +122,7 @@ export class UploadController {
       csvPath: csv.path,
       fileName: fileNameOf(csv.originalname),
       webhookUrl: webhookUrlOf(body.webhook_url),
-      outputOptions: outputOptionsOf(body, this.config.outputDefaults),
+      outputOptions: outputOptionsOf(body, this.config.output.defaults),
       idempotencyKey: idempotencyKeyOf(idempotencyKey),
     });
   }

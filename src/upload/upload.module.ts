@@ -22,7 +22,7 @@ import { UploadTimeoutInterceptor } from './upload-timeout.interceptor.js';
     ImagesModule,
     ThrottlerModule.forRootAsync({
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => [{ ttl: 60_000, limit: config.rateLimitUploadsPerMin }],
+      useFactory: (config: AppConfig) => [{ ttl: 60_000, limit: config.access.rateLimitUploadsPerMin }],
     }),
     UploadFolderModule,
     MulterModule.registerAsync({
@@ -34,7 +34,7 @@ import { UploadTimeoutInterceptor } from './upload-timeout.interceptor.js';
       // stops storing it as soon as it passes MAX_CSV_BYTES (413, mapped by UploadFormErrorsInterceptor).
       useFactory: (config: AppConfig, folder: UploadFolder) => ({
         storage: diskStorage({ destination: folder.path }),
-        limits: { fileSize: config.maxCsvBytes, files: 1, fields: 10, fieldSize: 64 * 1024 },
+        limits: { fileSize: config.limits.maxCsvBytes, files: 1, fields: 10, fieldSize: 64 * 1024 },
         // Browsers and curl send the file name's UTF-8 bytes as they are (busboy would read them as Latin-1).
         defParamCharset: 'utf8',
       }),

@@ -104,7 +104,7 @@ export class UploadService {
       };
       await this.queueCounters.queued(tx, task, writeRows.queuedImages());
     };
-    if (this.config.isPostgres) {
+    if (this.config.database.isPostgres) {
       return this.unitOfWork.run(async (tx) => {
         // One batch in flight: the next one is parsed while the server stores this one.
         let writing: Promise<void> = Promise.resolve();
@@ -141,11 +141,11 @@ export class UploadService {
 
   private get limits(): CsvLimits {
     return {
-      maxRows: this.config.maxRows,
-      maxUrlsPerRow: this.config.maxUrlsPerRow,
-      maxColumns: this.config.maxColumns,
-      maxCellBytes: this.config.maxCellBytes,
-      maxRecordBytes: this.config.maxRecordBytes,
+      maxRows: this.config.limits.maxRows,
+      maxUrlsPerRow: this.config.limits.maxUrlsPerRow,
+      maxColumns: this.config.limits.maxColumns,
+      maxCellBytes: this.config.limits.maxCellBytes,
+      maxRecordBytes: this.config.limits.maxRecordBytes,
     };
   }
 
@@ -179,8 +179,8 @@ export class UploadService {
       request_id: task.id,
       status: task.status,
       total_images: task.totalImages,
-      status_url: `${this.config.publicUrl}/status/${task.id}`,
-      export_url: `${this.config.publicUrl}/export-csv/${task.id}`,
+      status_url: `${this.config.server.publicUrl}/status/${task.id}`,
+      export_url: `${this.config.server.publicUrl}/export-csv/${task.id}`,
     };
   }
 }

@@ -24,7 +24,7 @@ export class DeliverySlots {
   constructor(private readonly config: AppConfig) {}
 
   get free(): number {
-    return this.config.webhookConcurrency - this.inFlight;
+    return this.config.webhooks.concurrency - this.inFlight;
   }
 
   /** How many more attempts for `owner` may start now. */
@@ -32,7 +32,7 @@ export class DeliverySlots {
     if (owner === OPEN_OWNER) return this.free;
     return Math.max(
       0,
-      Math.min(this.free, this.config.webhookConcurrencyPerKey - count(this.byOwner, owner)),
+      Math.min(this.free, this.config.webhooks.concurrencyPerKey - count(this.byOwner, owner)),
     );
   }
 
@@ -40,13 +40,13 @@ export class DeliverySlots {
   roomAt(origin: string): number {
     return Math.max(
       0,
-      Math.min(this.free, this.config.webhookConcurrencyPerReceiver - count(this.byReceiver, origin)),
+      Math.min(this.free, this.config.webhooks.concurrencyPerReceiver - count(this.byReceiver, origin)),
     );
   }
 
   /** The receivers at their limit: no attempt to them may start. */
   fullReceivers(): string[] {
-    const limit = this.config.webhookConcurrencyPerReceiver;
+    const limit = this.config.webhooks.concurrencyPerReceiver;
     return [...this.byReceiver].flatMap(([origin, n]) => (n >= limit ? [origin] : []));
   }
 

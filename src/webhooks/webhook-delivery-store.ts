@@ -70,7 +70,7 @@ export class WebhookDeliveryStore {
     return this.unitOfWork.run(async ({ manager }) => {
       const now = Date.now();
       const notFull = fullReceivers.length > 0 ? ` AND origin NOT IN (${inList(fullReceivers.length)})` : '';
-      const skipLocked = this.config.isPostgres ? ' FOR UPDATE SKIP LOCKED' : '';
+      const skipLocked = this.config.database.isPostgres ? ' FOR UPDATE SKIP LOCKED' : '';
       const due = await execute<{ id: string; origin: string }>(
         manager,
         `SELECT id, origin FROM webhook_deliveries
@@ -91,7 +91,7 @@ export class WebhookDeliveryStore {
         `UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ?
           WHERE id IN (${inList(ids.length)}) AND status = 'pending' AND next_attempt_at <= ?
           RETURNING id, task_id AS "taskId", url, payload, origin, owner, attempts`,
-        [now + this.config.webhookTimeoutMs * 2, ...ids, now],
+        [now + this.config.webhooks.timeoutMs * 2, ...ids, now],
       );
       return claimed.records;
     });

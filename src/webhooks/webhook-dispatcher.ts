@@ -127,7 +127,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     const retryDelay =
       delivered || outcome.permanent
         ? undefined
-        : nextRetryDelay(this.config.webhookRetryDelaysMs, delivery.attempts, outcome.retryAfterMs);
+        : nextRetryDelay(this.config.webhooks.retryDelaysMs, delivery.attempts, outcome.retryAfterMs);
     const status = delivered ? 'delivered' : retryDelay === undefined ? 'failed' : 'pending';
     await this.store.record(delivery.id, {
       status,

@@ -29,7 +29,7 @@ export class WebhookOutbox {
       url: webhook.url,
       origin: receiverOrigin(webhook.url),
       owner: webhook.owner,
-      payload: JSON.stringify(requestCompletedPayload(completion, this.config.publicUrl)),
+      payload: JSON.stringify(requestCompletedPayload(completion, this.config.server.publicUrl)),
       status: 'pending',
       attempts: 0,
       nextAttemptAt: now,

@@ -1,10 +1,10 @@
-import { Global, Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import { fakeDns } from '../../test/helpers/fake-dns.js';
 import { closeServer, freePort, listenOnLoopback } from '../../test/helpers/loopback-server.js';
-import { AppConfig, loadConfig } from '../config/app-config.js';
+import { loadConfig } from '../config/app-config.js';
+import { ConfigModule } from '../config/config.module.js';
 import type { LookupAllFunction } from '../http/address-policy.js';
 import { SAFE_HTTP_DNS_LOOKUP } from '../http/guarded-agents.js';
 import { GuardedHttpModule } from '../http/guarded-http.module.js';
@@ -82,10 +82,6 @@ afterEach(async () => {
   for (const moduleRef of modules.splice(0)) await moduleRef.close();
 });
 
-@Global()
-@Module({})
-class TestConfigModule {}
-
 /** The sender as the app wires it: GuardedHttpModule's HttpService, the signer, the given configuration. */
 async function makeSender(
   env: Record<string, string> = {},
@@ -98,14 +94,7 @@ async function makeSender(
     ...env,
   });
   let builder = Test.createTestingModule({
-    imports: [
-      {
-        module: TestConfigModule,
-        providers: [{ provide: AppConfig, useValue: config }],
-        exports: [AppConfig],
-      },
-      GuardedHttpModule,
-    ],
+    imports: [ConfigModule.forRoot(config), GuardedHttpModule],
     providers: [WebhookSigner, WebhookSender],
   });
   if (lookup) builder = builder.overrideProvider(SAFE_HTTP_DNS_LOOKUP).useValue(lookup);

@@ -60,7 +60,7 @@ export class WebhookSender {
   }
 
   private post(message: WebhookMessage): Promise<{ status: number; retryAfterMs?: number }> {
-    return withDeadline(this.config.webhookTimeoutMs, async (signal) => {
+    return withDeadline(this.config.webhooks.timeoutMs, async (signal) => {
       const response = await firstValueFrom(
         this.http.post<Readable>(message.url, Buffer.from(message.payload), {
           headers: {
@@ -75,7 +75,7 @@ export class WebhookSender {
       const retryAfter = response.headers['retry-after'] as string | undefined;
       return {
         status: response.status,
-        retryAfterMs: parseRetryAfter(retryAfter, this.config.maxRetryAfterMs),
+        retryAfterMs: parseRetryAfter(retryAfter, this.config.downloads.maxRetryAfterMs),
       };
     });
   }

@@ -8,7 +8,7 @@ export class WebhookSigner {
   private readonly webhook?: Webhook;
 
   constructor(config: AppConfig) {
-    if (config.webhookSecret) this.webhook = new Webhook(config.webhookSecret);
+    if (config.webhooks.secret) this.webhook = new Webhook(config.webhooks.secret);
   }
 
   headersFor(messageId: string, body: string, at = new Date()): Record<string, string> {

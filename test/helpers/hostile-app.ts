@@ -36,7 +36,7 @@ export function storedCounts(service: TestApp): StoredCounts {
 /** Every file under STORAGE_DIR (none when it does not exist). */
 export async function storedFiles(service: TestApp): Promise<string[]> {
   try {
-    const entries = await readdir(service.config.storageDir, { recursive: true, withFileTypes: true });
+    const entries = await readdir(service.config.storage.dir, { recursive: true, withFileTypes: true });
     return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];

@@ -74,7 +74,7 @@ async function openDriver(databaseUrl: string | undefined, dataDir: string): Pro
     dataSource,
     counters,
     leases: new LeaseStore(config, counters),
-    signal: () => (config.isPostgres ? new PostgresWakeSignal(dataSource, config) : local),
+    signal: () => (config.database.isPostgres ? new PostgresWakeSignal(dataSource, config) : local),
   };
 }
 
@@ -150,7 +150,7 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       for (const queue of queues.splice(0)) await queue.beforeApplicationShutdown();
       for (const signal of signals.splice(0))
         await (signal as Partial<PostgresWakeSignal>).onApplicationShutdown?.();
-      if (driver.config.isPostgres)
+      if (driver.config.database.isPostgres)
         await run(driver.dataSource, 'TRUNCATE images, tasks, webhook_deliveries, queue_tasks, queue_owners');
       await driver.dataSource.destroy();
       await rm(dataDir, { recursive: true, force: true });
@@ -236,7 +236,7 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       await makeQueue().work(recordingHandler(seen, inFlight));
       await eventually(() => seen.length === 40 || undefined, 20_000);
       expect([...seen].sort()).toEqual([...ids].sort());
-      expect(inFlight.max).toBeLessThanOrEqual(driver.config.concurrency);
+      expect(inFlight.max).toBeLessThanOrEqual(driver.config.workers.concurrency);
     });
 
     it('is fair across requests: a small request queued behind a large one is served in the first batch', async () => {
@@ -246,7 +246,9 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       await makeQueue().work(recordingHandler(seen));
       await eventually(() => small.every((id) => seen.includes(id)) || undefined, 20_000);
       // FIFO would hand over all 200 first; a fair claim serves the small request in its first batch.
-      expect(Math.max(...small.map((id) => seen.indexOf(id)))).toBeLessThan(2 * driver.config.concurrency);
+      expect(Math.max(...small.map((id) => seen.indexOf(id)))).toBeLessThan(
+        2 * driver.config.workers.concurrency,
+      );
     });
 
     it('wakes an idle worker when work is queued (the poll is 60 s here)', async () => {

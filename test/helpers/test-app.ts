@@ -48,9 +48,7 @@ export async function startTestApp(
     READINESS_STORAGE_CACHE_MS: '0', // suites break and mend storage between calls; the cache has its own test
     ...env,
   });
-  const builder = Test.createTestingModule({ imports: [AppModule.forRole(config.role)] })
-    .overrideProvider(AppConfig)
-    .useValue(config);
+  const builder = Test.createTestingModule({ imports: [AppModule.forConfig(config)] });
   const moduleRef = await (options.configure?.(builder) ?? builder).compile();
   const app = setupApp(moduleRef.createNestApplication({ logger: ['error', 'warn'] }), config);
   await app.listen(port, '127.0.0.1');

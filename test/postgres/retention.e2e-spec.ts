@@ -36,16 +36,16 @@ describe('deletion and retention on PostgreSQL', () => {
       'cmyk.jpg',
       'alpha.png',
     ]);
-    expect(await storedFiles(service.config.storageDir)).toHaveLength(6);
+    expect(await storedFiles(service.config.storage.dir)).toHaveLength(6);
 
     await service.http.delete(`/requests/${deleted.id}`).expect(204);
     await service.http.get(`/status/${deleted.id}`).expect(404);
-    expect(await storedFiles(service.config.storageDir)).toHaveLength(4);
+    expect(await storedFiles(service.config.storage.dir)).toHaveLength(4);
 
     const job = service.app.get(RetentionJob, { strict: false });
     expect(await job.runOnce(old.completedAt + DAY_MS + 1)).toBe(1);
     await service.http.get(`/status/${old.id}`).expect(404);
     await service.http.get(`/status/${recent.id}`).expect(200);
-    expect(await storedFiles(service.config.storageDir)).toHaveLength(2);
+    expect(await storedFiles(service.config.storage.dir)).toHaveLength(2);
   });
 });

@@ -46,8 +46,8 @@ export class DuplicateFanOut implements OnApplicationBootstrap, OnApplicationShu
 
   async onApplicationBootstrap(): Promise<void> {
     await this.sweep();
-    if (!this.config.isPostgres) return;
-    this.sweepTimer = setInterval(() => void this.sweep(), this.config.leaseMs);
+    if (!this.config.database.isPostgres) return;
+    this.sweepTimer = setInterval(() => void this.sweep(), this.config.workers.leaseMs);
     this.sweepTimer.unref();
   }
 

@@ -15,7 +15,7 @@ export class DuplicateImages {
   private readonly hints: SqlitePlanHints;
 
   constructor(private readonly config: AppConfig) {
-    this.hints = new SqlitePlanHints(config.isPostgres);
+    this.hints = new SqlitePlanHints(config.database.isPostgres);
   }
 
   /**
@@ -38,7 +38,7 @@ export class DuplicateImages {
           SELECT d.id FROM images d ${this.hints.indexedBy('idx_images_waiting_duplicates')}
            WHERE d.duplicate_of IN (${inList(originalIds.length)}) AND d.status = 'queued'
              AND EXISTS (SELECT 1 FROM images o WHERE o.id = d.duplicate_of AND o.status IN ('done', 'failed'))
-           LIMIT ? ${this.config.isPostgres ? 'FOR UPDATE OF d SKIP LOCKED' : ''})
+           LIMIT ? ${this.config.database.isPostgres ? 'FOR UPDATE OF d SKIP LOCKED' : ''})
           AND ${this.hints.noIndex}status = 'queued'
         ${RETURNING_FINISHED}`,
       [...originalIds, limit],

@@ -58,9 +58,10 @@ export class OutcomeRecorder implements OnApplicationShutdown {
   private schedule(): void {
     if (this.writing || this.stopped) return; // the batch being written takes the next one when it ends
     // Every image in flight is waiting to be recorded: waiting longer gains nothing.
-    const full = this.pending.length >= this.config.concurrency || this.config.recordBatchMs === 0;
+    const full =
+      this.pending.length >= this.config.workers.concurrency || this.config.workers.recordBatchMs === 0;
     if (full || this.pending.length === 0) this.flushSoon();
-    else this.timer ??= setTimeout(() => this.flush(), this.config.recordBatchMs);
+    else this.timer ??= setTimeout(() => this.flush(), this.config.workers.recordBatchMs);
   }
 
   /**

@@ -44,7 +44,7 @@ export class LeaseStore {
     private readonly config: AppConfig,
     private readonly counters: QueueCounters,
   ) {
-    this.hints = new SqlitePlanHints(config.isPostgres);
+    this.hints = new SqlitePlanHints(config.database.isPostgres);
   }
 
   /**
@@ -65,7 +65,7 @@ export class LeaseStore {
       await this.candidates(tx, limit),
       limit,
       held,
-      this.config.maxOwnerCostInFlight,
+      this.config.workers.maxOwnerCostInFlight,
     );
     if (shares.size === 0) return [];
     const claimed = await this.leaseDue(tx, shares, now);
@@ -84,7 +84,7 @@ export class LeaseStore {
     const tasksOf = (owner: string) => `SELECT task_id, cost, in_flight_cost, queued_images, created_at
       FROM queue_tasks ${this.hints.indexedBy('idx_queue_tasks_claim')}
       WHERE owner = ${owner} AND queued_images > 0 ORDER BY in_flight_cost, created_at LIMIT ?`;
-    if (this.config.isPostgres) {
+    if (this.config.database.isPostgres) {
       const { records } = await executePrepared<ClaimCandidate>(
         tx.manager,
         `SELECT o.owner AS "queueOwner", o.weight, o.in_flight_cost AS "ownerCost", q.task_id AS "taskId",
@@ -146,7 +146,7 @@ export class LeaseStore {
         RETURNING id, task_id AS "taskId", input_url AS "inputUrl", attempts, lease_expiries AS "leaseExpiries"`;
     const taskPart = `SELECT t.id, t.owner, q.owner AS "queueOwner", q.cost, t.output_options AS "outputOptions"
       FROM tasks t JOIN queue_tasks q ON q.task_id = t.id`;
-    if (this.config.isPostgres) {
+    if (this.config.database.isPostgres) {
       const counting = this.counters.countingCtes('moves', 'claimed', now);
       const { records } = await executePrepared<LeasedRow>(
         tx.manager,
@@ -158,7 +158,7 @@ export class LeaseStore {
          ${counting.sql}
          SELECT l.*, r.owner, r."queueOwner", r.cost, r."outputOptions"
            FROM leased l JOIN (${taskPart} WHERE t.id = ANY (ARRAY(SELECT "taskId" FROM leased))) r ON r.id = l."taskId"`,
-        [...[...shares].flat(), now, now + this.config.leaseMs, ...counting.parameters],
+        [...[...shares].flat(), now, now + this.config.workers.leaseMs, ...counting.parameters],
       );
       return records;
     }
@@ -172,7 +172,7 @@ export class LeaseStore {
     const { records: leased } = await execute<Omit<LeasedRow, keyof TaskPart>>(
       tx.manager,
       lease(inList(ids.length)),
-      [now + this.config.leaseMs, ...ids],
+      [now + this.config.workers.leaseMs, ...ids],
     );
     const { records: taskParts } = await execute<TaskPart & { id: string }>(
       tx.manager,
@@ -195,7 +195,7 @@ export class LeaseStore {
     await execute(
       tx.manager,
       `UPDATE images SET lease_until = ? WHERE status = 'processing' AND id IN (${inList(ids.length)})`,
-      [Date.now() + this.config.leaseMs, ...ids],
+      [Date.now() + this.config.workers.leaseMs, ...ids],
     );
   }
 

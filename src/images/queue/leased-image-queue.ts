@@ -50,11 +50,11 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
     // A SQLite file has one process: whatever is `processing` was left by a dead run. A PostgreSQL
     // database may be shared by several processes, so there only expired leases are taken back
     // (by maintainLeases), never the live lease of a running neighbour.
-    if (!this.config.isPostgres) {
+    if (!this.config.database.isPostgres) {
       const released = await this.unitOfWork.run((tx) => this.leases.requeueAbandoned(tx));
       if (released > 0) this.logger.log(`requeued ${released} image(s) left processing by a previous run`);
     }
-    this.leaseTimer = setInterval(() => void this.maintainLeases(), this.config.leaseMs / 3);
+    this.leaseTimer = setInterval(() => void this.maintainLeases(), this.config.workers.leaseMs / 3);
     this.leaseTimer.unref();
     this.signal.subscribe(() => this.refill());
     this.refill();
@@ -76,7 +76,7 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
     clearInterval(this.leaseTimer);
     await this.claiming; // its images land in the buffer, released below
     const finished = Promise.allSettled([...this.inFlight.values()].map(({ work }) => work));
-    await Promise.race([finished, sleep(this.config.shutdownGraceMs, undefined, { ref: false })]);
+    await Promise.race([finished, sleep(this.config.server.shutdownGraceMs, undefined, { ref: false })]);
     const unfinished = [...this.inFlight.keys(), ...this.buffered.splice(0).map((image) => image.id)];
     if (unfinished.length === 0) return;
     const released = await this.unitOfWork.run((tx) => this.leases.release(tx, unfinished));
@@ -91,24 +91,27 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
   private refill(): void {
     if (this.stopped || !this.handler || this.storagePause) return;
     if (this.storageHealth.failing) return this.pauseForStorage();
-    while (this.inFlight.size < this.config.concurrency && this.buffered.length > 0)
+    while (this.inFlight.size < this.config.workers.concurrency && this.buffered.length > 0)
       this.start(this.buffered.shift()!);
     const held = this.inFlight.size + this.buffered.length;
-    if (held > this.config.concurrency) return;
+    if (held > this.config.workers.concurrency) return;
     if (this.claiming) {
       this.refillRequested = true;
       return;
     }
     clearTimeout(this.idleTimer);
     this.claiming = this.unitOfWork
-      .runStatements((tx) => this.leases.claim(tx, 2 * this.config.concurrency - held, this.heldCost()))
+      .runStatements((tx) =>
+        this.leases.claim(tx, 2 * this.config.workers.concurrency - held, this.heldCost()),
+      )
       .then((claimed) => {
         this.buffered.push(...claimed);
-        if (claimed.length === 0) this.idleTimer = setTimeout(() => this.refill(), this.config.queuePollMs);
+        if (claimed.length === 0)
+          this.idleTimer = setTimeout(() => this.refill(), this.config.workers.queuePollMs);
       })
       .catch((error: Error) => {
         this.logger.error(`claiming images failed: ${error.message}`);
-        this.idleTimer = setTimeout(() => this.refill(), this.config.queuePollMs);
+        this.idleTimer = setTimeout(() => this.refill(), this.config.workers.queuePollMs);
       })
       .finally(() => {
         this.claiming = undefined;

@@ -45,7 +45,7 @@ export class PostgresWakeSignal extends WakeSignal implements OnApplicationShutd
   private async listen(): Promise<void> {
     if (this.stopped) return;
     // keepAlive: a connection dropped silently (a NAT's idle timeout) ends with an error, so it is reopened.
-    const client = new pg.Client({ connectionString: this.config.databaseUrl, keepAlive: true });
+    const client = new pg.Client({ connectionString: this.config.database.url, keepAlive: true });
     this.client = client;
     client.on('notification', () => this.listeners.forEach((listener) => listener()));
     client.on('error', (error) => this.reconnect(client, error));
