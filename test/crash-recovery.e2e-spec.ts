@@ -14,6 +14,7 @@ import { ScriptedServer } from './helpers/scripted-server.js';
 import { requireBuild, ServerProcess } from './helpers/server-process.js';
 import { eventually, freePort, waitForCompletion } from './helpers/test-app.js';
 import { parseCsv } from './helpers/csv.js';
+import { postUpload } from './helpers/upload.js';
 
 /**
  * The built server (`node dist/main.cjs`, as in production) killed with SIGKILL: no shutdown hook
@@ -51,11 +52,9 @@ describe('crash recovery: the built server killed with SIGKILL and started again
     ) as Record<string, number>;
 
   async function upload(urls: string[], webhookPath: string): Promise<string> {
-    const { body } = await server.http
-      .post('/upload')
-      .field('webhook_url', origin.url(webhookPath))
-      .attach('file', ...csvFile(imagesCsv(urls)))
-      .expect(202);
+    const { body } = await postUpload(server.http, imagesCsv(urls), {
+      webhookUrl: origin.url(webhookPath),
+    }).expect(202);
     expect(body.total_images).toBe(urls.length);
     return body.request_id as string;
   }
