@@ -59,7 +59,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -72,6 +72,7 @@ import { sizeThreadPool } from '../src/config/thread-pool.cjs';
 import type { OutputOptions } from '../src/config/output-options.js';
 import { ImagePipeline } from '../src/images/image-pipeline.js';
 import { log, machineBusyMs, mainThreadCpuMs, procCpuMs, round } from './measure.js';
+import { freePort } from '../test/helpers/loopback-server.js';
 import { PostgresDatabase } from '../test/helpers/postgres-database.js';
 import { compressionPhase, type CompressionRow } from './compression-phase.js';
 import { type NoisyNeighbourResult, noisyNeighbourPhase, printNoisyNeighbour } from './noisy-neighbour.js';
@@ -223,14 +224,6 @@ function latencySummary(values: number[]) {
     p95Ms: round(percentile(values, 0.95), 1),
     maxMs: round(values.length ? Math.max(...values) : NaN, 1),
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((done) => server.close(done));
-  return port;
 }
 
 /** Linux: the service child's memory (KiB) from /proc; undefined elsewhere. */

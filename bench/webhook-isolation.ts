@@ -14,11 +14,11 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort, listenOnLoopback } from '../test/helpers/loopback-server.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const MAIN = resolve(process.argv[2] ?? join(ROOT, 'dist/main.cjs'));
@@ -28,19 +28,6 @@ const A_REQUESTS = 30;
 const A_RECEIVERS = Number(process.env.BENCH_A_RECEIVERS ?? A_REQUESTS);
 const HOLD_MS = 60_000;
 const DEADLINE = Date.now() + 150_000;
-
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((done) => probe.close(done));
-  return port;
-}
 
 async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined): Promise<T> {
   for (;;) {
@@ -74,9 +61,9 @@ const prompt = createServer((req, res) => {
   });
 });
 
-const imagesUrl = await listen(images);
-const slowUrls = await Promise.all(slow.map(listen));
-const promptUrl = await listen(prompt);
+const { base: imagesUrl } = await listenOnLoopback(images);
+const slowUrls = await Promise.all(slow.map(async (server) => (await listenOnLoopback(server)).base));
+const { base: promptUrl } = await listenOnLoopback(prompt);
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const dataDir = mkdtempSync(join(tmpdir(), 'pixelmill-webhook-isolation-'));

@@ -1,6 +1,7 @@
 import { readEventStream } from './helpers/event-stream.js';
 import { storedCounts, startAppWithoutWorker } from './helpers/hostile-app.js';
 import { eventually, type TestApp } from './helpers/test-app.js';
+import { postUpload } from './helpers/upload.js';
 
 const ALICE = 'alice-0123456789abcdefghijklmnop';
 const BOB = 'bob-0123456789abcdefghijklmnopqrs';
@@ -15,13 +16,6 @@ const csvOf = (images: number, tag = '') =>
       ...Array.from({ length: images }, (_, i) => `${i + 1},P${i},http://127.0.0.1:9/${tag}${i}.jpg`),
     ].join('\n'),
   );
-
-function upload(service: TestApp, key: string | undefined, csv: Buffer, idempotencyKey?: string) {
-  const call = service.http.post('/upload');
-  if (key) call.set('Authorization', `Bearer ${key}`);
-  if (idempotencyKey) call.set('Idempotency-Key', idempotencyKey);
-  return call.attach('file', csv, { filename: 'products.csv', contentType: 'text/csv' });
-}
 
 describe('API keys: who may call, and whose requests each key sees', () => {
   let service: TestApp;
@@ -40,7 +34,7 @@ describe('API keys: who may call, and whose requests each key sees', () => {
       service.http.get('/status/7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70'),
       service.http.get('/requests').set('Authorization', `Bearer ${ALICE}x`),
       service.http.get('/requests').set('X-API-Key', 'not-a-key'),
-      upload(service, undefined, csvOf(1)),
+      postUpload(service.http, csvOf(1)),
     ]) {
       const { status, body, headers } = await call;
       expect(status).toBe(401);
@@ -54,7 +48,7 @@ describe('API keys: who may call, and whose requests each key sees', () => {
   });
 
   it("gives each key its own requests: another key's is 404 everywhere, as an unknown id is", async () => {
-    const { body: accepted } = await upload(service, ALICE, csvOf(2, 'a')).expect(202);
+    const { body: accepted } = await postUpload(service.http, csvOf(2, 'a'), { apiKey: ALICE }).expect(202);
     const id = accepted.request_id;
     const asAlice = { Authorization: `Bearer ${ALICE}` };
     const asBob = { 'X-API-Key': BOB };
@@ -79,17 +73,28 @@ describe('API keys: who may call, and whose requests each key sees', () => {
   });
 
   it('scopes Idempotency-Key to the key: the same value from two clients makes two requests', async () => {
-    const first = await upload(service, ALICE, csvOf(1, 'i1'), 'catalog-2026-11-26').expect(202);
-    const second = await upload(service, BOB, csvOf(1, 'i2'), 'catalog-2026-11-26').expect(202);
+    const first = await postUpload(service.http, csvOf(1, 'i1'), {
+      apiKey: ALICE,
+      idempotencyKey: 'catalog-2026-11-26',
+    }).expect(202);
+    const second = await postUpload(service.http, csvOf(1, 'i2'), {
+      apiKey: BOB,
+      idempotencyKey: 'catalog-2026-11-26',
+    }).expect(202);
     expect(second.body.request_id).not.toBe(first.body.request_id);
-    const replay = await upload(service, ALICE, csvOf(1, 'i1'), 'catalog-2026-11-26').expect(202);
+    const replay = await postUpload(service.http, csvOf(1, 'i1'), {
+      apiKey: ALICE,
+      idempotencyKey: 'catalog-2026-11-26',
+    }).expect(202);
     expect(replay.body.request_id).toBe(first.body.request_id);
   });
 
   it('lists requests newest first, a page at a time, with a cursor', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++)
-      ids.push((await upload(service, BOB, csvOf(1, `page${i}`)).expect(202)).body.request_id);
+      ids.push(
+        (await postUpload(service.http, csvOf(1, `page${i}`), { apiKey: BOB }).expect(202)).body.request_id,
+      );
     const asBob = { Authorization: `Bearer ${BOB}` };
     const all = (await service.http.get('/requests?limit=100').set(asBob).expect(200)).body.requests.map(
       (request: any) => request.request_id,
@@ -123,21 +128,21 @@ describe('quotas: uploads per minute and queued images per key', () => {
   });
 
   it('refuses an upload that would put more than MAX_QUEUED_IMAGES_PER_KEY images in the queue: 429, nothing stored', async () => {
-    await upload(service, ALICE, csvOf(4, 'q')).expect(202);
+    await postUpload(service.http, csvOf(4, 'q'), { apiKey: ALICE }).expect(202);
     const before = storedCounts(service);
-    const refused = await upload(service, ALICE, csvOf(2, 'q2')).expect(429);
+    const refused = await postUpload(service.http, csvOf(2, 'q2'), { apiKey: ALICE }).expect(429);
     expect(refused.headers['retry-after']).toMatch(/^\d+$/);
     expect(refused.body.message).toMatch(/MAX_QUEUED_IMAGES_PER_KEY/);
     expect(storedCounts(service)).toEqual(before);
     // Another key has its own room.
-    await upload(service, BOB, csvOf(2, 'b')).expect(202);
+    await postUpload(service.http, csvOf(2, 'b'), { apiKey: BOB }).expect(202);
   });
 
   it('refuses uploads past RATE_LIMIT_UPLOADS_PER_MIN per key with 429 and Retry-After, before storing anything', async () => {
     // Alice has used two of her three uploads this minute (one accepted, one refused by the queue cap).
-    await upload(service, ALICE, csvOf(1, 'r')).expect(202);
+    await postUpload(service.http, csvOf(1, 'r'), { apiKey: ALICE }).expect(202);
     const before = storedCounts(service);
-    const limited = await upload(service, ALICE, csvOf(1, 'r2')).expect(429);
+    const limited = await postUpload(service.http, csvOf(1, 'r2'), { apiKey: ALICE }).expect(429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect(limited.body).toMatchObject({
       statusCode: 429,
@@ -145,7 +150,7 @@ describe('quotas: uploads per minute and queued images per key', () => {
     });
     expect(storedCounts(service)).toEqual(before);
     // Bob's uploads are counted apart.
-    await upload(service, BOB, csvOf(1, 'b2')).expect(202);
+    await postUpload(service.http, csvOf(1, 'b2'), { apiKey: BOB }).expect(202);
   });
 });
 
@@ -168,7 +173,8 @@ describe('progress streams: SSE_MAX_STREAMS_PER_KEY per key within SSE_MAX_STREA
 
   /** A request of the key's own, which stays processing (no worker runs here). */
   async function requestOf(key: string): Promise<string> {
-    return (await upload(service, key, csvOf(1, key.slice(0, 5))).expect(202)).body.request_id;
+    return (await postUpload(service.http, csvOf(1, key.slice(0, 5)), { apiKey: key }).expect(202)).body
+      .request_id;
   }
 
   /**

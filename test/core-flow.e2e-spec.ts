@@ -2,11 +2,12 @@ import sharp from 'sharp';
 import { Webhook } from 'standardwebhooks';
 import { download } from './helpers/download.js';
 import { FixtureServer, FIXTURES_DIR } from './helpers/fixture-server.js';
-import { startTestApp, TestApp, waitForCompletion, eventually } from './helpers/test-app.js';
+import { startTestApp, TestApp, waitForCompletion } from './helpers/test-app.js';
 import { randomUUID } from 'node:crypto';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCsv } from './helpers/csv.js';
+import { webhookOutboxDrained } from './helpers/webhook-outbox.js';
 
 const SECRET = `whsec_${Buffer.from('pixelmill-e2e-secret-key-0123456').toString('base64')}`;
 
@@ -179,8 +180,7 @@ describe('CSV in, web-ready images out (embedded default)', () => {
       height: gif.pageHeight ?? gif.height,
     });
 
-    await eventually(() => fixtures.webhooks.length >= 1);
-    await new Promise((done) => setTimeout(done, 300));
+    await webhookOutboxDrained(service.http, [requestId]);
     expect(fixtures.webhooks).toHaveLength(1);
     const [delivery] = fixtures.webhooks;
     const payload = new Webhook(SECRET).verify(delivery.body, delivery.headers as Record<string, string>);

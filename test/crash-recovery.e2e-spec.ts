@@ -7,12 +7,14 @@ import { dirname, join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { countRows, queryDatabase } from './helpers/database-counts.js';
 import { QUEUE_SUMMARY_MISMATCHES } from './helpers/queue-summary.js';
-import { csvFile, filesUnder, imagesCsv, rowCounts, sleep } from './helpers/durability.js';
+import { csvFile, filesUnder, imagesCsv, rowCounts } from './helpers/durability.js';
+import { webhookOutboxDrained } from './helpers/webhook-outbox.js';
 import { uploadFilesUnder } from './helpers/left-upload-files.js';
 import { ScriptedServer } from './helpers/scripted-server.js';
 import { requireBuild, ServerProcess } from './helpers/server-process.js';
 import { eventually, freePort, waitForCompletion } from './helpers/test-app.js';
 import { parseCsv } from './helpers/csv.js';
+import { postUpload } from './helpers/upload.js';
 
 /**
  * The built server (`node dist/main.cjs`, as in production) killed with SIGKILL: no shutdown hook
@@ -50,23 +52,21 @@ describe('crash recovery: the built server killed with SIGKILL and started again
     ) as Record<string, number>;
 
   async function upload(urls: string[], webhookPath: string): Promise<string> {
-    const { body } = await server.http
-      .post('/upload')
-      .field('webhook_url', origin.url(webhookPath))
-      .attach('file', ...csvFile(imagesCsv(urls)))
-      .expect(202);
+    const { body } = await postUpload(server.http, imagesCsv(urls), {
+      webhookUrl: origin.url(webhookPath),
+    }).expect(202);
     expect(body.total_images).toBe(urls.length);
     return body.request_id as string;
   }
 
-  /** Waits for the request's webhook to be delivered, then for a duplicate that must not come: the one signed post. */
+  /** Waits for the request's webhook to be delivered and the outbox drained (no attempt left): the one signed post. */
   async function theOneWebhook(requestId: string, hook: string) {
     await eventually(
       async () =>
         (await server.http.get(`/status/${requestId}`).expect(200)).body.webhook?.status === 'delivered',
       15_000,
     );
-    await sleep(500); // time for a duplicate to show up, were there one
+    await webhookOutboxDrained(server.http, [requestId]);
     const posts = origin.postsTo(hook);
     expect(posts).toHaveLength(1);
     const payload = new Webhook(SECRET).verify(posts[0].body, posts[0].headers as Record<string, string>);
@@ -282,7 +282,7 @@ describe('crash recovery: the built server killed with SIGKILL and started again
         (await server.http.get(`/status/${requestId}`).expect(200)).body.webhook?.status === 'delivered',
       4 * WEBHOOK_TIMEOUT_MS + 5_000,
     );
-    await sleep(300);
+    await webhookOutboxDrained(server.http, [requestId], { earlierAttempts: before.webhook.attempts });
     const posts = origin.postsTo(hook);
     expect(posts).toHaveLength(2);
     expect(new Set(posts.map((post) => post.headers['webhook-id'])).size).toBe(1);

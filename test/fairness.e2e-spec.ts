@@ -1,6 +1,7 @@
 import { FixtureServer } from './helpers/fixture-server.js';
 import { queryDatabase } from './helpers/database-counts.js';
 import { eventually, startTestApp, type TestApp, waitForCompletion } from './helpers/test-app.js';
+import { upload } from './helpers/upload.js';
 
 function csvOf(urls: string[]): Buffer {
   return Buffer.from(
@@ -28,18 +29,12 @@ describe('fair scheduling', () => {
   });
 
   it('a 3-image request uploaded after a 600-image one completes while the large one is still running', async () => {
-    const upload = async (urls: string[]) =>
-      (
-        await service.http
-          .post('/upload')
-          .attach('file', csvOf(urls), { filename: 'products.csv', contentType: 'text/csv' })
-          .expect(202)
-      ).body.request_id as string;
-    const large = await upload(
+    const uploadOf = (urls: string[]) => upload(service.http, csvOf(urls));
+    const large = await uploadOf(
       Array.from({ length: 600 }, (_, index) => fixtures.imageUrl('animated.gif', `large=${index}`)),
     );
     const startedAt = Date.now();
-    const small = await upload(
+    const small = await uploadOf(
       Array.from({ length: 3 }, (_, index) => fixtures.imageUrl('animated.gif', `small=${index}`)),
     );
     const smallStatus = await waitForCompletion(service.http, small, 30_000);
@@ -91,20 +86,13 @@ describe('fair scheduling between API keys', () => {
     await fixtures.stop();
   });
 
-  const upload = async (key: string, urls: string[]) =>
-    (
-      await service.http
-        .post('/upload')
-        .set('Authorization', `Bearer ${key}`)
-        .attach('file', csvOf(urls), { filename: 'products.csv', contentType: 'text/csv' })
-        .expect(202)
-    ).body.request_id as string;
+  const uploadAs = (apiKey: string, urls: string[]) => upload(service.http, csvOf(urls), { apiKey });
 
   it("a key's one request gets its share beside another key's 8 requests; the list counts queued and in-flight images", async () => {
     const aRequests: string[] = [];
     for (let request = 0; request < 8; request++)
       aRequests.push(
-        await upload(
+        await uploadAs(
           A,
           Array.from({ length: 25 }, (_, index) => fixtures.imageUrl('animated.gif', `a${request}=${index}`)),
         ),
@@ -133,7 +121,7 @@ describe('fair scheduling between API keys', () => {
       ) as number;
     };
     const aBefore = await aProgress();
-    const b = await upload(
+    const b = await uploadAs(
       B,
       Array.from({ length: 25 }, (_, index) => fixtures.imageUrl('animated.gif', `b=${index}`)),
     );

@@ -6,16 +6,11 @@ import { FixtureServer } from './helpers/fixture-server.js';
 import { FullDiskStorage } from './helpers/full-disk-storage.js';
 import { storedFiles } from './helpers/stored-files.js';
 import { eventually, startTestApp, type TestApp, waitForCompletion } from './helpers/test-app.js';
+import { postUpload } from './helpers/upload.js';
 
 function csvOf(fixtures: FixtureServer, tag: string): Buffer {
   const urls = ['alpha.png', 'cmyk.jpg'].map((name) => fixtures.imageUrl(name, `tag=${tag}`));
   return Buffer.from(`S. No.,Product Name,Input Image Urls\n1,SKU1,"${urls.join(',')}"\n`);
-}
-
-function upload(service: TestApp, csv: Buffer) {
-  return service.http
-    .post('/upload')
-    .attach('file', csv, { filename: 'products.csv', contentType: 'text/csv' });
 }
 
 describe('a full disk (ENOSPC from the storage driver)', () => {
@@ -44,7 +39,7 @@ describe('a full disk (ENOSPC from the storage driver)', () => {
 
   it('keeps images queued, refuses uploads with 507 while it lasts, and completes the request once space is back', async () => {
     disk.full = true;
-    const accepted = await upload(service, csvOf(fixtures, 'waiting')).expect(202);
+    const accepted = await postUpload(service.http, csvOf(fixtures, 'waiting')).expect(202);
     const requestId: string = accepted.body.request_id;
 
     // Both images were downloaded and processed, then could not be stored: they wait, queued.
@@ -63,7 +58,7 @@ describe('a full disk (ENOSPC from the storage driver)', () => {
       failed_images: 0,
     });
 
-    const refused = await upload(service, csvOf(fixtures, 'refused')).expect(507);
+    const refused = await postUpload(service.http, csvOf(fixtures, 'refused')).expect(507);
     expect(refused.headers['retry-after']).toBe('60');
     expect(refused.body).toMatchObject({
       statusCode: 507,
@@ -92,7 +87,7 @@ describe('a full disk (ENOSPC from the storage driver)', () => {
     expect(attempts.map((image) => image.attempts)).toEqual([1, 1]);
 
     // The successful writes cleared the refusal: uploads are taken again.
-    await upload(service, csvOf(fixtures, 'after')).expect(202);
+    await postUpload(service.http, csvOf(fixtures, 'after')).expect(202);
     await service.http.get('/health/ready').expect(200);
   });
 });

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES_DIR } from './helpers/fixture-server.js';
-import { startAppWithoutWorker, storedCounts, storedFiles } from './helpers/hostile-app.js';
+import { startAppWithoutWorker, storedCounts } from './helpers/hostile-app.js';
+import { everyStoredFile } from './helpers/stored-files.js';
 import { freePort, startTestApp, type TestApp } from './helpers/test-app.js';
 
 // Every URL in these CSVs points at 127.0.0.1, on a port where nothing listens. The refusals store
@@ -63,7 +64,7 @@ describe('POST /upload refuses a CSV that cannot be used, and stores nothing', (
   afterEach(async () => {
     // Not a request, a product, an image, a webhook or a file: the upload left no trace.
     expect(storedCounts(service)).toEqual({ tasks: 0, products: 0, images: 0, webhook_deliveries: 0 });
-    expect(await storedFiles(service)).toEqual([]);
+    expect(await everyStoredFile(service.config.storage.dir)).toEqual([]);
   });
 
   const row = (n: number, name: string, urls: string) => `${n},${name},${urls}`;

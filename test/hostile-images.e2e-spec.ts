@@ -1,6 +1,7 @@
 import { HostileServer } from './helpers/hostile-server.js';
 import { freePort, startTestApp, type TestApp, waitForCompletion } from './helpers/test-app.js';
 import { parseCsv } from './helpers/csv.js';
+import { upload } from './helpers/upload.js';
 
 // Every download goes to a local HostileServer on 127.0.0.1 (or to a free port on 127.0.0.1 where
 // nothing listens): nothing leaves the machine.
@@ -14,14 +15,6 @@ function csvOf(rows: Array<[name: string, url: string]>): Buffer {
       '\n',
     ),
   );
-}
-
-async function upload(service: TestApp, csv: Buffer): Promise<string> {
-  const { body } = await service.http
-    .post('/upload')
-    .attach('file', csv, { filename: 'images.csv', contentType: 'text/csv' })
-    .expect(202);
-  return body.request_id;
 }
 
 async function imagesOf(service: TestApp, requestId: string): Promise<Map<string, Record<string, any>>> {
@@ -71,7 +64,7 @@ describe('each bad image fails alone, with a stable code (no retries)', () => {
         supplier.url('/images/bomb-65536x65536.png'),
         supplier.url('/chunked/bomb-65536x65536.png'),
       ];
-      const requestId = await upload(service, csvOf(urls.map((url) => ['too_many_pixels', url])));
+      const requestId = await upload(service.http, csvOf(urls.map((url) => ['too_many_pixels', url])));
       expect(await waitForCompletion(service.http, requestId, 20_000)).toMatchObject({
         status: 'failed',
         failed_images: 3,
@@ -121,7 +114,7 @@ describe('each bad image fails alone, with a stable code (no retries)', () => {
       ['connection_failed', supplier.url('/reset')],
     ];
     const started = Date.now();
-    const requestId = await upload(service, csvOf(cases));
+    const requestId = await upload(service.http, csvOf(cases));
     const status = await waitForCompletion(service.http, requestId, 20_000);
     expect(status).toMatchObject({
       status: 'completed_with_errors',
@@ -189,7 +182,7 @@ describe('each bad image fails alone, with a stable code (no retries)', () => {
       `+1,"=HYPERLINK(""http://evil.test"",""click"")",${ok},-2+3,@SUM(A1),"\tTab","\rReturn"`,
       `2, =not a formula,${missing},a=1,safe,,`,
     ].join('\n');
-    const requestId = await upload(service, Buffer.from(csv));
+    const requestId = await upload(service.http, Buffer.from(csv));
     await waitForCompletion(service.http, requestId, 20_000);
     const { text } = await service.http.get(`/export-csv/${requestId}`).expect(200);
     const table = await parseCsv(text);
@@ -253,7 +246,7 @@ describe('transient failures are retried, permanent ones are not', () => {
       ['http_503', supplier.url('/retry-after/soon'), 3],
     ];
     const started = Date.now();
-    const requestId = await upload(service, csvOf(cases.map(([expected, url]) => [expected, url])));
+    const requestId = await upload(service.http, csvOf(cases.map(([expected, url]) => [expected, url])));
     await waitForCompletion(service.http, requestId, 30_000);
     console.log(`retries: settled in ${Date.now() - started} ms`);
     const images = await imagesOf(service, requestId);

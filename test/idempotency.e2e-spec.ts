@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { csvFile, imagesCsv, rowCounts } from './helpers/durability.js';
+import { imagesCsv, rowCounts } from './helpers/durability.js';
 import { ScriptedServer } from './helpers/scripted-server.js';
 import { startTestApp, TestApp, waitForCompletion } from './helpers/test-app.js';
+import { postUpload } from './helpers/upload.js';
 
 describe('Idempotency-Key on POST /upload', () => {
   const origin = new ScriptedServer();
@@ -25,12 +26,8 @@ describe('Idempotency-Key on POST /upload', () => {
       3,
     );
 
-  const upload = (csv: string, key?: string, webhookUrl?: string) => {
-    const call = service.http.post('/upload');
-    if (key !== undefined) call.set('Idempotency-Key', key);
-    if (webhookUrl) call.field('webhook_url', webhookUrl);
-    return call.attach('file', ...csvFile(csv));
-  };
+  const upload = (csv: string, idempotencyKey?: string, webhookUrl?: string) =>
+    postUpload(service.http, csv, { idempotencyKey, webhookUrl });
 
   it('answers the same key with the same file with the original request and stores nothing new', async () => {
     const key = `catalog-${randomUUID()}`;

@@ -3,6 +3,7 @@ import { readEventStream, type StreamEvent } from './helpers/event-stream.js';
 import { FixtureServer } from './helpers/fixture-server.js';
 import { storedFiles, storedPreviews } from './helpers/stored-files.js';
 import { eventually, startTestApp, type TestApp } from './helpers/test-app.js';
+import { upload } from './helpers/upload.js';
 
 const HEADER = 'S. No.,Product Name,Input Image Urls';
 
@@ -29,22 +30,18 @@ describe('live progress, previews and filters', () => {
     await fixtures.stop();
   });
 
-  async function upload(names: string[]): Promise<string> {
+  function uploadOf(names: string[]): Promise<string> {
     const csv = [
       HEADER,
       ...names.map((name, index) => `${index + 1},P${index + 1},${fixtures.imageUrl(name, `n=${index}`)}`),
     ];
-    const { body } = await service.http
-      .post('/upload')
-      .attach('file', Buffer.from(csv.join('\n')), 'c.csv')
-      .expect(202);
-    return body.request_id;
+    return upload(service.http, csv.join('\n'), { fileName: 'c.csv' });
   }
 
   it('streams progress as images finish, then one completed event, and ends', async () => {
     const release = fixtures.holdImages();
     const names = ['exif-orientation-6.jpg', 'photo.webp', 'missing.jpg', 'alpha.png'];
-    const requestId = await upload(names);
+    const requestId = await uploadOf(names);
     const seen: StreamEvent[] = [];
     const stream = readEventStream(`${service.config.server.publicUrl}/requests/${requestId}/events`, {
       onEvent: (event) => seen.push(event),
@@ -76,7 +73,7 @@ describe('live progress, previews and filters', () => {
 
   it('refuses streams beyond SSE_MAX_STREAMS, and answers 404 for an unknown request', async () => {
     const release = fixtures.holdImages();
-    const requestId = await upload(['exif-orientation-8.jpg']);
+    const requestId = await uploadOf(['exif-orientation-8.jpg']);
     const aborts = [new AbortController(), new AbortController()];
     const streams = aborts.map((abort) =>
       readEventStream(`${service.config.server.publicUrl}/requests/${requestId}/events`, {
@@ -108,7 +105,7 @@ describe('live progress, previews and filters', () => {
 
   it('sends keep-alive comments while nothing changes', async () => {
     const release = fixtures.holdImages();
-    const requestId = await upload(['exif-orientation-8.jpg']);
+    const requestId = await uploadOf(['exif-orientation-8.jpg']);
     let comments = 0;
     const stream = readEventStream(`${service.config.server.publicUrl}/requests/${requestId}/events`, {
       onComment: () => comments++,
@@ -124,7 +121,7 @@ describe('live progress, previews and filters', () => {
   });
 
   it('lists each done image’s WebP preview URL, makes it when asked, filters failures, and deletes both with the request', async () => {
-    const requestId = await upload(['photo-2725x2225.jpg', 'missing.jpg', 'cmyk.jpg']);
+    const requestId = await uploadOf(['photo-2725x2225.jpg', 'missing.jpg', 'cmyk.jpg']);
     await readEventStream(`${service.config.server.publicUrl}/requests/${requestId}/events`);
     const { body: page } = await service.http.get(`/requests/${requestId}/images`).expect(200);
     const [photo, missing, cmyk] = page.images;

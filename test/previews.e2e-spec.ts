@@ -4,6 +4,7 @@ import { queryDatabase } from './helpers/database-counts.js';
 import { FixtureServer } from './helpers/fixture-server.js';
 import { everyStoredFile } from './helpers/stored-files.js';
 import { startTestApp, type TestApp, waitForCompletion } from './helpers/test-app.js';
+import { upload } from './helpers/upload.js';
 
 const HEADER = 'S. No.,Product Name,Input Image Urls';
 
@@ -26,10 +27,9 @@ describe('previews made on first request', () => {
     await fixtures.stop();
   });
 
-  async function upload(urls: string[]): Promise<string> {
+  function uploadOf(urls: string[]): Promise<string> {
     const csv = [HEADER, ...urls.map((url, index) => `${index + 1},P${index + 1},${url}`)].join('\n');
-    const { body } = await service.http.post('/upload').attach('file', Buffer.from(csv), 'c.csv').expect(202);
-    return body.request_id;
+    return upload(service.http, csv, { fileName: 'c.csv' });
   }
 
   const imageIds = (requestId: string, status: string) =>
@@ -49,7 +49,11 @@ describe('previews made on first request', () => {
 
   it('stores only the output while processing, makes the preview on the first GET, serves the stored one after', async () => {
     const photo = fixtures.imageUrl('photo-2725x2225.jpg', 'previews=1');
-    const requestId = await upload([photo, fixtures.imageUrl('exif-orientation-6.jpg', 'previews=1'), photo]);
+    const requestId = await uploadOf([
+      photo,
+      fixtures.imageUrl('exif-orientation-6.jpg', 'previews=1'),
+      photo,
+    ]);
     expect(await waitForCompletion(service.http, requestId)).toMatchObject({ status: 'completed' });
     const done = imageIds(requestId, 'done');
     expect(done).toHaveLength(2);
@@ -85,7 +89,7 @@ describe('previews made on first request', () => {
   });
 
   it('makes a preview once for many requests at the same time', async () => {
-    const requestId = await upload([fixtures.imageUrl('exif-orientation-8.jpg', 'previews=2')]);
+    const requestId = await uploadOf([fixtures.imageUrl('exif-orientation-8.jpg', 'previews=2')]);
     await waitForCompletion(service.http, requestId);
     const [id] = imageIds(requestId, 'done');
     const before = await previewsMade();
@@ -100,7 +104,7 @@ describe('previews made on first request', () => {
 
   it('answers 404 for a failed image, one not done yet, an unknown one, and an id under another folder', async () => {
     const release = fixtures.holdImages();
-    const requestId = await upload([
+    const requestId = await uploadOf([
       fixtures.imageUrl('missing.jpg', 'previews=3'),
       fixtures.imageUrl('cmyk.jpg', 'previews=3'),
     ]);
@@ -126,7 +130,7 @@ describe('previews made on first request', () => {
   });
 
   it('deletes the preview with its request, and a deleted request\u2019s preview is a 404', async () => {
-    const requestId = await upload([fixtures.imageUrl('alpha.png', 'previews=4')]);
+    const requestId = await uploadOf([fixtures.imageUrl('alpha.png', 'previews=4')]);
     await waitForCompletion(service.http, requestId);
     const [id] = imageIds(requestId, 'done');
     await service.http.get(previewPath(id)).expect(200);

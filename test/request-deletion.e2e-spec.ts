@@ -10,6 +10,7 @@ import { FixtureServer } from './helpers/fixture-server.js';
 import { S3TestServer } from './helpers/s3-server.js';
 import { everyStoredFile, storedFiles } from './helpers/stored-files.js';
 import { startTestApp, type TestApp, waitForCompletion } from './helpers/test-app.js';
+import { upload } from './helpers/upload.js';
 
 const TABLES = ['tasks', 'products', 'images', 'webhook_deliveries'] as const;
 
@@ -19,15 +20,6 @@ function csvOf(fixtures: FixtureServer, tag: string): Buffer {
   return Buffer.from(
     `S. No.,Product Name,Input Image Urls\n1,SKU1,"${url('alpha.png')},${url('cmyk.jpg')}"\n2,SKU2,"${url('alpha.png')},${url('not-an-image.jpg')}"\n`,
   );
-}
-
-async function upload(service: TestApp, csv: Buffer, webhookUrl?: string): Promise<string> {
-  const post = service.http.post('/upload');
-  if (webhookUrl) void post.field('webhook_url', webhookUrl);
-  const response = await post
-    .attach('file', csv, { filename: 'products.csv', contentType: 'text/csv' })
-    .expect(202);
-  return response.body.request_id;
 }
 
 async function outputPaths(service: TestApp, requestId: string): Promise<string[]> {
@@ -78,8 +70,10 @@ describe('DELETE /requests/:request_id', () => {
     afterAll(() => service.close());
 
     it('removes a finished request: its rows and its files, then it answers 404; other requests stay', async () => {
-      const kept = await upload(service, csvOf(fixtures, 'kept'));
-      const deleted = await upload(service, csvOf(fixtures, 'deleted'), `${fixtures.baseUrl}/webhook`);
+      const kept = await upload(service.http, csvOf(fixtures, 'kept'));
+      const deleted = await upload(service.http, csvOf(fixtures, 'deleted'), {
+        webhookUrl: `${fixtures.baseUrl}/webhook`,
+      });
       await waitForCompletion(service.http, kept);
       expect((await waitForCompletion(service.http, deleted)).status).toBe('completed_with_errors');
       const before = rowCounts(service);
@@ -106,7 +100,7 @@ describe('DELETE /requests/:request_id', () => {
 
     it('answers 409 while the request is processing, and deletes it once it has finished', async () => {
       const release = fixtures.holdImages();
-      const requestId = await upload(service, csvOf(fixtures, 'busy'));
+      const requestId = await upload(service.http, csvOf(fixtures, 'busy'));
       try {
         const refused = await service.http.delete(`/requests/${requestId}`).expect(409);
         expect(refused.body).toMatchObject({
@@ -143,8 +137,8 @@ describe('DELETE /requests/:request_id', () => {
 
     it('is finished at the next start: its rows, then its files; the other request stays', async () => {
       service = await startTestApp({}, { dataDir });
-      const kept = await upload(service, csvOf(fixtures, 'resumed-kept'));
-      const gone = await upload(service, csvOf(fixtures, 'resumed-gone'));
+      const kept = await upload(service.http, csvOf(fixtures, 'resumed-kept'));
+      const gone = await upload(service.http, csvOf(fixtures, 'resumed-gone'));
       await waitForCompletion(service.http, kept);
       await waitForCompletion(service.http, gone);
       const goneFiles = await outputPaths(service, gone);
@@ -189,8 +183,8 @@ describe('DELETE /requests/:request_id', () => {
     });
 
     it('removes the objects of the request, each once, and nothing else', async () => {
-      const kept = await upload(service, csvOf(fixtures, 's3-kept'));
-      const deleted = await upload(service, csvOf(fixtures, 's3-deleted'));
+      const kept = await upload(service.http, csvOf(fixtures, 's3-kept'));
+      const deleted = await upload(service.http, csvOf(fixtures, 's3-deleted'));
       await waitForCompletion(service.http, kept);
       await waitForCompletion(service.http, deleted);
       const files = await outputPaths(service, deleted);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { csvFile, imagesCsv, sleep } from './helpers/durability.js';
+import { csvFile, imagesCsv } from './helpers/durability.js';
 import { ReceivedPost, ScriptedServer } from './helpers/scripted-server.js';
+import { webhookOutboxDrained } from './helpers/webhook-outbox.js';
 import { eventually, freePort, startTestApp, TestApp, waitForCompletion } from './helpers/test-app.js';
 
 const SECRET = `whsec_${Buffer.from('pixelmill-webhook-delivery-key!!').toString('base64')}`;
@@ -13,6 +14,8 @@ const MIN_GAP_MS = 200 * 0.8;
 describe('webhook delivery: retries, signatures and state (Standard Webhooks)', () => {
   const origin = new ScriptedServer();
   let service: TestApp;
+  /** Every request this suite completed (each with one delivery). */
+  const requestIds: string[] = [];
 
   beforeAll(async () => {
     await origin.start();
@@ -37,6 +40,7 @@ describe('webhook delivery: retries, signatures and state (Standard Webhooks)', 
       .expect(202);
     const status = await waitForCompletion(service.http, body.request_id);
     expect(status.status).toBe('completed');
+    requestIds.push(body.request_id);
     return body.request_id;
   }
 
@@ -93,7 +97,7 @@ describe('webhook delivery: retries, signatures and state (Standard Webhooks)', 
       last_status: 200,
       last_error: null,
     });
-    await sleep(300);
+    await webhookOutboxDrained(service.http, requestIds);
     const posts = origin.postsTo(path);
     expect(posts).toHaveLength(4);
     expectOneMessage(posts, requestId);
@@ -185,7 +189,7 @@ describe('webhook delivery: retries, signatures and state (Standard Webhooks)', 
       last_status: 410,
       last_error: 'HTTP 410',
     });
-    await sleep(1_000); // several retry delays
+    await webhookOutboxDrained(service.http, requestIds);
     expect(origin.postsTo(path)).toHaveLength(1);
     expect(await webhookState(requestId)).toMatchObject({ status: 'failed', attempts: 1 });
   });
@@ -232,7 +236,7 @@ describe('webhook delivery: retries, signatures and state (Standard Webhooks)', 
       last_status: 500,
       last_error: 'HTTP 500',
     });
-    await sleep(600);
+    await webhookOutboxDrained(service.http, requestIds);
     const posts = origin.postsTo(path);
     expect(posts).toHaveLength(DELAYS.length);
     expectOneMessage(posts, requestId);

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { csvFile, imagesCsv } from './helpers/durability.js';
+import { imagesCsv } from './helpers/durability.js';
 import { ScriptedServer } from './helpers/scripted-server.js';
 import { eventually, startTestApp, type TestApp, waitForCompletion } from './helpers/test-app.js';
+import { upload } from './helpers/upload.js';
 
 const ALICE = 'alice-0123456789abcdefghijklmnop';
 const BOB = 'bob-0123456789abcdefghijklmnopqrs';
@@ -46,14 +47,11 @@ function scenario(hangingCount: number) {
   });
 
   /** Uploads a one-image request that notifies `webhookUrl`, as the key's client; returns its id. */
-  async function upload(key: string, webhookUrl: string): Promise<string> {
-    const { body } = await state
-      .service!.http.post('/upload')
-      .set('Authorization', `Bearer ${key}`)
-      .field('webhook_url', webhookUrl)
-      .attach('file', ...csvFile(imagesCsv([images.imageUrl('animated.gif', randomUUID())])))
-      .expect(202);
-    return body.request_id;
+  function uploadAs(key: string, webhookUrl: string): Promise<string> {
+    return upload(state.service!.http, imagesCsv([images.imageUrl('animated.gif', randomUUID())]), {
+      apiKey: key,
+      webhookUrl,
+    });
   }
 
   /** The hanging receivers' POSTs, and how many of them are still open. */
@@ -72,7 +70,7 @@ function scenario(hangingCount: number) {
       atArrival = hangingState();
       return 200;
     });
-    const requestId = await upload(key, prompt.url('/hook'));
+    const requestId = await uploadAs(key, prompt.url('/hook'));
     const client = request.agent(state.service!.app.getHttpServer()).set('Authorization', `Bearer ${key}`);
     await waitForCompletion(client, requestId);
     const snapshot = await eventually(() => atArrival, 20_000);
@@ -82,7 +80,7 @@ function scenario(hangingCount: number) {
     return snapshot;
   }
 
-  return { hanging, upload, hangingState, promptWebhook };
+  return { hanging, uploadAs, hangingState, promptWebhook };
 }
 
 /**
@@ -92,10 +90,10 @@ function scenario(hangingCount: number) {
  * webhook arrives (an ordering the receivers observe, not a time).
  */
 describe("one API key's hanging receivers do not hold another key's webhooks", () => {
-  const { hanging, upload, hangingState, promptWebhook } = scenario(4);
+  const { hanging, uploadAs, hangingState, promptWebhook } = scenario(4);
 
   it("delivers Bob's webhook while all of Alice's attempts hang; hers take no more than her key's share", async () => {
-    for (let i = 0; i < 30; i++) await upload(ALICE, hanging[i % hanging.length].url('/hook'));
+    for (let i = 0; i < 30; i++) await uploadAs(ALICE, hanging[i % hanging.length].url('/hook'));
     // Alice's receivers hold 8 attempts (her key's share: 4 receivers could take 3 each); her other 22
     // deliveries wait for her own attempts to end.
     await eventually(() => hangingState().received === 8 || undefined, 30_000);
@@ -107,10 +105,10 @@ describe("one API key's hanging receivers do not hold another key's webhooks", (
 });
 
 describe("a key's hanging receiver does not hold that key's other webhooks", () => {
-  const { hanging, upload, hangingState, promptWebhook } = scenario(1);
+  const { hanging, uploadAs, hangingState, promptWebhook } = scenario(1);
 
   it("delivers Bob's webhook to his other receiver while 3 attempts (the receiver's limit) hang", async () => {
-    for (let i = 0; i < 10; i++) await upload(BOB, hanging[0].url('/hook'));
+    for (let i = 0; i < 10; i++) await uploadAs(BOB, hanging[0].url('/hook'));
     // Bob's key could have 8 in flight, the receiver takes 3: the other 7 wait for its attempts to end.
     await eventually(() => hangingState().received === 3 || undefined, 30_000);
 

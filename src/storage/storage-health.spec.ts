@@ -71,9 +71,12 @@ describe('StorageHealth', () => {
 
   it('whenWritable: a successful write elsewhere resumes the waiters at once', async () => {
     health.reportFailure(new StorageUnavailableError('storing: ENOSPC'));
-    const waiting = health.whenWritable();
+    const waiting = health.whenWritable().then(() => 'resumed');
     health.reportSuccess();
-    await waiting;
+    // Before any timer could fire (setImmediate runs once the promise jobs are done), and without a probe.
+    const stillWaiting = new Promise((done) => setImmediate(() => done('still waiting')));
+    expect(await Promise.race([waiting, stillWaiting])).toBe('resumed');
+    expect(probes).toBe(0);
     health.onApplicationShutdown();
   });
 });

@@ -1,5 +1,3 @@
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ImageWorker } from '../../src/images/image-worker.js';
 import { countRows } from './database-counts.js';
 import { startTestApp, type TestApp } from './test-app.js';
@@ -31,15 +29,4 @@ export function storedCounts(service: TestApp): StoredCounts {
     images: countRows(service.dataDir, 'images'),
     webhook_deliveries: countRows(service.dataDir, 'webhook_deliveries'),
   };
-}
-
-/** Every file under STORAGE_DIR (none when it does not exist). */
-export async function storedFiles(service: TestApp): Promise<string[]> {
-  try {
-    const entries = await readdir(service.config.storage.dir, { recursive: true, withFileTypes: true });
-    return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
 }

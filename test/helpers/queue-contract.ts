@@ -253,10 +253,14 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
 
     it('wakes an idle worker when work is queued (the poll is 60 s here)', async () => {
       const seen: string[] = [];
+      const claims = vi.spyOn(driver.leases, 'claim');
       const worker = makeQueue();
       await worker.work(recordingHandler(seen));
       const producer: ImageQueue = makeQueue(); // as an API process would: enqueue only
-      await new Promise((done) => setTimeout(done, 300)); // the worker has found nothing and is idle
+      // The worker is idle: its claim found nothing (it now waits for a wake-up or the 60 s poll).
+      await eventually(() =>
+        claims.mock.settledResults.some((claim) => claim.type === 'fulfilled' && claim.value.length === 0),
+      );
       expect(seen).toEqual([]);
       const ids = await seedRequest(driver, 3);
       await producer.enqueue('the request of these images');

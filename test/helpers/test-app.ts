@@ -1,5 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
+import { ExpressAdapter } from '@nestjs/platform-express';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
+import { createServer } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +9,7 @@ import request from 'supertest';
 import { AppModule } from '../../src/app.module.js';
 import { AppConfig, loadConfig } from '../../src/config/app-config.js';
 import { setupApp } from '../../src/setup-app.js';
-import { freePort } from './loopback-server.js';
+import { freePort, listenOnLoopback } from './loopback-server.js';
 
 export { freePort };
 
@@ -37,7 +39,10 @@ export async function startTestApp(
 ): Promise<TestApp> {
   const existingDataDir = options.dataDir;
   const dataDir = existingDataDir ?? (await mkdtemp(join(tmpdir(), 'pixelmill-test-')));
-  const port = await freePort();
+  // The server listens first, on the port the system picks, so the config can name that port (no other
+  // process can take it between a lookup and the listen); the app is attached to it below.
+  const server = createServer();
+  const { port } = await listenOnLoopback(server);
   const config = loadConfig({
     DATA_DIR: dataDir,
     PORT: String(port),
@@ -49,9 +54,17 @@ export async function startTestApp(
     ...env,
   });
   const builder = Test.createTestingModule({ imports: [AppModule.forConfig(config)] });
-  const moduleRef = await (options.configure?.(builder) ?? builder).compile();
-  const app = setupApp(moduleRef.createNestApplication({ logger: ['error', 'warn'] }), config);
-  await app.listen(port, '127.0.0.1');
+  const moduleRef = await (options.configure?.(builder) ?? builder)
+    .compile()
+    .catch(async (error: unknown) => {
+      await new Promise((done) => server.close(done));
+      throw error;
+    });
+  const adapter = new ExpressAdapter();
+  const app = setupApp(moduleRef.createNestApplication(adapter, { logger: ['error', 'warn'] }), config);
+  adapter.setHttpServer(server); // app.close() closes it
+  server.on('request', adapter.getInstance());
+  await app.init();
   return {
     app,
     config,

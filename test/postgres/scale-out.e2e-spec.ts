@@ -2,6 +2,7 @@ import { ImageProcessor } from '../../src/images/image-processor.js';
 import { parseCsv } from '../helpers/csv.js';
 import { FixtureServer } from '../helpers/fixture-server.js';
 import { PostgresDatabase } from '../helpers/postgres-database.js';
+import { webhookOutboxDrained } from '../helpers/webhook-outbox.js';
 import { startTestApp, TestApp, waitForCompletion } from '../helpers/test-app.js';
 
 /** Scale-out: several processes (here two app instances) share one PostgreSQL database and its queue. */
@@ -55,7 +56,9 @@ describe('two instances on one PostgreSQL database', () => {
     const { text } = await second.http.get(`/export-csv/${upload.request_id}`).expect(200);
     const rows = await parseCsv(text);
     expect(rows.slice(1).filter((row) => row[3] !== '')).toHaveLength(39);
-    await new Promise((done) => setTimeout(done, 500));
+    await webhookOutboxDrained(second.http, [upload.request_id], {
+      dispatchers: [first.http, second.http],
+    });
     expect(fixtures.webhooks).toHaveLength(1);
   });
 });

@@ -11,6 +11,7 @@ import { QUEUE_SUMMARY_MISMATCHES } from '../helpers/queue-summary.js';
 import { S3TestServer } from '../helpers/s3-server.js';
 import { requireBuild, ServerProcess } from '../helpers/server-process.js';
 import { eventually, freePort, waitForCompletion } from '../helpers/test-app.js';
+import { webhookOutboxDrained } from '../helpers/webhook-outbox.js';
 
 const SECRET = `whsec_${Buffer.from('pixelmill-topology-webhook-key!!').toString('base64')}`;
 const IMAGES = 150;
@@ -167,8 +168,12 @@ describe('scale-out topology: api + 2 workers, PostgreSQL and S3, no shared disk
     expect(await s3.keys()).toContain(new URL(previewed.thumbnail_url).pathname.replace(/^\/files\//, ''));
 
     // Exactly one signed webhook, from whichever worker completed the request.
-    await eventually(() => fixtures.webhooks.length > 0 || undefined, 20_000);
-    await new Promise((done) => setTimeout(done, 1_500)); // a second one would arrive about now
+    await webhookOutboxDrained(api.http, [requestId], {
+      // the workers still running (the one killed sent nothing: the request completed after it)
+      dispatchers: [api, ...workers]
+        .filter((process) => process.pid !== undefined)
+        .map((process) => process.http),
+    });
     expect(fixtures.webhooks).toHaveLength(1);
     const payload = new Webhook(SECRET).verify(
       fixtures.webhooks[0].body,
