@@ -222,6 +222,7 @@ describe('loadConfig', () => {
       const cores = availableParallelism();
       expect(config.workers).toMatchObject({
         imageThreads: cores,
+        costlyImageThreads: Math.max(1, cores - 1),
         threadPoolSize: cores + 2 + 4,
         imageTimeoutMs: 120_000,
       });
@@ -236,12 +237,14 @@ describe('loadConfig', () => {
     it('reads IMAGE_THREADS, UV_THREADPOOL_SIZE, IMAGE_MEMORY_MB and IMAGE_TIMEOUT_MS', () => {
       const env = {
         IMAGE_THREADS: '3',
+        COSTLY_IMAGE_THREADS: '3',
         UV_THREADPOOL_SIZE: '9',
         IMAGE_MEMORY_MB: '2048',
         IMAGE_TIMEOUT_MS: '5000',
       };
       expect(loadConfig(env).workers).toMatchObject({
         imageThreads: 3,
+        costlyImageThreads: 3,
         threadPoolSize: 9,
         imageMemoryBytes: 2048 * MiB,
         imageTimeoutMs: 5000,
@@ -255,6 +258,11 @@ describe('loadConfig', () => {
       ],
       [{ UV_THREADPOOL_SIZE: '2000' }, 'UV_THREADPOOL_SIZE'],
       [{ IMAGE_THREADS: '0' }, 'IMAGE_THREADS'],
+      [
+        { IMAGE_THREADS: '2', COSTLY_IMAGE_THREADS: '3' },
+        'COSTLY_IMAGE_THREADS="3": must be at most IMAGE_THREADS (2)',
+      ],
+      [{ COSTLY_IMAGE_THREADS: '0' }, 'COSTLY_IMAGE_THREADS'],
       [{ IMAGE_MEMORY_MB: '8' }, 'IMAGE_MEMORY_MB'],
       [{ IMAGE_TIMEOUT_MS: '10' }, 'IMAGE_TIMEOUT_MS'],
     ])('refuses %o, naming it', (env, message) => {

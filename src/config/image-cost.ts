@@ -21,6 +21,12 @@ const AUTO_QUALITY_COST = 8;
  */
 export const MAX_IMAGE_COST = 16;
 
+/**
+ * From this cost up (AVIF, `quality=auto`) an image is costly: it may take only COSTLY_IMAGE_THREADS of
+ * the image threads, as one such encode holds its thread for seconds to minutes.
+ */
+export const COSTLY_IMAGE_COST = AUTO_QUALITY_COST;
+
 export function imageCost(options: Pick<OutputOptions, 'format' | 'quality'>): number {
   const auto = options.quality === 'auto' ? AUTO_QUALITY_COST : 1;
   return Math.min(MAX_IMAGE_COST, FORMAT_COST[options.format] * auto);

@@ -1,6 +1,6 @@
 import { IsInt, Max, Min } from 'class-validator';
 import { availableParallelism } from 'node:os';
-import type { Concern } from './concern.js';
+import { atMost, type Concern } from './concern.js';
 import { MAX_IMAGE_COST } from './image-cost.js';
 import { defaultImageMemoryBytes } from './image-memory.js';
 import {
@@ -60,6 +60,21 @@ export class WorkersConfig {
   @Min(1)
   @Max(256)
   readonly imageThreads: number;
+
+  /**
+   * Of the image threads, how many images of a costly output (AVIF, `quality=auto`) may hold at once: the
+   * others stay free for cheap images, whoever is waiting for costly ones (an AVIF encode cannot be stopped).
+   */
+  @Variable('COSTLY_IMAGE_THREADS', {
+    read: asNumber,
+    default: derived((workers: WorkersConfig) => Math.max(1, workers.imageThreads - 1)),
+    shown: '`IMAGE_THREADS − 1` (at least 1)',
+    description: `Of the \`IMAGE_THREADS\`, how many may make images of a costly output (AVIF or \`quality=auto\`) at once, at most \`IMAGE_THREADS\`: the rest are kept for cheap outputs, so one client's slow encodes never hold every thread; see [performance](performance.md#isolation)`,
+  })
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  readonly costlyImageThreads: number;
 
   /** Previews made at once in this process (on their first request), at most; the others wait their turn. */
   @Variable('PREVIEW_CONCURRENCY', {
@@ -171,13 +186,18 @@ export const workers: Concern<WorkersConfig> = {
   check: (values, _config, refuse) => {
     const { imageThreads, previewConcurrency } = values;
     const least = imageThreads + previewConcurrency + MIN_IO_THREADS;
-    return values.threadPoolSize < least
-      ? [
-          refuse(
-            'UV_THREADPOOL_SIZE',
-            `must leave at least ${MIN_IO_THREADS} threads for I/O beyond IMAGE_THREADS + PREVIEW_CONCURRENCY (${imageThreads} + ${previewConcurrency}): at least ${least}`,
-          ),
-        ]
-      : [];
+    const pool =
+      values.threadPoolSize < least
+        ? [
+            refuse(
+              'UV_THREADPOOL_SIZE',
+              `must leave at least ${MIN_IO_THREADS} threads for I/O beyond IMAGE_THREADS + PREVIEW_CONCURRENCY (${imageThreads} + ${previewConcurrency}): at least ${least}`,
+            ),
+          ]
+        : [];
+    return [
+      ...pool,
+      ...atMost(refuse, 'COSTLY_IMAGE_THREADS', values.costlyImageThreads, 'IMAGE_THREADS', imageThreads),
+    ];
   },
 };

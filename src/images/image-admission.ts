@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ConcurrencyLimit } from '../common/concurrency-limit.js';
 import { MemoryBudget } from '../common/memory-budget.js';
 import { AppConfig } from '../config/app-config.js';
+import { COSTLY_IMAGE_COST, imageCost } from '../config/image-cost.js';
 import type { OutputOptions } from '../config/output-options.js';
 import { imageTimeout } from './image-error.js';
 import { type EncodedImage, ImagePipeline } from './image-pipeline.js';
@@ -13,6 +14,11 @@ import { workingMemoryOf } from './working-memory.js';
  * - **Threads**: at most IMAGE_THREADS sharp jobs at once (each holds one of libuv's pool threads from
  *   start to end), so the pool's other threads (UV_THREADPOOL_SIZE, sized by the entry point) are always
  *   free for file and network I/O: uploads, `/files`, storage, the readiness probe, DNS.
+ * - **Costly outputs**: images written as AVIF or with `quality=auto` (seconds to minutes each; an AVIF
+ *   encode cannot be stopped) take at most COSTLY_IMAGE_THREADS of those threads, first come first
+ *   served, and are charged at most their threads' share of the memory budget, so the other threads and
+ *   the rest of the budget stay free for cheap outputs: one client's slow encodes never hold them all.
+ *   (The peak is then bounded by the largest costly image beside the cheap outputs' share.)
  * - **Memory**: each image's header is read first (no pixel decoded), its working memory estimated
  *   (workingMemoryOf), and it waits until that fits in IMAGE_MEMORY_MB beside the images being made;
  *   one larger than the whole budget runs alone. The peak is bounded whatever the mix of sizes,
@@ -28,6 +34,9 @@ import { workingMemoryOf } from './working-memory.js';
 @Injectable()
 export class ImageAdmission {
   private readonly threads: ConcurrencyLimit;
+  private readonly costlyThreads: ConcurrencyLimit;
+  /** The share of the memory budget costly images are charged at most: their threads' share. */
+  private readonly costlyMemory: number;
   private readonly memory: MemoryBudget;
 
   constructor(
@@ -35,15 +44,22 @@ export class ImageAdmission {
     private readonly config: AppConfig,
   ) {
     this.threads = new ConcurrencyLimit(config.workers.imageThreads);
+    const { imageThreads, costlyImageThreads, imageMemoryBytes } = config.workers;
+    this.costlyThreads = new ConcurrencyLimit(costlyImageThreads);
+    this.costlyMemory = Math.floor((imageMemoryBytes * costlyImageThreads) / imageThreads);
     this.memory = new MemoryBudget(config.workers.imageMemoryBytes);
   }
 
   async encode(input: Buffer, options: OutputOptions): Promise<EncodedImage> {
     const header = await this.threads.run(() => this.pipeline.header(input));
-    const cost = workingMemoryOf(header, options);
+    const costly = imageCost(options) >= COSTLY_IMAGE_COST;
+    const estimate = workingMemoryOf(header, options);
+    const memory = costly ? Math.min(estimate, this.costlyMemory) : estimate;
     return new Promise<EncodedImage>((resolve, reject) => {
-      this.memory
-        .run(cost, () =>
+      // Settles when the encode returns, not at the deadline: the image's thread, memory and (for a
+      // costly output) costly slot stay counted until then, so none is lent twice.
+      const work = () =>
+        this.memory.run(memory, () =>
           this.threads.run(async () => {
             const timeoutMs = this.config.workers.imageTimeoutMs;
             const timer = setTimeout(() => reject(imageTimeout(timeoutMs)), timeoutMs);
@@ -55,8 +71,8 @@ export class ImageAdmission {
               clearTimeout(timer);
             }
           }),
-        )
-        .catch(reject);
+        );
+      (costly ? this.costlyThreads.run(work) : work()).catch(reject);
     });
   }
 }
