@@ -42,7 +42,8 @@ describe('ImageAdmission: costly outputs and the image threads', () => {
   ])(
     'keeps a thread and memory for cheap outputs (%s): a JPEG queued behind two AVIF encodes is made first',
     async (_, env) => {
-      expect(await finishingOrder(env, 1)).toEqual(['jpeg', 'avif 1', 'avif 2']);
+      // The two AVIF images finish in either order (whichever header was read first is made first).
+      expect((await finishingOrder(env, 1))[0]).toBe('jpeg');
     },
     60_000,
   );
