@@ -43,11 +43,11 @@ export class ImageAdmission {
     private readonly pipeline: ImagePipeline,
     private readonly config: AppConfig,
   ) {
-    this.threads = new ConcurrencyLimit(config.workers.imageThreads);
     const { imageThreads, costlyImageThreads, imageMemoryBytes } = config.workers;
+    this.threads = new ConcurrencyLimit(imageThreads);
     this.costlyThreads = new ConcurrencyLimit(costlyImageThreads);
+    this.memory = new MemoryBudget(imageMemoryBytes);
     this.costlyMemory = Math.floor((imageMemoryBytes * costlyImageThreads) / imageThreads);
-    this.memory = new MemoryBudget(config.workers.imageMemoryBytes);
   }
 
   async encode(input: Buffer, options: OutputOptions): Promise<EncodedImage> {
