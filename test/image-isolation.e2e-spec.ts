@@ -150,8 +150,8 @@ describe('one client\u2019s expensive images cannot take the machine', () => {
     return service;
   }
 
-  it('the entry point sizes libuv\u2019s pool: with IMAGE_THREADS=1 and PREVIEW_CONCURRENCY=1, five file reads can hang and a sixth is still served', async () => {
-    // UV_THREADPOOL_SIZE unset: the entry point makes it 1 + 1 + 4 = 6 (libuv's default is 4).
+  it('the entry point sizes libuv\u2019s pool: with IMAGE_THREADS=1 and PREVIEW_CONCURRENCY=1, six file reads can hang and a seventh is still served', async () => {
+    // UV_THREADPOOL_SIZE unset: the entry point makes it 1 + 1 + 1 (headers) + 4 = 7 (libuv's default is 4).
     const server = await start({ IMAGE_THREADS: '1', PREVIEW_CONCURRENCY: '1' });
     const storage = join(dataDir, 'images');
     const keyOf = (id: string) => `${id.slice(0, 2)}/${id}.jpg`;
@@ -159,7 +159,7 @@ describe('one client\u2019s expensive images cannot take the machine', () => {
     mkdirSync(join(storage, real.slice(0, 2)), { recursive: true });
     writeFileSync(join(storage, keyOf(real)), SMALL);
     // A FIFO opened for reading holds the pool thread that opens it until a writer comes.
-    const fifos = Array.from({ length: 5 }, () => {
+    const fifos = Array.from({ length: 6 }, () => {
       const id = randomUUID();
       mkdirSync(join(storage, id.slice(0, 2)), { recursive: true });
       execFileSync('mkfifo', [join(storage, keyOf(id))]);
@@ -171,7 +171,7 @@ describe('one client\u2019s expensive images cannot take the machine', () => {
       while (threadsOpeningFifos(server.pid!) < fifos.length) {
         if (Date.now() > deadline)
           throw new Error(
-            `only ${threadsOpeningFifos(server.pid!)} pool threads took the FIFO reads: the pool is smaller than 6`,
+            `only ${threadsOpeningFifos(server.pid!)} pool threads took the FIFO reads: the pool is smaller than 7`,
           );
         await sleep(50);
       }

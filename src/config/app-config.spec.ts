@@ -217,13 +217,13 @@ describe('loadConfig', () => {
   describe('image threads, memory and time', () => {
     const MiB = 1024 * 1024;
 
-    it('gives one image thread per core, a pool with 4 threads for I/O beyond them and the previews, 2 minutes an image', () => {
+    it('gives one image thread per core, a pool with 4 threads for I/O beyond them, the previews and the header reads, 2 minutes an image', () => {
       const config = loadConfig({ DATA_DIR: '/srv/pixelmill' });
       const cores = availableParallelism();
       expect(config.workers).toMatchObject({
         imageThreads: cores,
         costlyImageThreads: Math.max(1, cores - 1),
-        threadPoolSize: cores + 2 + 4,
+        threadPoolSize: cores + 2 + 1 + 4,
         imageTimeoutMs: 120_000,
       });
       expect(config.workers.imageMemoryBytes).toBe(defaultImageMemoryBytes(cores));
@@ -253,8 +253,8 @@ describe('loadConfig', () => {
 
     it.each([
       [
-        { UV_THREADPOOL_SIZE: '5', IMAGE_THREADS: '2' },
-        'UV_THREADPOOL_SIZE="5": must leave at least 2 threads for I/O',
+        { UV_THREADPOOL_SIZE: '6', IMAGE_THREADS: '2' },
+        'UV_THREADPOOL_SIZE="6": must leave at least 2 threads for I/O',
       ],
       [{ UV_THREADPOOL_SIZE: '2000' }, 'UV_THREADPOOL_SIZE'],
       [{ IMAGE_THREADS: '0' }, 'IMAGE_THREADS'],
@@ -273,8 +273,8 @@ describe('loadConfig', () => {
     it('the entry point sizes the pool the configuration expects, and leaves an operator\u2019s size alone', () => {
       const env: Record<string, string | undefined> = { IMAGE_THREADS: '3', PREVIEW_CONCURRENCY: '1' };
       sizeThreadPool(env);
-      expect(env.UV_THREADPOOL_SIZE).toBe('8');
-      expect(loadConfig(env).workers.threadPoolSize).toBe(8);
+      expect(env.UV_THREADPOOL_SIZE).toBe('9');
+      expect(loadConfig(env).workers.threadPoolSize).toBe(9);
       const operator: Record<string, string | undefined> = { UV_THREADPOOL_SIZE: '64' };
       sizeThreadPool(operator);
       expect(operator.UV_THREADPOOL_SIZE).toBe('64');

@@ -4,8 +4,8 @@ import { availableParallelism } from 'node:os';
  * libuv's thread pool runs every file operation (multer's upload files, the CSV read, `sendFile`, local
  * storage, the readiness probe), `dns.lookup` (each download) and sharp's jobs: sharp runs each pipeline
  * on a pool thread from start to end (libvips adds `sharp.concurrency()` threads of its own). Image work
- * is therefore held to IMAGE_THREADS jobs (previews to PREVIEW_CONCURRENCY), and the pool is sized so
- * that IO_THREADS are always left for I/O: a client's slow AVIF encodes can fill the image threads, never
+ * is therefore held to IMAGE_THREADS jobs (previews to PREVIEW_CONCURRENCY, image headers to
+ * HEADER_READS), and the pool is sized so that IO_THREADS are always left for I/O: a client's slow AVIF encodes can fill the image threads, never
  * the pool. libuv reads UV_THREADPOOL_SIZE once, when the pool first starts; on Node 20 an ES module
  * entry starts it (the loader reads files through it) before any of its code runs, so the entry point is
  * this CommonJS-loaded pair: main.cts sizes the pool, then imports the application (server.ts).
@@ -13,7 +13,13 @@ import { availableParallelism } from 'node:os';
  * (and this file's defaults) later, and a bad value stops the process there with a message naming it.
  */
 
-/** Threads left for file and network I/O beyond the image and preview threads: libuv's own default pool. */
+/**
+ * Image headers read at once (sharp's `metadata()`, a fraction of a millisecond each, before an image is
+ * admitted): on a thread of their own, so an image thread only ever holds an encode.
+ */
+export const HEADER_READS = 1;
+
+/** Threads left for file and network I/O beyond the image, header and preview threads: libuv's own default pool. */
 export const IO_THREADS = 4;
 
 /** The fewest I/O threads a configuration may leave (a hung DNS lookup holds one). */
@@ -30,9 +36,9 @@ export function defaultImageThreads(): number {
   return Math.max(1, availableParallelism());
 }
 
-/** The pool size the entry point sets when the operator did not: image and preview threads plus IO_THREADS. */
+/** The pool size the entry point sets when the operator did not: image, header and preview threads plus IO_THREADS. */
 export function threadPoolSizeFor(imageThreads: number, previewThreads: number): number {
-  return Math.min(MAX_THREAD_POOL_SIZE, imageThreads + previewThreads + IO_THREADS);
+  return Math.min(MAX_THREAD_POOL_SIZE, imageThreads + previewThreads + HEADER_READS + IO_THREADS);
 }
 
 function positiveInteger(value: string | undefined): number | undefined {

@@ -6,6 +6,8 @@ import { defaultImageMemoryBytes } from './image-memory.js';
 import {
   DEFAULT_PREVIEW_CONCURRENCY,
   defaultImageThreads,
+  HEADER_READS,
+  IO_THREADS,
   MAX_THREAD_POOL_SIZE,
   MIN_IO_THREADS,
   threadPoolSizeFor,
@@ -90,15 +92,15 @@ export class WorkersConfig {
   @Max(64)
   readonly previewConcurrency: number;
 
-  /** libuv's thread pool as this process runs it: the image and preview threads plus at least MIN_IO_THREADS for I/O. */
+  /** libuv's thread pool as this process runs it: the image, header and preview threads plus at least MIN_IO_THREADS for I/O. */
   @Variable('UV_THREADPOOL_SIZE', {
     read: asNumber,
     // The entry point (main.cts) sets it before the pool starts when the operator did not.
     default: derived((workers: WorkersConfig) =>
       threadPoolSizeFor(workers.imageThreads, workers.previewConcurrency),
     ),
-    shown: '`IMAGE_THREADS + PREVIEW_CONCURRENCY + 4`',
-    description: `libuv's thread pool (files, DNS, sharp), set by the entry point (\`node dist/main.cjs\`) before the pool starts; when set, at least \`IMAGE_THREADS + PREVIEW_CONCURRENCY + ${MIN_IO_THREADS}\`, so file and network I/O always have threads`,
+    shown: `\`IMAGE_THREADS + PREVIEW_CONCURRENCY + ${HEADER_READS + IO_THREADS}\``,
+    description: `libuv's thread pool (files, DNS, sharp), set by the entry point (\`node dist/main.cjs\`) before the pool starts; when set, at least \`IMAGE_THREADS + PREVIEW_CONCURRENCY + ${HEADER_READS + MIN_IO_THREADS}\` (${HEADER_READS} for image headers), so file and network I/O always have threads`,
   })
   @IsInt()
   @Min(1)
@@ -185,13 +187,13 @@ export const workers: Concern<WorkersConfig> = {
   schema: WorkersConfig,
   check: (values, _config, refuse) => {
     const { imageThreads, previewConcurrency } = values;
-    const least = imageThreads + previewConcurrency + MIN_IO_THREADS;
+    const least = imageThreads + previewConcurrency + HEADER_READS + MIN_IO_THREADS;
     const pool =
       values.threadPoolSize < least
         ? [
             refuse(
               'UV_THREADPOOL_SIZE',
-              `must leave at least ${MIN_IO_THREADS} threads for I/O beyond IMAGE_THREADS + PREVIEW_CONCURRENCY (${imageThreads} + ${previewConcurrency}): at least ${least}`,
+              `must leave at least ${MIN_IO_THREADS} threads for I/O beyond IMAGE_THREADS + PREVIEW_CONCURRENCY (${imageThreads} + ${previewConcurrency}) and ${HEADER_READS} for image headers: at least ${least}`,
             ),
           ]
         : [];

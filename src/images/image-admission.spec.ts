@@ -61,3 +61,27 @@ describe('ImageAdmission: costly outputs and the image threads', () => {
     60_000,
   );
 });
+
+describe('ImageAdmission: header reads', () => {
+  beforeAll(configureSharp);
+
+  it('reads an image’s header while every image thread is making another image', async () => {
+    const config = loadConfig({ DATA_DIR: '/tmp/pixelmill-unused', IMAGE_THREADS: '1' });
+    const pipeline = new ImagePipeline(config);
+    const encodes = vi.spyOn(pipeline, 'encode');
+    const headers = vi.spyOn(pipeline, 'header');
+    const admission = new ImageAdmission(pipeline, config);
+    const noisy = await noisyJpeg(480, 480);
+    const slow = admission.encode(noisy, AVIF);
+    await vi.waitFor(() => expect(encodes).toHaveBeenCalledTimes(1), { timeout: 10_000 });
+    let slowDone = false;
+    void slow.then(() => (slowDone = true));
+    const cheap = readFileSync(join(FIXTURES, 'exif-orientation-6.jpg'));
+    const next = admission.encode(cheap, JPEG);
+    // The second header is read (its promise settled) while the AVIF still holds the only image thread.
+    await vi.waitFor(() => expect(headers).toHaveBeenCalledTimes(2), { timeout: 10_000 });
+    await headers.mock.results[1].value;
+    expect(slowDone).toBe(false);
+    await Promise.all([slow, next]);
+  }, 60_000);
+});

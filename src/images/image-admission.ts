@@ -3,6 +3,7 @@ import { ConcurrencyLimit } from '../common/concurrency-limit.js';
 import { MemoryBudget } from '../common/memory-budget.js';
 import { AppConfig } from '../config/app-config.js';
 import { COSTLY_IMAGE_COST, imageCost } from '../config/image-cost.js';
+import { HEADER_READS } from '../config/thread-pool.cjs';
 import type { OutputOptions } from '../config/output-options.js';
 import { imageTimeout } from './image-error.js';
 import { type EncodedImage, ImagePipeline } from './image-pipeline.js';
@@ -19,7 +20,8 @@ import { workingMemoryOf } from './working-memory.js';
  *   served, and are charged at most their threads' share of the memory budget, so the other threads and
  *   the rest of the budget stay free for cheap outputs: one client's slow encodes never hold them all.
  *   (The peak is then bounded by the largest costly image beside the cheap outputs' share.)
- * - **Memory**: each image's header is read first (no pixel decoded), its working memory estimated
+ * - **Memory**: each image's header is read first (no pixel decoded; HEADER_READS at once, on a pool
+ *   thread of their own, so an image thread is never held by a header read), its working memory estimated
  *   (workingMemoryOf), and it waits until that fits in IMAGE_MEMORY_MB beside the images being made;
  *   one larger than the whole budget runs alone. The peak is bounded whatever the mix of sizes,
  *   formats and options.
@@ -34,6 +36,7 @@ import { workingMemoryOf } from './working-memory.js';
 @Injectable()
 export class ImageAdmission {
   private readonly threads: ConcurrencyLimit;
+  private readonly headerReads = new ConcurrencyLimit(HEADER_READS);
   private readonly costlyThreads: ConcurrencyLimit;
   /** The share of the memory budget costly images are charged at most: their threads' share. */
   private readonly costlyMemory: number;
@@ -51,7 +54,7 @@ export class ImageAdmission {
   }
 
   async encode(input: Buffer, options: OutputOptions): Promise<EncodedImage> {
-    const header = await this.threads.run(() => this.pipeline.header(input));
+    const header = await this.headerReads.run(() => this.pipeline.header(input));
     const costly = imageCost(options) >= COSTLY_IMAGE_COST;
     const estimate = workingMemoryOf(header, options);
     const memory = costly ? Math.min(estimate, this.costlyMemory) : estimate;
