@@ -8,7 +8,7 @@ export const RENDITION_FITS = ['inside', 'pad', 'cover'] as const;
 export type RenditionFit = (typeof RENDITION_FITS)[number];
 
 /** A named way of writing an image, configured by OUTPUT_PRESETS and asked for in `renditions`. */
-export interface OutputPreset {
+interface OutputPreset {
   format: OutputFormat;
   quality: OutputQuality;
   /** Bounds in pixels; null: none (`inside` only: `pad` and `cover` need both). */
