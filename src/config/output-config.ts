@@ -112,7 +112,7 @@ export class OutputConfig {
     default: derived(() => DEFAULT_OUTPUT_PRESETS),
     shown: '`square-2000` (JPEG q85, 2000×2000 `pad`) and `thumb-400` (WebP q80, 400×400 `cover`)',
     description:
-      'The presets a request may name in `renditions`: a JSON object, name (a-z 0-9 -) → `{"format", "quality" (1–100 or "auto"), "width"?, "height"?, "fit": "inside"|"pad"|"cover"}`; replaces the shipped ones (see [renditions](api.md#renditions))',
+      'The presets a request may name in `renditions`: a JSON object, name (a-z 0-9 -) → `{"format", "quality" (1–100 or "auto"), "width"?, "height"?, "fit"}` with `fit` one of `inside`, `pad`, `cover`; replaces the shipped ones (see [renditions](api.md#renditions))',
   })
   @ValidateBy({
     name: 'isOutputPresets',
