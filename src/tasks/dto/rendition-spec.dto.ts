@@ -2,6 +2,14 @@ import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { OUTPUT_FORMATS, type OutputFormat, type OutputQuality } from '../../config/output-options.js';
 import { RENDITION_FITS, type Rendition, type RenditionFit } from '../../config/output-presets.js';
 
+/** A quality as the API shows it: 1–100, or `auto`. */
+export const OUTPUT_QUALITY_SCHEMA = {
+  oneOf: [
+    { type: 'integer' as const, minimum: 1, maximum: 100 },
+    { type: 'string' as const, enum: ['auto'] },
+  ],
+};
+
 @ApiSchema({
   name: 'RenditionSpec',
   description: 'One of the renditions a request asked for, as it was resolved when it was uploaded',
@@ -13,13 +21,7 @@ export class RenditionSpecDto {
   @ApiProperty({ enum: OUTPUT_FORMATS, enumName: 'OutputFormat', example: 'webp' })
   format: OutputFormat;
 
-  @ApiProperty({
-    oneOf: [
-      { type: 'integer', minimum: 1, maximum: 100 },
-      { type: 'string', enum: ['auto'] },
-    ],
-    example: 80,
-  })
+  @ApiProperty({ ...OUTPUT_QUALITY_SCHEMA, example: 80 })
   quality: OutputQuality;
 
   @ApiProperty({ type: 'integer', nullable: true, example: 400, description: 'Bound in pixels; null: none' })

@@ -7,7 +7,7 @@ import {
 } from '../../config/output-options.js';
 import { DELIVERY_STATUSES, type DeliveryState, type DeliveryStatus } from '../delivery-state-reader.js';
 import type { TaskQueueState } from '../queue-counters.js';
-import { RenditionSpecDto } from './rendition-spec.dto.js';
+import { OUTPUT_QUALITY_SCHEMA, RenditionSpecDto } from './rendition-spec.dto.js';
 import { TASK_STATUSES, Task, type TaskStatus } from '../task.entity.js';
 
 @ApiSchema({ name: 'WebhookState', description: 'Delivery of the request.completed webhook' })
@@ -36,10 +36,7 @@ export class OutputOptionsDto {
   format: OutputFormat;
 
   @ApiProperty({
-    oneOf: [
-      { type: 'integer', minimum: 1, maximum: 100 },
-      { type: 'string', enum: ['auto'] },
-    ],
+    ...OUTPUT_QUALITY_SCHEMA,
     example: 50,
     description: '1–100, or `auto` (the chosen quality is listed per image)',
   })
