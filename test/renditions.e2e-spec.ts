@@ -217,6 +217,21 @@ describe('renditions: several sizes and formats of every image from one download
     expect(await everyStoredFile(service.config.storage.dir)).toEqual(files);
   });
 
+  it('an Idempotency-Key names the renditions too: the same list replays, another is a 422', async () => {
+    const csv = `S. No.,Product Name,Input Image Urls\n1,SKU1,${fixtures.imageUrl('cmyk.jpg', 'tag=idempotent')}\n`;
+    const post = (renditions: string) =>
+      service.http
+        .post('/upload')
+        .set('Idempotency-Key', 'renditions-key')
+        .field('renditions', renditions)
+        .attach('file', Buffer.from(csv), { filename: 'products.csv', contentType: 'text/csv' });
+    const first = await post('100w').expect(202);
+    expect((await post(' 100w ').expect(202)).body.request_id).toBe(first.body.request_id);
+    const refused = await post('100w,200w').expect(422);
+    expect(refused.body.errors).toEqual([expect.objectContaining({ column: 'Idempotency-Key' })]);
+    await waitForCompletion(service.http, first.body.request_id);
+  });
+
   it('deleting the request removes every rendition, and the preview of the first', async () => {
     const requestId = await uploaded('deleted', [['cmyk.jpg', 'cmyk.jpg'], ['alpha.png']], {
       renditions: '100w,thumb-400',
