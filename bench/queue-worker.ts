@@ -33,6 +33,7 @@ import { LeasedImageQueue } from '../src/images/queue/leased-image-queue.js';
 import { LeaseStore } from '../src/images/queue/lease-store.js';
 import { LocalWakeSignal } from '../src/images/queue/local-wake-signal.js';
 import { PostgresWakeSignal } from '../src/images/queue/postgres-wake-signal.js';
+import { RenditionOutputs } from '../src/images/renditions/rendition-outputs.js';
 import { Metrics } from '../src/metrics/metrics.js';
 import type { Storage } from '../src/storage/storage.js';
 import { QueueCounters } from '../src/tasks/queue-counters.js';
@@ -99,6 +100,7 @@ const recorder = new OutcomeRecorder(
   fanOut,
   config,
 );
+const metrics = new Metrics();
 const processor = new ImageProcessor(
   http,
   admission,
@@ -107,7 +109,8 @@ const processor = new ImageProcessor(
   recorder,
   queue,
   config,
-  new Metrics(),
+  metrics,
+  new RenditionOutputs(admission, storage, metrics),
 );
 
 await queue.work((image) => processor.process(image));

@@ -1,3 +1,4 @@
+import type { Rendition } from './config/output-presets.js';
 import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { TaskStatus } from './tasks/task.entity.js';
@@ -30,6 +31,8 @@ export interface RequestCompletedEvent {
   failedImages: number;
   webhookUrl: string | null;
   completedAt: number;
+  /** The renditions the request asked for; absent when none. */
+  renditions?: Rendition[];
 }
 
 interface DomainEventMap {

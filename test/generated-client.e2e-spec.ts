@@ -14,6 +14,8 @@ import { eventually, startTestApp, type TestApp } from './helpers/test-app.js';
  */
 type RequestStatus = components['schemas']['RequestStatus'];
 type WebhookPayload = components['schemas']['RequestCompletedPayload'];
+type UploadForm = components['schemas']['UploadForm'];
+type Rendition = components['schemas']['Rendition'];
 
 const OPENAPI_JSON = resolve(import.meta.dirname, '../openapi.json');
 
@@ -25,11 +27,12 @@ async function readDocument(): Promise<Record<string, any>> {
   return JSON.parse(text);
 }
 
-/** The upload's multipart form: the typed `file` field (the CSV text) sent as a text/csv file part. */
-function multipart(body: { file: string; webhook_url?: string }): FormData {
+/** The upload's multipart form: the typed `file` field (the CSV text) sent as a text/csv file part, the other fields as text. */
+function multipart(body: Omit<UploadForm, 'file'> & { file: string }): FormData {
   const form = new FormData();
-  form.append('file', new Blob([body.file], { type: 'text/csv' }), 'products.csv');
-  if (body.webhook_url !== undefined) form.append('webhook_url', body.webhook_url);
+  const { file, ...fields } = body;
+  form.append('file', new Blob([file], { type: 'text/csv' }), 'products.csv');
+  for (const [name, value] of Object.entries(fields)) if (value !== undefined) form.append(name, value);
   return form;
 }
 
@@ -160,6 +163,55 @@ describe('the API through the client generated from its OpenAPI document', () =>
     expect(deleted.response.status).toBe(204);
     const gone = await client.GET('/status/{request_id}', { params: { path } });
     expect(gone.response.status).toBe(404);
+  });
+
+  it('asks for renditions and reads them back: the status, each image, the export and the webhook', async () => {
+    const url = fixtures.imageUrl('exif-orientation-6.jpg', 'renditions');
+    const upload = await client.POST('/upload', {
+      body: {
+        file: `S. No.,Product Name,Input Image Urls\n1,SKU1,${url}\n`,
+        webhook_url: `${fixtures.baseUrl}/webhook`,
+        format: 'webp',
+        renditions: '300w,square-2000',
+      },
+      bodySerializer: multipart,
+    });
+    expect(upload.response.status).toBe(202);
+    const path = { request_id: upload.data!.request_id };
+    const status = await finalStatus(path.request_id);
+    expect(status.output.renditions).toEqual([
+      { spec: '300w', format: 'webp', quality: 50, width: 300, height: null, fit: 'inside' },
+      { spec: 'square-2000', format: 'jpeg', quality: 85, width: 2000, height: 2000, fit: 'pad' },
+    ]);
+
+    const { data } = await client.GET('/requests/{request_id}/images', { params: { path } });
+    const [image] = data!.images;
+    const renditions: Rendition[] = image.renditions!;
+    expect(renditions).toMatchObject([
+      { spec: '300w', format: 'webp', width: 300 },
+      { spec: 'square-2000', format: 'jpeg', width: 2000, height: 2000 },
+    ]);
+    expect(image.output_url).toBe(renditions[0].url);
+
+    const exported = await client.GET('/export-csv/{request_id}', { params: { path }, parseAs: 'text' });
+    const [header, row] = await parseCsv(exported.data!);
+    expect(header.slice(3)).toEqual([
+      'Output Image Urls',
+      'Output Image Urls 300w',
+      'Output Image Urls square-2000',
+      'Errors',
+    ]);
+    expect(row.slice(3, 6)).toEqual([renditions[0].url, renditions[0].url, renditions[1].url]);
+
+    const webhook = await eventually(() =>
+      fixtures.webhooks
+        .map(({ body }) => JSON.parse(body) as WebhookPayload)
+        .find((payload) => payload.request_id === path.request_id),
+    );
+    expect(conformance.problems({ $ref: '#/components/schemas/RequestCompletedPayload' }, webhook)).toEqual(
+      [],
+    );
+    expect(webhook.renditions).toEqual(status.output.renditions);
   });
 
   it('answers the declared error body for every refusal', async () => {

@@ -12,4 +12,20 @@ describe('imageCost', () => {
   ] as const)('%s at quality %s costs %i', (format, quality, cost) => {
     expect(imageCost({ format, quality })).toBe(cost);
   });
+
+  it('costs renditions their sum, within MAX_IMAGE_COST', () => {
+    const rendition = (format: 'jpeg' | 'webp' | 'avif', quality: number | 'auto') => ({
+      spec: `${format}-${quality}`,
+      format,
+      quality,
+      width: 400,
+      height: null,
+      fit: 'inside' as const,
+    });
+    const jpegAndWebp = [rendition('jpeg', 50), rendition('jpeg', 50), rendition('webp', 80)];
+    expect(imageCost({ format: 'avif', quality: 50, renditions: jpegAndWebp })).toBe(4);
+    expect(imageCost({ format: 'jpeg', quality: 50, renditions: [rendition('avif', 'auto')] })).toBe(
+      MAX_IMAGE_COST,
+    );
+  });
 });

@@ -27,7 +27,19 @@ export const MAX_IMAGE_COST = 16;
  */
 export const COSTLY_IMAGE_COST = AUTO_QUALITY_COST;
 
-export function imageCost(options: Pick<OutputOptions, 'format' | 'quality'>): number {
-  const auto = options.quality === 'auto' ? AUTO_QUALITY_COST : 1;
-  return Math.min(MAX_IMAGE_COST, FORMAT_COST[options.format] * auto);
+function outputCost(output: Pick<OutputOptions, 'format' | 'quality'>): number {
+  const auto = output.quality === 'auto' ? AUTO_QUALITY_COST : 1;
+  return FORMAT_COST[output.format] * auto;
+}
+
+/**
+ * With renditions, the sum of theirs: an upper bound, as they share one download and one decode, and
+ * most are smaller than the full-size output the factors were measured on.
+ */
+export function imageCost(options: Pick<OutputOptions, 'format' | 'quality' | 'renditions'>): number {
+  const outputs = options.renditions ?? [options];
+  return Math.min(
+    MAX_IMAGE_COST,
+    outputs.reduce((sum, output) => sum + outputCost(output), 0),
+  );
 }

@@ -7,6 +7,12 @@ import {
   type OutputOptions,
   type OutputQuality,
 } from './output-options.js';
+import {
+  DEFAULT_OUTPUT_PRESETS,
+  type OutputPresets,
+  parseOutputPresets,
+  PresetsProblem,
+} from './output-presets.js';
 import { asNumber, derived, Variable } from './variable.js';
 
 /**
@@ -100,6 +106,33 @@ export class OutputConfig {
   @Min(32)
   @Max(1024)
   readonly thumbnailSize: number;
+
+  @Variable('OUTPUT_PRESETS', {
+    read: parseOutputPresets,
+    default: derived(() => DEFAULT_OUTPUT_PRESETS),
+    shown: '`square-2000` (JPEG q85, 2000×2000 `pad`) and `thumb-400` (WebP q80, 400×400 `cover`)',
+    description:
+      'The presets a request may name in `renditions`: a JSON object, name (a-z 0-9 -) → `{"format", "quality" (1–100 or "auto"), "width"?, "height"?, "fit"}` with `fit` one of `inside`, `pad`, `cover`; replaces the shipped ones (see [renditions](api.md#renditions))',
+  })
+  @ValidateBy({
+    name: 'isOutputPresets',
+    validator: {
+      validate: (value: unknown) => typeof value === 'object' && !(value instanceof PresetsProblem),
+      defaultMessage: (args) =>
+        `OUTPUT_PRESETS ${args?.value instanceof PresetsProblem ? args.value.message : 'must be a JSON object'}`,
+    },
+  })
+  readonly presets: OutputPresets;
+
+  @Variable('MAX_RENDITIONS', {
+    read: asNumber,
+    default: 8,
+    description: 'Most specs a request may list in `renditions`, 1–32: each is one more output per image',
+  })
+  @IsInt()
+  @Min(1)
+  @Max(32)
+  readonly maxRenditions: number;
 
   /** How a request's images are written when its upload does not say (format, quality, bounds). */
   get defaults(): OutputOptions {

@@ -1,3 +1,5 @@
+import type { Rendition } from './output-presets.js';
+
 export const OUTPUT_FORMATS = ['jpeg', 'webp', 'avif'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
@@ -11,6 +13,11 @@ export interface OutputOptions {
   /** Fit inside these bounds, keeping the aspect ratio and never enlarging; null: no bound. */
   maxWidth: number | null;
   maxHeight: number | null;
+  /**
+   * Several outputs of each image, in the order asked for (the `renditions` field); absent: the one
+   * output above.
+   */
+  renditions?: Rendition[];
 }
 
 /** The largest max_width or max_height accepted (WebP's own limit; larger bounds would mean nothing). */

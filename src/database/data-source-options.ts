@@ -16,6 +16,7 @@ import { PreviewsOnDemand1764000000011 } from './migrations/1764000000011-previe
 import { RequestFileNames1764000000012 } from './migrations/1764000000012-request-file-names.js';
 import { QueueCounters1764000000013 } from './migrations/1764000000013-queue-counters.js';
 import { DeliveryReceivers1764000000014 } from './migrations/1764000000014-delivery-receivers.js';
+import { ImageRenditions1764000000016 } from './migrations/1764000000016-image-renditions.js';
 import { loadSqliteDriver } from './sqlite-driver.js';
 
 const MIGRATIONS = [
@@ -33,6 +34,7 @@ const MIGRATIONS = [
   RequestFileNames1764000000012,
   QueueCounters1764000000013,
   DeliveryReceivers1764000000014,
+  ImageRenditions1764000000016,
 ];
 
 /**

@@ -12,7 +12,10 @@ import { neutraliseFormula } from './csv-cell.js';
 const OUTPUT_URLS_HEADER = 'Output Image Urls';
 const ERRORS_HEADER = 'Errors';
 
-/** The uploaded CSV given back with an `Output Image Urls` and an `Errors` column, streamed row by row. */
+/**
+ * The uploaded CSV given back with an `Output Image Urls` and an `Errors` column (and one column per
+ * rendition, when the request asked for some), streamed row by row.
+ */
 @Injectable()
 export class ExportService {
   constructor(
@@ -31,15 +34,23 @@ export class ExportService {
       );
     }
     const csv = format<string[], string[]>({ headers: false, writeBOM: false });
-    Readable.from(this.rows(requestId, task.csvHeaders)).pipe(csv);
+    const specs = task.outputOptions.renditions?.map((rendition) => rendition.spec) ?? [];
+    Readable.from(this.rows(requestId, task.csvHeaders, specs)).pipe(csv);
     return csv;
   }
 
-  private async *rows(requestId: string, headers: string[]): AsyncGenerator<string[]> {
+  /** With renditions, an `Output Image Urls <spec>` column for each, in their order, after `Output Image Urls` (the first's). */
+  private async *rows(requestId: string, headers: string[], specs: string[]): AsyncGenerator<string[]> {
     // The header row came from the client too: a column named "=HYPERLINK(…)" is neutralised like any cell.
-    yield [...headers.map(neutraliseFormula), OUTPUT_URLS_HEADER, ERRORS_HEADER];
+    const renditionHeaders = specs.map((spec) => `${OUTPUT_URLS_HEADER} ${spec}`);
+    yield [...headers.map(neutraliseFormula), OUTPUT_URLS_HEADER, ...renditionHeaders, ERRORS_HEADER];
     for await (const { product, images } of this.productPages.walk(requestId)) {
-      yield [...this.cellsOf(product.cells, headers.length), this.outputUrls(images), this.errors(images)];
+      yield [
+        ...this.cellsOf(product.cells, headers.length),
+        this.outputUrls(images),
+        ...specs.map((spec) => this.renditionUrls(images, spec)),
+        this.errors(images),
+      ];
     }
   }
 
@@ -55,6 +66,15 @@ export class ExportService {
       .map((image) =>
         image.status === 'done' && image.outputKey ? this.storage.publicUrl(image.outputKey) : '',
       )
+      .join(',');
+  }
+
+  private renditionUrls(images: Image[], spec: string): string {
+    return images
+      .map((image) => {
+        const rendition = image.status === 'done' && image.renditions?.find((one) => one.spec === spec);
+        return rendition ? this.storage.publicUrl(rendition.key) : '';
+      })
       .join(',');
   }
 

@@ -5,6 +5,7 @@ import { loadConfig } from '../config/app-config.js';
 import type { OutputOptions } from '../config/output-options.js';
 import { ImageAdmission } from './image-admission.js';
 import { ImagePipeline } from './image-pipeline.js';
+import { RenditionPipeline } from './renditions/rendition-pipeline.js';
 import { configureSharp } from './sharp-settings.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../../test/fixtures/images');
@@ -19,7 +20,7 @@ async function finishingOrder(env: Record<string, string>, costlyRunning: number
   const config = loadConfig({ DATA_DIR: '/tmp/pixelmill-unused', IMAGE_THREADS: '2', ...env });
   const pipeline = new ImagePipeline(config);
   const encodes = vi.spyOn(pipeline, 'encode');
-  const admission = new ImageAdmission(pipeline, config);
+  const admission = new ImageAdmission(pipeline, new RenditionPipeline(config), config);
   const noisy = await noisyJpeg(480, 480);
   const cheap = readFileSync(join(FIXTURES, 'exif-orientation-6.jpg'));
   const order: string[] = [];
@@ -70,7 +71,7 @@ describe('ImageAdmission: header reads', () => {
     const pipeline = new ImagePipeline(config);
     const encodes = vi.spyOn(pipeline, 'encode');
     const headers = vi.spyOn(pipeline, 'header');
-    const admission = new ImageAdmission(pipeline, config);
+    const admission = new ImageAdmission(pipeline, new RenditionPipeline(config), config);
     const noisy = await noisyJpeg(480, 480);
     const slow = admission.encode(noisy, AVIF);
     await vi.waitFor(() => expect(encodes).toHaveBeenCalledTimes(1), { timeout: 10_000 });

@@ -6,8 +6,10 @@ import { COSTLY_IMAGE_COST, imageCost } from '../config/image-cost.js';
 import { HEADER_READS } from '../config/thread-pool.cjs';
 import type { OutputOptions } from '../config/output-options.js';
 import { imageTimeout } from './image-error.js';
-import { type EncodedImage, ImagePipeline } from './image-pipeline.js';
-import { workingMemoryOf } from './working-memory.js';
+import type { Rendition } from '../config/output-presets.js';
+import { type EncodedImage, type ImageHeader, ImagePipeline } from './image-pipeline.js';
+import { type EncodedRendition, RenditionPipeline } from './renditions/rendition-pipeline.js';
+import { renditionsMemoryOf, workingMemoryOf } from './working-memory.js';
 
 /**
  * Makes images within the machine's means, whoever sent them and whatever they cost:
@@ -44,6 +46,7 @@ export class ImageAdmission {
 
   constructor(
     private readonly pipeline: ImagePipeline,
+    private readonly renditions: RenditionPipeline,
     private readonly config: AppConfig,
   ) {
     const { imageThreads, costlyImageThreads, imageMemoryBytes } = config.workers;
@@ -53,12 +56,39 @@ export class ImageAdmission {
     this.costlyMemory = Math.floor((imageMemoryBytes * costlyImageThreads) / imageThreads);
   }
 
-  async encode(input: Buffer, options: OutputOptions): Promise<EncodedImage> {
+  encode(input: Buffer, options: OutputOptions): Promise<EncodedImage> {
+    return this.admit(
+      input,
+      options,
+      (header) => workingMemoryOf(header, options),
+      (deadline) => this.pipeline.encode(input, options, deadline),
+    );
+  }
+
+  /** Every rendition of the image from one decode, admitted as one piece of work (its memory counts the prepared copy). */
+  encodeRenditions(
+    input: Buffer,
+    options: OutputOptions & { renditions: Rendition[] },
+  ): Promise<EncodedRendition[]> {
+    return this.admit(
+      input,
+      options,
+      (header) => renditionsMemoryOf(header, options.renditions),
+      (deadline) => this.renditions.encode(input, options.renditions, deadline),
+    );
+  }
+
+  private async admit<T>(
+    input: Buffer,
+    options: OutputOptions,
+    estimate: (header: ImageHeader) => number,
+    make: (deadline: number) => Promise<T>,
+  ): Promise<T> {
     const header = await this.headerReads.run(() => this.pipeline.header(input));
     const costly = imageCost(options) >= COSTLY_IMAGE_COST;
-    const estimate = workingMemoryOf(header, options);
-    const memory = costly ? Math.min(estimate, this.costlyMemory) : estimate;
-    return new Promise<EncodedImage>((resolve, reject) => {
+    const needed = estimate(header);
+    const memory = costly ? Math.min(needed, this.costlyMemory) : needed;
+    return new Promise<T>((resolve, reject) => {
       // Settles when the encode returns, not at the deadline: the image's thread, memory and (for a
       // costly output) costly slot stay counted until then, so none is lent twice.
       const work = () =>
@@ -67,7 +97,7 @@ export class ImageAdmission {
             const timeoutMs = this.config.workers.imageTimeoutMs;
             const timer = setTimeout(() => reject(imageTimeout(timeoutMs)), timeoutMs);
             try {
-              resolve(await this.pipeline.encode(input, options, Date.now() + timeoutMs));
+              resolve(await make(Date.now() + timeoutMs));
             } catch (error) {
               reject(error as Error);
             } finally {

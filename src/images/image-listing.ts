@@ -60,6 +60,17 @@ export class ImageListing {
         output_bytes: image.outputBytes,
         output_quality: image.outputQuality,
         output_score: image.outputScore,
+        ...(image.status === 'done' &&
+          image.renditions && {
+            renditions: image.renditions.map(({ spec, key, format, width, height, bytes }) => ({
+              spec,
+              url: this.storage.publicUrl(key),
+              format,
+              width,
+              height,
+              bytes,
+            })),
+          }),
       })),
     };
   }

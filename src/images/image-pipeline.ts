@@ -29,6 +29,48 @@ function classify(error: Error): ImageError {
   );
 }
 
+/** What a failed pipeline means for the image: its own ImageError, a timeout past the deadline, else sharp's error classified. */
+export function failureOf(error: unknown, deadline: number, timeoutMs: number): ImageError {
+  if (error instanceof ImageError) return error;
+  // sharp's timeout fires at or after the deadline; its message may be another image's (see classify).
+  if (Date.now() >= deadline) return imageTimeout(timeoutMs);
+  return classify(error as Error);
+}
+
+/** sharp's own timeout, in whole seconds (rounded up), for the time left before the deadline. */
+export function withinDeadline(image: Sharp, deadline: number, timeoutMs: number): Sharp {
+  if (deadline === Infinity) return image;
+  const left = deadline - Date.now();
+  if (left <= 0) throw imageTimeout(timeoutMs);
+  return image.timeout({ seconds: Math.ceil(left / 1000) });
+}
+
+/**
+ * `quality=auto`: the quality bisected (see searchQuality), each trial encoded from `source()` with the
+ * tuned encoder, decoded at the score's size and scored against `reference`.
+ */
+export async function searchAutoEncoding(
+  format: OutputFormat,
+  target: number,
+  reference: LumaPlane,
+  source: () => Sharp,
+  within: (image: Sharp) => Sharp,
+): Promise<EncodedImage> {
+  let size = { width: 0, height: 0 };
+  const { best } = await searchQuality(
+    { ...AUTO_QUALITIES[format], target },
+    async (quality): Promise<Trial> => {
+      const { data, info } = await encoder(source(), format, quality, true).toBuffer({
+        resolveWithObject: true,
+      });
+      size = { width: info.width, height: info.height };
+      const candidate = await lumaOf(within(sharp(data)));
+      return { quality, data, score: ssim(reference, candidate) };
+    },
+  );
+  return { ...best, format, ...size };
+}
+
 /** An encoded output: its bytes, format, size, the quality it was written at and, for `auto`, its measured similarity. */
 export interface EncodedImage {
   data: Buffer;
@@ -67,7 +109,7 @@ export const AUTO_QUALITIES: Record<OutputFormat, Omit<QualitySearch, 'target'>>
 const AUTO_JPEG_TABLE = 2;
 
 /** Writes the format at a quality; `tuned` (for auto) uses mozjpeg's encoder for JPEG. */
-function encoder(image: Sharp, format: OutputFormat, quality: number, tuned: boolean): Sharp {
+export function encoder(image: Sharp, format: OutputFormat, quality: number, tuned: boolean): Sharp {
   if (format === 'jpeg')
     return image.jpeg(tuned ? { quality, mozjpeg: true, quantisationTable: AUTO_JPEG_TABLE } : { quality });
   if (format === 'webp') return image.webp({ quality });
@@ -75,7 +117,7 @@ function encoder(image: Sharp, format: OutputFormat, quality: number, tuned: boo
 }
 
 /** The luma of an image, downscaled to fit SCORE_SIDE (never enlarged). */
-async function lumaOf(image: Sharp): Promise<LumaPlane> {
+export async function lumaOf(image: Sharp): Promise<LumaPlane> {
   const { data, info } = await image
     .resize({ width: SCORE_SIDE, height: SCORE_SIDE, fit: 'inside', withoutEnlargement: true })
     .toColourspace('b-w')
@@ -170,10 +212,7 @@ export class ImagePipeline {
         score: null,
       };
     } catch (error) {
-      if (error instanceof ImageError) throw error;
-      // sharp's timeout fires at or after the deadline; its message may be another image's (see classify).
-      if (Date.now() >= deadline) throw imageTimeout(this.config.workers.imageTimeoutMs);
-      throw classify(error as Error);
+      throw failureOf(error, deadline, this.config.workers.imageTimeoutMs);
     }
   }
 
@@ -212,12 +251,8 @@ export class ImagePipeline {
     return lumaOf(this.within(this.prepare(source, options).extract(whole), deadline));
   }
 
-  /** sharp's own timeout, in whole seconds (rounded up), for the time left before the deadline. */
   private within(image: Sharp, deadline: number): Sharp {
-    if (deadline === Infinity) return image;
-    const left = deadline - Date.now();
-    if (left <= 0) throw imageTimeout(this.config.workers.imageTimeoutMs);
-    return image.timeout({ seconds: Math.ceil(left / 1000) });
+    return withinDeadline(image, deadline, this.config.workers.imageTimeoutMs);
   }
 
   /** Decoding (first frame, within MAX_IMAGE_PIXELS), orientation, white background, sRGB, the bounds. */
@@ -241,21 +276,13 @@ export class ImagePipeline {
 
   /** The reference once, then the quality bisected: each trial encoded from the source, decoded at the score's size, scored. */
   private async encodeAuto(input: Buffer, options: OutputOptions, deadline: number): Promise<EncodedImage> {
-    const { format } = options;
     const reference = await this.referenceLuma(input, options, deadline);
-    let size = { width: 0, height: 0 };
-    const { best } = await searchQuality(
-      { ...AUTO_QUALITIES[format], target: this.config.output.autoQualityTarget },
-      async (quality): Promise<Trial> => {
-        const prepared = this.within(this.prepare(input, options), deadline);
-        const { data, info } = await encoder(prepared, format, quality, true).toBuffer({
-          resolveWithObject: true,
-        });
-        size = { width: info.width, height: info.height };
-        const candidate = await lumaOf(this.within(sharp(data), deadline));
-        return { quality, data, score: ssim(reference, candidate) };
-      },
+    return searchAutoEncoding(
+      options.format,
+      this.config.output.autoQualityTarget,
+      reference,
+      () => this.within(this.prepare(input, options), deadline),
+      (image) => this.within(image, deadline),
     );
-    return { ...best, format, ...size };
   }
 }

@@ -9,7 +9,8 @@ import { type ClassifiedFailure, classifyFailure, downloadRetryDelay } from './i
 import { ImageAdmission } from './image-admission.js';
 import type { ImageResult } from './outcomes/image-outcome.js';
 import { OutcomeRecorder } from './outcomes/outcome-recorder.js';
-import { outputKeyOf } from './output-key.js';
+import { outputKeyOf, renditionKeyOf } from './output-key.js';
+import { RenditionOutputs } from './renditions/rendition-outputs.js';
 import { type ClaimedImage, ImageQueue } from './queue/image-queue.js';
 
 /**
@@ -46,6 +47,7 @@ export class ImageProcessor {
     private readonly queue: ImageQueue,
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
+    private readonly renditionOutputs: RenditionOutputs,
   ) {}
 
   /**
@@ -60,19 +62,11 @@ export class ImageProcessor {
     try {
       const download = await this.metrics.timed('download', () => this.http.download(image.inputUrl));
       inputBytes = download.body.length;
-      const output = await this.metrics.timed('process', () =>
-        this.admission.encode(download.body, image.outputOptions),
-      );
-      const outputKey = outputKeyOf(image.id, output.format);
-      // The output and nothing else: its preview is made when first asked for (PreviewMaker).
-      await this.metrics.timed('store', () => this.storage.put(outputKey, output.data));
+      const { renditions } = image.outputOptions;
+      stored = renditions
+        ? await this.renditionOutputs.make(image, { ...image.outputOptions, renditions }, download.body)
+        : await this.singleOutput(image, download.body);
       this.storageHealth.reportSuccess();
-      stored = {
-        outputKey,
-        outputBytes: output.data.length,
-        outputQuality: output.quality,
-        outputScore: output.score,
-      };
     } catch (error) {
       if (error instanceof StorageUnavailableError) return this.waitForStorage(image, error);
       return this.fail(image, classifyFailure(error), inputBytes);
@@ -80,6 +74,22 @@ export class ImageProcessor {
     const result = { ...stored, inputBytes: inputBytes! };
     const recorded = await this.recorder.record({ kind: 'done', image, result });
     if (recorded) this.metrics.imageDone(inputBytes!, stored.outputBytes);
+  }
+
+  /** The request's one output (no renditions). */
+  private async singleOutput(image: ClaimedImage, input: Buffer): Promise<Omit<ImageResult, 'inputBytes'>> {
+    const output = await this.metrics.timed('process', () =>
+      this.admission.encode(input, image.outputOptions),
+    );
+    const outputKey = outputKeyOf(image.id, output.format);
+    // The output and nothing else: its preview is made when first asked for (PreviewMaker).
+    await this.metrics.timed('store', () => this.storage.put(outputKey, output.data));
+    return {
+      outputKey,
+      outputBytes: output.data.length,
+      outputQuality: output.quality,
+      outputScore: output.score,
+    };
   }
 
   /** Retries a transient failure later (DOWNLOAD_RETRIES), or records the image failed. */
@@ -120,8 +130,12 @@ export class ImageProcessor {
   }
 
   private async removeOutput(image: ClaimedImage): Promise<void> {
+    const { format, renditions } = image.outputOptions;
+    const keys = renditions
+      ? renditions.map((rendition) => renditionKeyOf(image.id, rendition))
+      : [outputKeyOf(image.id, format)];
     try {
-      await this.storage.remove(outputKeyOf(image.id, image.outputOptions.format));
+      await Promise.all(keys.map((key) => this.storage.remove(key)));
     } catch (error) {
       this.logger.warn(
         `request ${image.taskId} image ${image.id}: ${(error as Error).message} (an orphan may remain)`,

@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { epochMs } from '../database/epoch-ms.transformer.js';
+import type { StoredRendition } from './renditions/stored-rendition.js';
 
 export const IMAGE_STATUSES = ['queued', 'processing', 'done', 'failed'] as const;
 export type ImageStatus = (typeof IMAGE_STATUSES)[number];
@@ -76,4 +77,8 @@ export class Image {
   /** For quality=auto: the measured SSIM of the output to its source. */
   @Column({ name: 'output_score', type: 'real', nullable: true })
   outputScore: number | null;
+
+  /** Its renditions, when its request asked for some (the first is its output); else null. */
+  @Column({ type: 'simple-json', nullable: true })
+  renditions: StoredRendition[] | null;
 }

@@ -12,6 +12,8 @@ import { FinishedImages } from './outcomes/finished-images.js';
 import { OutcomeRecorder } from './outcomes/outcome-recorder.js';
 import { OutcomeTransaction } from './outcomes/outcome-transaction.js';
 import { TaskCompletion } from './outcomes/task-completion.js';
+import { RenditionOutputs } from './renditions/rendition-outputs.js';
+import { RenditionPipeline } from './renditions/rendition-pipeline.js';
 
 /** Downloads, processes and stores queued images: where the role runs workers. */
 @Module({
@@ -19,6 +21,8 @@ import { TaskCompletion } from './outcomes/task-completion.js';
   providers: [
     ImagePipeline,
     ImageAdmission,
+    RenditionPipeline,
+    RenditionOutputs,
     ImageProcessor,
     FinishedImages,
     DuplicateImages,

@@ -14,6 +14,15 @@ export function outputKeyOf(imageId: string, format: OutputFormat = 'jpeg'): str
 }
 
 /**
+ * The storage key of one rendition of an image: `<first two characters of its id>/<id>-<spec>.<extension
+ * of its format>` (`…-800w.jpg`, `…-thumb-400.webp`). Like outputKeyOf it names the image alone; a spec
+ * is digits and `w`, or a preset's name (a-z 0-9 -), both safe in a key and a URL.
+ */
+export function renditionKeyOf(imageId: string, rendition: { spec: string; format: OutputFormat }): string {
+  return `${imageId.slice(0, 2)}/${imageId}-${rendition.spec}.${OUTPUT_EXTENSIONS[rendition.format]}`;
+}
+
+/**
  * The storage key of an image's WebP preview, made on its first request: `thumbs/<first two characters
  * of its id>/<id>.webp`, served by the API at `PUBLIC_URL/files/<key>` (see previewUrlOf).
  */

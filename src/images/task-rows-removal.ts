@@ -4,6 +4,13 @@ import { execute, inList } from '../database/sql.js';
 import { type Transaction, UnitOfWork } from '../database/unit-of-work.js';
 import { Storage } from '../storage/storage.js';
 import { thumbnailKeyOf } from './output-key.js';
+import type { StoredRendition } from './renditions/stored-rendition.js';
+
+/** The keys of an original's outputs: each of its renditions, or its one output. */
+function renditionKeysOf(renditions: string | null, outputKey: string): string[] {
+  if (renditions === null) return [outputKey];
+  return (JSON.parse(renditions) as StoredRendition[]).map((rendition) => rendition.key);
+}
 
 /** Images (then products) deleted per transaction: a few milliseconds of SQLite work. */
 const ROWS_PER_SLICE = 2_000;
@@ -92,9 +99,9 @@ export class TaskRowsRemoval implements OnApplicationBootstrap {
     tx: Transaction,
     taskId: string,
   ): Promise<{ deleted: number; outputKeys: string[] }> {
-    const { records } = await execute<{ id: string; outputKey: string | null }>(
+    const { records } = await execute<{ id: string; outputKey: string | null; renditions: string | null }>(
       tx.manager,
-      `SELECT id, CASE WHEN duplicate_of IS NULL THEN output_key END AS "outputKey"
+      `SELECT id, CASE WHEN duplicate_of IS NULL THEN output_key END AS "outputKey", renditions
          FROM images WHERE task_id = ? LIMIT ?`,
       [taskId, ROWS_PER_SLICE],
     );
@@ -104,9 +111,12 @@ export class TaskRowsRemoval implements OnApplicationBootstrap {
         `DELETE FROM images WHERE id IN (${inList(records.length)})`,
         records.map((image) => image.id),
       );
-      // An original with an output may have a preview (made on its first request, under its id).
+      // An original with an output may have a preview (made on its first request, under its id); with
+      // renditions, its output is the first of them.
       const outputKeys = records.flatMap((image) =>
-        image.outputKey === null ? [] : [image.outputKey, thumbnailKeyOf(image.id)],
+        image.outputKey === null
+          ? []
+          : [...renditionKeysOf(image.renditions, image.outputKey), thumbnailKeyOf(image.id)],
       );
       // The rows selected, not the DELETE's count: a neighbour removing the same task (PostgreSQL) may
       // have deleted some, and the removal goes on until none is selected.

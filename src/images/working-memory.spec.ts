@@ -1,6 +1,6 @@
 import type { OutputOptions } from '../config/output-options.js';
 import type { ImageHeader } from './image-pipeline.js';
-import { workingMemoryOf } from './working-memory.js';
+import { renditionsMemoryOf, workingMemoryOf } from './working-memory.js';
 
 const MiB = 1024 * 1024;
 const header = (overrides: Partial<ImageHeader> = {}): ImageHeader => ({
@@ -52,6 +52,37 @@ describe('workingMemoryOf', () => {
     expect(workingMemoryOf(header({ format: 'webp' }), options())).toBe(plain + extra);
     expect(workingMemoryOf(header({ format: 'heif', channels: 4, bytesPerSample: 2 }), options())).toBe(
       plain + 100e6 * 4 * 2 * 2,
+    );
+  });
+});
+
+describe('renditionsMemoryOf', () => {
+  const width = (pixels: number, format: 'jpeg' | 'webp' = 'jpeg') => ({
+    spec: `${pixels}w`,
+    format,
+    quality: 50 as const,
+    width: pixels,
+    height: null,
+    fit: 'inside' as const,
+  });
+
+  it('counts the prepared copy at the largest size, beside the costliest rendition’s encoder', () => {
+    // 10,000² source: prepared at 5,000² (3 bytes a pixel), the 5,000w JPEG (7 a pixel) the costliest.
+    const memory = renditionsMemoryOf(header(), [width(5_000), width(1_000, 'webp')]);
+    expect(memory / MiB).toBeCloseTo((25e6 * 3 + 25e6 * 7) / MiB + 16, 0);
+  });
+
+  it('costs more than one output of the largest rendition alone: the prepared copy is held too', () => {
+    const single = workingMemoryOf(header(), options({ maxWidth: 2_000 }));
+    expect(renditionsMemoryOf(header(), [width(2_000), width(500)])).toBeGreaterThan(single);
+  });
+
+  it('counts a whole-image decode while the prepared copy is being filled', () => {
+    const webp = header({ format: 'webp' });
+    // decoded whole: 10,000² × 3 bands × 2; prepared at 100²: small beside it.
+    expect(renditionsMemoryOf(webp, [width(100)]) / MiB).toBeCloseTo(
+      (100e6 * 3 * 2 + 100 * 100 * 3) / MiB + 16,
+      0,
     );
   });
 });

@@ -1,5 +1,7 @@
 import type { OutputFormat, OutputOptions } from '../config/output-options.js';
+import type { Rendition } from '../config/output-presets.js';
 import type { ImageHeader } from './image-pipeline.js';
+import { insideSize, preparedSize, type Size } from './renditions/rendition-sizes.js';
 
 /**
  * Bytes per output pixel that each encoder holds at its peak, measured (peak RSS of one encode, a flat
@@ -48,13 +50,50 @@ function outputPixels(header: ImageHeader, options: OutputOptions): number {
  * images against IMAGE_MEMORY_MB (see ImageAdmission).
  */
 export function workingMemoryOf(header: ImageHeader, options: OutputOptions): number {
-  const output = outputPixels(header, options);
-  const encoder =
-    output *
-    (ENCODER_BYTES_PER_PIXEL[options.format] + (options.quality === 'auto' ? AUTO_BYTES_PER_PIXEL : 0));
+  const encoder = outputPixels(header, options) * encoderBytesPerPixel(options);
+  return Math.ceil(encoder + decoderBytes(header) + FIXED_BYTES);
+}
+
+function encoderBytesPerPixel(output: Pick<OutputOptions, 'format' | 'quality'>): number {
+  return ENCODER_BYTES_PER_PIXEL[output.format] + (output.quality === 'auto' ? AUTO_BYTES_PER_PIXEL : 0);
+}
+
+/** A whole-image decode of the input where its format needs one; else none (libvips' strips, in FIXED_BYTES). */
+function decoderBytes(header: ImageHeader): number {
   const wholeDecode = WHOLE_IMAGE_DECODERS.has(header.format) || header.interlaced;
-  const decoder = wholeDecode
-    ? header.width * header.height * header.channels * header.bytesPerSample * 2
-    : 0;
-  return Math.ceil(encoder + decoder + FIXED_BYTES);
+  return wholeDecode ? header.width * header.height * header.channels * header.bytesPerSample * 2 : 0;
+}
+
+/** The prepared copy renditions are made from: 8-bit sRGB (RenditionPipeline). */
+const PREPARED_BYTES_PER_PIXEL = 3;
+
+const pixelsOf = (size: Size) => size.width * size.height;
+
+/** A rendition's pixels as its encoder (or, for `cover`, its crop) holds them. */
+function renditionPixels(source: Size, rendition: Rendition): number {
+  if (rendition.fit === 'inside') return pixelsOf(insideSize(source, rendition));
+  if (rendition.fit === 'pad') return rendition.width! * rendition.height!;
+  // cover: the image filling the bounds, before its crop.
+  const scale = Math.max(rendition.width! / source.width, rendition.height! / source.height);
+  return source.width * source.height * scale ** 2;
+}
+
+/**
+ * The estimated peak working memory of making an image's renditions (RenditionPipeline): the prepared
+ * copy at the largest size they need, held throughout, beside either the decode that fills it or the
+ * costliest rendition's encoder (they are made one after the other), and the fixed part. Orientation
+ * may swap the sides: the larger of the two readings is counted.
+ */
+export function renditionsMemoryOf(header: ImageHeader, renditions: Rendition[]): number {
+  const readings = [
+    { width: header.width, height: header.height },
+    { width: header.height, height: header.width },
+  ].map((source) => {
+    const prepared = pixelsOf(preparedSize(source, renditions)) * PREPARED_BYTES_PER_PIXEL;
+    const encoders = renditions.map(
+      (rendition) => renditionPixels(source, rendition) * encoderBytesPerPixel(rendition),
+    );
+    return prepared + Math.max(decoderBytes(header), ...encoders);
+  });
+  return Math.ceil(Math.max(...readings) + FIXED_BYTES);
 }

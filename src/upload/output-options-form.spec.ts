@@ -1,12 +1,14 @@
 import type { OutputOptions } from '../config/output-options.js';
+import { DEFAULT_OUTPUT_PRESETS } from '../config/output-presets.js';
 import { CsvValidationError } from './csv-validation.error.js';
 import { type OutputFields, outputOptionsOf } from './output-options-form.js';
 
 const DEFAULTS: OutputOptions = { format: 'jpeg', quality: 50, maxWidth: null, maxHeight: null };
+const RULES = { presets: DEFAULT_OUTPUT_PRESETS, maxRenditions: 8 };
 
 function problemsOf(fields: OutputFields): CsvValidationError {
   try {
-    outputOptionsOf(fields, DEFAULTS);
+    outputOptionsOf(fields, DEFAULTS, RULES);
   } catch (error) {
     expect(error).toBeInstanceOf(CsvValidationError);
     return error as CsvValidationError;
@@ -26,12 +28,12 @@ describe('outputOptionsOf', () => {
     ['bounds', { max_width: '800', max_height: ' 600 ' }, { ...DEFAULTS, maxWidth: 800, maxHeight: 600 }],
     ['the largest bound', { max_width: '16383' }, { ...DEFAULTS, maxWidth: 16383 }],
   ])('%s', (_name, fields, expected) => {
-    expect(outputOptionsOf(fields, DEFAULTS)).toEqual(expected);
+    expect(outputOptionsOf(fields, DEFAULTS, RULES)).toEqual(expected);
   });
 
   it('keeps configured defaults for the fields not sent', () => {
     const defaults: OutputOptions = { format: 'webp', quality: 'auto', maxWidth: 1200, maxHeight: null };
-    expect(outputOptionsOf({ max_height: '300' }, defaults)).toEqual({ ...defaults, maxHeight: 300 });
+    expect(outputOptionsOf({ max_height: '300' }, defaults, RULES)).toEqual({ ...defaults, maxHeight: 300 });
   });
 
   it.each<[string, OutputFields, string]>([
@@ -45,6 +47,8 @@ describe('outputOptionsOf', () => {
     ['max_width -5', { max_width: '-5' }, 'max_width must be an integer from 1 to 16383 (pixels)'],
     ['max_height 1e3', { max_height: '1e3' }, 'max_height must be an integer from 1 to 16383 (pixels)'],
     ['max_height 16384', { max_height: '16384' }, 'max_height must be an integer from 1 to 16383 (pixels)'],
+    ['renditions twice', { renditions: ['800w', '400w'] }, 'renditions not a single text value'],
+    ['renditions 0w', { renditions: '0w' }, 'renditions "0w": a width must be from 1w to 16383w'],
   ])('refuses %s with a 400 naming the field', (_name, fields, message) => {
     const error = problemsOf(fields);
     expect(error.kind).toBe('invalid');
@@ -57,5 +61,19 @@ describe('outputOptionsOf', () => {
     const error = problemsOf({ format: long, quality: long, max_width: '800' });
     expect(error.problems.map((problem) => problem.column)).toEqual(['format', 'quality']);
     expect(error.message.length).toBeLessThan(200);
+  });
+
+  it('resolves renditions with the request\u2019s own format and quality for widths', () => {
+    const options = outputOptionsOf(
+      { format: 'webp', quality: '70', renditions: '800w, thumb-400' },
+      DEFAULTS,
+      RULES,
+    );
+    expect(options.renditions).toEqual([
+      { spec: '800w', format: 'webp', quality: 70, width: 800, height: null, fit: 'inside' },
+      { spec: 'thumb-400', ...DEFAULT_OUTPUT_PRESETS['thumb-400'] },
+    ]);
+    expect(outputOptionsOf({ renditions: ' ' }, DEFAULTS, RULES)).toEqual(DEFAULTS);
+    expect('renditions' in outputOptionsOf({}, DEFAULTS, RULES)).toBe(false);
   });
 });

@@ -7,6 +7,7 @@ import {
 } from '../config/output-options.js';
 import type { CsvProblem } from './csv-validation.error.js';
 import { CsvValidationError } from './csv-validation.error.js';
+import { type RenditionRules, renditionsOf } from './renditions-form.js';
 
 /** The output fields of the upload form, as multer hands them over: text, absent, or repeated (an array). */
 export interface OutputFields {
@@ -14,6 +15,7 @@ export interface OutputFields {
   quality?: unknown;
   max_width?: unknown;
   max_height?: unknown;
+  renditions?: unknown;
 }
 
 type Parsed<T> = { value: T } | { problem: string };
@@ -48,9 +50,14 @@ function sideOf(text: string): Parsed<number> {
 
 /**
  * The request's output options: each field sent overrides the configured default, and every bad field
- * is named in one 400 (nothing is stored). Values are never echoed: a field may be large.
+ * is named in one 400 (nothing is stored). Values are never echoed: a field may be large. `renditions`,
+ * when sent, adds several outputs per image (see renditionsOf); without it there is one, as before.
  */
-export function outputOptionsOf(fields: OutputFields, defaults: OutputOptions): OutputOptions {
+export function outputOptionsOf(
+  fields: OutputFields,
+  defaults: OutputOptions,
+  rules: RenditionRules,
+): OutputOptions {
   const problems: CsvProblem[] = [];
   const field = <T>(name: keyof OutputFields, parse: (text: string) => Parsed<T>, fallback: T): T => {
     const text = textOf(fields[name]);
@@ -66,6 +73,8 @@ export function outputOptionsOf(fields: OutputFields, defaults: OutputOptions): 
     maxWidth: field('max_width', sideOf, defaults.maxWidth),
     maxHeight: field('max_height', sideOf, defaults.maxHeight),
   };
+  const renditions = field('renditions', (text) => renditionsOf(text, options, rules), undefined);
+  if (renditions) options.renditions = renditions;
   if (problems.length > 0) {
     const message = `${problems.map((problem) => problem.message).join('; ')}; nothing was stored`;
     throw new CsvValidationError(message, problems);

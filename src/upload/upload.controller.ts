@@ -68,7 +68,7 @@ export class UploadController {
     401: API_KEY_REQUIRED,
     400: {
       description:
-        'The CSV, the form, the webhook_url or an output field (format, quality, max_width, max_height) cannot be used (each problem with its row and column); nothing was stored',
+        'The CSV, the form, the webhook_url or an output field (format, quality, max_width, max_height, renditions) cannot be used (each problem with its row and column); nothing was stored',
       message: 'the file has 1 problem(s); nothing was stored',
       column: 'Product Name',
     },
@@ -122,7 +122,7 @@ export class UploadController {
       csvPath: csv.path,
       fileName: fileNameOf(csv.originalname),
       webhookUrl: webhookUrlOf(body.webhook_url),
-      outputOptions: outputOptionsOf(body, this.config.output.defaults),
+      outputOptions: outputOptionsOf(body, this.config.output.defaults, this.config.output),
       idempotencyKey: idempotencyKeyOf(idempotencyKey),
     });
   }

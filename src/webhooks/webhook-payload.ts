@@ -1,4 +1,5 @@
 import type { RequestCompletedEvent } from '../events.js';
+import { RenditionSpecDto } from '../tasks/dto/rendition-spec.dto.js';
 import type { RequestCompletedPayloadDto } from './dto/request-completed-payload.dto.js';
 
 /** The JSON body of a `request.completed` webhook. */
@@ -16,5 +17,8 @@ export function requestCompletedPayload(
     status_url: `${publicUrl}/status/${event.requestId}`,
     export_url: `${publicUrl}/export-csv/${event.requestId}`,
     timestamp: new Date(event.completedAt).toISOString(),
+    ...(event.renditions && {
+      renditions: event.renditions.map((rendition) => RenditionSpecDto.from(rendition)),
+    }),
   };
 }

@@ -281,6 +281,11 @@ export interface components {
              * @example
              */
             max_height?: string;
+            /**
+             * @description Several outputs of every image from one download and one decode: a comma-separated list of up to MAX_RENDITIONS (default 8) specs, each a width (`800w`: fitted inside 800 px wide, never enlarged, in the request’s `format` and `quality`) or the name of a preset configured on the server (OUTPUT_PRESETS; shipped: `square-2000`, a 2000×2000 JPEG padded with white, and `thumb-400`, a 400×400 WebP cropped around the salient part). Each image then lists its `renditions` (the first one is its `output_url`) and the export gets an `Output Image Urls <spec>` column per spec. Absent or empty: one output, as the other fields say.
+             * @example
+             */
+            renditions?: string;
         };
         /** @enum {string} */
         RequestState: "processing" | "completed" | "completed_with_errors" | "failed";
@@ -332,6 +337,38 @@ export interface components {
         };
         /** @enum {string} */
         OutputFormat: "jpeg" | "webp" | "avif";
+        /**
+         * @description `inside`: fitted inside the bounds, never enlarged; `pad`: exactly the bounds, centred on white; `cover`: exactly the bounds, cropped around the most salient part
+         * @enum {string}
+         */
+        RenditionFit: "inside" | "pad" | "cover";
+        /** @description One of the renditions a request asked for, as it was resolved when it was uploaded */
+        RenditionSpec: {
+            /**
+             * @description A width (`800w`) or a preset’s name
+             * @example thumb-400
+             */
+            spec: string;
+            /** @example webp */
+            format: components["schemas"]["OutputFormat"];
+            /** @example 80 */
+            quality: number | "auto";
+            /**
+             * @description Bound in pixels; null: none
+             * @example 400
+             */
+            width: number | null;
+            /**
+             * @description Bound in pixels; null: none
+             * @example 400
+             */
+            height: number | null;
+            /**
+             * @description `inside`: fitted inside the bounds, never enlarged; `pad`: exactly the bounds, centred on white; `cover`: exactly the bounds, cropped around the most salient part
+             * @example cover
+             */
+            fit: components["schemas"]["RenditionFit"];
+        };
         /** @description How the request’s images are written */
         OutputOptions: {
             /** @example jpeg */
@@ -351,6 +388,8 @@ export interface components {
              * @example null
              */
             max_height: number | null;
+            /** @description The renditions asked for, in their order; absent when the request asked for none */
+            renditions?: components["schemas"]["RenditionSpec"][];
         };
         /** @description A request and its counters */
         RequestSummary: {
@@ -506,6 +545,37 @@ export interface components {
         };
         /** @enum {string} */
         ImageState: "queued" | "processing" | "done" | "failed";
+        /** @description One rendition of a done image */
+        Rendition: {
+            /**
+             * @description As the request’s `renditions` named it: a width or a preset
+             * @example 800w
+             */
+            spec: string;
+            /**
+             * Format: uri
+             * @description Where it is served: `<image id>-<spec>` and the extension of its format
+             * @example http://localhost:3000/files/0c/0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f-800w.jpg
+             */
+            url: string;
+            /** @example jpeg */
+            format: components["schemas"]["OutputFormat"];
+            /**
+             * @description Pixels
+             * @example 800
+             */
+            width: number;
+            /**
+             * @description Pixels
+             * @example 653
+             */
+            height: number;
+            /**
+             * @description Bytes of the stored file
+             * @example 45239
+             */
+            bytes: number;
+        };
         ImageStatus: {
             /** @example 1 */
             serial_number: string;
@@ -551,7 +621,7 @@ export interface components {
              */
             input_bytes: number | null;
             /**
-             * @description Bytes of the output image
+             * @description Bytes of the output image (with renditions: of them all)
              * @example 96544
              */
             output_bytes: number | null;
@@ -565,6 +635,8 @@ export interface components {
              * @example 0.9871
              */
             output_score: number | null;
+            /** @description On a done image of a request that asked for `renditions`: each of them, in the order asked for (the first is `output_url`); absent otherwise */
+            renditions?: components["schemas"]["Rendition"][];
         };
         ImagePage: {
             /**
@@ -690,6 +762,8 @@ export interface components {
              * @example 2026-11-25T17:00:02.000Z
              */
             timestamp: string;
+            /** @description The renditions the request asked for, in their order (each image’s are listed by `GET /requests/{request_id}/images` and in the export); absent when it asked for none */
+            renditions?: components["schemas"]["RenditionSpec"][];
         };
     };
     responses: never;
@@ -725,7 +799,7 @@ export interface operations {
                     "application/json": components["schemas"]["UploadAccepted"];
                 };
             };
-            /** @description The CSV, the form, the webhook_url or an output field (format, quality, max_width, max_height) cannot be used (each problem with its row and column); nothing was stored */
+            /** @description The CSV, the form, the webhook_url or an output field (format, quality, max_width, max_height, renditions) cannot be used (each problem with its row and column); nothing was stored */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1813,7 +1887,7 @@ export interface operations {
             path: {
                 /** @description The first two characters of the image id */
                 folder: string;
-                /** @description `<image id>.jpg`, `.webp` or `.avif`, as the request’s format */
+                /** @description `<image id>.jpg`, `.webp` or `.avif`, as the request’s format; a rendition’s is `<image id>-<spec>.<extension>` */
                 fileName: string;
             };
             cookie?: never;

@@ -3,6 +3,7 @@ import type { components, paths } from '../../test/generated/pixelmill-api';
 
 export type RequestSummary = components['schemas']['RequestSummary'];
 export type ImageStatus = components['schemas']['ImageStatus'];
+export type Rendition = components['schemas']['Rendition'];
 export type ImagePage = components['schemas']['ImagePage'];
 export type ErrorResponse = components['schemas']['ErrorResponse'];
 export type ErrorCodeCount = components['schemas']['ErrorCodeCount'];
@@ -61,7 +62,7 @@ export const api = {
   errorCodes: (requestId: string) => data(client.GET('/requests/{request_id}/error-codes', byId(requestId))),
   retry: (requestId: string) => data(client.POST('/requests/{request_id}/retry', byId(requestId))),
   remove: (requestId: string) => data(client.DELETE('/requests/{request_id}', byId(requestId))),
-  /** `options`: the output fields (format, quality, max_width, max_height); empty ones are left out. */
+  /** `options`: the output fields (format, quality, max_width, max_height, renditions); empty ones are left out. */
   upload: (file: File, webhookUrl: string, options: Record<string, string> = {}) => {
     const form = new FormData();
     form.append('file', file);

@@ -1,4 +1,12 @@
-import { formatBytes, formatDuration, formatSaving, throughput, exportFileName, requestName } from './format';
+import {
+  formatBytes,
+  formatDuration,
+  formatSaving,
+  throughput,
+  exportFileName,
+  requestName,
+  srcsetOf,
+} from './format';
 
 describe('dashboard formatting', () => {
   it.each([
@@ -54,5 +62,22 @@ describe('requestName and exportFileName', () => {
     const request = { request_id: id, file_name: fileName };
     expect(requestName(request)).toBe(shown);
     expect(exportFileName(request)).toBe(exported);
+  });
+
+  it('writes a srcset of the width renditions, each actual width once, presets left out', () => {
+    const rendition = (spec: string, width: number) => ({
+      spec,
+      url: `https://cdn.test/a-${spec}.jpg`,
+      width,
+    });
+    expect(
+      srcsetOf([
+        rendition('1600w', 500),
+        rendition('thumb-400', 400),
+        rendition('800w', 500),
+        rendition('400w', 400),
+      ]),
+    ).toBe('https://cdn.test/a-1600w.jpg 500w, https://cdn.test/a-400w.jpg 400w');
+    expect(srcsetOf([rendition('square-2000', 2000)])).toBeNull();
   });
 });

@@ -64,3 +64,21 @@ export function exportFileName(request: { request_id: string; file_name: string 
   if (!request.file_name) return `${request.request_id}.csv`;
   return `${request.file_name.replace(/\.csv$/i, '')}-output.csv`;
 }
+
+/** A width rendition's spec: `800w`. */
+const WIDTH_SPEC = /^[0-9]+w$/;
+
+/**
+ * The `srcset` of an image's width renditions: `<url> <width>w, …` with each one's actual width, once
+ * (a small image, never enlarged, may have several renditions of the same width); null without any.
+ */
+export function srcsetOf(renditions: Array<{ spec: string; url: string; width: number }>): string | null {
+  const widths = new Set<number>();
+  const candidates: string[] = [];
+  for (const rendition of renditions) {
+    if (!WIDTH_SPEC.test(rendition.spec) || widths.has(rendition.width)) continue;
+    widths.add(rendition.width);
+    candidates.push(`${rendition.url} ${rendition.width}w`);
+  }
+  return candidates.length > 0 ? candidates.join(', ') : null;
+}

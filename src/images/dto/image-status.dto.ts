@@ -1,4 +1,5 @@
-import { ApiProperty, ApiSchema } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
+import { RenditionDto } from './rendition.dto.js';
 import { IMAGE_STATUSES, type ImageStatus } from '../image.entity.js';
 
 @ApiSchema({ name: 'ImageStatus' })
@@ -64,7 +65,12 @@ export class ImageStatusDto {
   @ApiProperty({ type: 'integer', nullable: true, example: 482113, description: 'Bytes downloaded' })
   input_bytes: number | null;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: 96544, description: 'Bytes of the output image' })
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    example: 96544,
+    description: 'Bytes of the output image (with renditions: of them all)',
+  })
   output_bytes: number | null;
 
   @ApiProperty({
@@ -83,6 +89,13 @@ export class ImageStatusDto {
       'For quality=auto: the measured SSIM of the output to the source (luma, downscaled to fit 512 px); else null',
   })
   output_score: number | null;
+
+  @ApiPropertyOptional({
+    type: [RenditionDto],
+    description:
+      'On a done image of a request that asked for `renditions`: each of them, in the order asked for (the first is `output_url`); absent otherwise',
+  })
+  renditions?: RenditionDto[];
 }
 
 @ApiSchema({ name: 'ImagePage' })

@@ -22,8 +22,8 @@ export class FinishedImages {
       `UPDATE images SET status = 'done', output_key = v.column2,
           input_bytes = CAST(v.column3 AS INTEGER), output_bytes = CAST(v.column4 AS INTEGER),
           output_quality = CAST(v.column5 AS INTEGER), output_score = CAST(v.column6 AS REAL),
-          error_code = NULL, error_message = NULL, lease_until = NULL
-        FROM (VALUES ${done.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}) AS v
+          renditions = v.column7, error_code = NULL, error_message = NULL, lease_until = NULL
+        FROM (VALUES ${done.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}) AS v
         WHERE images.id = v.column1 AND images.status = 'processing'
         ${RETURNING_FINISHED}`,
       done.flatMap(({ image, result }) => [
@@ -33,6 +33,7 @@ export class FinishedImages {
         result.outputBytes,
         result.outputQuality,
         result.outputScore,
+        result.renditions ? JSON.stringify(result.renditions) : null,
       ]),
     );
     return records;
@@ -48,7 +49,7 @@ export class FinishedImages {
     const { records } = await executePrepared<FinishedImage>(
       tx.manager,
       `UPDATE images SET status = 'failed', output_key = NULL, input_bytes = ?,
-          output_bytes = NULL, output_quality = NULL, output_score = NULL, error_code = ?, error_message = ?,
+          output_bytes = NULL, output_quality = NULL, output_score = NULL, renditions = NULL, error_code = ?, error_message = ?,
           lease_until = NULL
         WHERE id = ? AND status = 'processing'
         ${RETURNING_FINISHED}`,

@@ -1,13 +1,18 @@
 import type { ClaimedImage, ImageFailure } from '../queue/image-queue.js';
+import type { StoredRendition } from '../renditions/stored-rendition.js';
 
 /** What a done image's processing produced. */
 export interface ImageResult {
+  /** With renditions: the first one's. */
   outputKey: string;
   inputBytes: number;
+  /** With renditions: all of theirs. */
   outputBytes: number;
   outputQuality: number;
   /** The measured similarity, for quality=auto; else null. */
   outputScore: number | null;
+  /** Each rendition, in the order asked for; absent without renditions. */
+  renditions?: StoredRendition[];
 }
 
 /** How a leased image ended. */

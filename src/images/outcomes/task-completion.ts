@@ -43,6 +43,7 @@ export class TaskCompletion {
         failedImages: task.failedImages,
         webhookUrl: task.webhookUrl,
         completedAt: task.completedAt!,
+        ...(task.outputOptions.renditions && { renditions: task.outputOptions.renditions }),
       };
       if (task.webhookUrl) await this.outbox.add(tx, { url: task.webhookUrl, owner: task.owner }, completed);
       completions.push(completed);

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiSchema } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import {
   OUTPUT_FORMATS,
   type OutputFormat,
@@ -7,6 +7,7 @@ import {
 } from '../../config/output-options.js';
 import { DELIVERY_STATUSES, type DeliveryState, type DeliveryStatus } from '../delivery-state-reader.js';
 import type { TaskQueueState } from '../queue-counters.js';
+import { OUTPUT_QUALITY_SCHEMA, RenditionSpecDto } from './rendition-spec.dto.js';
 import { TASK_STATUSES, Task, type TaskStatus } from '../task.entity.js';
 
 @ApiSchema({ name: 'WebhookState', description: 'Delivery of the request.completed webhook' })
@@ -35,10 +36,7 @@ export class OutputOptionsDto {
   format: OutputFormat;
 
   @ApiProperty({
-    oneOf: [
-      { type: 'integer', minimum: 1, maximum: 100 },
-      { type: 'string', enum: ['auto'] },
-    ],
+    ...OUTPUT_QUALITY_SCHEMA,
     example: 50,
     description: '1–100, or `auto` (the chosen quality is listed per image)',
   })
@@ -50,12 +48,21 @@ export class OutputOptionsDto {
   @ApiProperty({ type: 'integer', nullable: true, example: null, description: 'null: no bound' })
   max_height: number | null;
 
+  @ApiPropertyOptional({
+    type: [RenditionSpecDto],
+    description: 'The renditions asked for, in their order; absent when the request asked for none',
+  })
+  renditions?: RenditionSpecDto[];
+
   static from(options: OutputOptions): OutputOptionsDto {
     return {
       format: options.format,
       quality: options.quality,
       max_width: options.maxWidth,
       max_height: options.maxHeight,
+      ...(options.renditions && {
+        renditions: options.renditions.map((rendition) => RenditionSpecDto.from(rendition)),
+      }),
     };
   }
 }

@@ -70,4 +70,14 @@ export class UploadRequestDto {
   })
   @IsOptional()
   max_height?: unknown;
+
+  @ApiPropertyOptional({
+    type: String,
+    maxLength: 400,
+    example: '',
+    description:
+      'Several outputs of every image from one download and one decode: a comma-separated list of up to MAX_RENDITIONS (default 8) specs, each a width (`800w`: fitted inside 800 px wide, never enlarged, in the request\u2019s `format` and `quality`) or the name of a preset configured on the server (OUTPUT_PRESETS; shipped: `square-2000`, a 2000×2000 JPEG padded with white, and `thumb-400`, a 400×400 WebP cropped around the salient part). Each image then lists its `renditions` (the first one is its `output_url`) and the export gets an `Output Image Urls <spec>` column per spec. Absent or empty: one output, as the other fields say.',
+  })
+  @IsOptional()
+  renditions?: unknown;
 }

@@ -1,4 +1,5 @@
-import { ApiProperty, ApiSchema } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
+import { RenditionSpecDto } from '../../tasks/dto/rendition-spec.dto.js';
 import { TASK_STATUSES, type TaskStatus } from '../../tasks/task.entity.js';
 
 /** The JSON body of the `request.completed` webhook, as the OpenAPI document describes it to receivers. */
@@ -48,4 +49,11 @@ export class RequestCompletedPayloadDto {
     description: 'When the request finished',
   })
   timestamp: string;
+
+  @ApiPropertyOptional({
+    type: [RenditionSpecDto],
+    description:
+      'The renditions the request asked for, in their order (each image\u2019s are listed by `GET /requests/{request_id}/images` and in the export); absent when it asked for none',
+  })
+  renditions?: RenditionSpecDto[];
 }

@@ -1,11 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type ImageStatus } from '../api';
 import { formatBytes, formatSaving } from '../format';
+import { Renditions } from './Renditions';
 
 /** Images per page: a page of thumbnails loads at once, however many images the request holds. */
 const PAGE_SIZE = 100;
 
-/** The request's images as thumbnails, a page at a time, each with its bytes in and out. */
+/** The request's images as thumbnails, a page at a time, each with its bytes in and out (and its renditions). */
 export function ImageGrid({
   requestId,
   total,
@@ -72,6 +73,9 @@ export function ImageGrid({
                     ? `failed: ${image.error_code}`
                     : image.status}
               </p>
+              {image.renditions && (
+                <Renditions renditions={image.renditions} id={`srcset-${offset + index}`} />
+              )}
             </li>
           ))}
         </ul>

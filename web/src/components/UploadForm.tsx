@@ -3,7 +3,7 @@ import { api, ApiError, type ErrorResponse } from '../api';
 import { ErrorDetails } from './ErrorDetails';
 
 /** The output fields of an upload; empty means the service's default. */
-const NO_OPTIONS = { format: '', quality: '', max_width: '', max_height: '' };
+const NO_OPTIONS = { format: '', quality: '', max_width: '', max_height: '', renditions: '' };
 
 /**
  * Drop or pick a CSV, optionally a webhook URL and output options, one button; the API's validation
@@ -104,6 +104,8 @@ export function UploadForm({
           <input {...option('max_width')} type="number" min={1} inputMode="numeric" />
           <label for="option-max_height">Max height (px)</label>
           <input {...option('max_height')} type="number" min={1} inputMode="numeric" />
+          <label for="option-renditions">Renditions (e.g. 800w,thumb-400)</label>
+          <input {...option('renditions')} type="text" autoComplete="off" spellcheck={false} />
         </fieldset>
         <button type="submit" disabled={!file || sending}>
           {sending ? 'Uploading…' : 'Upload'}
