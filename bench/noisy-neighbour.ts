@@ -21,6 +21,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { flatPng, noisyJpeg } from '../test/helpers/costly-images.js';
+import { productCsv } from '../test/helpers/csv.js';
 import { freePort, listenOnLoopback } from '../test/helpers/loopback-server.js';
 import { BUILT_MAIN, ServerProcess } from '../test/helpers/server-process.js';
 import { log, round } from './measure.js';
@@ -101,12 +102,8 @@ class Client {
   }
 
   async upload(urls: string[], fields: Record<string, string> = {}): Promise<string> {
-    const csv = [
-      'S. No.,Product Name,Input Image Urls',
-      ...urls.map((url, i) => `${i + 1},Item ${i + 1},${url}`),
-    ];
     const form = new FormData();
-    form.append('file', new Blob([csv.join('\n')], { type: 'text/csv' }), 'products.csv');
+    form.append('file', new Blob([productCsv(urls)], { type: 'text/csv' }), 'products.csv');
     for (const [name, value] of Object.entries(fields)) form.append(name, value);
     const response = await this.call('/upload', { method: 'POST', body: form });
     if (response.status !== 202)

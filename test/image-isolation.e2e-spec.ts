@@ -19,6 +19,7 @@ import { flatPng, noisyJpeg } from './helpers/costly-images.js';
 import { FIXTURES_DIR } from './helpers/fixture-server.js';
 import { closeServer, freePort, listenOnLoopback } from './helpers/loopback-server.js';
 import { requireBuild, ServerProcess } from './helpers/server-process.js';
+import { productCsv } from './helpers/csv.js';
 
 // The built server (`node dist/main.cjs`) as a child, so that its threads and its peak RSS are read from
 // the outside (/proc/<pid>); every image comes from a server on 127.0.0.1 inside the test.
@@ -37,13 +38,7 @@ async function imageServer(images: Record<string, Buffer>): Promise<{ server: Se
   return { server, base: (await listenOnLoopback(server)).base };
 }
 
-function csvOf(urls: string[]): Buffer {
-  return Buffer.from(
-    ['S. No.,Product Name,Input Image Urls', ...urls.map((url, i) => `${i + 1},Item ${i + 1},${url}`)].join(
-      '\n',
-    ),
-  );
-}
+const csvOf = (urls: string[]) => Buffer.from(productCsv(urls));
 
 async function upload(
   service: ServerProcess,

@@ -1,5 +1,6 @@
 import type { FixtureServer } from './fixture-server.js';
 import { type TestApp, waitForCompletion } from './test-app.js';
+import { productCsv } from './csv.js';
 
 /**
  * Uploads one row of the given fixture images (tagged, so their URLs are distinct) with a webhook and
@@ -12,7 +13,7 @@ export async function completedRequest(
   images: string[],
 ): Promise<{ id: string; completedAt: number }> {
   const urls = images.map((name) => fixtures.imageUrl(name, `tag=${tag}`));
-  const csv = Buffer.from(`S. No.,Product Name,Input Image Urls\n1,SKU1,"${urls.join(',')}"\n`);
+  const csv = Buffer.from(productCsv([urls]));
   const { body } = await service.http
     .post('/upload')
     .field('webhook_url', `${fixtures.baseUrl}/webhook`)
