@@ -116,7 +116,7 @@ describe('uploads stored in slices (SQLite)', () => {
     const urls = Array.from({ length: 6_000 }, (_, index) =>
       origin.imageUrl('animated.gif', `late-${index}`),
     );
-    const csv = `${imagesCsv(urls, 2)}\n3001,,${origin.imageUrl('animated.gif', 'bad-row')}\n`;
+    const csv = `${imagesCsv(urls, 2)}3001,,${origin.imageUrl('animated.gif', 'bad-row')}\n`;
 
     const { body } = await service.http
       .post('/upload')

@@ -127,7 +127,10 @@ export class FixtureServer {
     const url = new URL(req.url ?? '/', 'http://fixture');
     const fixed = this.bodies.get(url.pathname);
     if (fixed) {
-      res.writeHead(200, { 'Content-Type': fixed.contentType, 'Content-Length': fixed.body.length });
+      res.writeHead(200, {
+        'Content-Type': fixed.contentType,
+        'Content-Length': Buffer.byteLength(fixed.body),
+      });
       res.end(fixed.body);
       return;
     }
