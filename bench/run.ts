@@ -34,8 +34,8 @@
  *                 quality=auto beside the default run
  *
  * One file per phase (bench/<phase>-phase.ts …), shared pieces in bench/lib/; this file runs them in
- * order and prints the report. Prints a table, writes bench-results/<timestamp>.json. Exits non-zero only when something crashes,
- * never for a missed target. Options (flags or environment):
+ * order and prints the report: a table, and bench-results/<timestamp>.json. Exits non-zero only when
+ * something crashes, never for a missed target. Options (flags or environment):
  *   --quick | BENCH_QUICK=1      a few images each, 1,000-row upload: the CI variant
  *   --profile | BENCH_PROFILE=1  CPU-profile the service during e2e and upload phases
  *                                (bench-results/<timestamp>-<phase>.cpuprofile + a summary), and
