@@ -11,7 +11,7 @@ import { table } from './lib/report.js';
  * it, for information, the service's own ImagePipeline in the same loop at that level.
  */
 
-export type CeilingLevel = {
+type CeilingLevel = {
   concurrency: number;
   images: number;
   seconds: number;
