@@ -224,34 +224,16 @@ export async function endToEndPhase(
 ): Promise<EndToEndOutcome> {
   const outcome: EndToEndOutcome = { e2e: [] };
   const { e2e } = outcome;
-  if (OPTIONS.photos === 0 && OPTIONS.small === 0) return outcome;
+  const runs = [
+    { fixture: fixtures.photo, count: OPTIONS.photos, ceiling: ceilings.photo },
+    { fixture: fixtures.small, count: OPTIONS.small, ceiling: ceilings.small },
+  ].filter((run) => run.count > 0);
+  if (runs.length === 0) return outcome;
   const service = await Service.start('e2e');
   try {
     log(`service (e2e) pid ${service.pid} at ${service.base}, CONCURRENCY ${concurrency}`);
-    if (OPTIONS.photos > 0)
-      e2e.push(
-        await endToEnd(
-          service,
-          fixtures.photo,
-          OPTIONS.photos,
-          imageBase,
-          ceilings.photo,
-          runTag,
-          resultsBase,
-        ),
-      );
-    if (OPTIONS.small > 0)
-      e2e.push(
-        await endToEnd(
-          service,
-          fixtures.small,
-          OPTIONS.small,
-          imageBase,
-          ceilings.small,
-          runTag,
-          resultsBase,
-        ),
-      );
+    for (const { fixture, count, ceiling } of runs)
+      e2e.push(await endToEnd(service, fixture, count, imageBase, ceiling, runTag, resultsBase));
     for (const r of e2e) log(`e2e ${r.label}: ${r.images} images in ${r.seconds} s = ${r.imagesPerSecond}/s`);
     // the cost of quality=auto end to end, beside the default run (kept apart: no ceiling to compare with)
     if (OPTIONS.autoPhotos > 0) {
@@ -277,18 +259,7 @@ export async function endToEndPhase(
   if (OPTIONS.postgresWorkers > 0) {
     outcome.postgresE2eSkipped = await postgresUnavailable();
     if (outcome.postgresE2eSkipped) log(`e2e on PostgreSQL skipped: ${outcome.postgresE2eSkipped}`);
-    else
-      e2e.push(
-        ...(await endToEndOnPostgres(
-          [
-            { fixture: fixtures.photo, count: OPTIONS.photos, ceiling: ceilings.photo },
-            { fixture: fixtures.small, count: OPTIONS.small, ceiling: ceilings.small },
-          ].filter((run) => run.count > 0),
-          imageBase,
-          runTag,
-          resultsBase,
-        )),
-      );
+    else e2e.push(...(await endToEndOnPostgres(runs, imageBase, runTag, resultsBase)));
   }
   return outcome;
 }
