@@ -5,6 +5,7 @@ import type { AppConfig } from '../src/config/app-config.js';
 import type { OutputOptions } from '../src/config/output-options.js';
 import { ImagePipeline } from '../src/images/image-pipeline.js';
 import { log, round } from './measure.js';
+import { table } from './lib/report.js';
 
 /**
  * Phase 9, compression: bytes, similarity (the SSIM `quality=auto` uses) and CPU per image of each way
@@ -111,4 +112,29 @@ export async function compressionPhase(
     }
   }
   return { target: config.output.autoQualityTarget, rows };
+}
+
+export function printCompression(compression: { target: number; rows: CompressionRow[] }): void {
+  console.log(
+    `\n9. Compression of the photo fixtures (SSIM: luma at ≤512 px, as quality=auto measures it; AUTO_QUALITY_TARGET ${compression.target})`,
+  );
+  console.log(
+    table(
+      ['image', 'encoding', 'bytes', 'vs Pillow q50', 'quality', 'SSIM', 'CPU ms'],
+      compression.rows.map((r) => [
+        r.image,
+        r.variant,
+        r.bytes,
+        r.savedVsPillow === 0
+          ? '–'
+          : `${r.savedVsPillow > 0 ? '−' : '+'}${round(Math.abs(r.savedVsPillow) * 100, 1)}%`,
+        r.quality ?? '–',
+        r.score ?? '–',
+        r.cpuMs ?? '–',
+      ]),
+    ),
+  );
+  console.log(
+    "   Pillow's score cannot be measured here (no Pillow); sharp q50 uses the same IJG tables and 4:2:0.",
+  );
 }

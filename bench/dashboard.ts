@@ -16,14 +16,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../test/helpers/chromium.js';
+import { productCsv } from '../test/helpers/csv.js';
 import { FixtureServer } from '../test/helpers/fixture-server.js';
 import { requireBuild, ServerProcess } from '../test/helpers/server-process.js';
 import { freePort, waitForCompletion } from '../test/helpers/test-app.js';
+import { upload } from '../test/helpers/upload.js';
 import { log, round } from './measure.js';
 
 const IMAGES = Number(process.env.BENCH_DASHBOARD_IMAGES ?? 1000);
 const EVENTS = Number(process.env.BENCH_DASHBOARD_EVENTS ?? 10);
-const HEADER = 'S. No.,Product Name,Input Image Urls';
 
 const shownThumbnails = (page: Page) =>
   page.waitForFunction(
@@ -35,14 +36,8 @@ const shownThumbnails = (page: Page) =>
     { polling: 'raf', timeout: 60_000 },
   );
 
-async function upload(service: ServerProcess, urls: string[]): Promise<string> {
-  const csv = [HEADER, ...urls.map((url, index) => `${index + 1},P${index + 1},${url}`)].join('\n');
-  const { body } = await service.http
-    .post('/upload')
-    .attach('file', Buffer.from(csv), 'bench.csv')
-    .expect(202);
-  return body.request_id;
-}
+const uploadUrls = (service: ServerProcess, urls: string[]) =>
+  upload(service.http, productCsv(urls), { fileName: 'bench.csv' });
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
@@ -57,7 +52,7 @@ async function main(): Promise<void> {
   const browser = await launchChromium();
   try {
     await service.start(60_000);
-    const big = await upload(
+    const big = await uploadUrls(
       service,
       Array.from({ length: IMAGES }, (_, index) => fixtures.imageUrl('exif-orientation-8.jpg', `n=${index}`)),
     );
@@ -84,7 +79,9 @@ async function main(): Promise<void> {
     const latencies: number[] = [];
     for (let run = 0; run < EVENTS; run++) {
       const release = fixtures.holdImages();
-      const requestId = await upload(service, [fixtures.imageUrl('exif-orientation-8.jpg', `event=${run}`)]);
+      const requestId = await uploadUrls(service, [
+        fixtures.imageUrl('exif-orientation-8.jpg', `event=${run}`),
+      ]);
       await page.goto(`${service.baseUrl}/#/requests/${requestId}`);
       await page.getByTestId('progress-count').filter({ hasText: '0/1' }).waitFor();
       release();

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
 
-/** Small helpers the bench's phases share: rounding, a log line, CPU time from /proc. */
+/** Small helpers the bench's phases share: rounding, a log line, latencies, CPU time and memory from /proc. */
 export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 export function log(message: string): void {
@@ -36,5 +38,74 @@ export function machineBusyMs(): number {
     return (user + nice + system + irq + softirq + steal) * 10;
   } catch {
     return NaN;
+  }
+}
+
+export const MiB = 1024 * 1024;
+
+function percentile(values: number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+export function latencySummary(values: number[]) {
+  return {
+    count: values.length,
+    p50Ms: round(percentile(values, 0.5), 1),
+    p95Ms: round(percentile(values, 0.95), 1),
+    maxMs: round(values.length ? Math.max(...values) : NaN, 1),
+  };
+}
+
+/** Linux: the service child's memory (KiB) from /proc; undefined elsewhere. */
+export function procStatus(pid: number): { rssKiB: number; hwmKiB: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+    return { rssKiB: field('VmRSS'), hwmKiB: field('VmHWM') };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How much of the machine other processes (not the service child, not this bench) used while `work`
+ * ran, as a share of all cores: the noise of a shared machine, printed beside the figures.
+ */
+export class CpuWatch {
+  private readonly machine = machineBusyMs();
+  private readonly service: number;
+  private readonly serviceMainThread: number;
+  private readonly bench = process.cpuUsage();
+  private readonly start = performance.now();
+
+  /** Without a pid, only this process is told apart from the others. */
+  constructor(private readonly servicePid?: number) {
+    this.service = servicePid === undefined ? 0 : (procCpuMs(servicePid) ?? NaN);
+    this.serviceMainThread = servicePid === undefined ? 0 : (mainThreadCpuMs(servicePid) ?? NaN);
+  }
+
+  read(): {
+    serviceMs: number;
+    serviceMainThreadMs: number;
+    benchMs: number;
+    otherShare: number;
+    seconds: number;
+  } {
+    const seconds = (performance.now() - this.start) / 1000;
+    const serviceMs = this.servicePid === undefined ? 0 : (procCpuMs(this.servicePid) ?? NaN) - this.service;
+    const serviceMainThreadMs =
+      this.servicePid === undefined ? 0 : (mainThreadCpuMs(this.servicePid) ?? NaN) - this.serviceMainThread;
+    const bench = process.cpuUsage(this.bench);
+    const benchMs = (bench.user + bench.system) / 1000;
+    const otherMs = machineBusyMs() - this.machine - serviceMs - benchMs;
+    return {
+      serviceMs,
+      serviceMainThreadMs,
+      benchMs,
+      otherShare: round(Math.max(0, otherMs) / (seconds * 1000 * availableParallelism()), 2),
+      seconds,
+    };
   }
 }

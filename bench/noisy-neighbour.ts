@@ -15,15 +15,16 @@
  * checkout's). Stops by itself; timings on a shared machine are indicative.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { flatPng, noisyJpeg } from '../test/helpers/costly-images.js';
-import { freePort, listenOnLoopback } from '../test/helpers/loopback-server.js';
+import { productCsv } from '../test/helpers/csv.js';
+import { FixtureServer } from '../test/helpers/fixture-server.js';
+import { freePort } from '../test/helpers/loopback-server.js';
 import { BUILT_MAIN, ServerProcess } from '../test/helpers/server-process.js';
-import { log, round } from './measure.js';
+import { log, procStatus, round } from './measure.js';
 
 const ALICE = 'alice-0123456789abcdefghijklmnop';
 const BOB = 'bob-0123456789abcdefghijklmnopqrs';
@@ -81,9 +82,13 @@ function summarize(values: Array<{ ms: number; ok: boolean }>): Latencies {
   };
 }
 
-/** The inputs, made here: a noisy 12 MP JPEG and a flat 100 MP PNG. */
-async function makeImages(): Promise<Record<string, Buffer>> {
-  return { 'noisy.jpg': await noisyJpeg(4000, 3000), 'flat.png': await flatPng(), 'small.jpg': SMALL };
+/** The inputs, made here (a noisy 12 MP JPEG and a flat 100 MP PNG), served from memory. */
+async function startImageServer(): Promise<FixtureServer> {
+  return new FixtureServer()
+    .serve('/noisy.jpg', await noisyJpeg(4000, 3000), 'image/jpeg')
+    .serve('/flat.png', await flatPng(), 'image/png')
+    .serve('/small.jpg', SMALL, 'image/jpeg')
+    .start();
 }
 
 class Client {
@@ -101,12 +106,8 @@ class Client {
   }
 
   async upload(urls: string[], fields: Record<string, string> = {}): Promise<string> {
-    const csv = [
-      'S. No.,Product Name,Input Image Urls',
-      ...urls.map((url, i) => `${i + 1},Item ${i + 1},${url}`),
-    ];
     const form = new FormData();
-    form.append('file', new Blob([csv.join('\n')], { type: 'text/csv' }), 'products.csv');
+    form.append('file', new Blob([productCsv(urls)], { type: 'text/csv' }), 'products.csv');
     for (const [name, value] of Object.entries(fields)) form.append(name, value);
     const response = await this.call('/upload', { method: 'POST', body: form });
     if (response.status !== 202)
@@ -195,19 +196,11 @@ async function bFile(b: Client, imageBase: string): Promise<string> {
   return images.images[0].output_url!;
 }
 
-function peakRssMiB(pid: number): number {
-  const kib = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-  return round(kib / 1024, 1);
-}
+const peakRssMiB = (pid: number) => round((procStatus(pid)?.hwmKiB ?? NaN) / 1024, 1);
 
 export async function noisyNeighbourPhase(options: NoisyOptions): Promise<NoisyNeighbourResult> {
-  const images = await makeImages();
-  const imageServer = createServer((req, res) => {
-    const body = images[new URL(req.url ?? '/', 'http://x').pathname.slice(1)];
-    if (!body) return res.writeHead(404).end();
-    res.writeHead(200, { 'Content-Length': body.length }).end(body);
-  });
-  const imageBase = (await listenOnLoopback(imageServer)).base;
+  const imageServer = await startImageServer();
+  const imageBase = imageServer.baseUrl;
   const dirs: string[] = [];
   const fresh = () => {
     const dir = mkdtempSync(join(tmpdir(), 'pixelmill-noisy-'));
@@ -282,7 +275,7 @@ export async function noisyNeighbourPhase(options: NoisyOptions): Promise<NoisyN
     }
     return { noisy, flat };
   } finally {
-    imageServer.close();
+    await imageServer.stop();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { productCsv } from '../test/helpers/csv.js';
 import { PostgresDatabase } from '../test/helpers/postgres-database.js';
 import { log, round } from './measure.js';
 import { postgresUnavailable } from './queue-phase.js';
@@ -74,9 +75,8 @@ async function call<T>(
 }
 
 async function upload(service: LaunchedService, client: Client, urls: string[]): Promise<string> {
-  const csv = ['S. No.,Product Name,Input Image Urls', ...urls.map((url, i) => `${i + 1},P${i + 1},${url}`)];
   const form = new FormData();
-  form.append('file', new Blob([`${csv.join('\n')}\n`], { type: 'text/csv' }), `${client.name}.csv`);
+  form.append('file', new Blob([productCsv(urls)], { type: 'text/csv' }), `${client.name}.csv`);
   const accepted = await call<{ request_id: string }>(service, client, '/upload', {
     method: 'POST',
     body: form,

@@ -18,6 +18,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { productCsv } from '../test/helpers/csv.js';
 import { freePort, listenOnLoopback } from '../test/helpers/loopback-server.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -93,7 +94,7 @@ async function call(key: string, path: string, init: RequestInit = {}): Promise<
 async function upload(key: string, webhookUrl: string): Promise<string> {
   const form = new FormData();
   form.set('webhook_url', webhookUrl);
-  const csv = `S. No.,Product Name,Input Image Urls\n1,P,${imagesUrl}/a.gif?${randomUUID()}\n`;
+  const csv = productCsv([`${imagesUrl}/a.gif?${randomUUID()}`]);
   form.set('file', new Blob([csv], { type: 'text/csv' }), 'products.csv');
   return (await call(key, '/upload', { method: 'POST', body: form })).request_id as string;
 }

@@ -2,20 +2,15 @@ import { readEventStream } from './helpers/event-stream.js';
 import { storedCounts, startAppWithoutWorker } from './helpers/hostile-app.js';
 import { eventually, type TestApp } from './helpers/test-app.js';
 import { postUpload } from './helpers/upload.js';
+import { productCsv } from './helpers/csv.js';
 
 const ALICE = 'alice-0123456789abcdefghijklmnop';
 const BOB = 'bob-0123456789abcdefghijklmnopqrs';
 const CAROL = 'carol-0123456789abcdefghijklmnopq';
-const HEADER = 'S. No.,Product Name,Input Image Urls';
 
 /** A CSV of `images` rows; the URLs are never fetched (no worker runs here). */
 const csvOf = (images: number, tag = '') =>
-  Buffer.from(
-    [
-      HEADER,
-      ...Array.from({ length: images }, (_, i) => `${i + 1},P${i},http://127.0.0.1:9/${tag}${i}.jpg`),
-    ].join('\n'),
-  );
+  Buffer.from(productCsv(Array.from({ length: images }, (_, i) => `http://127.0.0.1:9/${tag}${i}.jpg`)));
 
 describe('API keys: who may call, and whose requests each key sees', () => {
   let service: TestApp;

@@ -1,10 +1,10 @@
 import type { LoggerService } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { queryDatabase } from './helpers/database-counts.js';
-import { csvFile, imagesCsv, sleep } from './helpers/durability.js';
-import { ScriptedServer } from './helpers/scripted-server.js';
+import { csvFile, sleep } from './helpers/durability.js';
+import { FixtureServer } from './helpers/fixture-server.js';
 import { startTestApp, TestApp } from './helpers/test-app.js';
-import { parseCsv } from './helpers/csv.js';
+import { imagesCsv, parseCsv } from './helpers/csv.js';
 
 const UPLOADS = 20;
 const IMAGES_PER_UPLOAD = 50;
@@ -28,7 +28,7 @@ class CapturingLogger implements LoggerService {
 }
 
 describe(`concurrent load: ${UPLOADS} uploads of ${IMAGES_PER_UPLOAD} images at once`, () => {
-  const origin = new ScriptedServer();
+  const origin = new FixtureServer();
   const logger = new CapturingLogger();
   let service: TestApp;
   /** Every HTTP status the service answered during the test, with what was asked. */

@@ -6,7 +6,7 @@ import { startTestApp, TestApp, waitForCompletion } from './helpers/test-app.js'
 import { randomUUID } from 'node:crypto';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseCsv } from './helpers/csv.js';
+import { parseCsv, productCsv } from './helpers/csv.js';
 import { webhookOutboxDrained } from './helpers/webhook-outbox.js';
 
 const SECRET = `whsec_${Buffer.from('pixelmill-e2e-secret-key-0123456').toString('base64')}`;
@@ -35,17 +35,14 @@ describe('CSV in, web-ready images out (embedded default)', () => {
 
   it('processes every image of a seed-format CSV, reports, exports and notifies once', async () => {
     const rows = [
-      ['1', 'SKU1', ['photo-2725x2225.jpg', 'exif-orientation-6.jpg', 'exif-orientation-8.jpg']],
-      ['2', 'SKU2', ['alpha.png', 'cmyk.jpg', 'animated.gif']],
-      ['3', 'SKU3', ['photo.webp', 'photo.avif', 'photo-3840x2160-gainmap.jpg']],
-      ['4', 'SKU4', ['not-an-image.jpg', 'missing.jpg']],
+      ['SKU1', ['photo-2725x2225.jpg', 'exif-orientation-6.jpg', 'exif-orientation-8.jpg']],
+      ['SKU2', ['alpha.png', 'cmyk.jpg', 'animated.gif']],
+      ['SKU3', ['photo.webp', 'photo.avif', 'photo-3840x2160-gainmap.jpg']],
+      ['SKU4', ['not-an-image.jpg', 'missing.jpg']],
     ] as const;
-    const csv = [
-      'S. No.,Product Name,Input Image Urls',
-      ...rows.map(
-        ([no, name, files]) => `${no},${name},"${files.map((file) => fixtures.imageUrl(file)).join(',')}"`,
-      ),
-    ].join('\n');
+    const csv = productCsv(
+      rows.map(([name, files]) => ({ name, urls: files.map((file) => fixtures.imageUrl(file)) })),
+    );
 
     const started = Date.now();
     const upload = await service.http
@@ -78,7 +75,7 @@ describe('CSV in, web-ready images out (embedded default)', () => {
     const { body: page } = await service.http.get(`/requests/${requestId}/images`).expect(200);
     expect(page.images).toHaveLength(11);
     expect(page.images.map((image: any) => image.input_url)).toEqual(
-      rows.flatMap(([, , files]) => files.map((file) => fixtures.imageUrl(file))),
+      rows.flatMap(([, files]) => files.map((file) => fixtures.imageUrl(file))),
     );
     const failed = page.images.filter((image: any) => image.status === 'failed');
     expect(failed.map((image: any) => image.error_code).sort()).toEqual(['http_404', 'not_an_image']);
@@ -111,7 +108,7 @@ describe('CSV in, web-ready images out (embedded default)', () => {
     expect(table[0]).toEqual(['S. No.', 'Product Name', 'Input Image Urls', 'Output Image Urls', 'Errors']);
     expect(table.slice(1).map((row) => row[1])).toEqual(['SKU1', 'SKU2', 'SKU3', 'SKU4']);
     for (const [index, row] of table.slice(1).entries()) {
-      expect(row[3].split(',')).toHaveLength(rows[index][2].length);
+      expect(row[3].split(',')).toHaveLength(rows[index][1].length);
     }
     expect(table[4][3]).toBe(',');
     expect(table[4][4]).toContain(`${fixtures.imageUrl('missing.jpg')}: http_404`);
@@ -200,7 +197,7 @@ describe('CSV in, web-ready images out (embedded default)', () => {
   });
 
   it("keeps the CSV's name as sent, made safe to show, in the status and the list", async () => {
-    const csv = `S. No.,Product Name,Input Image Urls\n1,SKU1,${fixtures.imageUrl('photo.webp', 'named')}\n`;
+    const csv = productCsv([fixtures.imageUrl('photo.webp', 'named')]);
     const { body: accepted } = await service.http
       .post('/upload')
       .attach('file', Buffer.from(csv), {

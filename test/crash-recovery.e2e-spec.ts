@@ -7,13 +7,13 @@ import { dirname, join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { countRows, queryDatabase } from './helpers/database-counts.js';
 import { QUEUE_SUMMARY_MISMATCHES } from './helpers/queue-summary.js';
-import { csvFile, filesUnder, imagesCsv, rowCounts } from './helpers/durability.js';
+import { csvFile, filesUnder, rowCounts } from './helpers/durability.js';
 import { webhookOutboxDrained } from './helpers/webhook-outbox.js';
 import { uploadFilesUnder } from './helpers/left-upload-files.js';
-import { ScriptedServer } from './helpers/scripted-server.js';
+import { FixtureServer } from './helpers/fixture-server.js';
 import { requireBuild, ServerProcess } from './helpers/server-process.js';
 import { eventually, freePort, waitForCompletion } from './helpers/test-app.js';
-import { parseCsv } from './helpers/csv.js';
+import { imagesCsv, parseCsv } from './helpers/csv.js';
 import { postUpload } from './helpers/upload.js';
 
 /**
@@ -32,7 +32,7 @@ interface ImageRow {
 }
 
 describe('crash recovery: the built server killed with SIGKILL and started again on the same DATA_DIR', () => {
-  const origin = new ScriptedServer();
+  const origin = new FixtureServer();
   let dataDir: string;
   let server: ServerProcess;
 

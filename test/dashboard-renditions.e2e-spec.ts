@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { DASHBOARD_DIR } from '../src/dashboard/dashboard-files.js';
 import { guardPage, launchChromium } from './helpers/chromium.js';
+import { productCsv } from './helpers/csv.js';
 import { FixtureServer } from './helpers/fixture-server.js';
 import { startTestApp, type TestApp, waitForCompletion } from './helpers/test-app.js';
 
@@ -37,7 +38,7 @@ describe('renditions in the dashboard', { timeout: BROWSER_DEADLINE_MS }, () => 
     const page = await context.newPage();
     const guard = await guardPage(page);
     await page.goto(`${service.config.server.publicUrl}/`);
-    const csv = `S. No.,Product Name,Input Image Urls\n1,SKU1,${fixtures.imageUrl('cmyk.jpg', 'dashboard')}\n`;
+    const csv = productCsv([[fixtures.imageUrl('cmyk.jpg', 'dashboard')]]);
     await page.getByLabel('Renditions (e.g. 800w,thumb-400)').fill('400w,200w,thumb-400');
     await page.getByLabel(/Drop a CSV here/).setInputFiles({
       name: 'renditions.csv',

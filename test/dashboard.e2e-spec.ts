@@ -5,9 +5,10 @@ import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { guardPage, launchChromium } from './helpers/chromium.js';
 import { DASHBOARD_DIR } from '../src/dashboard/dashboard-files.js';
-import { csvFile, imagesCsv } from './helpers/durability.js';
+import { csvFile } from './helpers/durability.js';
 import { FixtureServer } from './helpers/fixture-server.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
+import { imagesCsv, productCsv } from './helpers/csv.js';
 
 /** Written by each run (git-ignored), one per view and width, for a person to look at. */
 const SCREENSHOTS = resolve(import.meta.dirname, '../test-screenshots');
@@ -125,7 +126,7 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
     });
     afterAll(async () => {
       fixtures.imageDelayMs = 0;
-      fixtures.imageResponder = () => undefined;
+      fixtures.imageStatus = () => undefined;
       await service?.close();
     });
 
@@ -154,22 +155,20 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
       // A supplier's link is broken until they fix it; another file is damaged for good; one image
       // takes its time (held), so the request is seen running with failures already counted.
       let broken = true;
-      fixtures.imageResponder = (name) => (broken && name === 'alpha.png' ? 404 : undefined);
+      fixtures.imageStatus = (request) =>
+        broken && request.startsWith('/images/alpha.png') ? 404 : undefined;
       fixtures.imageDelayMs = 100; // so the progress is seen moving
       const releaseSlow = fixtures.holdImages((request) => request.includes('slow'));
       const names = ['exif-orientation-6.jpg', 'photo.webp', 'cmyk.jpg', 'exif-orientation-8.jpg'];
-      const rows = Array.from(
-        { length: 12 },
-        (_, index) =>
-          `${index + 1},SKU${index + 1},${fixtures.imageUrl(names[index % names.length], `n=${index}`)}`,
+      const urls = Array.from({ length: 12 }, (_, index) =>
+        fixtures.imageUrl(names[index % names.length], `n=${index}`),
       );
-      rows.push(`13,SKU13,${fixtures.imageUrl('alpha.png')}`);
-      rows.push(`14,SKU14,${fixtures.imageUrl('truncated.jpg')}`);
-      rows.push(`15,SKU15,${fixtures.imageUrl('photo.webp', 'slow')}`);
+      urls.push(fixtures.imageUrl('alpha.png'), fixtures.imageUrl('truncated.jpg'));
+      urls.push(fixtures.imageUrl('photo.webp', 'slow'));
       const catalog = {
         name: 'catalog.csv',
         mimeType: 'text/csv',
-        buffer: Buffer.from(['S. No.,Product Name,Input Image Urls', ...rows].join('\n')),
+        buffer: Buffer.from(productCsv(urls)),
       };
       await page.getByLabel('Webhook URL (optional)').fill(`${fixtures.baseUrl}/webhook`);
       // Output options: a bad one is refused naming its field; then WebP at most 300 px wide.
@@ -365,7 +364,7 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
     });
 
     async function uploadAs(key: string, fileName: string): Promise<string> {
-      const csv = `S. No.,Product Name,Input Image Urls\n1,SKU1,${fixtures.imageUrl('photo.webp', key)}\n`;
+      const csv = productCsv([fixtures.imageUrl('photo.webp', key)]);
       const { body } = await service.http
         .post('/upload')
         .set('Authorization', `Bearer ${key}`)

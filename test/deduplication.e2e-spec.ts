@@ -1,5 +1,6 @@
 import { FixtureServer } from './helpers/fixture-server.js';
 import { startTestApp, TestApp, waitForCompletion } from './helpers/test-app.js';
+import { productCsv } from './helpers/csv.js';
 
 describe('a URL repeated within one request', () => {
   const fixtures = new FixtureServer();
@@ -19,12 +20,11 @@ describe('a URL repeated within one request', () => {
     const shared = fixtures.imageUrl('exif-orientation-6.jpg');
     const other = fixtures.imageUrl('exif-orientation-8.jpg');
     const broken = fixtures.imageUrl('gone.jpg');
-    const csv = [
-      'S. No.,Product Name,Input Image Urls',
-      `1,A,"${shared},${other},${broken}"`,
-      `2,B,"${shared},${broken}"`,
-      `3,C,${shared}`,
-    ].join('\n');
+    const csv = productCsv([
+      { name: 'A', urls: [shared, other, broken] },
+      { name: 'B', urls: [shared, broken] },
+      { name: 'C', urls: shared },
+    ]);
     const { body: upload } = await service.http
       .post('/upload')
       .attach('file', Buffer.from(csv), 'dup.csv')

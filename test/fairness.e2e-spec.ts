@@ -2,15 +2,9 @@ import { FixtureServer } from './helpers/fixture-server.js';
 import { queryDatabase } from './helpers/database-counts.js';
 import { eventually, startTestApp, type TestApp, waitForCompletion } from './helpers/test-app.js';
 import { upload } from './helpers/upload.js';
+import { productCsv } from './helpers/csv.js';
 
-function csvOf(urls: string[]): Buffer {
-  return Buffer.from(
-    [
-      'S. No.,Product Name,Input Image Urls',
-      ...urls.map((url, index) => `${index + 1},P${index + 1},${url}`),
-    ].join('\n'),
-  );
-}
+const csvOf = (urls: string[]) => Buffer.from(productCsv(urls));
 
 /** Claims are fair across requests: a small request does not wait behind a large one's backlog. */
 describe('fair scheduling', () => {

@@ -7,10 +7,11 @@ import { FullDiskStorage } from './helpers/full-disk-storage.js';
 import { storedFiles } from './helpers/stored-files.js';
 import { eventually, startTestApp, type TestApp, waitForCompletion } from './helpers/test-app.js';
 import { postUpload } from './helpers/upload.js';
+import { productCsv } from './helpers/csv.js';
 
 function csvOf(fixtures: FixtureServer, tag: string): Buffer {
   const urls = ['alpha.png', 'cmyk.jpg'].map((name) => fixtures.imageUrl(name, `tag=${tag}`));
-  return Buffer.from(`S. No.,Product Name,Input Image Urls\n1,SKU1,"${urls.join(',')}"\n`);
+  return Buffer.from(productCsv([urls]));
 }
 
 describe('a full disk (ENOSPC from the storage driver)', () => {

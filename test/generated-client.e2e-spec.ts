@@ -2,7 +2,7 @@ import createClient, { type Client } from 'openapi-fetch';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { components, paths } from './generated/pixelmill-api.js';
-import { parseCsv } from './helpers/csv.js';
+import { parseCsv, productCsv } from './helpers/csv.js';
 import { FixtureServer } from './helpers/fixture-server.js';
 import { OpenApiConformance } from './helpers/openapi-conformance.js';
 import { eventually, startTestApp, type TestApp } from './helpers/test-app.js';
@@ -72,10 +72,11 @@ describe('the API through the client generated from its OpenAPI document', () =>
 
   it('uploads, follows, lists, exports, retries and deletes a request', async () => {
     let supplierFixed = false;
-    fixtures.imageResponder = (name) => (name === 'photo.webp' && !supplierFixed ? 404 : undefined);
+    fixtures.imageStatus = (request) =>
+      request.startsWith('/images/photo.webp') && !supplierFixed ? 404 : undefined;
     const good = fixtures.imageUrl('exif-orientation-6.jpg', 'client');
     const broken = fixtures.imageUrl('photo.webp', 'client');
-    const csv = `S. No.,Product Name,Input Image Urls\n1,SKU1,"${good},${broken}"\n`;
+    const csv = productCsv([[good, broken]]);
 
     const upload = await client.POST('/upload', {
       body: { file: csv, webhook_url: `${fixtures.baseUrl}/webhook` },
@@ -169,7 +170,7 @@ describe('the API through the client generated from its OpenAPI document', () =>
     const url = fixtures.imageUrl('exif-orientation-6.jpg', 'renditions');
     const upload = await client.POST('/upload', {
       body: {
-        file: `S. No.,Product Name,Input Image Urls\n1,SKU1,${url}\n`,
+        file: productCsv([[url]]),
         webhook_url: `${fixtures.baseUrl}/webhook`,
         format: 'webp',
         renditions: '300w,square-2000',

@@ -1,6 +1,6 @@
 import { HostileServer } from './helpers/hostile-server.js';
 import { freePort, startTestApp, type TestApp, waitForCompletion } from './helpers/test-app.js';
-import { parseCsv } from './helpers/csv.js';
+import { parseCsv, productCsv } from './helpers/csv.js';
 import { upload } from './helpers/upload.js';
 
 // Every download goes to a local HostileServer on 127.0.0.1 (or to a free port on 127.0.0.1 where
@@ -10,11 +10,7 @@ const MiB = 1024 * 1024;
 
 /** One row per URL: the row's product name is its expected outcome, for readable failures. */
 function csvOf(rows: Array<[name: string, url: string]>): Buffer {
-  return Buffer.from(
-    ['S. No.,Product Name,Input Image Urls', ...rows.map(([name, url], i) => `${i + 1},${name},${url}`)].join(
-      '\n',
-    ),
-  );
+  return Buffer.from(productCsv(rows.map(([name, url]) => ({ name, urls: url }))));
 }
 
 async function imagesOf(service: TestApp, requestId: string): Promise<Map<string, Record<string, any>>> {

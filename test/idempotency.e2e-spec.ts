@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { imagesCsv, rowCounts } from './helpers/durability.js';
-import { ScriptedServer } from './helpers/scripted-server.js';
+import { rowCounts } from './helpers/durability.js';
+import { FixtureServer } from './helpers/fixture-server.js';
 import { startTestApp, TestApp, waitForCompletion } from './helpers/test-app.js';
 import { postUpload } from './helpers/upload.js';
+import { imagesCsv } from './helpers/csv.js';
 
 describe('Idempotency-Key on POST /upload', () => {
-  const origin = new ScriptedServer();
+  const origin = new FixtureServer();
   let service: TestApp;
 
   beforeAll(async () => {

@@ -11,14 +11,14 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { flatPng, noisyJpeg } from './helpers/costly-images.js';
-import { FIXTURES_DIR } from './helpers/fixture-server.js';
-import { closeServer, freePort, listenOnLoopback } from './helpers/loopback-server.js';
+import { FixtureServer, FIXTURES_DIR } from './helpers/fixture-server.js';
+import { freePort } from './helpers/loopback-server.js';
 import { requireBuild, ServerProcess } from './helpers/server-process.js';
+import { productCsv } from './helpers/csv.js';
 
 // The built server (`node dist/main.cjs`) as a child, so that its threads and its peak RSS are read from
 // the outside (/proc/<pid>); every image comes from a server on 127.0.0.1 inside the test.
@@ -27,23 +27,7 @@ const ALICE = 'alice-0123456789abcdefghijklmnop';
 const BOB = 'bob-0123456789abcdefghijklmnopqrs';
 const SMALL = readFileSync(join(FIXTURES_DIR, 'exif-orientation-8.jpg'));
 
-/** Serves the given images at /<name> (any query string ignored, so URLs can be made distinct). */
-async function imageServer(images: Record<string, Buffer>): Promise<{ server: Server; base: string }> {
-  const server = createServer((req, res) => {
-    const body = images[new URL(req.url ?? '/', 'http://images').pathname.slice(1)];
-    if (body) res.writeHead(200, { 'Content-Length': body.length }).end(body);
-    else res.writeHead(404).end();
-  });
-  return { server, base: (await listenOnLoopback(server)).base };
-}
-
-function csvOf(urls: string[]): Buffer {
-  return Buffer.from(
-    ['S. No.,Product Name,Input Image Urls', ...urls.map((url, i) => `${i + 1},Item ${i + 1},${url}`)].join(
-      '\n',
-    ),
-  );
-}
+const csvOf = (urls: string[]) => Buffer.from(productCsv(urls));
 
 async function upload(
   service: ServerProcess,
@@ -118,16 +102,16 @@ function serverEnv(dataDir: string, env: Record<string, string>): Record<string,
 describe('one client\u2019s expensive images cannot take the machine', () => {
   let dataDir: string;
   let service: ServerProcess | undefined;
-  let images: { server: Server; base: string };
+  const images = new FixtureServer();
 
   beforeAll(async () => {
     requireBuild();
     // The flat PNG is MAX_IMAGE_PIXELS exactly, and a few hundred KB: a flat colour compresses to nothing.
-    images = await imageServer({
-      'noisy.jpg': await noisyJpeg(1500, 1000),
-      'flat.png': await flatPng(),
-      'small.jpg': SMALL,
-    });
+    await images
+      .serve('/noisy.jpg', await noisyJpeg(1500, 1000), 'image/jpeg')
+      .serve('/flat.png', await flatPng(), 'image/png')
+      .serve('/small.jpg', SMALL, 'image/jpeg')
+      .start();
   });
 
   beforeEach(() => {
@@ -141,7 +125,7 @@ describe('one client\u2019s expensive images cannot take the machine', () => {
   });
 
   afterAll(async () => {
-    await closeServer(images.server);
+    await images.stop();
   });
 
   async function start(env: Record<string, string>): Promise<ServerProcess> {
@@ -200,14 +184,14 @@ describe('one client\u2019s expensive images cannot take the machine', () => {
     // Four images in flight, one image thread: before the pool was sized and sharp's jobs bounded, the
     // four encodes took all four of libuv's threads and every file operation waited behind them.
     const server = await start({ IMAGE_THREADS: '1', CONCURRENCY: '4' });
-    const bFirst = await upload(server, BOB, [`${images.base}/small.jpg?first`]);
+    const bFirst = await upload(server, BOB, [`${images.baseUrl}/small.jpg?first`]);
     await waitForCompletion(server, BOB, bFirst, 60_000);
     const bOutput = new URL((await imagesOf(server, BOB, bFirst))[0].output_url).pathname;
 
     const heavy = await upload(
       server,
       ALICE,
-      Array.from({ length: 4 }, (_, i) => `${images.base}/noisy.jpg?heavy=${i}`),
+      Array.from({ length: 4 }, (_, i) => `${images.baseUrl}/noisy.jpg?heavy=${i}`),
       { format: 'avif' },
     );
     // The noisy encodes are under way once the first image is processing.
@@ -219,7 +203,7 @@ describe('one client\u2019s expensive images cannot take the machine', () => {
 
     await server.http.get(bOutput).expect(200);
     await server.http.get('/health/ready').expect(200);
-    const bSecond = await upload(server, BOB, [`${images.base}/small.jpg?second`]);
+    const bSecond = await upload(server, BOB, [`${images.baseUrl}/small.jpg?second`]);
     // Answered while A's encodes still run: its request is not complete (four noisy AVIF encodes, one at a time).
     expect(await statusOf(server, ALICE, heavy)).toMatchObject({ status: 'processing' });
     expect((await statusOf(server, BOB, bSecond)).status).toMatch(/processing|completed/);
@@ -229,8 +213,8 @@ describe('one client\u2019s expensive images cannot take the machine', () => {
     // One image at a time: the small image starts only once the slow one has let go of its slot.
     const server = await start({ IMAGE_TIMEOUT_MS: '1000', IMAGE_THREADS: '1', CONCURRENCY: '1' });
     const requestId = await upload(server, ALICE, [
-      `${images.base}/flat.png?slow`,
-      `${images.base}/small.jpg?next`,
+      `${images.baseUrl}/flat.png?slow`,
+      `${images.baseUrl}/small.jpg?next`,
     ]);
     const status = await waitForCompletion(server, ALICE, requestId, 120_000);
     expect(status).toMatchObject({ processed_images: 2, failed_images: 1 });
@@ -252,7 +236,7 @@ describe('one client\u2019s expensive images cannot take the machine', () => {
     // The default IMAGE_MEMORY_MB on this machine: each image's estimate is over it, so they run alone.
     const server = await start({});
     const flat = (tag: string, count: number) =>
-      Array.from({ length: count }, (_, i) => `${images.base}/flat.png?${tag}=${i}`);
+      Array.from({ length: count }, (_, i) => `${images.baseUrl}/flat.png?${tag}=${i}`);
     const defaults = await upload(server, ALICE, flat('default', 8));
     const auto = await upload(server, BOB, flat('auto', 3), { quality: 'auto' });
     // The API answers meanwhile.

@@ -4,8 +4,7 @@ import { FixtureServer } from './helpers/fixture-server.js';
 import { storedFiles, storedPreviews } from './helpers/stored-files.js';
 import { eventually, startTestApp, type TestApp } from './helpers/test-app.js';
 import { upload } from './helpers/upload.js';
-
-const HEADER = 'S. No.,Product Name,Input Image Urls';
+import { productCsv } from './helpers/csv.js';
 
 /**
  * What the dashboard reads: a request's progress pushed as Server-Sent Events, each done image's WebP
@@ -31,11 +30,8 @@ describe('live progress, previews and filters', () => {
   });
 
   function uploadOf(names: string[]): Promise<string> {
-    const csv = [
-      HEADER,
-      ...names.map((name, index) => `${index + 1},P${index + 1},${fixtures.imageUrl(name, `n=${index}`)}`),
-    ];
-    return upload(service.http, csv.join('\n'), { fileName: 'c.csv' });
+    const csv = productCsv(names.map((name, index) => fixtures.imageUrl(name, `n=${index}`)));
+    return upload(service.http, csv, { fileName: 'c.csv' });
   }
 
   it('streams progress as images finish, then one completed event, and ends', async () => {

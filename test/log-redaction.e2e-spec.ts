@@ -3,6 +3,7 @@ import { FixtureServer } from './helpers/fixture-server.js';
 import { startJsonLogServer, type JsonLogServer } from './helpers/json-log-server.js';
 import type { ServerProcess } from './helpers/server-process.js';
 import { eventually, waitForCompletion } from './helpers/test-app.js';
+import { productCsv } from './helpers/csv.js';
 
 const KEY = 'ops-0123456789abcdefghijklmnopq';
 const secret = () => `leak${randomBytes(12).toString('hex')}`;
@@ -41,10 +42,12 @@ describe('credentials in query strings never reach the log (the built server, LO
       .set(auth)
       .set('Referer', `https://dashboard.example/requests?secret=${secrets[4]}`)
       .expect(404);
-    const csv = [
-      'S. No.,Product Name,Input Image Urls',
-      `1,P1,"${fixtures.imageUrl('exif-orientation-6.jpg', `key=${secrets[5]}`)},${fixtures.imageUrl('missing.jpg', `sig=${secrets[6]}`)}"`,
-    ].join('\n');
+    const csv = productCsv([
+      [
+        fixtures.imageUrl('exif-orientation-6.jpg', `key=${secrets[5]}`),
+        fixtures.imageUrl('missing.jpg', `sig=${secrets[6]}`),
+      ],
+    ]);
     const { body } = await server.http
       .post(`/upload?password=${secrets[7]}`)
       .set(auth)

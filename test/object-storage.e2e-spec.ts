@@ -10,12 +10,13 @@ import { queryDatabase } from './helpers/database-counts.js';
 import { FixtureServer } from './helpers/fixture-server.js';
 import { S3TestServer, SwitchableRelay } from './helpers/s3-server.js';
 import { eventually, startTestApp, TestApp, waitForCompletion } from './helpers/test-app.js';
+import { productCsv } from './helpers/csv.js';
 
 const GOOD = ['alpha.png', 'cmyk.jpg', 'exif-orientation-6.jpg'];
 
 function csvOf(fixtures: FixtureServer, files: string[], tag: string): Buffer {
   const urls = files.map((file) => fixtures.imageUrl(file, `tag=${tag}`));
-  return Buffer.from(`S. No.,Product Name,Input Image Urls\n1,SKU1,"${urls.join(',')}"\n`);
+  return Buffer.from(productCsv([urls]));
 }
 
 async function upload(service: TestApp, csv: Buffer): Promise<string> {

@@ -4,18 +4,12 @@ import { startTestApp, TestApp, waitForCompletion, eventually } from './helpers/
 import { queryDatabase } from './helpers/database-counts.js';
 import { startJsonLogServer, type JsonLogServer } from './helpers/json-log-server.js';
 import type { ServerProcess } from './helpers/server-process.js';
+import { productCsv } from './helpers/csv.js';
 
 const SECRET = `whsec_${Buffer.from('pixelmill-operations-suite-key-32b').toString('base64')}`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-function csvOf(urls: string[][]): Buffer {
-  return Buffer.from(
-    [
-      'S. No.,Product Name,Input Image Urls',
-      ...urls.map((row, index) => `${index + 1},P${index + 1},"${row.join(',')}"`),
-    ].join('\n'),
-  );
-}
+const csvOf = (urls: string[][]) => Buffer.from(productCsv(urls));
 
 /** The samples of a Prometheus text exposition, keyed `name{labels}` exactly as written. */
 function parseMetrics(text: string): Map<string, number> {

@@ -6,6 +6,7 @@ import { download } from './helpers/download.js';
 import { rowCounts } from './helpers/durability.js';
 import { FixtureServer, FIXTURES_DIR } from './helpers/fixture-server.js';
 import { startTestApp, type TestApp, waitForCompletion } from './helpers/test-app.js';
+import { productCsv } from './helpers/csv.js';
 
 const PHOTOS = ['photo-2725x2225.jpg', 'photo-3840x2160-gainmap.jpg'];
 const SEED_OUTPUT = { format: 'jpeg', quality: 50, maxWidth: null, maxHeight: null } as const;
@@ -27,7 +28,7 @@ describe('output options: format, quality (auto), bounds', () => {
   /** Uploads one row of the images (tagged: distinct URLs) with the fields; the finished status and image list. */
   async function processed(tag: string, images: string[], fields: Record<string, string> = {}) {
     const urls = images.map((name) => fixtures.imageUrl(name, `tag=${tag}`));
-    const csv = Buffer.from(`S. No.,Product Name,Input Image Urls\n1,SKU1,"${urls.join(',')}"\n`);
+    const csv = Buffer.from(productCsv([urls]));
     const upload = service.http.post('/upload');
     for (const [name, value] of Object.entries(fields)) upload.field(name, value);
     const { body } = await upload
@@ -117,9 +118,7 @@ describe('output options: format, quality (auto), bounds', () => {
     ['max_height', 'tall', 'max_height must be an integer from 1 to 16383 (pixels)'],
   ])('%s=%s: 400 naming the field, nothing stored', async (field, value, message) => {
     const before = rowCounts(service.dataDir);
-    const csv = Buffer.from(
-      `S. No.,Product Name,Input Image Urls\n1,SKU1,${fixtures.imageUrl('cmyk.jpg')}\n`,
-    );
+    const csv = Buffer.from(productCsv([fixtures.imageUrl('cmyk.jpg')]));
     const { body } = await service.http
       .post('/upload')
       .field(field, value)

@@ -5,8 +5,7 @@ import { FixtureServer } from './helpers/fixture-server.js';
 import { everyStoredFile } from './helpers/stored-files.js';
 import { startTestApp, type TestApp, waitForCompletion } from './helpers/test-app.js';
 import { upload } from './helpers/upload.js';
-
-const HEADER = 'S. No.,Product Name,Input Image Urls';
+import { productCsv } from './helpers/csv.js';
 
 /**
  * Previews off the hot path: processing an image stores its output and nothing else; the preview is made
@@ -28,8 +27,7 @@ describe('previews made on first request', () => {
   });
 
   function uploadOf(urls: string[]): Promise<string> {
-    const csv = [HEADER, ...urls.map((url, index) => `${index + 1},P${index + 1},${url}`)].join('\n');
-    return upload(service.http, csv, { fileName: 'c.csv' });
+    return upload(service.http, productCsv(urls), { fileName: 'c.csv' });
   }
 
   const imageIds = (requestId: string, status: string) =>

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { parseCsv } from './helpers/csv.js';
+import { parseCsv, productCsv } from './helpers/csv.js';
 import { download } from './helpers/download.js';
 import { rowCounts } from './helpers/durability.js';
 import { FixtureServer } from './helpers/fixture-server.js';
@@ -35,8 +35,7 @@ describe('renditions: several sizes and formats of every image from one download
 
   /** Uploads one row per list of images (tagged: distinct URLs) with the fields; the request id. */
   async function uploaded(tag: string, rows: string[][], fields: Record<string, string>): Promise<string> {
-    const cell = (images: string[]) => images.map((name) => fixtures.imageUrl(name, `tag=${tag}`)).join(',');
-    const csv = `S. No.,Product Name,Input Image Urls\n${rows.map((images, index) => `${index + 1},SKU${index + 1},"${cell(images)}"`).join('\n')}\n`;
+    const csv = productCsv(rows.map((images) => images.map((name) => fixtures.imageUrl(name, `tag=${tag}`))));
     const upload = service.http.post('/upload');
     for (const [name, value] of Object.entries(fields)) void upload.field(name, value);
     const { body } = await upload
@@ -204,7 +203,7 @@ describe('renditions: several sizes and formats of every image from one download
   ])('renditions=%s: 400 naming the field, nothing stored', async (value, problem) => {
     const before = rowCounts(service.dataDir);
     const files = await everyStoredFile(service.config.storage.dir);
-    const csv = `S. No.,Product Name,Input Image Urls\n1,SKU1,${fixtures.imageUrl('cmyk.jpg', 'tag=refused')}\n`;
+    const csv = productCsv([[fixtures.imageUrl('cmyk.jpg', 'tag=refused')]]);
     const { body } = await service.http
       .post('/upload')
       .field('renditions', value)
@@ -218,7 +217,7 @@ describe('renditions: several sizes and formats of every image from one download
   });
 
   it('an Idempotency-Key names the renditions too: the same list replays, another is a 422', async () => {
-    const csv = `S. No.,Product Name,Input Image Urls\n1,SKU1,${fixtures.imageUrl('cmyk.jpg', 'tag=idempotent')}\n`;
+    const csv = productCsv([[fixtures.imageUrl('cmyk.jpg', 'tag=idempotent')]]);
     const post = (renditions: string) =>
       service.http
         .post('/upload')

@@ -11,6 +11,7 @@ import { S3TestServer } from './helpers/s3-server.js';
 import { everyStoredFile, storedFiles } from './helpers/stored-files.js';
 import { startTestApp, type TestApp, waitForCompletion } from './helpers/test-app.js';
 import { upload } from './helpers/upload.js';
+import { productCsv } from './helpers/csv.js';
 
 const TABLES = ['tasks', 'products', 'images', 'webhook_deliveries'] as const;
 
@@ -18,7 +19,10 @@ function csvOf(fixtures: FixtureServer, tag: string): Buffer {
   const url = (name: string) => fixtures.imageUrl(name, `tag=${tag}`);
   // A repeated URL (one output shared by two images) and an image that fails (no output).
   return Buffer.from(
-    `S. No.,Product Name,Input Image Urls\n1,SKU1,"${url('alpha.png')},${url('cmyk.jpg')}"\n2,SKU2,"${url('alpha.png')},${url('not-an-image.jpg')}"\n`,
+    productCsv([
+      [url('alpha.png'), url('cmyk.jpg')],
+      [url('alpha.png'), url('not-an-image.jpg')],
+    ]),
   );
 }
 

@@ -2,6 +2,7 @@ import { MAX_IMAGE_OFFSET } from '../src/images/dto/image-page-query.js';
 import { FixtureServer } from './helpers/fixture-server.js';
 import { answersFor, INVALID_REQUEST_IDS, UNKNOWN_REQUEST_ID } from './helpers/request-id-cases.js';
 import { startTestApp, type TestApp, waitForCompletion } from './helpers/test-app.js';
+import { productCsv } from './helpers/csv.js';
 
 describe('request ids, paging and security headers', () => {
   const fixtures = new FixtureServer();
@@ -12,7 +13,7 @@ describe('request ids, paging and security headers', () => {
   beforeAll(async () => {
     await fixtures.start();
     service = await startTestApp();
-    const csv = `S. No.,Product Name,Input Image Urls\n1,SKU1,${fixtures.imageUrl('exif-orientation-6.jpg')}\n`;
+    const csv = productCsv([fixtures.imageUrl('exif-orientation-6.jpg')]);
     const { body } = await service.http
       .post('/upload')
       .attach('file', Buffer.from(csv), 'one.csv')

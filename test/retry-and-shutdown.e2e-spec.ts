@@ -3,17 +3,11 @@ import { Webhook } from 'standardwebhooks';
 import { queryDatabase } from './helpers/database-counts.js';
 import { FixtureServer } from './helpers/fixture-server.js';
 import { eventually, startTestApp, TestApp, waitForCompletion } from './helpers/test-app.js';
+import { productCsv } from './helpers/csv.js';
 
 const SECRET = `whsec_${Buffer.from('pixelmill-retry-and-shutdown-key').toString('base64')}`;
 
-function csvOf(urls: string[][]): Buffer {
-  return Buffer.from(
-    [
-      'S. No.,Product Name,Input Image Urls',
-      ...urls.map((row, index) => `${index + 1},P${index + 1},"${row.join(',')}"`),
-    ].join('\n'),
-  );
-}
+const csvOf = (urls: string[][]) => Buffer.from(productCsv(urls));
 
 describe('retrying failed images', () => {
   const fixtures = new FixtureServer();
@@ -31,8 +25,8 @@ describe('retrying failed images', () => {
 
   it('requeues only the failed images; the request completes and notifies again', async () => {
     let supplierFixed = false;
-    fixtures.imageResponder = (name) =>
-      name === 'exif-orientation-8.jpg' && !supplierFixed ? 404 : undefined;
+    fixtures.imageStatus = (request) =>
+      request.startsWith('/images/exif-orientation-8.jpg') && !supplierFixed ? 404 : undefined;
     const urls = [[fixtures.imageUrl('exif-orientation-6.jpg'), fixtures.imageUrl('exif-orientation-8.jpg')]];
     const { body: upload } = await service.http
       .post('/upload')

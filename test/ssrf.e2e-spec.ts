@@ -1,5 +1,6 @@
 import { HostileServer } from './helpers/hostile-server.js';
 import { startTestApp, type TestApp, waitForCompletion, eventually } from './helpers/test-app.js';
+import { productCsv } from './helpers/csv.js';
 
 // With ALLOW_PRIVATE_URLS=false (the default), the service must not reach a server on this very
 // machine whatever the spelling of its address. Every target here is loopback (or the "this host"
@@ -44,10 +45,7 @@ describe('SSRF: with ALLOW_PRIVATE_URLS=false nothing on loopback is fetched or 
       `http://[::]:${port}/images/animated.gif`,
       `https://127.0.0.1:${port}/images/animated.gif`,
     ];
-    const csv = [
-      'S. No.,Product Name,Input Image Urls',
-      ...spellings.map((url, i) => `${i + 1},P${i + 1},${url}`),
-    ].join('\n');
+    const csv = productCsv(spellings);
     const { body: upload } = await service.http
       .post('/upload')
       .field('webhook_url', `http://127.0.0.1:${port}/webhook`)

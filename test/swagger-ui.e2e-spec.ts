@@ -2,6 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { guardPage, launchChromium } from './helpers/chromium.js';
 import { FixtureServer } from './helpers/fixture-server.js';
 import { startTestApp, type TestApp, waitForCompletion } from './helpers/test-app.js';
+import { productCsv } from './helpers/csv.js';
 
 /**
  * Swagger UI as a new user tries it, in Chromium: Try it out on POST /upload with only a file,
@@ -56,7 +57,7 @@ describe('Swagger UI in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
     await page.goto(`${service.config.server.publicUrl}/docs`);
     await page.locator('#operations-requests-uploadCsv').waitFor();
 
-    const csv = `S. No.,Product Name,Input Image Urls\n1,SKU1,${fixtures.imageUrl('exif-orientation-6.jpg')}\n`;
+    const csv = productCsv([fixtures.imageUrl('exif-orientation-6.jpg')]);
     const upload = await tryItOut('requests', 'uploadCsv', '/upload', async (block) => {
       await block.locator('input[type=file]').setInputFiles({
         name: 'products.csv',
@@ -88,7 +89,7 @@ describe('Swagger UI in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
   });
 
   it('runs every other operation from its Try it out form with only the required fields', async () => {
-    const csv = `S. No.,Product Name,Input Image Urls\n1,SKU1,${fixtures.imageUrl('exif-orientation-8.jpg')}\n`;
+    const csv = productCsv([fixtures.imageUrl('exif-orientation-8.jpg')]);
     const { body } = await service.http
       .post('/upload')
       .attach('file', Buffer.from(csv), 'one.csv')
@@ -147,7 +148,7 @@ describe('Swagger UI in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
       });
     await page.goto(outputUrl.href);
     await expect.poll(shownWidth).toBeGreaterThan(0);
-    fixtures.pages.set('/product.html', `<img src="${outputUrl.href}">`);
+    fixtures.serve('/product.html', `<img src="${outputUrl.href}">`, 'text/html; charset=utf-8');
     await page.goto(`${fixtures.baseUrl}/product.html`);
     await expect.poll(shownWidth).toBeGreaterThan(0);
     expect(await problems()).toEqual([]);

@@ -6,9 +6,10 @@ import { UnitOfWork } from '../src/database/unit-of-work.js';
 import { ProductWriter } from '../src/images/product-writer.js';
 import { UploadStaging } from '../src/upload/upload-staging.js';
 import { countRows, queryDatabase } from './helpers/database-counts.js';
-import { csvFile, imagesCsv, rowCounts } from './helpers/durability.js';
-import { ScriptedServer } from './helpers/scripted-server.js';
+import { csvFile, rowCounts } from './helpers/durability.js';
+import { FixtureServer } from './helpers/fixture-server.js';
 import { startTestApp, TestApp, waitForCompletion } from './helpers/test-app.js';
+import { imagesCsv } from './helpers/csv.js';
 
 /**
  * On SQLite an upload's rows are committed a batch at a time and its task row last (so that no COMMIT
@@ -17,7 +18,7 @@ import { startTestApp, TestApp, waitForCompletion } from './helpers/test-app.js'
  * the rows of an upload whose process stopped half-way are removed at the next start.
  */
 describe('uploads stored in slices (SQLite)', () => {
-  const origin = new ScriptedServer();
+  const origin = new FixtureServer();
   let service: TestApp | undefined;
   let dataDir: string | undefined;
 
@@ -115,7 +116,7 @@ describe('uploads stored in slices (SQLite)', () => {
     const urls = Array.from({ length: 6_000 }, (_, index) =>
       origin.imageUrl('animated.gif', `late-${index}`),
     );
-    const csv = `${imagesCsv(urls, 2)}\n3001,,${origin.imageUrl('animated.gif', 'bad-row')}\n`;
+    const csv = `${imagesCsv(urls, 2)}3001,,${origin.imageUrl('animated.gif', 'bad-row')}\n`;
 
     const { body } = await service.http
       .post('/upload')

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { csvFile, imagesCsv } from './helpers/durability.js';
-import { ReceivedPost, ScriptedServer } from './helpers/scripted-server.js';
+import { csvFile } from './helpers/durability.js';
+import { FixtureServer, type ReceivedPost } from './helpers/fixture-server.js';
 import { webhookOutboxDrained } from './helpers/webhook-outbox.js';
 import { eventually, freePort, startTestApp, TestApp, waitForCompletion } from './helpers/test-app.js';
+import { imagesCsv } from './helpers/csv.js';
 
 const SECRET = `whsec_${Buffer.from('pixelmill-webhook-delivery-key!!').toString('base64')}`;
 /** Six attempts: at once, then five retries ~200 ms (±20%) apart. */
@@ -12,7 +13,7 @@ const TIMEOUT_MS = 500;
 const MIN_GAP_MS = 200 * 0.8;
 
 describe('webhook delivery: retries, signatures and state (Standard Webhooks)', () => {
-  const origin = new ScriptedServer();
+  const origin = new FixtureServer();
   let service: TestApp;
   /** Every request this suite completed (each with one delivery). */
   const requestIds: string[] = [];
@@ -132,7 +133,7 @@ describe('webhook delivery: retries, signatures and state (Standard Webhooks)', 
 
   it('keeps trying a receiver that is down (connection refused) and delivers once it is up', async () => {
     const port = await freePort(); // nobody listens here yet
-    const receiver = new ScriptedServer();
+    const receiver = new FixtureServer();
     try {
       const requestId = await completeRequest(`http://127.0.0.1:${port}/hook`);
       const whileDown = await eventually(async () => {

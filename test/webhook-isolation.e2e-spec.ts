@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { imagesCsv } from './helpers/durability.js';
-import { ScriptedServer } from './helpers/scripted-server.js';
+import { FixtureServer } from './helpers/fixture-server.js';
 import { eventually, startTestApp, type TestApp, waitForCompletion } from './helpers/test-app.js';
 import { upload } from './helpers/upload.js';
+import { imagesCsv } from './helpers/csv.js';
 
 const ALICE = 'alice-0123456789abcdefghijklmnop';
 const BOB = 'bob-0123456789abcdefghijklmnopqrs';
@@ -25,9 +25,9 @@ interface Snapshot {
  * answers at once; the receivers stop before the service closes (their held attempts then end).
  */
 function scenario(hangingCount: number) {
-  const images = new ScriptedServer();
-  const hanging = Array.from({ length: hangingCount }, () => new ScriptedServer());
-  const prompt = new ScriptedServer();
+  const images = new FixtureServer();
+  const hanging = Array.from({ length: hangingCount }, () => new FixtureServer());
+  const prompt = new FixtureServer();
   const state = { service: undefined as TestApp | undefined };
 
   beforeAll(async () => {

@@ -1,5 +1,6 @@
 import type { FixtureServer } from './fixture-server.js';
 import { type TestApp, waitForCompletion } from './test-app.js';
+import { productCsv } from './csv.js';
 
 /**
  * Uploads one row of the given fixture images (tagged, so their URLs are distinct) with a webhook (and
@@ -13,7 +14,7 @@ export async function completedRequest(
   fields: Record<string, string> = {},
 ): Promise<{ id: string; completedAt: number }> {
   const urls = images.map((name) => fixtures.imageUrl(name, `tag=${tag}`));
-  const csv = Buffer.from(`S. No.,Product Name,Input Image Urls\n1,SKU1,"${urls.join(',')}"\n`);
+  const csv = Buffer.from(productCsv([urls]));
   const upload = service.http.post('/upload');
   for (const [name, value] of Object.entries(fields)) void upload.field(name, value);
   const { body } = await upload

@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execute, inList } from '../../src/database/sql.js';
 import { UnitOfWork } from '../../src/database/unit-of-work.js';
-import { csvFile, imagesCsv } from './durability.js';
+import { csvFile } from './durability.js';
 import { FixtureServer } from './fixture-server.js';
 import { QUEUE_SUMMARY_MISMATCHES } from './queue-summary.js';
 import { type TestApp, waitForCompletion } from './test-app.js';
+import { imagesCsv, productCsv } from './csv.js';
 
 /** More than two of DuplicateFanOut's slices (500 duplicates per transaction). */
 const REPEATS = 1_201;
@@ -40,10 +41,9 @@ export function duplicateFanOutCases(start: (dataDir: string) => Promise<TestApp
   async function uploadRepeats(tag: string): Promise<string> {
     const shared = fixtures.imageUrl('alpha.png', tag);
     const broken = fixtures.imageUrl('gone.jpg', tag);
-    const rows = Array.from({ length: REPEATS }, (_, i) =>
-      i < BROKEN_REPEATS ? `${i + 1},P${i},"${shared},${broken}"` : `${i + 1},P${i},${shared}`,
+    const csv = productCsv(
+      Array.from({ length: REPEATS }, (_, i) => (i < BROKEN_REPEATS ? [shared, broken] : shared)),
     );
-    const csv = ['S. No.,Product Name,Input Image Urls', ...rows].join('\n');
     const { body } = await service!.http
       .post('/upload')
       .attach('file', Buffer.from(csv), 'repeats.csv')

@@ -2,15 +2,6 @@ import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { countRows } from './database-counts.js';
 
-/** A products CSV with `urls.length` images, `perRow` to a row (the last row may hold fewer). */
-export function imagesCsv(urls: string[], perRow = 5): string {
-  const lines = ['S. No.,Product Name,Input Image Urls'];
-  for (let start = 0, row = 1; start < urls.length; start += perRow, row++) {
-    lines.push(`${row},SKU${row},"${urls.slice(start, start + perRow).join(',')}"`);
-  }
-  return lines.join('\n');
-}
-
 /** The arguments of supertest's attach() for a CSV file part. */
 export function csvFile(
   csv: string,

@@ -1,34 +1,77 @@
 import { createReadStream, existsSync } from 'node:fs';
-import { createServer, IncomingHttpHeaders, Server } from 'node:http';
+import { createServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { basename, join, resolve } from 'node:path';
 
 export const FIXTURES_DIR = resolve(import.meta.dirname, '../fixtures/images');
 
-export interface ReceivedWebhook {
+/** One POST the server received, in arrival order. */
+export interface ReceivedPost {
+  path: string;
+  /** Date.now() when the request's body had arrived. */
+  at: number;
   headers: IncomingHttpHeaders;
   body: string;
 }
 
+/** How to answer one POST: an HTTP status (with headers, after a delay), or never (`hang`: held open until the server stops). */
+type ScriptedReply = number | { status: number; headers?: Record<string, string>; delayMs?: number } | 'hang';
+
+/** Decides the answer to the `attempt`-th (1-based) POST to one path. */
+type ReplyScript = (attempt: number, post: ReceivedPost) => ScriptedReply;
+
 /**
- * One local HTTP server per suite: serves test/fixtures/images under /images/<name>
- * (any query string ignored, so URLs can be made distinct), records webhooks POSTed to /webhook
- * and serves the HTML `pages` it is given.
- * `webhookResponder` decides each webhook's answer (default 200).
+ * The local HTTP server a suite fetches images from and sends webhooks to:
+ * - GET /images/<fixture>?<anything> serves a file of test/fixtures/images (the query string is
+ *   ignored, so URLs can be made distinct) after `imageDelayMs`, unless held (`holdImages`) or
+ *   answered with the status `imageStatus` gives instead; every GET is recorded with its query;
+ * - POSTs to any path (webhooks: /webhook) are recorded and answered by that path's script
+ *   (default 200);
+ * - `serve` adds fixed bodies by path (an HTML page of another origin, images kept in memory).
+ * It can listen on a given port, so a "receiver that is down" is a reserved port nobody listens on yet.
  */
 export class FixtureServer {
-  readonly webhooks: ReceivedWebhook[] = [];
+  readonly posts: ReceivedPost[] = [];
   readonly imageRequests: string[] = [];
-  webhookResponder: (attempt: number) => number = () => 200;
   /** Delay before each image response, e.g. to keep work in flight. */
   imageDelayMs = 0;
-  /** A status to answer instead of the image (e.g. 404 until a test changes its mind); undefined serves it. */
-  imageResponder: (name: string) => number | undefined = () => undefined;
-  /** HTML pages to serve by path (a page of another origin, for browser tests). */
-  readonly pages = new Map<string, string>();
-  private server?: Server;
-  private held?: Promise<void>;
+  /** A status to answer instead of the image at `/images/<name>?<query>`; undefined serves the fixture. */
+  imageStatus: (pathAndQuery: string) => number | undefined = () => undefined;
+  private readonly bodies = new Map<string, { body: string | Buffer; contentType: string }>();
+  private readonly scripts = new Map<string, ReplyScript>();
+  private readonly held = new Set<ServerResponse>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private heldImages?: Promise<void>;
   private holds: (request: string) => boolean = () => true;
+  private server?: Server;
+  private port?: number;
+
+  /** Serves `body` at `path` (any query string ignored), e.g. a page of another origin for browser tests. */
+  serve(path: string, body: string | Buffer, contentType: string): this {
+    this.bodies.set(path, { body, contentType });
+    return this;
+  }
+
+  /** Sets how POSTs to `path` are answered. */
+  script(path: string, reply: ReplyScript): this {
+    this.scripts.set(path, reply);
+    return this;
+  }
+
+  /** The webhooks received (POSTs to /webhook), in order. */
+  get webhooks(): ReceivedPost[] {
+    return this.postsTo('/webhook');
+  }
+
+  /** POSTs answered `hang` whose connection is still open (none of them has ended). */
+  get holding(): number {
+    return this.held.size;
+  }
+
+  /** The POSTs received on one path, in order. */
+  postsTo(path: string): ReceivedPost[] {
+    return this.posts.filter((post) => post.path === path);
+  }
 
   /**
    * Holds the image answers (requests are recorded, then wait) until the returned function is called:
@@ -36,63 +79,109 @@ export class FixtureServer {
    */
   holdImages(which: (request: string) => boolean = () => true): () => void {
     let release!: () => void;
-    this.held = new Promise<void>((done) => (release = done));
+    this.heldImages = new Promise<void>((done) => (release = done));
     this.holds = which;
     return () => {
-      this.held = undefined;
+      this.heldImages = undefined;
       release();
     };
   }
 
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://fixture');
-      if (req.method === 'POST' && url.pathname === '/webhook') {
-        let body = '';
-        req.setEncoding('utf8');
-        req.on('data', (chunk: string) => (body += chunk));
-        req.on('end', () => {
-          this.webhooks.push({ headers: req.headers, body });
-          res.writeHead(this.webhookResponder(this.webhooks.length)).end();
-        });
-        return;
-      }
-      const page = this.pages.get(url.pathname);
-      if (page !== undefined) {
-        res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(page);
-        return;
-      }
-      this.imageRequests.push(url.pathname + url.search);
-      const held = (this.holds(url.pathname + url.search) && this.held) || Promise.resolve();
-      void held.then(() =>
-        setTimeout(() => {
-          const file = join(FIXTURES_DIR, basename(url.pathname));
-          const status =
-            this.imageResponder(basename(url.pathname)) ??
-            (url.pathname.startsWith('/images/') && existsSync(file) ? 200 : 404);
-          if (status !== 200) {
-            res.writeHead(status, { 'Content-Type': 'text/plain' }).end(`status ${status}`);
-            return;
-          }
-          res.writeHead(200, { 'Content-Type': 'image/jpeg' });
-          createReadStream(file).pipe(res);
-        }, this.imageDelayMs),
-      );
+  async start(port = 0): Promise<this> {
+    this.server = createServer((req, res) => this.handle(req, res));
+    this.server.keepAliveTimeout = 1_000;
+    await new Promise<void>((done, fail) => {
+      this.server!.once('error', fail);
+      this.server!.listen(port, '127.0.0.1', () => done());
     });
-    await new Promise<void>((done) => this.server!.listen(0, '127.0.0.1', done));
+    this.port = (this.server.address() as AddressInfo).port;
     return this;
   }
 
   get baseUrl(): string {
-    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+    if (this.port === undefined) throw new Error('FixtureServer not started');
+    return `http://127.0.0.1:${this.port}`;
   }
 
   imageUrl(name: string, tag = ''): string {
     return `${this.baseUrl}/images/${name}${tag ? `?${tag}` : ''}`;
   }
 
+  url(path: string): string {
+    return `${this.baseUrl}${path}`;
+  }
+
   async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise((done) => this.server?.close(done));
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    for (const res of this.held) res.destroy();
+    this.held.clear();
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    server.closeAllConnections();
+    await new Promise((done) => server.close(done));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://fixture');
+    const fixed = this.bodies.get(url.pathname);
+    if (fixed) {
+      res.writeHead(200, {
+        'Content-Type': fixed.contentType,
+        'Content-Length': Buffer.byteLength(fixed.body),
+      });
+      res.end(fixed.body);
+      return;
+    }
+    if (req.method !== 'POST') {
+      const request = `${url.pathname}${url.search}`;
+      this.imageRequests.push(request);
+      const held = (this.holds(request) && this.heldImages) || Promise.resolve();
+      void held.then(() => this.later(this.imageDelayMs, () => this.serveImage(url, res)));
+      return;
+    }
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (body += chunk));
+    req.on('end', () => {
+      const post: ReceivedPost = { path: url.pathname, at: Date.now(), headers: req.headers, body };
+      this.posts.push(post);
+      const script = this.scripts.get(url.pathname) ?? (() => 200);
+      const reply = script(this.postsTo(url.pathname).length, post);
+      if (reply === 'hang') {
+        this.held.add(res);
+        res.on('close', () => this.held.delete(res));
+        return;
+      }
+      const { status, headers, delayMs } =
+        typeof reply === 'number' ? { status: reply, headers: undefined, delayMs: 0 } : reply;
+      this.later(delayMs ?? 0, () => {
+        if (!res.destroyed) res.writeHead(status, headers).end();
+      });
+    });
+  }
+
+  private serveImage(url: URL, res: ServerResponse): void {
+    if (res.destroyed) return;
+    const file = join(FIXTURES_DIR, basename(url.pathname));
+    const status =
+      this.imageStatus(`${url.pathname}${url.search}`) ??
+      (url.pathname.startsWith('/images/') && existsSync(file) ? 200 : 404);
+    if (status !== 200) {
+      res.writeHead(status, { 'Content-Type': 'text/plain' }).end(`status ${status}`);
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+    createReadStream(file).pipe(res);
+  }
+
+  private later(ms: number, work: () => void): void {
+    if (ms <= 0) return work();
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      work();
+    }, ms);
+    this.timers.add(timer);
   }
 }

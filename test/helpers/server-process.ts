@@ -32,6 +32,13 @@ export function requireBuild(): void {
   }
 }
 
+export interface ServerProcessOptions {
+  /** Node's own arguments before the entry (e.g. `--import` preloads). */
+  nodeArgs?: string[];
+  /** Opens an IPC channel to the child: `process.send()`, its 'message' events. */
+  ipc?: boolean;
+}
+
 /**
  * The built server (`node dist/main.cjs`) as a child process, for tests that must kill it for real.
  * Its stdout and stderr are kept in `output` (one string per run) to assert on and to show on failure.
@@ -46,6 +53,7 @@ export class ServerProcess {
     readonly port: number,
     /** The entry to run: this checkout's build unless another is named (the bench compares builds). */
     readonly main = BUILT_MAIN,
+    private readonly options: ServerProcessOptions = {},
   ) {}
 
   get baseUrl(): string {
@@ -70,14 +78,19 @@ export class ServerProcess {
     return this.child?.pid;
   }
 
+  /** The running child, if any. */
+  get process(): ChildProcess | undefined {
+    return this.child;
+  }
+
   /** Starts a run and resolves once it answers HTTP (a generous minute: a loaded 2-core machine starts it in tens of seconds); rejects (with its output) if it exits or does not come up in time. */
   async start(timeoutMs = 60_000): Promise<void> {
     if (this.child) throw new Error('already running');
     const index = this.runs.push('') - 1;
-    const child = spawn(process.execPath, [this.main], {
+    const child = spawn(process.execPath, [...(this.options.nodeArgs ?? []), this.main], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...this.env, PORT: String(this.port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: this.options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
     running.add(child);

@@ -5,6 +5,8 @@ export interface UploadOptions {
   apiKey?: string;
   idempotencyKey?: string;
   webhookUrl?: string;
+  /** Other form fields (e.g. output options), sent before the file. */
+  fields?: Record<string, string>;
   /** The CSV's file name (default products.csv). */
   fileName?: string;
 }
@@ -15,6 +17,7 @@ export function postUpload(http: TestApp['http'], csv: string | Buffer, options:
   if (options.apiKey) void call.set('Authorization', `Bearer ${options.apiKey}`);
   if (options.idempotencyKey !== undefined) void call.set('Idempotency-Key', options.idempotencyKey);
   if (options.webhookUrl) void call.field('webhook_url', options.webhookUrl);
+  for (const [field, value] of Object.entries(options.fields ?? {})) void call.field(field, value);
   return call.attach('file', Buffer.from(csv), {
     filename: options.fileName ?? 'products.csv',
     contentType: 'text/csv',

@@ -1,16 +1,11 @@
+import { metricTotal } from './metrics.js';
 import type { TestApp } from './test-app.js';
 import { eventually } from './test-app.js';
 
 type Http = TestApp['http'];
 
 /** Webhook attempts whose outcome one process has recorded (every outcome), from its /metrics. */
-async function recordedAttempts(http: Http): Promise<number> {
-  const { text } = await http.get('/metrics').expect(200);
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith('pixelmill_webhook_deliveries_total{'))
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
-}
+const recordedAttempts = (http: Http) => metricTotal(http, 'pixelmill_webhook_deliveries_total');
 
 export interface DrainedOptions {
   /** The processes that dispatch webhooks (each counts its own attempts in /metrics); default the API's. */

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { startAppWithoutWorker } from '../helpers/hostile-app.js';
 import { PostgresDatabase } from '../helpers/postgres-database.js';
 import type { TestApp } from '../helpers/test-app.js';
+import { productCsv } from '../helpers/csv.js';
 
 const UPLOADS = 12;
 const IMAGES_PER_UPLOAD = 4;
@@ -10,13 +11,7 @@ const LIMIT = 10;
 /** One upload of IMAGES_PER_UPLOAD rows; the URLs are never fetched (no worker runs here). */
 const csvOf = (tag: string) =>
   Buffer.from(
-    [
-      'S. No.,Product Name,Input Image Urls',
-      ...Array.from(
-        { length: IMAGES_PER_UPLOAD },
-        (_, i) => `${i + 1},P${i},http://127.0.0.1:9/${tag}-${i}.jpg`,
-      ),
-    ].join('\n'),
+    productCsv(Array.from({ length: IMAGES_PER_UPLOAD }, (_, i) => `http://127.0.0.1:9/${tag}-${i}.jpg`)),
   );
 
 /**

@@ -4,6 +4,7 @@ import { FixtureServer } from '../helpers/fixture-server.js';
 import { PostgresDatabase } from '../helpers/postgres-database.js';
 import { webhookOutboxDrained } from '../helpers/webhook-outbox.js';
 import { startTestApp, TestApp, waitForCompletion } from '../helpers/test-app.js';
+import { productCsv } from '../helpers/csv.js';
 
 /** Scale-out: several processes (here two app instances) share one PostgreSQL database and its queue. */
 describe('two instances on one PostgreSQL database', () => {
@@ -35,10 +36,7 @@ describe('two instances on one PostgreSQL database', () => {
     const urls = Array.from({ length: 40 }, (_, index) =>
       fixtures.imageUrl(index === 39 ? 'missing.jpg' : 'animated.gif', `n=${index}`),
     );
-    const csv = [
-      'S. No.,Product Name,Input Image Urls',
-      ...urls.map((url, index) => `${index + 1},P${index + 1},${url}`),
-    ].join('\n');
+    const csv = productCsv(urls);
     const { body: upload } = await first.http
       .post('/upload')
       .field('webhook_url', `${fixtures.baseUrl}/webhook`)

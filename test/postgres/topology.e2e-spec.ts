@@ -5,12 +5,15 @@ import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { outputKeyOf } from '../../src/images/output-key.js';
 import { readEventStream } from '../helpers/event-stream.js';
+import { productCsv } from '../helpers/csv.js';
 import { FixtureServer } from '../helpers/fixture-server.js';
+import { metricTotal } from '../helpers/metrics.js';
 import { PostgresDatabase } from '../helpers/postgres-database.js';
 import { QUEUE_SUMMARY_MISMATCHES } from '../helpers/queue-summary.js';
 import { S3TestServer } from '../helpers/s3-server.js';
 import { requireBuild, ServerProcess } from '../helpers/server-process.js';
 import { eventually, freePort, waitForCompletion } from '../helpers/test-app.js';
+import { upload } from '../helpers/upload.js';
 import { webhookOutboxDrained } from '../helpers/webhook-outbox.js';
 
 const SECRET = `whsec_${Buffer.from('pixelmill-topology-webhook-key!!').toString('base64')}`;
@@ -96,24 +99,13 @@ describe('scale-out topology: api + 2 workers, PostgreSQL and S3, no shared disk
     const urls = Array.from({ length: IMAGES }, (_, index) =>
       fixtures.imageUrl(index === IMAGES - 1 ? 'missing.jpg' : 'exif-orientation-6.jpg', `n=${index}`),
     );
-    const csv = [
-      'S. No.,Product Name,Input Image Urls',
-      ...urls.map((url, i) => `${i + 1},P${i + 1},${url}`),
-    ];
-    const { body: upload } = await api.http
-      .post('/upload')
-      .field('webhook_url', `${fixtures.baseUrl}/webhook`)
-      .attach('file', Buffer.from(csv.join('\n')), { filename: 'catalog.csv', contentType: 'text/csv' })
-      .expect(202);
-    const requestId: string = upload.request_id;
+    const requestId = await upload(api.http, productCsv(urls), {
+      webhookUrl: `${fixtures.baseUrl}/webhook`,
+      fileName: 'catalog.csv',
+    });
 
     // The API's progress stream reads the database: it moves while other processes do the work.
     const stream = readEventStream(`${api.baseUrl}/requests/${requestId}/events`);
-
-    // The API alone processes nothing: with no worker running, every image stays queued.
-    await new Promise((done) => setTimeout(done, 1_500));
-    expect(await countByStatus(requestId)).toEqual({ queued: IMAGES });
-    expect(fixtures.imageRequests).toEqual([]);
 
     // A worker answers HTTP (for an orchestrator's probe) but serves none of the API.
     await Promise.all(workers.map((worker) => worker.start()));
@@ -140,6 +132,16 @@ describe('scale-out topology: api + 2 workers, PostgreSQL and S3, no shared disk
     });
     expect(await countByStatus(requestId)).toEqual({ done: IMAGES - 1, failed: 1 });
     expect((await db.query(QUEUE_SUMMARY_MISMATCHES)).rows).toEqual([]);
+
+    // The API process, running from the upload to the end, processed nothing: its own /metrics count
+    // no image recorded and no download attempted. The surviving worker recorded every image left
+    // when the other was killed (and those it had recorded before).
+    expect(await metricTotal(api.http, 'pixelmill_images_processed_total')).toBe(0);
+    expect(await metricTotal(api.http, 'pixelmill_image_stage_seconds_count')).toBe(0);
+    expect(await metricTotal(workers[1].http, 'pixelmill_images_processed_total')).toBeGreaterThanOrEqual(
+      IMAGES - (atKill.done ?? 0) - (atKill.failed ?? 0),
+    );
+    expect(await metricTotal(workers[1].http, 'pixelmill_image_stage_seconds_count')).toBeGreaterThan(0);
 
     // One object per image in the bucket, nothing else, and every output URL served from it.
     const { rows } = await db.query("SELECT id FROM images WHERE task_id = $1 AND status = 'done'", [

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { WebhookSender } from '../../src/webhooks/webhook-sender.js';
-import { csvFile, imagesCsv } from '../helpers/durability.js';
+import { csvFile } from '../helpers/durability.js';
 import { PostgresDatabase } from '../helpers/postgres-database.js';
-import { ScriptedServer } from '../helpers/scripted-server.js';
+import { FixtureServer } from '../helpers/fixture-server.js';
 import { eventually, startTestApp, type TestApp } from '../helpers/test-app.js';
+import { imagesCsv } from '../helpers/csv.js';
 
 const REQUESTS = 20;
 
@@ -13,7 +14,7 @@ const REQUESTS = 20;
  * times as attempts were counted.
  */
 describe('webhook dispatchers of two instances on one PostgreSQL database', () => {
-  const server = new ScriptedServer();
+  const server = new FixtureServer();
   let database: PostgresDatabase;
   let instances: TestApp[] = [];
 

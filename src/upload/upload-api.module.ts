@@ -51,4 +51,4 @@ import { UploadTimeoutInterceptor } from './upload-timeout.interceptor.js';
     UploadTimeoutInterceptor,
   ],
 })
-export class UploadModule {}
+export class UploadApiModule {}

@@ -11,4 +11,4 @@ import { PreviewsController } from './previews.controller.js';
   controllers: [PreviewsController],
   providers: [PreviewMaker, PreviewSources],
 })
-export class PreviewsModule {}
+export class PreviewsApiModule {}

@@ -9,4 +9,4 @@ import { ExportService } from './export.service.js';
   controllers: [ExportController],
   providers: [ExportService],
 })
-export class ExportModule {}
+export class ExportApiModule {}

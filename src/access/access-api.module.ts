@@ -5,7 +5,7 @@ import { ApiKeyGuard } from './api-key.guard.js';
 
 /** API keys in front of the HTTP API (where the role serves it). */
 @Module({ providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }] })
-export class AccessModule implements OnApplicationBootstrap {
+export class AccessApiModule implements OnApplicationBootstrap {
   constructor(private readonly config: AppConfig) {}
 
   onApplicationBootstrap(): void {

@@ -3,4 +3,4 @@ import { FilesController } from './files.controller.js';
 
 /** GET /files/…: streams outputs from whichever driver is configured, where the role serves the API. */
 @Module({ controllers: [FilesController] })
-export class FilesModule {}
+export class FilesApiModule {}

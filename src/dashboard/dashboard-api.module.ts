@@ -3,4 +3,4 @@ import { DashboardController } from './dashboard.controller.js';
 
 /** The web dashboard at `/`, where the role serves the API. */
 @Module({ controllers: [DashboardController] })
-export class DashboardModule {}
+export class DashboardApiModule {}
