@@ -11,7 +11,7 @@ import {
   searchAutoEncoding,
   withinDeadline,
 } from '../image-pipeline.js';
-import { insideSize, preparedSize, type Size } from './rendition-sizes.js';
+import { coverCrop, insideSize, preparedSize, type Size } from './rendition-sizes.js';
 
 /** One rendition of an image, encoded. */
 export interface EncodedRendition extends EncodedImage {
@@ -76,12 +76,26 @@ export class RenditionPipeline {
   }
 
   /** The rendition's pixels from the prepared ones (not yet encoded). */
-  private resized(prepared: PreparedPixels, source: Size, rendition: Rendition, deadline: number): Sharp {
+  private async resized(
+    prepared: PreparedPixels,
+    source: Size,
+    rendition: Rendition,
+    deadline: number,
+  ): Promise<Sharp> {
     const image = this.within(sharp(prepared.data, { raw: prepared.raw }), deadline);
     const bounds = { width: rendition.width ?? undefined, height: rendition.height ?? undefined };
     if (rendition.fit === 'pad') return image.resize({ ...bounds, fit: 'contain', background: WHITE });
-    if (rendition.fit === 'cover')
-      return image.resize({ ...bounds, fit: 'cover', position: sharp.strategy.attention });
+    if (rendition.fit === 'cover') {
+      const attention = { fit: 'cover' as const, position: sharp.strategy.attention };
+      const crop = coverCrop(prepared.raw, rendition);
+      if (!crop) return image.resize({ ...bounds, ...attention });
+      const { data, info } = await image
+        .resize({ ...crop, ...attention })
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      const raw = { width: info.width, height: info.height, channels: info.channels };
+      return this.within(sharp(data, { raw }), deadline).resize({ ...bounds, fit: 'fill' });
+    }
     const size = insideSize(source, rendition);
     const same = size.width === prepared.raw.width && size.height === prepared.raw.height;
     return same ? image : image.resize({ ...size, fit: 'fill' });
@@ -94,7 +108,7 @@ export class RenditionPipeline {
     deadline: number,
   ): Promise<EncodedImage> {
     const { format, quality } = rendition;
-    const pixels = this.resized(prepared, source, rendition, deadline);
+    const pixels = await this.resized(prepared, source, rendition, deadline);
     if (quality !== 'auto') {
       const { data, info } = await encoder(pixels, format, quality, false).toBuffer({
         resolveWithObject: true,

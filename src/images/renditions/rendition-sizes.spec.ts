@@ -1,5 +1,5 @@
 import type { Rendition } from '../../config/output-presets.js';
-import { insideSize, preparedSize } from './rendition-sizes.js';
+import { coverCrop, insideSize, preparedSize } from './rendition-sizes.js';
 
 const PHOTO = { width: 2725, height: 2225 };
 const width = (pixels: number): Rendition => ({
@@ -39,5 +39,17 @@ describe('rendition sizes', () => {
     expect(insideSize(PHOTO, width(800))).toEqual({ width: 800, height: 653 });
     const tall: Rendition = { ...width(1), width: null, height: 100 };
     expect(insideSize(PHOTO, tall)).toEqual({ width: 122, height: 100 });
+  });
+
+  it('crops a cover that would enlarge at the pixels’ own size first: the box of the bounds’ shape', () => {
+    expect(coverCrop({ width: 1, height: 16_000 }, bounded('cover', 400))).toEqual({ width: 1, height: 1 });
+    expect(coverCrop({ width: 300, height: 200 }, bounded('cover', 400))).toEqual({
+      width: 200,
+      height: 200,
+    });
+    const wide: Rendition = { ...bounded('cover', 400), width: 800 };
+    expect(coverCrop({ width: 16_000, height: 3 }, wide)).toEqual({ width: 6, height: 3 });
+    // Large enough on both sides: the cover is made as it is, cropped after the reduction.
+    expect(coverCrop(PHOTO, bounded('cover', 400))).toBeUndefined();
   });
 });

@@ -33,3 +33,25 @@ export function preparedSize(source: Size, renditions: Rendition[]): Size {
 export function insideSize(source: Size, rendition: Rendition): Size {
   return scaled(source, Math.min(1, scaleFor(source, rendition)));
 }
+
+/**
+ * For a `cover` that would enlarge (the bounds are larger than the pixels on either side), the largest
+ * box of the bounds' shape within the pixels: cropped first at their own size, then enlarged, rather
+ * than enlarged whole and then cropped (a 1×16,000 line covering 400×400 was a 400×6,400,000
+ * intermediate image: minutes of CPU from a file of a few kilobytes). Undefined when nothing is enlarged.
+ */
+export function coverCrop(pixels: Size, rendition: Rendition): Size | undefined {
+  const { width, height } = rendition;
+  if (width === null || height === null) return undefined;
+  if (width <= pixels.width && height <= pixels.height) return undefined;
+  const wider = pixels.width * height > width * pixels.height;
+  return wider
+    ? {
+        width: Math.max(1, Math.min(pixels.width, Math.round((pixels.height * width) / height))),
+        height: pixels.height,
+      }
+    : {
+        width: pixels.width,
+        height: Math.max(1, Math.min(pixels.height, Math.round((pixels.width * height) / width))),
+      };
+}
