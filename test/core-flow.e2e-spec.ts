@@ -190,6 +190,7 @@ describe('CSV in, web-ready images out (embedded default)', () => {
       failed_images: 2,
       status_url: `${service.config.server.publicUrl}/status/${requestId}`,
       export_url: `${service.config.server.publicUrl}/export-csv/${requestId}`,
+      images_url: `${service.config.server.publicUrl}/requests/${requestId}/images`,
       timestamp: expect.any(String),
     });
     const { body: finalStatus } = await service.http.get(`/status/${requestId}`).expect(200);

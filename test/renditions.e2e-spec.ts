@@ -172,7 +172,7 @@ describe('renditions: several sizes and formats of every image from one download
     expect(rows[0][6]).toContain('not_an_image');
   });
 
-  it('the webhook names the renditions asked for', async () => {
+  it('the webhook names the renditions asked for, and its images_url leads to each image\u2019s', async () => {
     const requestId = await uploaded('webhook', [['cmyk.jpg']], {
       renditions: '200w',
       webhook_url: `${fixtures.baseUrl}/webhook`,
@@ -186,6 +186,10 @@ describe('renditions: several sizes and formats of every image from one download
     );
     expect(webhook.renditions).toEqual([
       { spec: '200w', format: 'jpeg', quality: 50, width: 200, height: null, fit: 'inside' },
+    ]);
+    const { body: page } = await service.http.get(new URL(webhook.images_url as string).pathname).expect(200);
+    expect(page.images[0].renditions).toEqual([
+      expect.objectContaining({ spec: '200w', format: 'jpeg', width: 200, bytes: expect.any(Number) }),
     ]);
   });
 

@@ -16,6 +16,7 @@ export function requestCompletedPayload(
     failed_images: event.failedImages,
     status_url: `${publicUrl}/status/${event.requestId}`,
     export_url: `${publicUrl}/export-csv/${event.requestId}`,
+    images_url: `${publicUrl}/requests/${event.requestId}/images`,
     timestamp: new Date(event.completedAt).toISOString(),
     ...(event.renditions && {
       renditions: event.renditions.map((rendition) => RenditionSpecDto.from(rendition)),

@@ -757,6 +757,12 @@ export interface components {
              */
             export_url: string;
             /**
+             * Format: uri
+             * @description Its images, a page at a time: each one’s output URL (and, when the request asked for renditions, every rendition’s URL, format, size and bytes) or why it failed
+             * @example http://localhost:3000/requests/7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70/images
+             */
+            images_url: string;
+            /**
              * Format: date-time
              * @description When the request finished
              * @example 2026-11-25T17:00:02.000Z

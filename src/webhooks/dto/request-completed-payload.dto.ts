@@ -44,6 +44,14 @@ export class RequestCompletedPayloadDto {
   export_url: string;
 
   @ApiProperty({
+    format: 'uri',
+    example: 'http://localhost:3000/requests/7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70/images',
+    description:
+      'Its images, a page at a time: each one\u2019s output URL (and, when the request asked for renditions, every rendition\u2019s URL, format, size and bytes) or why it failed',
+  })
+  images_url: string;
+
+  @ApiProperty({
     format: 'date-time',
     example: '2026-11-25T17:00:02.000Z',
     description: 'When the request finished',
