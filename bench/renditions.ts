@@ -40,7 +40,7 @@ async function cpuMsPerRun(work: () => Promise<unknown>): Promise<number> {
 }
 
 const singleMs = await cpuMsPerRun(() => single.encode(source, config.output.defaults));
-const renditionsMs = await cpuMsPerRun(() => renditions.encode(source, widths));
+const renditionsMs = await cpuMsPerRun(() => renditions.encode(source, widths, async () => undefined));
 const ratio = renditionsMs / singleMs;
 process.stdout.write(
   `${[

@@ -1,4 +1,4 @@
-import { imageCost, MAX_IMAGE_COST } from './image-cost.js';
+import { imageCost, isCostly, MAX_IMAGE_COST } from './image-cost.js';
 
 describe('imageCost', () => {
   it.each([
@@ -27,5 +27,24 @@ describe('imageCost', () => {
     expect(imageCost({ format: 'jpeg', quality: 50, renditions: [rendition('avif', 'auto')] })).toBe(
       MAX_IMAGE_COST,
     );
+  });
+
+  it('puts an image in the costly lane when one of its outputs is AVIF or auto, not for many cheap renditions', () => {
+    const width = (format: 'jpeg' | 'avif', quality: number | 'auto') => ({
+      spec: `${format}-${quality}`,
+      format,
+      quality,
+      width: 400,
+      height: null,
+      fit: 'inside' as const,
+    });
+    const eightJpegs = Array.from({ length: 8 }, () => width('jpeg', 50));
+    expect(imageCost({ format: 'jpeg', quality: 50, renditions: eightJpegs })).toBe(8);
+    expect(isCostly({ format: 'jpeg', quality: 50, renditions: eightJpegs })).toBe(false);
+    expect(
+      isCostly({ format: 'jpeg', quality: 50, renditions: [width('jpeg', 50), width('avif', 50)] }),
+    ).toBe(true);
+    expect(isCostly({ format: 'jpeg', quality: 'auto' })).toBe(true);
+    expect(isCostly({ format: 'webp', quality: 80 })).toBe(false);
   });
 });

@@ -25,7 +25,7 @@ export const MAX_IMAGE_COST = 16;
  * From this cost up (AVIF, `quality=auto`) an image is costly: it may take only COSTLY_IMAGE_THREADS of
  * the image threads, as one such encode holds its thread for seconds to minutes.
  */
-export const COSTLY_IMAGE_COST = AUTO_QUALITY_COST;
+const COSTLY_IMAGE_COST = AUTO_QUALITY_COST;
 
 function outputCost(output: Pick<OutputOptions, 'format' | 'quality'>): number {
   const auto = output.quality === 'auto' ? AUTO_QUALITY_COST : 1;
@@ -36,6 +36,11 @@ function outputCost(output: Pick<OutputOptions, 'format' | 'quality'>): number {
  * With renditions, the sum of theirs: an upper bound, as they share one download and one decode, and
  * most are smaller than the full-size output the factors were measured on.
  */
+/** Whether an image is made in the costly lane (COSTLY_IMAGE_THREADS): one of its outputs is AVIF or `auto`. */
+export function isCostly(options: Pick<OutputOptions, 'format' | 'quality' | 'renditions'>): boolean {
+  return (options.renditions ?? [options]).some((output) => outputCost(output) >= COSTLY_IMAGE_COST);
+}
+
 export function imageCost(options: Pick<OutputOptions, 'format' | 'quality' | 'renditions'>): number {
   const outputs = options.renditions ?? [options];
   return Math.min(

@@ -112,7 +112,7 @@ export class OutputConfig {
     default: derived(() => DEFAULT_OUTPUT_PRESETS),
     shown: '`square-2000` (JPEG q85, 2000×2000 `pad`) and `thumb-400` (WebP q80, 400×400 `cover`)',
     description:
-      'The presets a request may name in `renditions`: a JSON object, name (a-z 0-9 -) → `{"format", "quality" (1–100 or "auto"), "width"?, "height"?, "fit"}` with `fit` one of `inside`, `pad`, `cover`; replaces the shipped ones (see [renditions](api.md#renditions))',
+      'The presets a request may name in `renditions`: a JSON object, name (a-z 0-9 -) → `{"format", "quality" (1–100 or "auto"), "width"?, "height"?, "fit"}` with `fit` one of `inside`, `pad`, `cover` (a `pad` or `cover` preset at most `MAX_IMAGE_PIXELS` pixels); replaces the shipped ones (see [renditions](api.md#renditions))',
   })
   @ValidateBy({
     name: 'isOutputPresets',
@@ -140,4 +140,18 @@ export class OutputConfig {
   }
 }
 
-export const output: Concern<OutputConfig> = { title: 'Output', schema: OutputConfig };
+export const output: Concern<OutputConfig> = {
+  title: 'Output',
+  schema: OutputConfig,
+  // `pad` and `cover` make exactly their bounds whatever the source: a 1×1 image would become them.
+  check: ({ presets }, config, refuse) =>
+    Object.entries(presets)
+      .filter(([, preset]) => preset.fit !== 'inside')
+      .filter(([, preset]) => preset.width! * preset.height! > config.limits.maxImagePixels)
+      .map(([name, preset]) =>
+        refuse(
+          'OUTPUT_PRESETS',
+          `preset "${name}" (${preset.fit} ${preset.width}×${preset.height}) makes more pixels than MAX_IMAGE_PIXELS (${config.limits.maxImagePixels})`,
+        ),
+      ),
+};

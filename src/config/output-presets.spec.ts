@@ -52,4 +52,14 @@ describe('OUTPUT_PRESETS', () => {
     );
     expect(() => loadConfig({ MAX_RENDITIONS: '0' })).toThrow(/MAX_RENDITIONS="0"/);
   });
+
+  it('refuses a pad or cover preset of more pixels than MAX_IMAGE_PIXELS: any 1×1 image would become it', () => {
+    const big = { big: { format: 'jpeg', quality: 80, width: 16_383, height: 16_383, fit: 'pad' } };
+    expect(() => loadConfig({ OUTPUT_PRESETS: JSON.stringify(big) })).toThrow(
+      'preset "big" (pad 16383×16383) makes more pixels than MAX_IMAGE_PIXELS (100000000)',
+    );
+    expect(
+      loadConfig({ OUTPUT_PRESETS: JSON.stringify(big), MAX_IMAGE_PIXELS: '300000000' }).output.presets.big,
+    ).toMatchObject({ width: 16_383 });
+  });
 });

@@ -2,13 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { ConcurrencyLimit } from '../common/concurrency-limit.js';
 import { MemoryBudget } from '../common/memory-budget.js';
 import { AppConfig } from '../config/app-config.js';
-import { COSTLY_IMAGE_COST, imageCost } from '../config/image-cost.js';
+import { isCostly } from '../config/image-cost.js';
 import { HEADER_READS } from '../config/thread-pool.cjs';
 import type { OutputOptions } from '../config/output-options.js';
 import { imageTimeout } from './image-error.js';
 import type { Rendition } from '../config/output-presets.js';
 import { type EncodedImage, type ImageHeader, ImagePipeline } from './image-pipeline.js';
-import { type EncodedRendition, RenditionPipeline } from './renditions/rendition-pipeline.js';
+import { type RenditionSink, RenditionPipeline } from './renditions/rendition-pipeline.js';
 import { renditionsMemoryOf, workingMemoryOf } from './working-memory.js';
 
 /**
@@ -65,16 +65,21 @@ export class ImageAdmission {
     );
   }
 
-  /** Every rendition of the image from one decode, admitted as one piece of work (its memory counts the prepared copy). */
+  /**
+   * Every rendition of the image from one decode, each given to `sink` (to be stored) before the next is
+   * made, admitted as one piece of work: its memory counts the prepared copy, and is held until the
+   * last rendition is stored.
+   */
   encodeRenditions(
     input: Buffer,
     options: OutputOptions & { renditions: Rendition[] },
-  ): Promise<EncodedRendition[]> {
+    sink: RenditionSink,
+  ): Promise<void> {
     return this.admit(
       input,
       options,
       (header) => renditionsMemoryOf(header, options.renditions),
-      (deadline) => this.renditions.encode(input, options.renditions, deadline),
+      (deadline) => this.renditions.encode(input, options.renditions, sink, deadline),
     );
   }
 
@@ -85,7 +90,7 @@ export class ImageAdmission {
     make: (deadline: number) => Promise<T>,
   ): Promise<T> {
     const header = await this.headerReads.run(() => this.pipeline.header(input));
-    const costly = imageCost(options) >= COSTLY_IMAGE_COST;
+    const costly = isCostly(options);
     const needed = estimate(header);
     const memory = costly ? Math.min(needed, this.costlyMemory) : needed;
     return new Promise<T>((resolve, reject) => {

@@ -85,4 +85,18 @@ describe('renditionsMemoryOf', () => {
       0,
     );
   });
+
+  it('counts a cover that enlarges as its crop at the source\u2019s size and its bounds, never the whole enlarged', () => {
+    const thumb = {
+      spec: 'thumb',
+      format: 'webp' as const,
+      quality: 80,
+      width: 400,
+      height: 400,
+      fit: 'cover' as const,
+    };
+    const line = header({ width: 1, height: 16_000 });
+    // Enlarged whole it would be 400 × 6,400,000 pixels (gigabytes); cropped first, a few megabytes.
+    expect(renditionsMemoryOf(line, [thumb]) / MiB).toBeLessThan(24);
+  });
 });

@@ -73,8 +73,10 @@ const pixelsOf = (size: Size) => size.width * size.height;
 function renditionPixels(source: Size, rendition: Rendition): number {
   if (rendition.fit === 'inside') return pixelsOf(insideSize(source, rendition));
   if (rendition.fit === 'pad') return rendition.width! * rendition.height!;
-  // cover: the image filling the bounds, before its crop.
+  // cover: the image filling the bounds, before its crop; one that enlarges is cropped at the source's
+  // size first (coverCrop), then enlarged to the bounds.
   const scale = Math.max(rendition.width! / source.width, rendition.height! / source.height);
+  if (scale > 1) return pixelsOf(source) + rendition.width! * rendition.height!;
   return source.width * source.height * scale ** 2;
 }
 

@@ -7,6 +7,7 @@ import { ImageAdmission } from '../image-admission.js';
 import type { ImageResult } from '../outcomes/image-outcome.js';
 import { renditionKeyOf } from '../output-key.js';
 import type { ClaimedImage } from '../queue/image-queue.js';
+import type { EncodedRendition } from './rendition-pipeline.js';
 import type { StoredRendition } from './stored-rendition.js';
 
 /**
@@ -22,31 +23,45 @@ export class RenditionOutputs {
     private readonly metrics: Metrics,
   ) {}
 
+  /**
+   * Each rendition is stored as soon as it is made, one at a time (one encoded rendition in memory). When
+   * making them fails (a later rendition, a store, the deadline), no store is left running or started
+   * afterwards: the caller's removal of the image's outputs then finds every file that will ever exist.
+   */
   async make(
     image: ClaimedImage,
     options: OutputOptions & { renditions: Rendition[] },
     input: Buffer,
   ): Promise<Omit<ImageResult, 'inputBytes'>> {
-    const encoded = await this.metrics.timed('process', () =>
-      this.admission.encodeRenditions(input, options),
-    );
-    const renditions: StoredRendition[] = encoded.map(({ rendition, data, format, width, height }) => ({
-      spec: rendition.spec,
-      key: renditionKeyOf(image.id, rendition),
-      format,
-      width,
-      height,
-      bytes: data.length,
-    }));
-    await this.metrics.timed('store', () =>
-      Promise.all(encoded.map(({ data }, index) => this.storage.put(renditions[index].key, data))),
-    );
-    const [first] = encoded;
+    const renditions: StoredRendition[] = [];
+    let first: Pick<EncodedRendition, 'quality' | 'score'> | undefined;
+    let storing: Promise<void> = Promise.resolve();
+    let abandoned = false;
+    const store = async (made: EncodedRendition) => {
+      const key = renditionKeyOf(image.id, made.rendition);
+      await this.metrics.timed('store', () => this.storage.put(key, made.data));
+      const { rendition, format, width, height, data } = made;
+      renditions.push({ spec: rendition.spec, key, format, width, height, bytes: data.length });
+      first ??= { quality: made.quality, score: made.score };
+    };
+    try {
+      await this.metrics.timed('process', () =>
+        this.admission.encodeRenditions(input, options, (made) => {
+          // An encode that ends after the deadline (AVIF cannot be stopped) is not stored.
+          if (abandoned) throw new Error('the image was given up');
+          return (storing = store(made));
+        }),
+      );
+    } catch (error) {
+      abandoned = true;
+      await storing.catch(() => undefined);
+      throw error;
+    }
     return {
       outputKey: renditions[0].key,
       outputBytes: renditions.reduce((sum, rendition) => sum + rendition.bytes, 0),
-      outputQuality: first.quality,
-      outputScore: first.score,
+      outputQuality: first!.quality,
+      outputScore: first!.score,
       renditions,
     };
   }

@@ -18,6 +18,12 @@ export interface EncodedRendition extends EncodedImage {
   rendition: Rendition;
 }
 
+/**
+ * Takes each rendition as soon as it is encoded (to store it) and resolves when done with it: the next
+ * is made only then, so one encoded rendition is held at a time, never all of them.
+ */
+export type RenditionSink = (made: EncodedRendition) => Promise<void>;
+
 /** The prepared source: 8-bit sRGB pixels, oriented and flattened on white, at the largest size needed. */
 interface PreparedPixels {
   data: Buffer;
@@ -41,14 +47,30 @@ const WHITE = '#ffffff';
 export class RenditionPipeline {
   constructor(private readonly config: AppConfig) {}
 
-  async encode(input: Buffer, renditions: Rendition[], deadline = Infinity): Promise<EncodedRendition[]> {
+  async encode(
+    input: Buffer,
+    renditions: Rendition[],
+    sink: RenditionSink,
+    deadline = Infinity,
+  ): Promise<void> {
     if (input.length === 0) throw new ImageError('not_an_image', 'the downloaded file is empty');
+    const { source, prepared } = await this.classified(
+      () => this.prepare(input, renditions, deadline),
+      deadline,
+    );
+    for (const rendition of renditions) {
+      const encoded = await this.classified(
+        () => this.encodeOne(prepared, source, rendition, deadline),
+        deadline,
+      );
+      await sink({ rendition, ...encoded }); // its failures (storage) are the sink's, passed on as they are
+    }
+  }
+
+  /** sharp's work, its failure given the image's code (decode_error, image_timeout…). */
+  private async classified<T>(work: () => Promise<T>, deadline: number): Promise<T> {
     try {
-      const { source, prepared } = await this.prepare(input, renditions, deadline);
-      const encoded: EncodedRendition[] = [];
-      for (const rendition of renditions)
-        encoded.push({ rendition, ...(await this.encodeOne(prepared, source, rendition, deadline)) });
-      return encoded;
+      return await work();
     } catch (error) {
       throw failureOf(error, deadline, this.config.workers.imageTimeoutMs);
     }
