@@ -17,6 +17,7 @@ import { RequestFileNames1764000000012 } from './migrations/1764000000012-reques
 import { QueueCounters1764000000013 } from './migrations/1764000000013-queue-counters.js';
 import { DeliveryReceivers1764000000014 } from './migrations/1764000000014-delivery-receivers.js';
 import { ImageRenditions1764000000016 } from './migrations/1764000000016-image-renditions.js';
+import { SourceReuse1764000000017 } from './migrations/1764000000017-source-reuse.js';
 import { loadSqliteDriver } from './sqlite-driver.js';
 
 const MIGRATIONS = [
@@ -35,6 +36,7 @@ const MIGRATIONS = [
   QueueCounters1764000000013,
   DeliveryReceivers1764000000014,
   ImageRenditions1764000000016,
+  SourceReuse1764000000017,
 ];
 
 /**

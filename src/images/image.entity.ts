@@ -5,6 +5,9 @@ import type { StoredRendition } from './renditions/stored-rendition.js';
 export const IMAGE_STATUSES = ['queued', 'processing', 'done', 'failed'] as const;
 export type ImageStatus = (typeof IMAGE_STATUSES)[number];
 
+/** `revalidated`: the source answered 304 to a conditional GET; `content_match`: its bytes hashed to a processed input. */
+export type ImageReuse = 'revalidated' | 'content_match';
+
 /** `available_at` of a duplicate: it is never claimed itself. */
 export const NEVER = Number.MAX_SAFE_INTEGER;
 
@@ -81,4 +84,8 @@ export class Image {
   /** Its renditions, when its request asked for some (the first is its output); else null. */
   @Column({ type: 'simple-json', nullable: true })
   renditions: StoredRendition[] | null;
+
+  /** How a done image reused an earlier output of its owner's instead of being made: see ImageReuse; else null. */
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  reused: ImageReuse | null;
 }

@@ -32,6 +32,10 @@ export class Task {
   @Column({ name: 'input_bytes', type: 'bigint', default: 0, transformer: bigintNumber })
   inputBytes: number;
 
+  /** Done images that reused an earlier output instead of being made (see Image.reused). */
+  @Column({ name: 'reused_images', type: 'integer', default: 0 })
+  reusedImages: number;
+
   /** Bytes of the done images' outputs. */
   @Column({ name: 'output_bytes', type: 'bigint', default: 0, transformer: bigintNumber })
   outputBytes: number;
