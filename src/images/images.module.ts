@@ -13,6 +13,8 @@ import { LocalWakeSignal } from './queue/local-wake-signal.js';
 import { PostgresWakeSignal } from './queue/postgres-wake-signal.js';
 import { WakeSignal } from './queue/wake-signal.js';
 import { RequestCreatedListener } from './request-created.listener.js';
+import { OutputReferences } from './outputs/output-references.js';
+import { OutputRemovals } from './outputs/output-removals.js';
 import { TaskRowsRemoval } from './task-rows-removal.js';
 
 /**
@@ -37,6 +39,8 @@ import { TaskRowsRemoval } from './task-rows-removal.js';
     },
     RequestCreatedListener,
     TaskRowsRemoval,
+    OutputReferences,
+    OutputRemovals,
   ],
   exports: [ProductWriter, ProductPages, ImageQueue, TaskRowsRemoval],
 })

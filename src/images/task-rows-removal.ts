@@ -2,7 +2,8 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { execute, inList } from '../database/sql.js';
 import { type Transaction, UnitOfWork } from '../database/unit-of-work.js';
-import { Storage } from '../storage/storage.js';
+import { OutputReferences } from './outputs/output-references.js';
+import { OutputRemovals } from './outputs/output-removals.js';
 import { thumbnailKeyOf } from './output-key.js';
 import type { StoredRendition } from './renditions/stored-rendition.js';
 
@@ -15,20 +16,20 @@ function renditionKeysOf(renditions: string | null, outputKey: string): string[]
 /** Images (then products) deleted per transaction: a few milliseconds of SQLite work. */
 const ROWS_PER_SLICE = 2_000;
 
-/** Output removals in flight at once: enough to overlap S3 round trips, few enough not to crowd the workers. */
-const REMOVALS_AT_ONCE = 16;
-
 /**
  * Removes the products and images of a request id that has no task row: an upload that was not stored
  * (SQLite writes an upload's rows before its task row) or a deleted request. A mark in `staged_tasks`
  * names such an id, from the transaction that leaves its rows without a task until the last of them is
  * gone. The rows go a slice per transaction (one DELETE of a million rows held SQLite, and with it the
- * event loop, for seconds), the outputs a slice named once it has committed, and the mark last: a
- * crash leaves at worst orphan outputs that no row names (logged when a removal fails), and no request
- * that names a removed output (a duplicate still waiting for its slice may, but no request reads it).
- * Marks found at start name removals a stopped process did not finish; they are finished before the
- * service takes requests (on PostgreSQL a neighbour may be finishing the same one: both delete what is
- * there, and removing an output twice is harmless). A removal that fails keeps its mark for the next start.
+ * event loop, for seconds), and the mark last. An output may be shared with the owner's other requests
+ * (a re-import reused it): the slice's transaction takes the deleted images' references off it
+ * (OutputReferences) and queues for removal only the objects no image names any more (OutputRemovals),
+ * which go from storage once it has committed. A crash leaves no request naming a removed object (a
+ * duplicate still waiting for its slice may, but no request reads it), and the queued removals are
+ * done at the next start. Marks found at start name removals a stopped process did not finish; they are
+ * finished before the service takes requests (on PostgreSQL a neighbour may be finishing the same one:
+ * both delete what is there, and removing an object twice is harmless). A removal that fails keeps its
+ * mark for the next start.
  */
 @Injectable()
 export class TaskRowsRemoval implements OnApplicationBootstrap {
@@ -36,7 +37,8 @@ export class TaskRowsRemoval implements OnApplicationBootstrap {
 
   constructor(
     private readonly unitOfWork: UnitOfWork,
-    private readonly storage: Storage,
+    private readonly references: OutputReferences,
+    private readonly removals: OutputRemovals,
   ) {}
 
   /** In the transaction that leaves the request's rows without their task row (or before the first is written). */
@@ -61,7 +63,7 @@ export class TaskRowsRemoval implements OnApplicationBootstrap {
       if (slice.deleted === 0) break;
       rows += slice.deleted;
       outputs += slice.outputKeys.length;
-      await this.removeOutputs(slice.outputKeys);
+      await this.removals.remove(slice.outputKeys);
       await nextTurn();
     }
     await this.unitOfWork.run((tx) => this.unmark(tx, requestId));
@@ -92,8 +94,9 @@ export class TaskRowsRemoval implements OnApplicationBootstrap {
 
   /**
    * Deletes up to ROWS_PER_SLICE of the task's images, or once none is left up to ROWS_PER_SLICE of its
-   * products; returns how many rows it deleted (0: none is left) and the output and preview keys the
-   * deleted images named, each once (a duplicate shares its original's keys, and goes with it or without it).
+   * products; returns how many rows it deleted (0: none is left) and the storage keys it queued for
+   * removal: the previews of the deleted images, and the outputs (each rendition) whose last reference
+   * they held (a duplicate shares its original's output, and goes with it or without it).
    */
   private async deleteSlice(
     tx: Transaction,
@@ -111,13 +114,24 @@ export class TaskRowsRemoval implements OnApplicationBootstrap {
         `DELETE FROM images WHERE id IN (${inList(records.length)})`,
         records.map((image) => image.id),
       );
-      // An original with an output may have a preview (made on its first request, under its id); with
-      // renditions, its output is the first of them.
-      const outputKeys = records.flatMap((image) =>
-        image.outputKey === null
-          ? []
-          : [...renditionKeysOf(image.renditions, image.outputKey), thumbnailKeyOf(image.id)],
+      const withOutput = records.filter((image) => image.outputKey !== null);
+      const unreferenced = await this.references.release(
+        tx,
+        withOutput.map((image) => image.outputKey!),
       );
+      // An image with an output may have a preview (made on its first request, under its own id); with
+      // renditions, its output is the first of them.
+      const outputKeys = [
+        ...new Set(
+          withOutput.flatMap((image) => [
+            ...(unreferenced.has(image.outputKey!)
+              ? renditionKeysOf(image.renditions, image.outputKey!)
+              : []),
+            thumbnailKeyOf(image.id),
+          ]),
+        ),
+      ];
+      await this.removals.queue(tx, outputKeys);
       // The rows selected, not the DELETE's count: a neighbour removing the same task (PostgreSQL) may
       // have deleted some, and the removal goes on until none is selected.
       return { deleted: records.length, outputKeys };
@@ -128,22 +142,5 @@ export class TaskRowsRemoval implements OnApplicationBootstrap {
       [taskId, taskId, ROWS_PER_SLICE],
     );
     return { deleted: products.affected, outputKeys: [] };
-  }
-
-  /** Removes outputs no row names any more, a batch at a time; a failure leaves an orphan, and says so. */
-  private async removeOutputs(keys: string[]): Promise<void> {
-    for (let start = 0; start < keys.length; start += REMOVALS_AT_ONCE) {
-      await Promise.all(
-        keys
-          .slice(start, start + REMOVALS_AT_ONCE)
-          .map((key) =>
-            this.storage
-              .remove(key)
-              .catch((error: Error) =>
-                this.logger.warn(`orphan output ${key} left in storage: ${error.message}`),
-              ),
-          ),
-      );
-    }
   }
 }
