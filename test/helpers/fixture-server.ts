@@ -89,7 +89,6 @@ export class FixtureServer {
 
   async start(port = 0): Promise<this> {
     this.server = createServer((req, res) => this.handle(req, res));
-    this.server.keepAliveTimeout = 1_000;
     await new Promise<void>((done, fail) => {
       this.server!.once('error', fail);
       this.server!.listen(port, '127.0.0.1', () => done());
