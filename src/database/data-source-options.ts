@@ -18,6 +18,7 @@ import { QueueCounters1764000000013 } from './migrations/1764000000013-queue-cou
 import { DeliveryReceivers1764000000014 } from './migrations/1764000000014-delivery-receivers.js';
 import { ImageRenditions1764000000016 } from './migrations/1764000000016-image-renditions.js';
 import { SourceReuse1764000000017 } from './migrations/1764000000017-source-reuse.js';
+import { LeaseIndex1764000000018 } from './migrations/1764000000018-lease-index.js';
 import { loadSqliteDriver } from './sqlite-driver.js';
 
 const MIGRATIONS = [
@@ -37,6 +38,7 @@ const MIGRATIONS = [
   DeliveryReceivers1764000000014,
   ImageRenditions1764000000016,
   SourceReuse1764000000017,
+  LeaseIndex1764000000018,
 ];
 
 /**

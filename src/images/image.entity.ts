@@ -14,7 +14,7 @@ export const NEVER = Number.MAX_SAFE_INTEGER;
 /** One input URL of one row, and what became of it. */
 @Entity('images')
 @Index('idx_images_task_row', ['taskId', 'rowNumber', 'position'])
-@Index('idx_images_claim', ['status', 'availableAt'])
+@Index('idx_images_leases', ['leaseUntil'], { where: "status = 'processing'" })
 @Index('idx_images_task_status', ['taskId', 'status', 'availableAt'])
 @Index('idx_images_waiting_duplicates', ['duplicateOf'], {
   where: "duplicate_of IS NOT NULL AND status = 'queued'",
