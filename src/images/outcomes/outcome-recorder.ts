@@ -113,10 +113,10 @@ export class OutcomeRecorder implements OnApplicationShutdown {
       for (const pending of batch) pending.reject(error);
       return false;
     }
-    for (const { outcome, resolve } of batch)
-      resolve(
-        written.outputGone.has(outcome.image.id) ? 'output_gone' : written.recorded.has(outcome.image.id),
-      );
+    for (const pending of batch) {
+      const { id } = pending.outcome.image;
+      pending.resolve(written.outputGone.has(id) ? 'output_gone' : written.recorded.has(id));
+    }
     return true;
   }
 }
