@@ -470,9 +470,11 @@ describe('SafeHttpClient.download, conditional', () => {
     expect(seen.map((request) => request.headers['if-none-match'])).toEqual(['"v1"', '"v1"']);
   });
 
-  it('a 304 to an unconditional GET is a failure (http_304), as before', async () => {
-    const error = await failure(makeClient().download(`${base}/status/304`));
-    expect(error.code).toBe('http_304');
+  it('a 304 to an unconditional GET is a failure (http_304), as before, also with empty validators', async () => {
+    expect((await failure(makeClient().download(`${base}/status/304`))).code).toBe('http_304');
+    const none = { etag: null, lastModified: null };
+    expect((await failure(makeClient().download(`${base}/status/304`, none))).code).toBe('http_304');
+    expect(seen.map((request) => request.headers['if-none-match'])).toEqual([undefined, undefined]);
   });
 
   it('does not keep a validator longer than 512 characters', async () => {

@@ -76,7 +76,9 @@ export class SafeHttpClient {
   download(url: string, known?: Validators): Promise<DownloadResult | NotModified> {
     const { maxImageBytes: limit } = this.config.limits;
     const { maxRedirects, timeoutMs } = this.config.downloads;
-    const sent = requestHeaders(known);
+    // Validators that say nothing make a plain GET (to which a 304 is a failure, as ever).
+    const conditional = known?.etag || known?.lastModified ? known : undefined;
+    const sent = requestHeaders(conditional);
     return withDeadline(timeoutMs, async (signal) => {
       let current = this.checkUrl(url);
       for (let redirects = 0; ; redirects++) {
@@ -90,10 +92,14 @@ export class SafeHttpClient {
           current = this.checkUrl(location, current);
           continue;
         }
-        if (status === 304 && known) {
+        if (status === 304 && conditional) {
           // A 304 has no body (the parser reads none): resuming ends it and frees the socket for reuse.
           response.resume();
-          return { notModified: true, finalUrl: current.href, validators: validatorsOf(headers, known) };
+          return {
+            notModified: true,
+            finalUrl: current.href,
+            validators: validatorsOf(headers, conditional),
+          };
         }
         if (status < 200 || status > 299) {
           response.destroy();
