@@ -34,7 +34,7 @@ import { LeaseStore } from '../src/images/queue/lease-store.js';
 import { LocalWakeSignal } from '../src/images/queue/local-wake-signal.js';
 import { PostgresWakeSignal } from '../src/images/queue/postgres-wake-signal.js';
 import { RenditionOutputs } from '../src/images/renditions/rendition-outputs.js';
-import { OutputReferences } from '../src/images/reuse/output-references.js';
+import { ReuseLedger } from '../src/images/reuse/reuse-ledger.js';
 import { SourceMemory } from '../src/images/reuse/source-memory.js';
 import { SourceReuse } from '../src/images/reuse/source-reuse.js';
 import { Metrics } from '../src/metrics/metrics.js';
@@ -105,7 +105,7 @@ const completion = new TaskCompletion(
   new DomainEvents(new EventEmitter2()),
 );
 const recorder = new OutcomeRecorder(
-  new OutcomeTransaction(new FinishedImages(), fanOut, completion, unitOfWork, new OutputReferences(config)),
+  new OutcomeTransaction(new FinishedImages(), fanOut, completion, unitOfWork, new ReuseLedger(config)),
   fanOut,
   config,
 );

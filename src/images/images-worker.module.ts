@@ -14,7 +14,7 @@ import { OutcomeTransaction } from './outcomes/outcome-transaction.js';
 import { TaskCompletion } from './outcomes/task-completion.js';
 import { RenditionOutputs } from './renditions/rendition-outputs.js';
 import { RenditionPipeline } from './renditions/rendition-pipeline.js';
-import { OutputReferences } from './reuse/output-references.js';
+import { ReuseLedger } from './reuse/reuse-ledger.js';
 import { SourceMemory } from './reuse/source-memory.js';
 import { SourceReuse } from './reuse/source-reuse.js';
 
@@ -28,7 +28,7 @@ import { SourceReuse } from './reuse/source-reuse.js';
     RenditionOutputs,
     SourceMemory,
     SourceReuse,
-    OutputReferences,
+    ReuseLedger,
     ImageProcessor,
     FinishedImages,
     DuplicateImages,

@@ -18,7 +18,7 @@ import { DuplicateImages } from '../../src/images/outcomes/duplicate-images.js';
 import { FinishedImages } from '../../src/images/outcomes/finished-images.js';
 import type { ImageOutcome } from '../../src/images/outcomes/image-outcome.js';
 import { OutcomeRecorder } from '../../src/images/outcomes/outcome-recorder.js';
-import { OutputReferences } from '../../src/images/reuse/output-references.js';
+import { ReuseLedger } from '../../src/images/reuse/reuse-ledger.js';
 import { OutcomeTransaction } from '../../src/images/outcomes/outcome-transaction.js';
 import { TaskCompletion } from '../../src/images/outcomes/task-completion.js';
 import { outputKeyOf } from '../../src/images/output-key.js';
@@ -186,7 +186,7 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
         fanOut,
         completion,
         unitOfWork,
-        new OutputReferences(driver.config),
+        new ReuseLedger(driver.config),
       );
       return new OutcomeRecorder(transaction, fanOut, driver.config);
     }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '../../database/unit-of-work.js';
 import { DuplicateFanOut } from './duplicate-fan-out.js';
 import { FinishedImages } from './finished-images.js';
-import { OutputReferences } from '../reuse/output-references.js';
+import { ReuseLedger } from '../reuse/reuse-ledger.js';
 import type { DoneOutcome, ImageOutcome } from './image-outcome.js';
 import { TaskCompletion } from './task-completion.js';
 
@@ -14,7 +14,7 @@ export interface WrittenBatch {
 
 /**
  * Writes one batch of outcomes in one transaction: the outputs reusing images name held first (in key
- * order), one UPDATE for the successes, their outputs and sources (OutputReferences), each failure on its
+ * order), one UPDATE for the successes, their outputs and sources (ReuseLedger), each failure on its
  * own, a slice of the duplicates' fan-out, and per task one counter UPDATE with the conditional
  * completion (and its webhook message). The guarantees are those of one image per transaction: an image
  * is recorded only while its lease is ours (the UPDATE's condition), and a batch commits or rolls back
@@ -27,7 +27,7 @@ export class OutcomeTransaction {
     private readonly fanOut: DuplicateFanOut,
     private readonly completion: TaskCompletion,
     private readonly unitOfWork: UnitOfWork,
-    private readonly outputs: OutputReferences,
+    private readonly ledger: ReuseLedger,
   ) {}
 
   /**
@@ -37,7 +37,7 @@ export class OutcomeTransaction {
   async write(outcomes: ImageOutcome[]): Promise<WrittenBatch> {
     const { recorded, outputGone, slice, completions } = await this.unitOfWork.run(async (tx) => {
       const reused = outcomes.flatMap((outcome) => (outcome.kind === 'reused' ? [outcome] : []));
-      const live = await this.outputs.holdLive(
+      const live = await this.ledger.holdLive(
         tx,
         reused.map((outcome) => outcome.result.outputKey),
       );
@@ -47,7 +47,7 @@ export class OutcomeTransaction {
       );
       const finished = await this.finishedImages.markDone(tx, done);
       const markedDone = new Set(finished.map((image) => image.id));
-      await this.outputs.remember(
+      await this.ledger.remember(
         tx,
         done.filter((outcome) => markedDone.has(outcome.image.id)),
       );

@@ -39,7 +39,7 @@ function outputOf(row: OutputRow): RememberedOutput {
 /**
  * The reads a worker makes to reuse an owner's earlier outputs (`sources`, `outputs`), each one probe of
  * a primary key or index. Only outputs some image still names (refs > 0) are found; one whose last
- * image goes meanwhile is caught when the reuse is recorded (OutputReferences.holdLive).
+ * image goes meanwhile is caught when the reuse is recorded (ReuseLedger.holdLive).
  */
 @Injectable()
 export class SourceMemory {

@@ -12,7 +12,7 @@ import type { DoneOutcome } from '../outcomes/image-outcome.js';
  * changes in key order, as `holdLive` does, so the two never deadlock on PostgreSQL.
  */
 @Injectable()
-export class OutputReferences {
+export class ReuseLedger {
   constructor(private readonly config: AppConfig) {}
 
   /**
