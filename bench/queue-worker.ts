@@ -34,6 +34,9 @@ import { LeaseStore } from '../src/images/queue/lease-store.js';
 import { LocalWakeSignal } from '../src/images/queue/local-wake-signal.js';
 import { PostgresWakeSignal } from '../src/images/queue/postgres-wake-signal.js';
 import { RenditionOutputs } from '../src/images/renditions/rendition-outputs.js';
+import { ReuseLedger } from '../src/images/reuse/reuse-ledger.js';
+import { SourceMemory } from '../src/images/reuse/source-memory.js';
+import { SourceReuse } from '../src/images/reuse/source-reuse.js';
 import { Metrics } from '../src/metrics/metrics.js';
 import type { Storage } from '../src/storage/storage.js';
 import { QueueCounters } from '../src/tasks/queue-counters.js';
@@ -82,9 +85,15 @@ const storage = { put: async () => undefined, remove: async () => undefined } as
 const storageHealth = new StorageHealth(storage, config);
 const queue = new LeasedImageQueue(leases, signal, unitOfWork, storageHealth, config);
 
-// The I/O of an image, done in no time: one byte downloaded, "converted" and "stored".
+// The I/O of an image, done in no time: its URL's bytes downloaded (distinct sources: none is reused
+// by its content), one byte "converted" and "stored".
 const bytes = Buffer.from([0xff]);
-const http = { download: async () => ({ body: bytes }) } as unknown as SafeHttpClient;
+const http = {
+  download: async (url: string) => ({
+    body: Buffer.from(url),
+    validators: { etag: null, lastModified: null },
+  }),
+} as unknown as SafeHttpClient;
 const admission = {
   encode: async () => ({ data: bytes, format: 'jpeg', quality: 50, score: null }),
 } as unknown as ImageAdmission;
@@ -96,7 +105,7 @@ const completion = new TaskCompletion(
   new DomainEvents(new EventEmitter2()),
 );
 const recorder = new OutcomeRecorder(
-  new OutcomeTransaction(new FinishedImages(), fanOut, completion, unitOfWork),
+  new OutcomeTransaction(new FinishedImages(), fanOut, completion, unitOfWork, new ReuseLedger(config)),
   fanOut,
   config,
 );
@@ -111,6 +120,7 @@ const processor = new ImageProcessor(
   config,
   metrics,
   new RenditionOutputs(admission, storage, metrics),
+  new SourceReuse(new SourceMemory(unitOfWork)),
 );
 
 await queue.work((image) => processor.process(image));

@@ -29,6 +29,8 @@ export interface RequestCompletedEvent {
   totalImages: number;
   processedImages: number;
   failedImages: number;
+  /** Done images that reused an earlier output (absent in a message queued before it was counted). */
+  reusedImages?: number;
   webhookUrl: string | null;
   completedAt: number;
   /** The renditions the request asked for; absent when none. */

@@ -1,11 +1,7 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { DASHBOARD_DIR } from '../src/dashboard/dashboard-files.js';
-import { guardPage, launchChromium } from './helpers/chromium.js';
+import { guardPage } from './helpers/chromium.js';
+import { dashboardSuite, uploadThroughForm } from './helpers/dashboard-suite.js';
 import { productCsv } from './helpers/csv.js';
-import { FixtureServer } from './helpers/fixture-server.js';
-import { startTestApp, type TestApp, waitForCompletion } from './helpers/test-app.js';
+import { waitForCompletion } from './helpers/test-app.js';
 
 /** A browser on two shared cores is slow: a generous deadline, not a measure. */
 const BROWSER_DEADLINE_MS = 120_000;
@@ -15,41 +11,18 @@ const BROWSER_DEADLINE_MS = 120_000;
  * with their sizes, and the width renditions as a srcset to copy that names what the API lists.
  */
 describe('renditions in the dashboard', { timeout: BROWSER_DEADLINE_MS }, () => {
-  const fixtures = new FixtureServer();
-  let browser: Browser;
-  let service: TestApp;
-
-  beforeAll(async () => {
-    if (!existsSync(join(DASHBOARD_DIR, 'index.html')))
-      throw new Error(`no dashboard in ${DASHBOARD_DIR}: run \`npm run build\` first (npm test does it)`);
-    await fixtures.start();
-    service = await startTestApp();
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await service?.close();
-    await fixtures.stop();
-  });
+  const suite = dashboardSuite();
 
   it('asks for renditions and shows them, with a srcset of the widths to copy', async () => {
-    const context = await browser.newContext();
+    const context = await suite.browser.newContext();
     const page = await context.newPage();
     const guard = await guardPage(page);
-    await page.goto(`${service.config.server.publicUrl}/`);
-    const csv = productCsv([[fixtures.imageUrl('cmyk.jpg', 'dashboard')]]);
+    await page.goto(`${suite.service.config.server.publicUrl}/`);
+    const csv = productCsv([[suite.fixtures.imageUrl('cmyk.jpg', 'dashboard')]]);
     await page.getByLabel('Renditions (e.g. 800w,thumb-400)').fill('400w,200w,thumb-400');
-    await page.getByLabel(/Drop a CSV here/).setInputFiles({
-      name: 'renditions.csv',
-      mimeType: 'text/csv',
-      buffer: Buffer.from(csv),
-    });
-    await page.getByRole('button', { name: 'Upload' }).click();
-    await page.waitForURL(/#\/requests\/[0-9a-f-]{36}$/);
-    const requestId = new URL(page.url()).hash.split('/').pop()!;
-    await waitForCompletion(service.http, requestId);
-    const { body } = await service.http.get(`/requests/${requestId}/images`).expect(200);
+    const requestId = await uploadThroughForm(page, 'renditions.csv', csv);
+    await waitForCompletion(suite.service.http, requestId);
+    const { body } = await suite.service.http.get(`/requests/${requestId}/images`).expect(200);
     const [w400, w200, thumb] = body.images[0].renditions;
 
     await page.getByText('3 renditions').click();

@@ -215,6 +215,48 @@ describe('the API through the client generated from its OpenAPI document', () =>
     expect(webhook.renditions).toEqual(status.output.renditions);
   });
 
+  it('re-imports: the reused image says so in its listing, the status, the list and the webhook; refresh makes it again', async () => {
+    const file = productCsv([[fixtures.imageUrl('cmyk.jpg', 'reimport')]]);
+    const imported = async (refresh?: 'true') => {
+      const upload = await client.POST('/upload', {
+        body: { file, webhook_url: `${fixtures.baseUrl}/webhook`, ...(refresh && { refresh }) },
+        bodySerializer: multipart,
+      });
+      const path = { request_id: upload.data!.request_id };
+      const status = await finalStatus(path.request_id);
+      const { data } = await client.GET('/requests/{request_id}/images', { params: { path } });
+      const webhook = await eventually(() =>
+        fixtures.webhooks
+          .map(({ body }) => JSON.parse(body) as WebhookPayload)
+          .find((payload) => payload.request_id === path.request_id),
+      );
+      expect(conformance.problems({ $ref: '#/components/schemas/RequestCompletedPayload' }, webhook)).toEqual(
+        [],
+      );
+      return { status, image: data!.images[0], webhook };
+    };
+
+    const first = await imported();
+    expect([first.status.reused_images, first.webhook.reused_images]).toEqual([0, 0]);
+    expect(first.image).toMatchObject({ reused: false, reused_how: null });
+
+    const second = await imported();
+    expect([second.status.reused_images, second.webhook.reused_images]).toEqual([1, 1]);
+    expect(second.image).toMatchObject({
+      reused: true,
+      reused_how: 'revalidated',
+      output_url: first.image.output_url,
+    });
+    const { data: list } = await client.GET('/requests', { params: { query: { limit: 1 } } });
+    expect(list!.requests[0]).toMatchObject({ request_id: second.status.request_id, reused_images: 1 });
+
+    const refreshed = await imported('true');
+    expect(refreshed.status.output.refresh).toBe(true);
+    expect(refreshed.status.reused_images).toBe(0);
+    expect(refreshed.image).toMatchObject({ reused: false, reused_how: null });
+    expect(refreshed.image.output_url).not.toBe(first.image.output_url);
+  });
+
   it('answers the declared error body for every refusal', async () => {
     const unknown = '00000000-0000-4000-8000-000000000000';
     const notFound = await client.GET('/status/{request_id}', { params: { path: { request_id: unknown } } });

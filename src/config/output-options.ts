@@ -18,6 +18,12 @@ export interface OutputOptions {
    * output above.
    */
   renditions?: Rendition[];
+  /**
+   * The `refresh` field: every image is downloaded and made again, without looking for an earlier
+   * output of its owner's to reuse (the new outputs are remembered). Not an option of the output itself:
+   * it is no part of the key outputs are reused by (see optionsKeyOf).
+   */
+  refresh?: true;
 }
 
 /** The largest max_width or max_height accepted (WebP's own limit; larger bounds would mean nothing). */

@@ -7,7 +7,7 @@ import { loadConfig } from '../config/app-config.js';
 import type { LookupAllFunction } from './address-policy.js';
 import { FetchError } from './fetch-error.js';
 import { GuardedAgents } from './guarded-agents.js';
-import { SafeHttpClient } from './safe-http-client.js';
+import { type DownloadResult, SafeHttpClient } from './safe-http-client.js';
 
 // Everything here talks to a server on 127.0.0.1 only. Private, link-local and metadata ranges
 // are covered without traffic in address-policy.spec.ts.
@@ -27,6 +27,7 @@ interface StreamedResponse {
 }
 
 const LIMIT = 1000;
+const LAST_MODIFIED = 'Wed, 21 Oct 2026 07:28:00 GMT';
 const seen: SeenRequest[] = [];
 const streamed: StreamedResponse[] = [];
 let server: Server;
@@ -94,6 +95,20 @@ beforeAll(async () => {
         else res.writeHead(200).end('landed');
         return;
       }
+      case 'validated': {
+        // /validated/<etag>: a body with that ETag and a fixed Last-Modified; 304 to a request that
+        // names either (?body=1 answers 304 with a body anyway: the client must not read it).
+        const etag = `"${arg}"`;
+        const fresh =
+          req.headers['if-none-match'] === etag || req.headers['if-modified-since'] === LAST_MODIFIED;
+        if (fresh && url.searchParams.has('bare')) res.writeHead(304).end();
+        else if (fresh) res.writeHead(304, { ETag: etag, 'Last-Modified': LAST_MODIFIED }).end();
+        else res.writeHead(200, { ETag: etag, 'Last-Modified': LAST_MODIFIED }).end(`version ${arg}`);
+        return;
+      }
+      case 'long-validators':
+        res.writeHead(200, { ETag: `"${'e'.repeat(600)}"`, 'Last-Modified': LAST_MODIFIED }).end('x');
+        return;
       case 'redirect-to':
         res.writeHead(302, { Location: url.searchParams.get('to') ?? '/' }).end();
         return;
@@ -392,5 +407,78 @@ describe('SafeHttpClient.download with ALLOW_PRIVATE_URLS=true', () => {
     } finally {
       vi.unstubAllEnvs();
     }
+  });
+});
+
+describe('SafeHttpClient.download, conditional', () => {
+  it('returns the validators of a 200', async () => {
+    const result = await makeClient().download(`${base}/validated/v1`);
+    expect(result.validators).toEqual({ etag: '"v1"', lastModified: LAST_MODIFIED });
+    expect(seen[0].headers['if-none-match']).toBeUndefined();
+    expect(seen[0].headers['if-modified-since']).toBeUndefined();
+  });
+
+  it('sends If-None-Match and If-Modified-Since; a 304 resolves notModified and frees the socket', async () => {
+    const client = makeClient();
+    const result = await client.download(`${base}/validated/v1`, {
+      etag: '"v1"',
+      lastModified: LAST_MODIFIED,
+    });
+    expect(result).toEqual({
+      notModified: true,
+      finalUrl: `${base}/validated/v1`,
+      validators: { etag: '"v1"', lastModified: LAST_MODIFIED },
+    });
+    expect(seen[0].headers).toMatchObject({
+      'if-none-match': '"v1"',
+      'if-modified-since': LAST_MODIFIED,
+    });
+    await vi.waitFor(() => expect(busySockets(client)).toBe(0));
+  });
+
+  it('keeps the known validators when a 304 repeats none', async () => {
+    const known = { etag: '"v1"', lastModified: null };
+    const result = await makeClient().download(`${base}/validated/v1?bare`, known);
+    expect(result).toMatchObject({ notModified: true, validators: known });
+    expect(seen[0].headers['if-modified-since']).toBeUndefined();
+  });
+
+  it('revalidates by Last-Modified alone', async () => {
+    const known = { etag: null, lastModified: LAST_MODIFIED };
+    const result = await makeClient().download(`${base}/validated/v2`, known);
+    expect(result.notModified).toBe(true);
+    expect(seen[0].headers['if-none-match']).toBeUndefined();
+  });
+
+  it('a changed source answers 200: its body and its new validators', async () => {
+    const result = await makeClient().download(`${base}/validated/v2`, {
+      etag: '"v1"',
+      lastModified: 'Mon, 01 Jan 2024 00:00:00 GMT',
+    });
+    expect(result.notModified).toBeFalsy();
+    expect(result).toMatchObject({ validators: { etag: '"v2"', lastModified: LAST_MODIFIED } });
+    expect((result as DownloadResult).body.toString()).toBe('version v2');
+  });
+
+  it('sends the validators on every redirect hop', async () => {
+    const target = encodeURIComponent('/validated/v1');
+    const result = await makeClient().download(`${base}/redirect-to?to=${target}`, {
+      etag: '"v1"',
+      lastModified: null,
+    });
+    expect(result).toMatchObject({ notModified: true, finalUrl: `${base}/validated/v1` });
+    expect(seen.map((request) => request.headers['if-none-match'])).toEqual(['"v1"', '"v1"']);
+  });
+
+  it('a 304 to an unconditional GET is a failure (http_304), as before, also with empty validators', async () => {
+    expect((await failure(makeClient().download(`${base}/status/304`))).code).toBe('http_304');
+    const none = { etag: null, lastModified: null };
+    expect((await failure(makeClient().download(`${base}/status/304`, none))).code).toBe('http_304');
+    expect(seen.map((request) => request.headers['if-none-match'])).toEqual([undefined, undefined]);
+  });
+
+  it('does not keep a validator longer than 512 characters', async () => {
+    const result = await makeClient().download(`${base}/long-validators`);
+    expect(result.validators).toEqual({ etag: null, lastModified: LAST_MODIFIED });
   });
 });

@@ -1,4 +1,9 @@
-import { type IncomingMessage, request as httpRequest } from 'node:http';
+import {
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  request as httpRequest,
+} from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { addAbortSignal, pipeline, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -10,11 +15,30 @@ import { FetchError, parseRetryAfter } from './fetch-error.js';
 import { GuardedAgents } from './guarded-agents.js';
 import { causes, withDeadline } from './with-deadline.js';
 
+/** What a response said about its body's version, for a conditional GET later; null when it did not say. */
+export interface Validators {
+  etag: string | null;
+  lastModified: string | null;
+}
+
 export interface DownloadResult {
+  notModified?: false;
   body: Buffer;
   contentType: string | undefined;
   finalUrl: string;
+  validators: Validators;
 }
+
+/** A conditional GET the source answered 304: what the caller has is current (no body was read). */
+export interface NotModified {
+  notModified: true;
+  finalUrl: string;
+  /** The 304's validators, or those sent where it repeated none. */
+  validators: Validators;
+}
+
+/** A validator longer than this is not kept (nor sent back): a header is no place for a body. */
+const MAX_VALIDATOR_LENGTH = 512;
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
@@ -42,14 +66,23 @@ export class SafeHttpClient {
     private readonly agents: GuardedAgents,
   ) {}
 
-  /** GETs an image, following up to `maxRedirects` redirects; body limited to `maxImageBytes`. */
-  download(url: string): Promise<DownloadResult> {
+  /**
+   * GETs an image, following up to `maxRedirects` redirects; body limited to `maxImageBytes`. With
+   * `known` validators the GET is conditional (If-None-Match, If-Modified-Since, on every hop): a 304
+   * resolves NotModified without reading a body.
+   */
+  download(url: string): Promise<DownloadResult>;
+  download(url: string, known: Validators | undefined): Promise<DownloadResult | NotModified>;
+  download(url: string, known?: Validators): Promise<DownloadResult | NotModified> {
     const { maxImageBytes: limit } = this.config.limits;
     const { maxRedirects, timeoutMs } = this.config.downloads;
+    // Validators that say nothing make a plain GET (to which a 304 is a failure, as ever).
+    const conditional = known?.etag || known?.lastModified ? known : undefined;
+    const sent = requestHeaders(conditional);
     return withDeadline(timeoutMs, async (signal) => {
       let current = this.checkUrl(url);
       for (let redirects = 0; ; redirects++) {
-        const response = await this.get(current, signal);
+        const response = await this.get(current, sent, signal);
         const { statusCode: status = 0, headers } = response;
 
         const location = headers['location'];
@@ -58,6 +91,15 @@ export class SafeHttpClient {
           if (redirects >= maxRedirects) throw FetchError.tooManyRedirects(maxRedirects);
           current = this.checkUrl(location, current);
           continue;
+        }
+        if (status === 304 && conditional) {
+          // A 304 has no body (the parser reads none): resuming ends it and frees the socket for reuse.
+          response.resume();
+          return {
+            notModified: true,
+            finalUrl: current.href,
+            validators: validatorsOf(headers, conditional),
+          };
         }
         if (status < 200 || status > 299) {
           response.destroy();
@@ -77,6 +119,7 @@ export class SafeHttpClient {
           }),
           contentType: headers['content-type'],
           finalUrl: current.href,
+          validators: validatorsOf(headers),
         };
       }
     });
@@ -91,11 +134,11 @@ export class SafeHttpClient {
   }
 
   /** Sends one GET and resolves with its response (headers read, body not yet); never follows a redirect. */
-  private get(url: URL, signal: AbortSignal): Promise<IncomingMessage> {
+  private get(url: URL, headers: OutgoingHttpHeaders, signal: AbortSignal): Promise<IncomingMessage> {
     const https = url.protocol === 'https:';
     return new Promise((resolve, reject) => {
       const request = (https ? httpsRequest : httpRequest)(url, {
-        headers: { 'Accept-Encoding': ACCEPT_ENCODING },
+        headers,
         agent: https ? this.agents.https : this.agents.http,
         signal,
       });
@@ -104,6 +147,23 @@ export class SafeHttpClient {
       request.end();
     });
   }
+}
+
+/** A plain GET's headers, or a conditional GET's when validators are known. */
+function requestHeaders(known: Validators | undefined): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = { 'Accept-Encoding': ACCEPT_ENCODING };
+  if (known?.etag) headers['If-None-Match'] = known.etag;
+  if (known?.lastModified) headers['If-Modified-Since'] = known.lastModified;
+  return headers;
+}
+
+/** A response's validators (on a 304 that repeats none, `fallback`'s), each kept only when short. */
+function validatorsOf(headers: IncomingHttpHeaders, fallback?: Validators): Validators {
+  const kept = (value: string | undefined) => (value && value.length <= MAX_VALIDATOR_LENGTH ? value : null);
+  return {
+    etag: kept(headers['etag']) ?? fallback?.etag ?? null,
+    lastModified: kept(headers['last-modified']) ?? fallback?.lastModified ?? null,
+  };
 }
 
 /** The response body, decoded from its Content-Encoding (an encoding we did not ask for is left as it is). */

@@ -60,6 +60,8 @@ export class ImageListing {
         output_bytes: image.outputBytes,
         output_quality: image.outputQuality,
         output_score: image.outputScore,
+        reused: image.status === 'done' && image.reused !== null,
+        reused_how: image.status === 'done' ? image.reused : null,
         ...(image.status === 'done' &&
           image.renditions && {
             renditions: image.renditions.map(({ spec, key, format, width, height, bytes }) => ({

@@ -1,16 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
-import { SafeHttpClient } from '../http/safe-http-client.js';
+import { type DownloadResult, type NotModified, SafeHttpClient } from '../http/safe-http-client.js';
 import { StorageUnavailableError } from '../storage/storage-unavailable.error.js';
 import { Metrics } from '../metrics/metrics.js';
 import { StorageHealth } from '../storage/storage-health.js';
 import { Storage } from '../storage/storage.js';
 import { type ClassifiedFailure, classifyFailure, downloadRetryDelay } from './image-failure.js';
 import { ImageAdmission } from './image-admission.js';
-import type { ImageResult } from './outcomes/image-outcome.js';
+import type { DoneOutcome, ImageResult, SourceVersion } from './outcomes/image-outcome.js';
 import { OutcomeRecorder } from './outcomes/outcome-recorder.js';
 import { outputKeyOf, renditionKeyOf } from './output-key.js';
 import { RenditionOutputs } from './renditions/rendition-outputs.js';
+import { SourceReuse } from './reuse/source-reuse.js';
 import { type ClaimedImage, ImageQueue } from './queue/image-queue.js';
 
 /**
@@ -48,32 +49,60 @@ export class ImageProcessor {
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
     private readonly renditionOutputs: RenditionOutputs,
+    private readonly reuse: SourceReuse,
   ) {}
 
   /**
    * Download, pipeline and storage failures are the image's outcome (or, for storage, a wait); a failure
-   * to record the outcome is not: it propagates, the lease runs out and the image is taken again.
+   * to read or record in the database is not: it propagates, the lease runs out and the image is taken
+   * again. An image may instead reuse an earlier output of its owner's (SourceReuse); `fresh`: it may
+   * not (the output it was to reuse lost its last image meanwhile).
    */
-  async process(image: ClaimedImage): Promise<void> {
+  async process(image: ClaimedImage, fresh = false): Promise<void> {
     if (image.leaseExpiries > this.config.workers.maxLeaseExpiries)
       return this.fail(image, workerCrashed(image), null);
-    let inputBytes: number | null = null;
-    let stored: Omit<ImageResult, 'inputBytes'>;
+    const plan = await this.reuse.plan(image, fresh);
+    let download: DownloadResult | NotModified;
     try {
-      const download = await this.metrics.timed('download', () => this.http.download(image.inputUrl));
-      inputBytes = download.body.length;
-      const { renditions } = image.outputOptions;
-      stored = renditions
-        ? await this.renditionOutputs.make(image, { ...image.outputOptions, renditions }, download.body)
-        : await this.singleOutput(image, download.body);
-      this.storageHealth.reportSuccess();
+      download = await this.metrics.timed('download', () =>
+        this.http.download(image.inputUrl, plan.recalled?.validators),
+      );
     } catch (error) {
-      if (error instanceof StorageUnavailableError) return this.waitForStorage(image, error);
-      return this.fail(image, classifyFailure(error), inputBytes);
+      return this.fail(image, classifyFailure(error), null);
     }
-    const result = { ...stored, inputBytes: inputBytes! };
-    const recorded = await this.recorder.record({ kind: 'done', image, result });
-    if (recorded) this.metrics.imageDone(inputBytes!, stored.outputBytes);
+    let outcome: DoneOutcome | undefined;
+    if (download.notModified) outcome = this.reuse.revalidated(image, plan, download.validators);
+    else {
+      const { source, reused } = await this.reuse.downloaded(image, plan, download);
+      outcome = reused ?? (await this.make(image, download.body, source));
+    }
+    if (!outcome) return; // failed, or waiting for storage
+    const recorded = await this.recorder.record(outcome);
+    if (recorded === 'output_gone') return this.process(image, true);
+    if (!recorded) return;
+    const stored = outcome.kind === 'reused' ? 0 : outcome.result.outputBytes;
+    this.metrics.imageDone(outcome.result.inputBytes, stored);
+    if (outcome.kind === 'reused') this.metrics.imageReused(outcome.how);
+  }
+
+  /** Makes and stores the image's outputs; undefined when that failed (recorded or retried). */
+  private async make(
+    image: ClaimedImage,
+    input: Buffer,
+    source: SourceVersion,
+  ): Promise<DoneOutcome | undefined> {
+    try {
+      const { renditions } = image.outputOptions;
+      const stored = renditions
+        ? await this.renditionOutputs.make(image, { ...image.outputOptions, renditions }, input)
+        : await this.singleOutput(image, input);
+      this.storageHealth.reportSuccess();
+      return { kind: 'done', image, result: { ...stored, inputBytes: input.length }, source };
+    } catch (error) {
+      if (error instanceof StorageUnavailableError) await this.waitForStorage(image, error);
+      else await this.fail(image, classifyFailure(error), input.length);
+      return undefined;
+    }
   }
 
   /** The request's one output (no renditions). */
@@ -112,6 +141,7 @@ export class ImageProcessor {
     const recorded = await this.recorder.record({ kind: 'failed', image, failure, inputBytes });
     // A run killed between storing this image's output and recording it may have left the file.
     if (recorded) this.metrics.imageFailed(failure.code, inputBytes);
+    // Only keys named after this image's id: an output it reused is another image's, never removed here.
     if (recorded) await this.removeOutput(image);
   }
 

@@ -14,6 +14,9 @@ import { OutcomeTransaction } from './outcomes/outcome-transaction.js';
 import { TaskCompletion } from './outcomes/task-completion.js';
 import { RenditionOutputs } from './renditions/rendition-outputs.js';
 import { RenditionPipeline } from './renditions/rendition-pipeline.js';
+import { ReuseLedger } from './reuse/reuse-ledger.js';
+import { SourceMemory } from './reuse/source-memory.js';
+import { SourceReuse } from './reuse/source-reuse.js';
 
 /** Downloads, processes and stores queued images: where the role runs workers. */
 @Module({
@@ -23,6 +26,9 @@ import { RenditionPipeline } from './renditions/rendition-pipeline.js';
     ImageAdmission,
     RenditionPipeline,
     RenditionOutputs,
+    SourceMemory,
+    SourceReuse,
+    ReuseLedger,
     ImageProcessor,
     FinishedImages,
     DuplicateImages,

@@ -44,6 +44,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly imagesReused = new Counter({
+    name: 'pixelmill_images_reused_total',
+    help: "Images this process recorded done with an earlier output of their owner's, by how: revalidated (the source answered 304) or content_match (the same bytes)",
+    labelNames: ['how'] as const,
+    registers: [this.registry],
+  });
+
   private readonly previewsMade = new Counter({
     name: 'pixelmill_previews_made_total',
     help: 'Previews (the dashboard thumbnails) this process made from a stored output and stored, on their first request',
@@ -96,6 +103,11 @@ export class Metrics {
     this.imagesProcessed.labels('done', 'none').inc();
     this.bytesDownloaded.inc(inputBytes);
     this.bytesStored.inc(outputBytes);
+  }
+
+  /** Counted besides imageDone. */
+  imageReused(how: 'revalidated' | 'content_match'): void {
+    this.imagesReused.labels(how).inc();
   }
 
   imageFailed(code: string, inputBytes: number | null): void {

@@ -36,6 +36,8 @@ export interface ImageOutcomeCounts {
   failed: number;
   inputBytes?: number;
   outputBytes?: number;
+  /** Of the done ones, those that reused an earlier output. */
+  reused?: number;
 }
 
 @Injectable()
@@ -116,12 +118,20 @@ export class TasksService {
     if (ids.length === 0) return [];
     const values = ids.flatMap((id) => {
       const outcome = outcomes.get(id)!;
-      return [id, outcome.processed, outcome.failed, outcome.inputBytes ?? 0, outcome.outputBytes ?? 0];
+      return [
+        id,
+        outcome.processed,
+        outcome.failed,
+        outcome.inputBytes ?? 0,
+        outcome.outputBytes ?? 0,
+        outcome.reused ?? 0,
+      ];
     });
     const counters = `processed_images = processed_images + CAST(v.column2 AS INTEGER),
           failed_images = failed_images + CAST(v.column3 AS INTEGER),
-          input_bytes = input_bytes + CAST(v.column4 AS BIGINT), output_bytes = output_bytes + CAST(v.column5 AS BIGINT)`;
-    const batch = `FROM (VALUES ${ids.map(() => '(?, ?, ?, ?, ?)').join(', ')}) AS v WHERE tasks.id = v.column1`;
+          input_bytes = input_bytes + CAST(v.column4 AS BIGINT), output_bytes = output_bytes + CAST(v.column5 AS BIGINT),
+          reused_images = reused_images + CAST(v.column6 AS INTEGER)`;
+    const batch = `FROM (VALUES ${ids.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}) AS v WHERE tasks.id = v.column1`;
     const { lock, locked } = keyOrderLock(tx.manager, 'tasks', 'id', ids.length);
     let finished: string[];
     if (lock) {

@@ -27,6 +27,9 @@ describe('outputOptionsOf', () => {
     ['quality auto', { quality: 'Auto' }, { ...DEFAULTS, quality: 'auto' }],
     ['bounds', { max_width: '800', max_height: ' 600 ' }, { ...DEFAULTS, maxWidth: 800, maxHeight: 600 }],
     ['the largest bound', { max_width: '16383' }, { ...DEFAULTS, maxWidth: 16383 }],
+    ['refresh', { refresh: 'TRUE' }, { ...DEFAULTS, refresh: true }],
+    ['refresh from a checkbox', { refresh: 'on' }, { ...DEFAULTS, refresh: true }],
+    ['refresh=false: not kept', { refresh: 'false' }, DEFAULTS],
   ])('%s', (_name, fields, expected) => {
     expect(outputOptionsOf(fields, DEFAULTS, RULES)).toEqual(expected);
   });
@@ -49,6 +52,7 @@ describe('outputOptionsOf', () => {
     ['max_height 16384', { max_height: '16384' }, 'max_height must be an integer from 1 to 16383 (pixels)'],
     ['renditions twice', { renditions: ['800w', '400w'] }, 'renditions not a single text value'],
     ['renditions 0w', { renditions: '0w' }, 'renditions "0w": a width must be from 1w to 16383w'],
+    ['refresh yes', { refresh: 'yes' }, 'refresh must be true or false'],
   ])('refuses %s with a 400 naming the field', (_name, fields, message) => {
     const error = problemsOf(fields);
     expect(error.kind).toBe('invalid');

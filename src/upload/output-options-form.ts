@@ -16,6 +16,7 @@ export interface OutputFields {
   max_width?: unknown;
   max_height?: unknown;
   renditions?: unknown;
+  refresh?: unknown;
 }
 
 type Parsed<T> = { value: T } | { problem: string };
@@ -48,6 +49,14 @@ function sideOf(text: string): Parsed<number> {
     : { problem: `must be an integer from 1 to ${MAX_OUTPUT_SIDE} (pixels)` };
 }
 
+/** `refresh`: `true` or `false` (any case); a checkbox's `on` is `true`. */
+function flagOf(text: string): Parsed<boolean> {
+  const flag = text.toLowerCase();
+  if (flag === 'true' || flag === 'on') return { value: true };
+  if (flag === 'false') return { value: false };
+  return { problem: 'must be true or false' };
+}
+
 /**
  * The request's output options: each field sent overrides the configured default, and every bad field
  * is named in one 400 (nothing is stored). Values are never echoed: a field may be large. `renditions`,
@@ -75,6 +84,7 @@ export function outputOptionsOf(
   };
   const renditions = field('renditions', (text) => renditionsOf(text, options, rules), undefined);
   if (renditions) options.renditions = renditions;
+  if (field('refresh', flagOf, false)) options.refresh = true;
   if (problems.length > 0) {
     const message = `${problems.map((problem) => problem.message).join('; ')}; nothing was stored`;
     throw new CsvValidationError(message, problems);

@@ -49,7 +49,7 @@ export class UploadController {
     operationId: 'uploadCsv',
     summary: 'Upload a product CSV of image URLs',
     description:
-      'Validates the whole CSV while storing its rows (the request exists once all are stored), then answers at once with a `request_id`; the images are fetched and processed in the background. A CSV that cannot be used is refused whole and nothing is stored.',
+      'Validates the whole CSV while storing its rows (the request exists once all are stored), then answers at once with a `request_id`; the images are fetched and processed in the background. An image whose URL an earlier request of yours (same output options) already processed is revalidated with a conditional request and reuses that output when unchanged (`refresh=true` makes every image again). A CSV that cannot be used is refused whole and nothing is stored.',
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadRequestDto, required: true })
@@ -57,7 +57,7 @@ export class UploadController {
     name: 'Idempotency-Key',
     required: false,
     description:
-      'Send the same key again with the same file and webhook_url to get the original request back (422 with another file).',
+      'Send the same key again with the same file, webhook_url and output fields (refresh included) to get the original request back (422 with another file).',
     schema: { type: 'string', maxLength: MAX_IDEMPOTENCY_KEY_LENGTH },
   })
   @ApiAcceptedResponse({
@@ -68,7 +68,7 @@ export class UploadController {
     401: API_KEY_REQUIRED,
     400: {
       description:
-        'The CSV, the form, the webhook_url or an output field (format, quality, max_width, max_height, renditions) cannot be used (each problem with its row and column); nothing was stored',
+        'The CSV, the form, the webhook_url or an output field (format, quality, max_width, max_height, renditions, refresh) cannot be used (each problem with its row and column); nothing was stored',
       message: 'the file has 1 problem(s); nothing was stored',
       column: 'Product Name',
     },

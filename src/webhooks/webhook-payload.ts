@@ -14,6 +14,7 @@ export function requestCompletedPayload(
     total_images: event.totalImages,
     processed_images: event.processedImages,
     failed_images: event.failedImages,
+    reused_images: event.reusedImages ?? 0,
     status_url: `${publicUrl}/status/${event.requestId}`,
     export_url: `${publicUrl}/export-csv/${event.requestId}`,
     images_url: `${publicUrl}/requests/${event.requestId}/images`,

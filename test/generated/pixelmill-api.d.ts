@@ -15,7 +15,7 @@ export interface paths {
         put?: never;
         /**
          * Upload a product CSV of image URLs
-         * @description Validates the whole CSV while storing its rows (the request exists once all are stored), then answers at once with a `request_id`; the images are fetched and processed in the background. A CSV that cannot be used is refused whole and nothing is stored.
+         * @description Validates the whole CSV while storing its rows (the request exists once all are stored), then answers at once with a `request_id`; the images are fetched and processed in the background. An image whose URL an earlier request of yours (same output options) already processed is revalidated with a conditional request and reuses that output when unchanged (`refresh=true` makes every image again). A CSV that cannot be used is refused whole and nothing is stored.
          */
         post: operations["uploadCsv"];
         delete?: never;
@@ -286,6 +286,12 @@ export interface components {
              * @example
              */
             renditions?: string;
+            /**
+             * @description true: every image is downloaded and made again, even where an earlier request of yours with the same output options made it from an unchanged source (by default such an image reuses that output: `reused` in its listing); the new outputs are reused by later requests. Absent or empty: false.
+             * @example false
+             * @enum {string}
+             */
+            refresh?: "true" | "false";
         };
         /** @enum {string} */
         RequestState: "processing" | "completed" | "completed_with_errors" | "failed";
@@ -390,6 +396,11 @@ export interface components {
             max_height: number | null;
             /** @description The renditions asked for, in their order; absent when the request asked for none */
             renditions?: components["schemas"]["RenditionSpec"][];
+            /**
+             * @description true when the upload sent `refresh=true`: every image was made again, none reused; absent otherwise
+             * @example true
+             */
+            refresh?: boolean;
         };
         /** @description A request and its counters */
         RequestSummary: {
@@ -419,6 +430,11 @@ export interface components {
             processed_images: number;
             /** @example 1 */
             failed_images: number;
+            /**
+             * @description Done images that reused an output made for an earlier request of yours (same URL unchanged, or the same bytes, with the same output options) instead of being made again
+             * @example 1
+             */
+            reused_images: number;
             /**
              * @description Images waiting for a worker (behind other work: workers are shared fairly between API keys, then between their requests); 0 once finished
              * @example 0
@@ -508,6 +524,11 @@ export interface components {
             processed_images: number;
             /** @example 1 */
             failed_images: number;
+            /**
+             * @description Done images that reused an output made for an earlier request of yours (same URL unchanged, or the same bytes, with the same output options) instead of being made again
+             * @example 1
+             */
+            reused_images: number;
             /**
              * @description Images waiting for a worker (behind other work: workers are shared fairly between API keys, then between their requests); 0 once finished
              * @example 0
@@ -635,6 +656,17 @@ export interface components {
              * @example 0.9871
              */
             output_score: number | null;
+            /**
+             * @description true when the image is done with an output made for an earlier request of yours (same output options) instead of being made again
+             * @example false
+             */
+            reused: boolean;
+            /**
+             * @description `revalidated`: its source answered 304 Not Modified to a conditional request (nothing downloaded); `content_match`: its downloaded bytes were those of a source already processed; null when not reused
+             * @example null
+             * @enum {string|null}
+             */
+            reused_how: "revalidated" | "content_match" | null;
             /** @description On a done image of a request that asked for `renditions`: each of them, in the order asked for (the first is `output_url`); absent otherwise */
             renditions?: components["schemas"]["Rendition"][];
         };
@@ -747,6 +779,11 @@ export interface components {
             /** @example 0 */
             failed_images: number;
             /**
+             * @description Done images that reused an output made for an earlier request of yours (their source unchanged) instead of being made again
+             * @example 2
+             */
+            reused_images: number;
+            /**
              * Format: uri
              * @example http://localhost:3000/status/7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70
              */
@@ -784,7 +821,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Send the same key again with the same file and webhook_url to get the original request back (422 with another file). */
+                /** @description Send the same key again with the same file, webhook_url and output fields (refresh included) to get the original request back (422 with another file). */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -805,7 +842,7 @@ export interface operations {
                     "application/json": components["schemas"]["UploadAccepted"];
                 };
             };
-            /** @description The CSV, the form, the webhook_url or an output field (format, quality, max_width, max_height, renditions) cannot be used (each problem with its row and column); nothing was stored */
+            /** @description The CSV, the form, the webhook_url or an output field (format, quality, max_width, max_height, renditions, refresh) cannot be used (each problem with its row and column); nothing was stored */
             400: {
                 headers: {
                     [name: string]: unknown;

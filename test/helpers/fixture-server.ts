@@ -1,4 +1,4 @@
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { basename, join, resolve } from 'node:path';
@@ -20,11 +20,38 @@ type ScriptedReply = number | { status: number; headers?: Record<string, string>
 /** Decides the answer to the `attempt`-th (1-based) POST to one path. */
 type ReplyScript = (attempt: number, post: ReceivedPost) => ScriptedReply;
 
+/** What one image path (path and query) was asked and sent. */
+export interface SourceCounts {
+  /** GETs received. */
+  requests: number;
+  /** GETs with If-None-Match or If-Modified-Since. */
+  conditional: number;
+  /** Answered 304 Not Modified. */
+  notModified: number;
+  /** Bytes of image bodies sent. */
+  bodyBytes: number;
+}
+
+/** How one image path is served instead of its fixture with validators (see `replaceImage`, `withoutValidators`). */
+interface SourceOverride {
+  file?: string;
+  /** When the replacement was made: its Last-Modified. */
+  modifiedAt?: Date;
+  noValidators?: boolean;
+}
+
+/** The Last-Modified of every fixture not replaced (whole seconds: HTTP dates have no more). */
+const FIXTURES_MODIFIED_AT = new Date('2026-01-02T03:04:05Z');
+
 /**
  * The local HTTP server a suite fetches images from and sends webhooks to:
  * - GET /images/<fixture>?<anything> serves a file of test/fixtures/images (the query string is
  *   ignored, so URLs can be made distinct) after `imageDelayMs`, unless held (`holdImages`) or
  *   answered with the status `imageStatus` gives instead; every GET is recorded with its query;
+ * - images are served like a CDN's: with an ETag (the file's name and size) and a Last-Modified, and a
+ *   conditional GET that matches either is answered 304 without a body. Per path and query, a source
+ *   can change (`replaceImage`: other bytes, another ETag) or have no validators (`withoutValidators`);
+ *   `counts` tells what each was asked and sent;
  * - POSTs to any path (webhooks: /webhook) are recorded and answered by that path's script
  *   (default 200);
  * - `serve` adds fixed bodies by path (an HTML page of another origin, images kept in memory).
@@ -38,6 +65,8 @@ export class FixtureServer {
   /** A status to answer instead of the image at `/images/<name>?<query>`; undefined serves the fixture. */
   imageStatus: (pathAndQuery: string) => number | undefined = () => undefined;
   private readonly bodies = new Map<string, { body: string | Buffer; contentType: string }>();
+  private readonly overrides = new Map<string, SourceOverride>();
+  private readonly sourceCounts = new Map<string, SourceCounts>();
   private readonly scripts = new Map<string, ReplyScript>();
   private readonly held = new Set<ServerResponse>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -50,6 +79,34 @@ export class FixtureServer {
   serve(path: string, body: string | Buffer, contentType: string): this {
     this.bodies.set(path, { body, contentType });
     return this;
+  }
+
+  /** From now on `/images/<name>?<query>` (as `imageUrl` gives it) serves the fixture `file`: new bytes, a new ETag and Last-Modified. */
+  replaceImage(url: string, file: string): this {
+    const modifiedAt = new Date(Math.ceil(Date.now() / 1000) * 1000 + 1000);
+    this.overrides.set(this.sourceOf(url), { ...this.overrides.get(this.sourceOf(url)), file, modifiedAt });
+    return this;
+  }
+
+  /** From now on the image at `url` is served without ETag or Last-Modified (never 304). */
+  withoutValidators(url: string): this {
+    this.overrides.set(this.sourceOf(url), { ...this.overrides.get(this.sourceOf(url)), noValidators: true });
+    return this;
+  }
+
+  /** What the image at `url` (as `imageUrl` gives it) was asked and sent so far. */
+  counts(url: string): SourceCounts {
+    return { ...(this.sourceCounts.get(this.sourceOf(url)) ?? emptyCounts()) };
+  }
+
+  /** Forgets every image's counts (the next phase of a suite counts from zero). */
+  resetCounts(): void {
+    this.sourceCounts.clear();
+  }
+
+  private sourceOf(url: string): string {
+    const { pathname, search } = new URL(url, this.baseUrl);
+    return `${pathname}${search}`;
   }
 
   /** Sets how POSTs to `path` are answered. */
@@ -137,7 +194,7 @@ export class FixtureServer {
       const request = `${url.pathname}${url.search}`;
       this.imageRequests.push(request);
       const held = (this.holds(request) && this.heldImages) || Promise.resolve();
-      void held.then(() => this.later(this.imageDelayMs, () => this.serveImage(url, res)));
+      void held.then(() => this.later(this.imageDelayMs, () => this.serveImage(url, req, res)));
       return;
     }
     let body = '';
@@ -161,18 +218,37 @@ export class FixtureServer {
     });
   }
 
-  private serveImage(url: URL, res: ServerResponse): void {
+  private serveImage(url: URL, req: IncomingMessage, res: ServerResponse): void {
     if (res.destroyed) return;
-    const file = join(FIXTURES_DIR, basename(url.pathname));
+    const source = `${url.pathname}${url.search}`;
+    const counts = this.sourceCounts.get(source) ?? emptyCounts();
+    this.sourceCounts.set(source, counts);
+    counts.requests++;
+    const conditional = req.headers['if-none-match'] ?? req.headers['if-modified-since'];
+    if (conditional !== undefined) counts.conditional++;
+    const override = this.overrides.get(source) ?? {};
+    const file = join(FIXTURES_DIR, basename(override.file ?? url.pathname));
     const status =
-      this.imageStatus(`${url.pathname}${url.search}`) ??
-      (url.pathname.startsWith('/images/') && existsSync(file) ? 200 : 404);
+      this.imageStatus(source) ?? (url.pathname.startsWith('/images/') && existsSync(file) ? 200 : 404);
     if (status !== 200) {
       res.writeHead(status, { 'Content-Type': 'text/plain' }).end(`status ${status}`);
       return;
     }
-    res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
-    createReadStream(file).pipe(res);
+    const validators = override.noValidators
+      ? {}
+      : {
+          ETag: `"${basename(file)}-${statSync(file).size}"`,
+          'Last-Modified': (override.modifiedAt ?? FIXTURES_MODIFIED_AT).toUTCString(),
+        };
+    if (isNotModified(req, validators)) {
+      counts.notModified++;
+      res.writeHead(304, validators).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream', ...validators });
+    createReadStream(file)
+      .on('data', (chunk) => (counts.bodyBytes += chunk.length))
+      .pipe(res);
   }
 
   private later(ms: number, work: () => void): void {
@@ -183,4 +259,22 @@ export class FixtureServer {
     }, ms);
     this.timers.add(timer);
   }
+}
+
+const emptyCounts = (): SourceCounts => ({ requests: 0, conditional: 0, notModified: 0, bodyBytes: 0 });
+
+/** RFC 9110's order: If-None-Match decides when sent; else If-Modified-Since, by date. */
+function isNotModified(
+  req: IncomingMessage,
+  validators: { ETag?: string; 'Last-Modified'?: string },
+): boolean {
+  const ifNoneMatch = req.headers['if-none-match'];
+  if (ifNoneMatch !== undefined)
+    return (
+      validators.ETag !== undefined &&
+      ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === validators.ETag)
+    );
+  const ifModifiedSince = req.headers['if-modified-since'];
+  if (ifModifiedSince === undefined || validators['Last-Modified'] === undefined) return false;
+  return Date.parse(validators['Last-Modified']) <= Date.parse(ifModifiedSince);
 }

@@ -18,6 +18,7 @@ import { DuplicateImages } from '../../src/images/outcomes/duplicate-images.js';
 import { FinishedImages } from '../../src/images/outcomes/finished-images.js';
 import type { ImageOutcome } from '../../src/images/outcomes/image-outcome.js';
 import { OutcomeRecorder } from '../../src/images/outcomes/outcome-recorder.js';
+import { ReuseLedger } from '../../src/images/reuse/reuse-ledger.js';
 import { OutcomeTransaction } from '../../src/images/outcomes/outcome-transaction.js';
 import { TaskCompletion } from '../../src/images/outcomes/task-completion.js';
 import { outputKeyOf } from '../../src/images/output-key.js';
@@ -180,7 +181,13 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
         new WebhookOutbox(driver.config),
         new DomainEvents(emitter),
       );
-      const transaction = new OutcomeTransaction(new FinishedImages(), fanOut, completion, unitOfWork);
+      const transaction = new OutcomeTransaction(
+        new FinishedImages(),
+        fanOut,
+        completion,
+        unitOfWork,
+        new ReuseLedger(driver.config),
+      );
       return new OutcomeRecorder(transaction, fanOut, driver.config);
     }
 

@@ -62,7 +62,7 @@ export const api = {
   errorCodes: (requestId: string) => data(client.GET('/requests/{request_id}/error-codes', byId(requestId))),
   retry: (requestId: string) => data(client.POST('/requests/{request_id}/retry', byId(requestId))),
   remove: (requestId: string) => data(client.DELETE('/requests/{request_id}', byId(requestId))),
-  /** `options`: the output fields (format, quality, max_width, max_height, renditions); empty ones are left out. */
+  /** `options`: the output fields (format, quality, max_width, max_height, renditions, refresh); empty ones are left out. */
   upload: (file: File, webhookUrl: string, options: Record<string, string> = {}) => {
     const form = new FormData();
     form.append('file', file);

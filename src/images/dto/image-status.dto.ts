@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { RenditionDto } from './rendition.dto.js';
-import { IMAGE_STATUSES, type ImageStatus } from '../image.entity.js';
+import { IMAGE_STATUSES, type ImageReuse, type ImageStatus } from '../image.entity.js';
+
+const IMAGE_REUSES = ['revalidated', 'content_match'] as const satisfies readonly ImageReuse[];
 
 @ApiSchema({ name: 'ImageStatus' })
 export class ImageStatusDto {
@@ -89,6 +91,24 @@ export class ImageStatusDto {
       'For quality=auto: the measured SSIM of the output to the source (luma, downscaled to fit 512 px); else null',
   })
   output_score: number | null;
+
+  @ApiProperty({
+    example: false,
+    description:
+      'true when the image is done with an output made for an earlier request of yours (same output options) instead of being made again',
+  })
+  reused: boolean;
+
+  @ApiProperty({
+    type: String,
+    enum: IMAGE_REUSES,
+    enumName: 'ImageReuse',
+    nullable: true,
+    example: null,
+    description:
+      '`revalidated`: its source answered 304 Not Modified to a conditional request (nothing downloaded); `content_match`: its downloaded bytes were those of a source already processed; null when not reused',
+  })
+  reused_how: ImageReuse | null;
 
   @ApiPropertyOptional({
     type: [RenditionDto],

@@ -31,8 +31,8 @@ export class DuplicateImages {
     if (originalIds.length === 0) return [];
     const { records } = await executePrepared<FinishedImage>(
       tx.manager,
-      `UPDATE images SET (status, output_key, input_bytes, output_bytes, output_quality, output_score, renditions, error_code, error_message) =
-          (SELECT o.status, o.output_key, o.input_bytes, o.output_bytes, o.output_quality, o.output_score, o.renditions, o.error_code, o.error_message
+      `UPDATE images SET (status, output_key, input_bytes, output_bytes, output_quality, output_score, renditions, reused, error_code, error_message) =
+          (SELECT o.status, o.output_key, o.input_bytes, o.output_bytes, o.output_quality, o.output_score, o.renditions, o.reused, o.error_code, o.error_message
              FROM images o WHERE o.id = images.duplicate_of)
         WHERE id IN (
           SELECT d.id FROM images d ${this.hints.indexedBy('idx_images_waiting_duplicates')}

@@ -1,3 +1,5 @@
+import type { Validators } from '../../http/safe-http-client.js';
+import type { ImageReuse } from '../image.entity.js';
 import type { ClaimedImage, ImageFailure } from '../queue/image-queue.js';
 import type { StoredRendition } from '../renditions/stored-rendition.js';
 
@@ -15,10 +17,29 @@ export interface ImageResult {
   renditions?: StoredRendition[];
 }
 
-/** How a leased image ended. */
+/** A done image's source as its owner's next import of it finds it (see SourceMemory). */
+export interface SourceVersion {
+  /** See optionsKeyOf and urlKeyOf. */
+  optionsKey: string;
+  urlKey: string;
+  /** As the source last answered. */
+  validators: Validators;
+  /** The SHA-256 of the bytes downloaded; null when the source answered 304 (none were). */
+  contentSha256: string | null;
+}
+
+/**
+ * How a leased image ended. `done`: processed (its `source`, when given, is remembered with its output);
+ * `reused`: done with an earlier output of its owner's (`result` copies it), recorded only while that
+ * output is still named by some image (else the recorder answers `output_gone`).
+ */
 export type ImageOutcome =
-  | { kind: 'done'; image: ClaimedImage; result: ImageResult }
+  | { kind: 'done'; image: ClaimedImage; result: ImageResult; source?: SourceVersion }
+  | { kind: 'reused'; image: ClaimedImage; result: ImageResult; how: ImageReuse; source: SourceVersion }
   | { kind: 'failed'; image: ClaimedImage; failure: ImageFailure; inputBytes: number | null };
+
+/** An outcome that ends an image done (processed or reused). */
+export type DoneOutcome = Extract<ImageOutcome, { kind: 'done' | 'reused' }>;
 
 /** A finished image as its UPDATE returns it (PostgreSQL returns its BIGINT byte counts as strings). */
 export interface FinishedImage {
@@ -27,8 +48,9 @@ export interface FinishedImage {
   status: 'done' | 'failed';
   inputBytes: number | string | null;
   outputBytes: number | string | null;
+  reused: ImageReuse | null;
 }
 
 /** The RETURNING clause of the statements that finish images, as FinishedImage. */
 export const RETURNING_FINISHED =
-  'RETURNING id, task_id AS "taskId", status, input_bytes AS "inputBytes", output_bytes AS "outputBytes"';
+  'RETURNING id, task_id AS "taskId", status, input_bytes AS "inputBytes", output_bytes AS "outputBytes", reused';

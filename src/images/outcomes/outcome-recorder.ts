@@ -2,14 +2,21 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
 import { DuplicateFanOut } from './duplicate-fan-out.js';
 import type { ImageOutcome } from './image-outcome.js';
-import { OutcomeTransaction } from './outcome-transaction.js';
+import { OutcomeTransaction, type WrittenBatch } from './outcome-transaction.js';
 
 /** Back-off after a batch failed to be written (the database down, or the disk full): no busy loop. */
 const RETRY_AFTER_FAILURE_MS = 1_000;
 
+/**
+ * What became of a recorded outcome: true once committed, false when the lease was lost (another worker
+ * owns the image: nothing was recorded), `output_gone` for a reuse whose output lost its last image
+ * meanwhile (nothing was recorded: the image is to be made again).
+ */
+export type Recorded = boolean | 'output_gone';
+
 interface Pending {
   outcome: ImageOutcome;
-  resolve(recorded: boolean): void;
+  resolve(recorded: Recorded): void;
   reject(error: unknown): void;
 }
 
@@ -37,11 +44,8 @@ export class OutcomeRecorder implements OnApplicationShutdown {
     fanOut.onWork = () => this.schedule();
   }
 
-  /**
-   * Records the outcome once its batch has committed; false when the lease was lost (another worker owns
-   * the image), so nothing was recorded. Rejects only when the database failed.
-   */
-  record(outcome: ImageOutcome): Promise<boolean> {
+  /** Records the outcome once its batch has committed (see Recorded). Rejects only when the database failed. */
+  record(outcome: ImageOutcome): Promise<Recorded> {
     return new Promise((resolve, reject) => {
       this.pending.push({ outcome, resolve, reject });
       this.schedule();
@@ -100,16 +104,19 @@ export class OutcomeRecorder implements OnApplicationShutdown {
 
   /** Writes one batch and a slice of the fan-out; false when the transaction failed. */
   private async write(batch: Pending[]): Promise<boolean> {
-    let recorded: Set<string>;
+    let written: WrittenBatch;
     try {
-      recorded = await this.transaction.write(batch.map((pending) => pending.outcome));
+      written = await this.transaction.write(batch.map((pending) => pending.outcome));
     } catch (error) {
       if (batch.length === 0)
         this.logger.error(`giving duplicates their outcome failed: ${(error as Error).message}`);
       for (const pending of batch) pending.reject(error);
       return false;
     }
-    for (const pending of batch) pending.resolve(recorded.has(pending.outcome.image.id));
+    for (const pending of batch) {
+      const { id } = pending.outcome.image;
+      pending.resolve(written.outputGone.has(id) ? 'output_gone' : written.recorded.has(id));
+    }
     return true;
   }
 }

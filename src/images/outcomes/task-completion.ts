@@ -41,6 +41,7 @@ export class TaskCompletion {
         totalImages: task.totalImages,
         processedImages: task.processedImages,
         failedImages: task.failedImages,
+        reusedImages: task.reusedImages,
         webhookUrl: task.webhookUrl,
         completedAt: task.completedAt!,
         ...(task.outputOptions.renditions && { renditions: task.outputOptions.renditions }),
@@ -63,16 +64,26 @@ export class TaskCompletion {
   }
 }
 
-/** Per task: how many images finished, how many of them failed, and the bytes in and out of the done ones. */
+/**
+ * Per task: how many images finished, how many of them failed, the bytes in and out of the done ones,
+ * and how many of those reused an earlier output.
+ */
 function tally(images: FinishedImage[]): Map<string, Required<ImageOutcomeCounts>> {
   const byTask = new Map<string, Required<ImageOutcomeCounts>>();
   for (const image of images) {
-    const counts = byTask.get(image.taskId) ?? { processed: 0, failed: 0, inputBytes: 0, outputBytes: 0 };
+    const counts = byTask.get(image.taskId) ?? {
+      processed: 0,
+      failed: 0,
+      inputBytes: 0,
+      outputBytes: 0,
+      reused: 0,
+    };
     counts.processed++;
     if (image.status === 'failed') counts.failed++;
     else {
       counts.inputBytes += Number(image.inputBytes);
       counts.outputBytes += Number(image.outputBytes);
+      if (image.reused) counts.reused++;
     }
     byTask.set(image.taskId, counts);
   }

@@ -54,6 +54,14 @@ export class OutputOptionsDto {
   })
   renditions?: RenditionSpecDto[];
 
+  @ApiPropertyOptional({
+    type: Boolean,
+    example: true,
+    description:
+      'true when the upload sent `refresh=true`: every image was made again, none reused; absent otherwise',
+  })
+  refresh?: boolean;
+
   static from(options: OutputOptions): OutputOptionsDto {
     return {
       format: options.format,
@@ -63,6 +71,7 @@ export class OutputOptionsDto {
       ...(options.renditions && {
         renditions: options.renditions.map((rendition) => RenditionSpecDto.from(rendition)),
       }),
+      ...(options.refresh && { refresh: true }),
     };
   }
 }
@@ -96,6 +105,14 @@ export class RequestSummaryDto {
 
   @ApiProperty({ type: 'integer', example: 1 })
   failed_images: number;
+
+  @ApiProperty({
+    type: 'integer',
+    example: 1,
+    description:
+      'Done images that reused an output made for an earlier request of yours (same URL unchanged, or the same bytes, with the same output options) instead of being made again',
+  })
+  reused_images: number;
 
   @ApiProperty({
     type: 'integer',
@@ -148,6 +165,7 @@ export class RequestSummaryDto {
       total_images: task.totalImages,
       processed_images: task.processedImages,
       failed_images: task.failedImages,
+      reused_images: task.reusedImages,
       queued_images: queue?.queuedImages ?? 0,
       in_flight_images: queue?.inFlightImages ?? 0,
       input_bytes: task.inputBytes,

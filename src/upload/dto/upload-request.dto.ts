@@ -80,4 +80,14 @@ export class UploadRequestDto {
   })
   @IsOptional()
   renditions?: unknown;
+
+  @ApiPropertyOptional({
+    type: String,
+    enum: ['true', 'false'],
+    example: 'false',
+    description:
+      'true: every image is downloaded and made again, even where an earlier request of yours with the same output options made it from an unchanged source (by default such an image reuses that output: `reused` in its listing); the new outputs are reused by later requests. Absent or empty: false.',
+  })
+  @IsOptional()
+  refresh?: unknown;
 }

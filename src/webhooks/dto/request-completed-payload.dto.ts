@@ -32,6 +32,14 @@ export class RequestCompletedPayloadDto {
   failed_images: number;
 
   @ApiProperty({
+    type: 'integer',
+    example: 2,
+    description:
+      'Done images that reused an output made for an earlier request of yours (their source unchanged) instead of being made again',
+  })
+  reused_images: number;
+
+  @ApiProperty({
     format: 'uri',
     example: 'http://localhost:3000/status/7b0e4c2a-5d1f-4e8b-9a3c-2f6d8e1b4a70',
   })

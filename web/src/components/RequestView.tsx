@@ -154,6 +154,12 @@ export function RequestView({
             <dd data-testid="failed-count">{summary.failed_images}</dd>
           </div>
           <div>
+            <dt title="Done with the output an earlier request of yours made from the same unchanged source">
+              Reused
+            </dt>
+            <dd data-testid="reused-count">{summary.reused_images}</dd>
+          </div>
+          <div>
             <dt>Pace</dt>
             <dd>{pace ? `${pace.perSecond.toFixed(1)} images/s` : '—'}</dd>
           </div>

@@ -19,6 +19,7 @@ export function UploadForm({
   const [file, setFile] = useState<File | null>(null);
   const [webhookUrl, setWebhookUrl] = useState('');
   const [options, setOptions] = useState(NO_OPTIONS);
+  const [refresh, setRefresh] = useState(false);
   const option = (field: keyof typeof NO_OPTIONS) => ({
     id: `option-${field}`,
     value: options[field],
@@ -35,7 +36,10 @@ export function UploadForm({
     setSending(true);
     setError(null);
     try {
-      const accepted = await api.upload(file, webhookUrl.trim(), options);
+      const accepted = await api.upload(file, webhookUrl.trim(), {
+        ...options,
+        ...(refresh && { refresh: 'true' }),
+      });
       onUploaded(accepted.request_id);
     } catch (failure) {
       if (failure instanceof ApiError && failure.status === 401) return onUnauthorized();
@@ -106,6 +110,15 @@ export function UploadForm({
           <input {...option('max_height')} type="number" min={1} inputMode="numeric" />
           <label for="option-renditions">Renditions (e.g. 800w,thumb-400)</label>
           <input {...option('renditions')} type="text" autoComplete="off" spellcheck={false} />
+          <label class="check" for="option-refresh">
+            <input
+              id="option-refresh"
+              type="checkbox"
+              checked={refresh}
+              onChange={(event) => setRefresh(event.currentTarget.checked)}
+            />
+            Process every image again (do not reuse earlier outputs of unchanged sources)
+          </label>
         </fieldset>
         <button type="submit" disabled={!file || sending}>
           {sending ? 'Uploading…' : 'Upload'}

@@ -1,0 +1,33 @@
+import { createHash } from 'node:crypto';
+import type { OutputOptions } from '../../config/output-options.js';
+import { contentSha256Of, optionsKeyOf, urlKeyOf } from './reuse-keys.js';
+
+const OPTIONS: OutputOptions = { format: 'webp', quality: 70, maxWidth: 800, maxHeight: null };
+const WIDTH = { spec: '800w', format: 'webp', quality: 70, width: 800, height: null, fit: 'inside' } as const;
+
+describe('reuse keys', () => {
+  it('an options key is the same whatever the order of the fields, and without refresh', () => {
+    const reordered = { maxHeight: null, maxWidth: 800, quality: 70, format: 'webp' } as OutputOptions;
+    expect(optionsKeyOf(reordered)).toBe(optionsKeyOf(OPTIONS));
+    expect(optionsKeyOf({ ...OPTIONS, refresh: true })).toBe(optionsKeyOf(OPTIONS));
+    expect(optionsKeyOf(OPTIONS)).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it.each<[string, OutputOptions]>([
+    ['format', { ...OPTIONS, format: 'jpeg' }],
+    ['quality', { ...OPTIONS, quality: 'auto' }],
+    ['max_width', { ...OPTIONS, maxWidth: 801 }],
+    ['max_height', { ...OPTIONS, maxHeight: 600 }],
+    ['renditions', { ...OPTIONS, renditions: [WIDTH] }],
+    ['a rendition', { ...OPTIONS, renditions: [{ ...WIDTH, quality: 71 }] }],
+  ])('another %s is another key', (_name, other) => {
+    expect(optionsKeyOf(other)).not.toBe(optionsKeyOf(OPTIONS));
+  });
+
+  it('a URL key and a content hash are SHA-256 hex', async () => {
+    const url = 'https://cdn.example/a.jpg?v=1';
+    expect(urlKeyOf(url)).toBe(createHash('sha256').update(url).digest('hex'));
+    const bytes = Buffer.from('image bytes');
+    expect(await contentSha256Of(bytes)).toBe(createHash('sha256').update(bytes).digest('hex'));
+  });
+});

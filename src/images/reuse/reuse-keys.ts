@@ -1,0 +1,34 @@
+import { createHash, webcrypto } from 'node:crypto';
+import type { OutputOptions } from '../../config/output-options.js';
+
+const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * The key of the output options that shape an output (format, quality, bounds, renditions), under
+ * which outputs are reused: the SHA-256 of their JSON with fixed key order. `refresh` is no part of it.
+ */
+export function optionsKeyOf(options: OutputOptions): string {
+  const { format, quality, maxWidth, maxHeight, renditions } = options;
+  const shaping = renditions?.map(({ spec, format, quality, width, height, fit }) => ({
+    spec,
+    format,
+    quality,
+    width,
+    height,
+    fit,
+  }));
+  return sha256Hex(JSON.stringify({ format, quality, maxWidth, maxHeight, renditions: shaping ?? null }));
+}
+
+/** A source's key: the SHA-256 of its URL as uploaded (a URL may be long; the key is 64 characters). */
+export function urlKeyOf(url: string): string {
+  return sha256Hex(url);
+}
+
+/**
+ * The SHA-256 of downloaded bytes, hex. Web Crypto's digest runs on libuv's thread pool, not on the
+ * main thread: hashing a 10 MB photo there would hold every other image's work for ~20 ms.
+ */
+export async function contentSha256Of(bytes: Uint8Array): Promise<string> {
+  return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
+}

@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import type { DownloadResult, Validators } from '../../http/safe-http-client.js';
+import type { DoneOutcome, SourceVersion } from '../outcomes/image-outcome.js';
+import type { ClaimedImage } from '../queue/image-queue.js';
+import { contentSha256Of, optionsKeyOf, urlKeyOf } from './reuse-keys.js';
+import { type RecalledSource, SourceMemory } from './source-memory.js';
+
+/** What an image's processing knows before its download: its keys, and its owner's last import of its URL. */
+export interface ReusePlan {
+  optionsKey: string;
+  urlKey: string;
+  /** Whether an earlier output may be reused (not with `refresh`, nor once a reused output was gone). */
+  reusing: boolean;
+  recalled?: RecalledSource;
+}
+
+/**
+ * Decides whether an image reuses an earlier output of its owner's (same owner, same output options):
+ * its source answered 304 to a conditional GET with the validators its last import kept (`revalidated`),
+ * or its bytes hash to an input already made into an output (`content_match`). Never across owners:
+ * every read is by the image's queue owner. A first import pays one indexed read before the download,
+ * a hash off the main thread and one indexed read after it.
+ */
+@Injectable()
+export class SourceReuse {
+  constructor(private readonly memory: SourceMemory) {}
+
+  /** `fresh`: no reuse at all (no read, no conditional GET), as the upload's `refresh` asks. */
+  async plan(image: ClaimedImage, fresh: boolean): Promise<ReusePlan> {
+    const optionsKey = optionsKeyOf(image.outputOptions);
+    const urlKey = urlKeyOf(image.inputUrl);
+    const reusing = !fresh && !image.outputOptions.refresh;
+    const recalled = reusing ? await this.memory.recall(image.queueOwner, optionsKey, urlKey) : undefined;
+    return { optionsKey, urlKey, reusing, recalled };
+  }
+
+  /** The source answered 304: the image is done with the output its last import made. */
+  revalidated(image: ClaimedImage, plan: ReusePlan, validators: Validators): DoneOutcome {
+    const source: SourceVersion = { ...this.keys(plan), validators, contentSha256: null };
+    return {
+      kind: 'reused',
+      image,
+      how: 'revalidated',
+      result: { ...plan.recalled!.output, inputBytes: 0 },
+      source,
+    };
+  }
+
+  /**
+   * After a 200: the source's version (its validators and the SHA-256 of its bytes) and, when the owner
+   * made an output with the same options from the same bytes, the outcome that reuses it.
+   */
+  async downloaded(
+    image: ClaimedImage,
+    plan: ReusePlan,
+    download: DownloadResult,
+  ): Promise<{ source: SourceVersion; reused?: DoneOutcome }> {
+    const contentSha256 = await contentSha256Of(download.body);
+    const source: SourceVersion = { ...this.keys(plan), validators: download.validators, contentSha256 };
+    if (!plan.reusing) return { source };
+    const output = await this.memory.withContent(image.queueOwner, plan.optionsKey, contentSha256);
+    if (!output) return { source };
+    const result = { ...output, inputBytes: download.body.length };
+    return { source, reused: { kind: 'reused', image, how: 'content_match', result, source } };
+  }
+
+  private keys(plan: ReusePlan): Pick<SourceVersion, 'optionsKey' | 'urlKey'> {
+    return { optionsKey: plan.optionsKey, urlKey: plan.urlKey };
+  }
+}
