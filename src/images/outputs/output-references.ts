@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { execute, inList, keyOrderLock } from '../../database/sql.js';
+import { AppConfig } from '../../config/app-config.js';
+import { execute, inList } from '../../database/sql.js';
 import type { Transaction } from '../../database/unit-of-work.js';
 
 /**
@@ -10,38 +11,37 @@ import type { Transaction } from '../../database/unit-of-work.js';
  */
 @Injectable()
 export class OutputReferences {
+  constructor(private readonly config: AppConfig) {}
+
   /**
    * Takes one reference off each output key (a key named twice loses two), deletes the outputs left
    * with none and the sources that named them, and returns the keys whose storage objects are to go:
    * those, and keys no `outputs` row knows (an output made before outputs were shared had one image
-   * only). On PostgreSQL the rows are locked in key order first, as reuse does, so a deletion and a
-   * reuse of the same output queue behind each other: either the reuse counts first and the output
+   * only). On PostgreSQL the rows are locked in key order first, as reuse does (ReuseLedger), so a
+   * deletion and a reuse of the same output queue behind each other: either the reuse counts first and the output
    * stays, or the deletion removes the row first and the reuse finds it gone.
    */
   async release(tx: Transaction, outputKeys: string[]): Promise<Set<string>> {
     const counts = new Map<string, number>();
     for (const key of outputKeys) counts.set(key, (counts.get(key) ?? 0) + 1);
     if (counts.size === 0) return new Set();
-    const keys = [...counts.keys()];
-    const byCount = new Map<number, string[]>();
-    for (const [key, count] of counts) byCount.set(count, [...(byCount.get(count) ?? []), key]);
-
-    const known = new Set<string>();
-    const unreferenced: string[] = [];
-    for (const [count, group] of byCount) {
-      const { lock, locked } = keyOrderLock(tx.manager, 'outputs', 'output_key', group.length);
-      const { records } = await execute<{ key: string; refs: number }>(
+    const keys = [...counts.keys()].sort();
+    if (this.config.database.isPostgres)
+      await execute(
         tx.manager,
-        `${lock} UPDATE outputs SET refs = refs - ?
-          WHERE output_key IN (${inList(group.length)}) ${locked('output_key')}
-          RETURNING output_key AS key, refs`,
-        [...(lock ? group : []), count, ...group],
+        `SELECT output_key FROM outputs WHERE output_key IN (${inList(keys.length)}) ORDER BY output_key FOR UPDATE`,
+        keys,
       );
-      for (const { key, refs } of records) {
-        known.add(key);
-        if (refs <= 0) unreferenced.push(key);
-      }
-    }
+    const { records } = await execute<{ key: string; refs: number }>(
+      tx.manager,
+      `UPDATE outputs SET refs = refs - CAST(v.column2 AS INTEGER)
+        FROM (VALUES ${keys.map(() => '(?, ?)').join(', ')}) AS v
+        WHERE outputs.output_key = v.column1
+        RETURNING outputs.output_key AS key, outputs.refs AS refs`,
+      keys.flatMap((key) => [key, counts.get(key)]),
+    );
+    const known = new Set(records.map((record) => record.key));
+    const unreferenced = records.filter((record) => record.refs <= 0).map((record) => record.key);
     if (unreferenced.length > 0) {
       const list = inList(unreferenced.length);
       await execute(tx.manager, `DELETE FROM sources WHERE output_key IN (${list})`, unreferenced);
