@@ -43,7 +43,8 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 async function main(): Promise<void> {
   requireBuild();
-  const fixtures = await new FixtureServer().start();
+  // Each URL's bytes its own: every image is made, as a catalog's would be (no reuse by content).
+  const fixtures = await Object.assign(new FixtureServer(), { distinctImages: true }).start();
   const dataDir = mkdtempSync(join(tmpdir(), 'pixelmill-bench-dashboard-'));
   const service = new ServerProcess(
     { DATA_DIR: dataDir, ALLOW_PRIVATE_URLS: 'true', RATE_LIMIT_UPLOADS_PER_MIN: '0', LOG_LEVEL: 'warn' },

@@ -82,12 +82,13 @@ function summarize(values: Array<{ ms: number; ok: boolean }>): Latencies {
   };
 }
 
-/** The inputs, made here (a noisy 12 MP JPEG and a flat 100 MP PNG), served from memory. */
+/** The inputs, made here (a noisy 12 MP JPEG and a flat 100 MP PNG), served from memory, each URL's bytes its own. */
 async function startImageServer(): Promise<FixtureServer> {
+  const distinct = { distinct: true };
   return new FixtureServer()
-    .serve('/noisy.jpg', await noisyJpeg(4000, 3000), 'image/jpeg')
-    .serve('/flat.png', await flatPng(), 'image/png')
-    .serve('/small.jpg', SMALL, 'image/jpeg')
+    .serve('/noisy.jpg', await noisyJpeg(4000, 3000), 'image/jpeg', distinct)
+    .serve('/flat.png', await flatPng(), 'image/png', distinct)
+    .serve('/small.jpg', SMALL, 'image/jpeg', distinct)
     .start();
 }
 

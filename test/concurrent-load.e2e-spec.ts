@@ -28,7 +28,8 @@ class CapturingLogger implements LoggerService {
 }
 
 describe(`concurrent load: ${UPLOADS} uploads of ${IMAGES_PER_UPLOAD} images at once`, () => {
-  const origin = new FixtureServer();
+  // Each URL's bytes its own: every image is made, none reused by content.
+  const origin = Object.assign(new FixtureServer(), { distinctImages: true });
   const logger = new CapturingLogger();
   let service: TestApp;
   /** Every HTTP status the service answered during the test, with what was asked. */

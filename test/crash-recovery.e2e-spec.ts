@@ -32,7 +32,8 @@ interface ImageRow {
 }
 
 describe('crash recovery: the built server killed with SIGKILL and started again on the same DATA_DIR', () => {
-  const origin = new FixtureServer();
+  // Each URL's bytes its own: every image is made, none reused by content.
+  const origin = Object.assign(new FixtureServer(), { distinctImages: true });
   let dataDir: string;
   let server: ServerProcess;
 

@@ -8,7 +8,8 @@ import { startTestApp, type TestApp } from './helpers/test-app.js';
 const DAY_MS = 86_400_000;
 
 describe('retention (time injected)', () => {
-  const fixtures = new FixtureServer();
+  // Each request's images their own bytes: none reuses another's output (see shared-outputs.e2e-spec.ts).
+  const fixtures = Object.assign(new FixtureServer(), { distinctImages: true });
   beforeAll(() => fixtures.start());
   afterAll(() => fixtures.stop());
 

@@ -32,9 +32,13 @@ export async function loadFixtures(): Promise<{ photo: Fixture; small: Fixture }
   };
 }
 
-/** Serves the fixtures from memory at /photo.jpg and /small.jpg (query strings ignored: they make URLs distinct). */
+/**
+ * Serves the fixtures from memory at /photo.jpg and /small.jpg; each query string makes a URL of its
+ * own with bytes of its own (a catalog's images differ: none is reused by content).
+ */
 export async function startImageServer(fixtures: Fixture[]): Promise<FixtureServer> {
   const server = new FixtureServer();
-  for (const fixture of fixtures) server.serve(`/${fixture.name}.jpg`, fixture.bytes, 'image/jpeg');
+  for (const fixture of fixtures)
+    server.serve(`/${fixture.name}.jpg`, fixture.bytes, 'image/jpeg', { distinct: true });
   return server.start();
 }

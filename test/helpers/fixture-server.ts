@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -62,9 +63,18 @@ export class FixtureServer {
   readonly imageRequests: string[] = [];
   /** Delay before each image response, e.g. to keep work in flight. */
   imageDelayMs = 0;
+  /**
+   * Each `/images/<name>?<query>` gets bytes of its own: the fixture, then the query (after the image's
+   * end, where decoders stop reading). For suites that count outputs: the service reuses an output
+   * for the same bytes at another URL of the same client.
+   */
+  distinctImages = false;
   /** A status to answer instead of the image at `/images/<name>?<query>`; undefined serves the fixture. */
   imageStatus: (pathAndQuery: string) => number | undefined = () => undefined;
-  private readonly bodies = new Map<string, { body: string | Buffer; contentType: string }>();
+  private readonly bodies = new Map<
+    string,
+    { body: string | Buffer; contentType: string; distinct: boolean }
+  >();
   private readonly overrides = new Map<string, SourceOverride>();
   private readonly sourceCounts = new Map<string, SourceCounts>();
   private readonly scripts = new Map<string, ReplyScript>();
@@ -75,9 +85,14 @@ export class FixtureServer {
   private server?: Server;
   private port?: number;
 
-  /** Serves `body` at `path` (any query string ignored), e.g. a page of another origin for browser tests. */
-  serve(path: string, body: string | Buffer, contentType: string): this {
-    this.bodies.set(path, { body, contentType });
+  /**
+   * Serves `body` at `path` (any query string ignored), e.g. a page of another origin for browser tests.
+   * `distinct`: each query string gets bytes of its own, the body followed by the query (after an
+   * image's end, where decoders stop reading), as a catalog's images differ: nothing is reused by
+   * content between two URLs.
+   */
+  serve(path: string, body: string | Buffer, contentType: string, { distinct = false } = {}): this {
+    this.bodies.set(path, { body, contentType, distinct });
     return this;
   }
 
@@ -182,7 +197,7 @@ export class FixtureServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://fixture');
     const fixed = this.bodies.get(url.pathname);
-    if (fixed) {
+    if (fixed && !fixed.distinct) {
       res.writeHead(200, {
         'Content-Type': fixed.contentType,
         'Content-Length': Buffer.byteLength(fixed.body),
@@ -227,17 +242,16 @@ export class FixtureServer {
     const conditional = req.headers['if-none-match'] ?? req.headers['if-modified-since'];
     if (conditional !== undefined) counts.conditional++;
     const override = this.overrides.get(source) ?? {};
-    const file = join(FIXTURES_DIR, basename(override.file ?? url.pathname));
-    const status =
-      this.imageStatus(source) ?? (url.pathname.startsWith('/images/') && existsSync(file) ? 200 : 404);
-    if (status !== 200) {
+    const image = this.imageOf(url, override.file);
+    const status = this.imageStatus(source) ?? (image ? 200 : 404);
+    if (!image || status !== 200) {
       res.writeHead(status, { 'Content-Type': 'text/plain' }).end(`status ${status}`);
       return;
     }
     const validators = override.noValidators
       ? {}
       : {
-          ETag: `"${basename(file)}-${statSync(file).size}"`,
+          ETag: `"${image.tag}-${image.size}"`,
           'Last-Modified': (override.modifiedAt ?? FIXTURES_MODIFIED_AT).toUTCString(),
         };
     if (isNotModified(req, validators)) {
@@ -245,10 +259,39 @@ export class FixtureServer {
       res.writeHead(304, validators).end();
       return;
     }
-    res.writeHead(200, { 'Content-Type': 'application/octet-stream', ...validators });
-    createReadStream(file)
-      .on('data', (chunk) => (counts.bodyBytes += chunk.length))
-      .pipe(res);
+    res.writeHead(200, { 'Content-Type': image.contentType, ...validators });
+    counts.bodyBytes += image.size;
+    image.send(res);
+  }
+
+  /**
+   * The image a GET names: a body served `distinct`ly (its bytes, then the query), or a file of
+   * test/fixtures/images (`file` replacing the one the path names); undefined when there is none.
+   */
+  private imageOf(
+    url: URL,
+    file?: string,
+  ): { tag: string; size: number; contentType: string; send(res: ServerResponse): void } | undefined {
+    const fixed = this.bodies.get(url.pathname);
+    const suffix = fixed?.distinct || this.distinctImages ? url.search : '';
+    const tagOf = (name: string) =>
+      suffix ? `${name}-${createHash('sha256').update(suffix).digest('hex').slice(0, 16)}` : name;
+    if (fixed && !file) {
+      const send = (res: ServerResponse) => {
+        res.write(fixed.body);
+        res.end(suffix);
+      };
+      const size = Buffer.byteLength(fixed.body) + Buffer.byteLength(suffix);
+      return { tag: tagOf(url.pathname.slice(1)), size, contentType: fixed.contentType, send };
+    }
+    const path = join(FIXTURES_DIR, basename(file ?? url.pathname));
+    if (!url.pathname.startsWith('/images/') || !existsSync(path)) return undefined;
+    const send = (res: ServerResponse) =>
+      createReadStream(path)
+        .on('end', () => res.end(suffix))
+        .pipe(res, { end: false });
+    const size = statSync(path).size + Buffer.byteLength(suffix);
+    return { tag: tagOf(basename(path)), size, contentType: 'application/octet-stream', send };
   }
 
   private later(ms: number, work: () => void): void {
