@@ -19,7 +19,15 @@ export function queryDatabase<T = Record<string, unknown>>(
 
 export function countRows(
   dataDir: string,
-  table: 'tasks' | 'products' | 'images' | 'webhook_deliveries' | 'staged_tasks',
+  table:
+    | 'tasks'
+    | 'products'
+    | 'images'
+    | 'webhook_deliveries'
+    | 'staged_tasks'
+    | 'outputs'
+    | 'sources'
+    | 'output_removals',
 ): number {
   return queryDatabase<{ count: number }>(dataDir, `SELECT COUNT(*) AS count FROM ${table}`)[0].count;
 }

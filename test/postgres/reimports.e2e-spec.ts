@@ -72,5 +72,14 @@ describe('re-imports on PostgreSQL', () => {
     const bobs = await imports.run(BOB, urls.slice(0, 3));
     expect(bobs.status.reused_images).toBe(0);
     for (const url of urls.slice(0, 3)) expect(fixtures.counts(url)).toMatchObject({ conditional: 0 });
+
+    // Deleting the first import takes its references off: every output of the second still answers,
+    // and deleting the second removes them.
+    const alice = { Authorization: `Bearer ${ALICE}` };
+    await service.http.delete(`/requests/${first.id}`).set(alice).expect(204);
+    for (const image of second.images) expect((await download(image.output_url)).status).toBe(200);
+    await service.http.delete(`/requests/${second.id}`).set(alice).expect(204);
+    for (const image of second.images) expect((await download(image.output_url)).status).toBe(404);
+    for (const image of bobs.images) expect((await download(image.output_url)).status).toBe(200);
   });
 });
