@@ -28,6 +28,9 @@
  *  10. noisy     one client's AVIF/auto work on noisy 12 MP JPEGs while another's /files, small upload and
  *                 /health/ready are sampled; 8 flat 100 MP PNGs (default output and quality=auto) with the
  *                 service's peak RSS (bench/noisy-neighbour.ts); BENCH_NOISY_IMAGES=0 skips it
+ *  11. reimport    on a fresh embedded service, a catalog of distinct small images (a third without
+ *                 validators) imported twice unchanged: time, service CPU, what the image server was
+ *                 asked and sent (conditional GETs, 304s, body bytes) and the encodes, first against second
  *   9. compression the photo fixtures written every way (sharp q50, mozjpeg at fixed qualities, quality=auto,
  *                 WebP, AVIF): bytes against the seed's Pillow q50 output, the SSIM auto uses, CPU per image
  *                 (bench/compression-phase.ts); and, in phase 2, an end-to-end run of photos with
@@ -50,6 +53,7 @@
  *   BENCH_COMPRESSION (1; 0 skips phase 9; quick: one photo, three variants)
  *   BENCH_AUTO_PHOTOS (60; 0 skips the end-to-end quality=auto run)
  *   BENCH_TWO_CLIENTS (1; 0 skips phase 10: two API keys, 40 × 60 images against 1 × 240, bench/two-clients-phase.ts)
+ *   BENCH_REIMPORT (1000; 0 skips phase 11: a catalog of that many images imported twice, bench/reimport-phase.ts)
  * Every other variable (CONCURRENCY, JPEG_QUALITY, UV_THREADPOOL_SIZE, MALLOC_ARENA_MAX, …) reaches
  * both the ceiling's loops and the service child, so settings can be compared run against run
  * (DATABASE_URL and STORAGE_DIR do not: the child always runs the embedded default on a temp dir).
@@ -79,6 +83,7 @@ import { noisyNeighbourPhase, printNoisyNeighbour } from './noisy-neighbour.js';
 import { backlogPhase } from './queue-backlog.js';
 import { postgresCeiling, queuePhase, type QueueResult, type QueueRun } from './queue-phase.js';
 import { compareSoakWithCeiling, printSoak, soakPhase } from './soak-phase.js';
+import { printReimport, reimportPhase } from './reimport-phase.js';
 import { twoClientsPhase } from './two-clients-phase.js';
 import { printUploadBreakdown } from './upload-breakdown.js';
 import { printUploads, type UploadOutcome, uploadPhase } from './upload-phase.js';
@@ -197,6 +202,9 @@ async function main(): Promise<void> {
         { quick: QUICK, postgresWorkers: OPTIONS.postgresWorkers },
       );
 
+    // 11. re-imports: a catalog imported twice, nothing changed
+    if (OPTIONS.reimport > 0) measured.reimport = await reimportPhase(imageServer, OPTIONS.reimport, runTag);
+
     // 6. hostile uploads: linear cost, short stalls, whatever the shape of the file
     if (OPTIONS.hostile) measured.hostile = await hostilePhase();
 
@@ -254,6 +262,7 @@ async function main(): Promise<void> {
     queue,
     queueBacklog: measured.queueBacklog,
     twoClients: measured.twoClients,
+    reimport: measured.reimport,
     targets: targets.map((t) => ({ ...t, verdict: verdict(t.ok) })),
     loadAverageAtEnd: loadavg().map((v) => round(v, 2)),
     totalSeconds,
@@ -271,6 +280,7 @@ async function main(): Promise<void> {
   if (upload) printUploadBreakdown(upload.breakdown, upload.floor, upload.postgresUploadMs);
   if (hostile) printHostile(hostile.results);
   if (measured.fairness) printFairness(measured.fairness);
+  if (measured.reimport) printReimport(measured.reimport);
   printQueue(queue, cores);
   console.log('\n5. Service memory (VmRSS sampled every 50 ms)');
   printServicePeaks('e2e service', endToEnd?.e2eService);

@@ -49,6 +49,7 @@ export const OPTIONS = {
   compression: process.env.BENCH_COMPRESSION !== '0',
   autoPhotos: intEnv('BENCH_AUTO_PHOTOS', QUICK ? 2 : 60),
   twoClients: process.env.BENCH_TWO_CLIENTS !== '0',
+  reimport: intEnv('BENCH_REIMPORT', QUICK ? 30 : 1000),
   queueBacklog: intEnv('BENCH_QUEUE_BACKLOG', QUICK ? 20_000 : 1_000_000),
   queueBacklogSeconds: intEnv('BENCH_QUEUE_BACKLOG_SECONDS', QUICK ? 5 : 30),
   // Noisy neighbour (bench/noisy-neighbour.ts): A's images, B's sampling window, the flat 100 MP PNGs.

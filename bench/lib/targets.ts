@@ -5,6 +5,7 @@ import { type HostileOutcome, hostileGrowthSummary, longestStall } from '../host
 import { round } from '../measure.js';
 import type { QueueResult } from '../queue-phase.js';
 import type { SoakResult } from '../soak-phase.js';
+import { reimportTargets, type ReimportResult } from '../reimport-phase.js';
 import { twoClientsTargets, type TwoClientsResult } from '../two-clients-phase.js';
 import type { UploadResult } from '../upload-phase.js';
 import { OPTIONS, TARGETS } from './options.js';
@@ -21,6 +22,7 @@ export interface Measured {
   queue?: QueueResult;
   queueBacklog?: BacklogResult;
   twoClients?: TwoClientsResult;
+  reimport?: ReimportResult;
 }
 
 /** Each target, what was measured against it, and whether it was met (undefined: not run). */
@@ -38,6 +40,7 @@ export function targetsOf(
     queue,
     queueBacklog,
     twoClients,
+    reimport,
   } = measured;
   const photo = e2e.find((r) => r.label === 'photo');
   const small = e2e.find((r) => r.label === 'small');
@@ -158,6 +161,7 @@ export function targetsOf(
           : undefined,
     },
     ...twoClientsTargets(twoClients, 0.4),
+    ...reimportTargets(reimport),
     ...backlogTargets(queueBacklog),
   );
   return targets;
