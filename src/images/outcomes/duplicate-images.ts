@@ -29,19 +29,25 @@ export class DuplicateImages {
    */
   async finish(tx: Transaction, originalIds: string[], limit: number): Promise<FinishedImage[]> {
     if (originalIds.length === 0) return [];
-    const { records } = await executePrepared<FinishedImage>(
+    // The waiting duplicates first, then the UPDATE of those alone: nearly every batch finds none, and
+    // SQLite's UPDATE … WHERE id IN (subquery) cost ~170 µs even then, against ~10 µs for the SELECT.
+    const { records: waiting } = await executePrepared<{ id: string }>(
+      tx.manager,
+      `SELECT d.id FROM images d ${this.hints.indexedBy('idx_images_waiting_duplicates')}
+        WHERE d.duplicate_of IN (${inList(originalIds.length)}) AND d.status = 'queued'
+          AND EXISTS (SELECT 1 FROM images o WHERE o.id = d.duplicate_of AND o.status IN ('done', 'failed'))
+        LIMIT ? ${this.config.database.isPostgres ? 'FOR UPDATE OF d SKIP LOCKED' : ''}`,
+      [...originalIds, limit],
+    );
+    if (waiting.length === 0) return [];
+    const { records } = await execute<FinishedImage>(
       tx.manager,
       `UPDATE images SET (status, output_key, input_bytes, output_bytes, output_quality, output_score, renditions, reused, error_code, error_message) =
           (SELECT o.status, o.output_key, o.input_bytes, o.output_bytes, o.output_quality, o.output_score, o.renditions, o.reused, o.error_code, o.error_message
              FROM images o WHERE o.id = images.duplicate_of)
-        WHERE id IN (
-          SELECT d.id FROM images d ${this.hints.indexedBy('idx_images_waiting_duplicates')}
-           WHERE d.duplicate_of IN (${inList(originalIds.length)}) AND d.status = 'queued'
-             AND EXISTS (SELECT 1 FROM images o WHERE o.id = d.duplicate_of AND o.status IN ('done', 'failed'))
-           LIMIT ? ${this.config.database.isPostgres ? 'FOR UPDATE OF d SKIP LOCKED' : ''})
-          AND ${this.hints.noIndex}status = 'queued'
+        WHERE id IN (${inList(waiting.length)}) AND ${this.hints.noIndex}status = 'queued'
         ${RETURNING_FINISHED}`,
-      [...originalIds, limit],
+      waiting.map((row) => row.id),
     );
     return records;
   }
