@@ -9,7 +9,8 @@ const DAY_MS = 86_400_000;
 
 /** DELETE /requests/:id and the retention job on PostgreSQL (its SQL dialect and bigint timestamps). */
 describe('deletion and retention on PostgreSQL', () => {
-  const fixtures = new FixtureServer();
+  // Each URL's bytes its own: every image is made and stored, none reused by content.
+  const fixtures = Object.assign(new FixtureServer(), { distinctImages: true });
   let database: PostgresDatabase;
   let service: TestApp;
 
