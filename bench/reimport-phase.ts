@@ -6,7 +6,7 @@ import { table } from './lib/report.js';
 import { Service } from './lib/service.js';
 
 /**
- * Phase 11, re-imports: a catalog of distinct small images (two thirds served with an ETag and a
+ * Phase 12, re-imports: a catalog of distinct small images (two thirds served with an ETag and a
  * Last-Modified, a third without) imported by one client, then the same CSV again with nothing
  * changed, on a fresh embedded service. The second import should revalidate the first two thirds
  * (304s: no body), match the rest by content (a body, no encode), and take a tenth of the time or less.
@@ -121,7 +121,7 @@ export function reimportTargets(
 
 export function printReimport(result: ReimportResult): void {
   console.log(
-    `\n11. Re-imports (embedded default): ${result.images} distinct small images, ${result.withoutValidators} of them without ETag or Last-Modified, imported twice unchanged`,
+    `\n12. Re-imports (embedded default): ${result.images} distinct small images, ${result.withoutValidators} of them without ETag or Last-Modified, imported twice unchanged`,
   );
   const row = (label: string, run: ImportRun) => [
     label,

@@ -28,7 +28,7 @@
  *  10. noisy     one client's AVIF/auto work on noisy 12 MP JPEGs while another's /files, small upload and
  *                 /health/ready are sampled; 8 flat 100 MP PNGs (default output and quality=auto) with the
  *                 service's peak RSS (bench/noisy-neighbour.ts); BENCH_NOISY_IMAGES=0 skips it
- *  11. reimport    on a fresh embedded service, a catalog of distinct small images (a third without
+ *  12. reimport    on a fresh embedded service, a catalog of distinct small images (a third without
  *                 validators) imported twice unchanged: time, service CPU, what the image server was
  *                 asked and sent (conditional GETs, 304s, body bytes) and the encodes, first against second
  *   9. compression the photo fixtures written every way (sharp q50, mozjpeg at fixed qualities, quality=auto,
@@ -53,7 +53,7 @@
  *   BENCH_COMPRESSION (1; 0 skips phase 9; quick: one photo, three variants)
  *   BENCH_AUTO_PHOTOS (60; 0 skips the end-to-end quality=auto run)
  *   BENCH_TWO_CLIENTS (1; 0 skips phase 10: two API keys, 40 × 60 images against 1 × 240, bench/two-clients-phase.ts)
- *   BENCH_REIMPORT (1000; 0 skips phase 11: a catalog of that many images imported twice, bench/reimport-phase.ts)
+ *   BENCH_REIMPORT (1000; 0 skips phase 12: a catalog of that many images imported twice, bench/reimport-phase.ts)
  * Every other variable (CONCURRENCY, JPEG_QUALITY, UV_THREADPOOL_SIZE, MALLOC_ARENA_MAX, …) reaches
  * both the ceiling's loops and the service child, so settings can be compared run against run
  * (DATABASE_URL and STORAGE_DIR do not: the child always runs the embedded default on a temp dir).
@@ -202,7 +202,7 @@ async function main(): Promise<void> {
         { quick: QUICK, postgresWorkers: OPTIONS.postgresWorkers },
       );
 
-    // 11. re-imports: a catalog imported twice, nothing changed
+    // 12. re-imports: a catalog imported twice, nothing changed
     if (OPTIONS.reimport > 0) measured.reimport = await reimportPhase(imageServer, OPTIONS.reimport, runTag);
 
     // 6. hostile uploads: linear cost, short stalls, whatever the shape of the file
