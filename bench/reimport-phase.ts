@@ -12,7 +12,7 @@ import { Service } from './lib/service.js';
  * (304s: no body), match the rest by content (a body, no encode), and take a tenth of the time or less.
  */
 
-export interface ImportRun {
+interface ImportRun {
   /** Upload to `completed`, by the bench's clock (status polled every 50 ms). */
   seconds: number;
   /** CPU of the service process (every thread) over the same span. */
