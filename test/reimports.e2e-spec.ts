@@ -1,3 +1,5 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSqliteDriver } from '../src/database/sqlite-driver.js';
 import { download } from './helpers/download.js';
@@ -228,5 +230,47 @@ describe('re-imports: what did not change is reused, per owner', () => {
     expect(images[0].output_url).not.toBe(first.images[0].output_url);
     expect(fixtures.counts(url)).toMatchObject({ requests: 2, conditional: 1, notModified: 1 });
     expect((await bytesAt(images[0].output_url)).length).toBe(images[0].output_bytes);
+  });
+});
+
+describe('re-imports: AUTO_QUALITY_TARGET shapes quality=auto outputs', () => {
+  const fixtures = new FixtureServer();
+  let dataDir: string;
+  let service: TestApp | undefined;
+
+  beforeAll(async () => {
+    await fixtures.start();
+    dataDir = await mkdtemp(join(tmpdir(), 'pixelmill-reimports-'));
+  });
+  afterAll(async () => {
+    await service?.close();
+    await fixtures.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('a process started with another target makes quality=auto images again; a fixed quality is still reused', async () => {
+    const auto = fixtures.imageUrl('exif-orientation-6.jpg', 'tag=target-auto');
+    const fixed = fixtures.imageUrl('cmyk.jpg', 'tag=target-fixed');
+    const importBoth = async (target: string) => {
+      service = await startTestApp({ API_KEYS: `alice:${ALICE}`, AUTO_QUALITY_TARGET: target }, { dataDir });
+      const imports = new Importer(service.http);
+      const made = [
+        await imports.run(ALICE, [auto], { quality: 'auto', max_width: '400' }),
+        await imports.run(ALICE, [fixed], { quality: '80', max_width: '400' }),
+      ];
+      await service.close();
+      service = undefined;
+      return made;
+    };
+    const [autoBefore] = await importBoth('0.95');
+    fixtures.resetCounts();
+
+    const [autoAfter, fixedAfter] = await importBoth('0.995');
+
+    expect(autoAfter.images[0]).toMatchObject({ status: 'done', reused: false });
+    expect(fixtures.counts(auto)).toMatchObject({ requests: 1, conditional: 0 });
+    expect(autoAfter.images[0].output_url).not.toBe(autoBefore.images[0].output_url);
+    expect(autoAfter.images[0].output_quality).toBeGreaterThan(autoBefore.images[0].output_quality);
+    expect(fixedAfter.images[0]).toMatchObject({ reused: true, reused_how: 'revalidated' });
   });
 });

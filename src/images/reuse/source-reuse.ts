@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../../config/app-config.js';
 import type { DownloadResult, Validators } from '../../http/safe-http-client.js';
 import type { DoneOutcome, SourceVersion } from '../outcomes/image-outcome.js';
 import type { ClaimedImage } from '../queue/image-queue.js';
@@ -23,11 +24,14 @@ export interface ReusePlan {
  */
 @Injectable()
 export class SourceReuse {
-  constructor(private readonly memory: SourceMemory) {}
+  constructor(
+    private readonly memory: SourceMemory,
+    private readonly config: AppConfig,
+  ) {}
 
   /** `fresh`: no reuse at all (no read, no conditional GET), as the upload's `refresh` asks. */
   async plan(image: ClaimedImage, fresh: boolean): Promise<ReusePlan> {
-    const optionsKey = optionsKeyOf(image.outputOptions);
+    const optionsKey = optionsKeyOf(image.outputOptions, this.config.output.autoQualityTarget);
     const urlKey = urlKeyOf(image.inputUrl);
     const reusing = !fresh && !image.outputOptions.refresh;
     const recalled = reusing ? await this.memory.recall(image.queueOwner, optionsKey, urlKey) : undefined;
