@@ -2,9 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSqliteDriver } from '../src/database/sqlite-driver.js';
+import { OutcomeRecorder } from '../src/images/outcomes/outcome-recorder.js';
 import { download } from './helpers/download.js';
 import { FixtureServer } from './helpers/fixture-server.js';
 import { encodes, type Import, Importer, metricSample } from './helpers/reimports.js';
+import { storedFiles } from './helpers/stored-files.js';
 import { eventually, startTestApp, type TestApp } from './helpers/test-app.js';
 
 const ALICE = 'alice-key-0123456789abcdef';
@@ -272,5 +274,48 @@ describe('re-imports: AUTO_QUALITY_TARGET shapes quality=auto outputs', () => {
     expect(autoAfter.images[0].output_url).not.toBe(autoBefore.images[0].output_url);
     expect(autoAfter.images[0].output_quality).toBeGreaterThan(autoBefore.images[0].output_quality);
     expect(fixedAfter.images[0]).toMatchObject({ reused: true, reused_how: 'revalidated' });
+  });
+});
+
+describe('re-imports: an image taken again that reuses an output', () => {
+  const fixtures = new FixtureServer();
+  let service: TestApp;
+
+  beforeAll(async () => {
+    await fixtures.start();
+    service = await startTestApp({ API_KEYS: `alice:${ALICE}`, LEASE_MS: '1000', QUEUE_POLL_MS: '50' });
+  });
+  afterAll(async () => {
+    await service?.close();
+    await fixtures.stop();
+  });
+
+  it('leaves no output of the attempt that made one and was not recorded', async () => {
+    const imports = new Importer(service.http);
+    const [made, same] = ['first', 'second'].map((tag) => fixtures.imageUrl('photo.webp', `tag=${tag}`));
+    // The first attempt makes and stores its output, then its recording fails (the database down, or
+    // the process killed): its lease runs out and the image is taken again.
+    let stored!: () => void;
+    const storedBeforeRecording = new Promise<void>((done) => (stored = done));
+    let fail!: () => void;
+    const failing = new Promise<void>((done) => (fail = done));
+    vi.spyOn(service.app.get(OutcomeRecorder), 'record').mockImplementationOnce(async () => {
+      stored();
+      await failing;
+      throw new Error('the database is down');
+    });
+    const retried = imports.run(ALICE, [made]);
+    await storedBeforeRecording;
+    // Meanwhile another import of the same bytes is recorded: the second attempt reuses its output.
+    const other = await imports.run(ALICE, [same]);
+    fail();
+
+    const done = await retried;
+
+    expect(done.images[0]).toMatchObject({ status: 'done', reused_how: 'content_match' });
+    expect(done.images[0].output_url).toBe(other.images[0].output_url);
+    expect(await storedFiles(service.config.storage.dir)).toEqual([
+      new URL(other.images[0].output_url).pathname.replace('/files/', ''),
+    ]);
   });
 });

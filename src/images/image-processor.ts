@@ -82,7 +82,11 @@ export class ImageProcessor {
     if (!recorded) return;
     const stored = outcome.kind === 'reused' ? 0 : outcome.result.outputBytes;
     this.metrics.imageDone(outcome.result.inputBytes, stored);
-    if (outcome.kind === 'reused') this.metrics.imageReused(outcome.how);
+    if (outcome.kind !== 'reused') return;
+    this.metrics.imageReused(outcome.how);
+    // An earlier attempt may have stored outputs under this image's id without being recorded (its
+    // recording failed, its process was killed): now that it names another image's output, none does.
+    if (image.attempts > 1) await this.removeOutput(image);
   }
 
   /** Makes and stores the image's outputs; undefined when that failed (recorded or retried). */
