@@ -123,4 +123,46 @@ describe('re-imports on PostgreSQL', () => {
     }
     for (const image of second.images) expect((await download(image.output_url)).status).toBe(200);
   });
+
+  it('a re-import recorded while the deletion of the output’s last image commits: its output answers, its reference counted', async () => {
+    const [url] = ['exif-orientation-6.jpg'].map((name) => fixtures.imageUrl(name, 'tag=pg-race'));
+    const first = await imports.run(ALICE, [url]);
+    const key = new URL(first.images[0].output_url).pathname.replace('/files/', '');
+    fixtures.resetCounts();
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      // The output row held: the deletion of its last image and the re-import's reuse both wait for it.
+      await client.query('BEGIN');
+      await client.query('SELECT 1 FROM outputs WHERE output_key = $1 FOR UPDATE', [key]);
+      const deletion = service.http
+        .delete(`/requests/${first.id}`)
+        .set({ Authorization: `Bearer ${ALICE}` })
+        .then((response) => response.status);
+      const waiting = async (count: number) => {
+        const { rows } = await client.query(
+          "SELECT COUNT(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        );
+        return rows[0].waiting === count;
+      };
+      await eventually(() => waiting(1));
+      const again = imports.run(ALICE, [url]);
+      await eventually(() => waiting(2));
+      await client.query('COMMIT');
+      expect(await deletion).toBe(204);
+      const { images } = await again;
+
+      // The deletion waited first, so it took the last reference first: the reuse found the output
+      // gone, and the image was made again from a plain GET.
+      expect(images[0]).toMatchObject({ status: 'done', reused: false });
+      expect(fixtures.counts(url)).toMatchObject({ requests: 2, conditional: 1, notModified: 1 });
+      expect((await download(images[0].output_url)).status).toBe(200);
+      const { rows } = await client.query('SELECT refs FROM outputs WHERE output_key = $1', [
+        new URL(images[0].output_url).pathname.replace('/files/', ''),
+      ]);
+      expect(rows).toEqual([{ refs: 1 }]);
+    } finally {
+      await client.end();
+    }
+  });
 });
