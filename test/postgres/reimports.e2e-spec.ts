@@ -9,6 +9,14 @@ import { eventually, startTestApp, type TestApp } from '../helpers/test-app.js';
 const ALICE = 'alice-key-0123456789abcdef';
 const BOB = 'bob-key-0123456789abcdef01';
 
+/** Whether `count` sessions of the client's database wait for a lock. */
+async function waitingForLocks(client: pg.Client, count: number): Promise<boolean> {
+  const { rows } = await client.query(
+    "SELECT COUNT(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+  );
+  return rows[0].waiting === count;
+}
+
 /** Re-imports on PostgreSQL: outputs, references and sources written in the batch's transaction. */
 describe('re-imports on PostgreSQL', () => {
   const fixtures = new FixtureServer();
@@ -107,12 +115,7 @@ describe('re-imports on PostgreSQL', () => {
       await client.query('BEGIN');
       await client.query('SELECT 1 FROM outputs WHERE output_key = ANY($1) FOR UPDATE', [keys]);
       const both = Promise.all([removal.remove(first.id), removal.remove(first.id)]);
-      await eventually(async () => {
-        const { rows } = await client.query(
-          "SELECT COUNT(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        );
-        return rows[0].waiting === 2;
-      });
+      await eventually(() => waitingForLocks(client, 2));
       await client.query('COMMIT');
       await both;
 
@@ -139,15 +142,9 @@ describe('re-imports on PostgreSQL', () => {
         .delete(`/requests/${first.id}`)
         .set({ Authorization: `Bearer ${ALICE}` })
         .then((response) => response.status);
-      const waiting = async (count: number) => {
-        const { rows } = await client.query(
-          "SELECT COUNT(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        );
-        return rows[0].waiting === count;
-      };
-      await eventually(() => waiting(1));
+      await eventually(() => waitingForLocks(client, 1));
       const again = imports.run(ALICE, [url]);
-      await eventually(() => waiting(2));
+      await eventually(() => waitingForLocks(client, 2));
       await client.query('COMMIT');
       expect(await deletion).toBe(204);
       const { images } = await again;
