@@ -1,10 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSqliteDriver } from '../src/database/sqlite-driver.js';
 import { OutcomeRecorder } from '../src/images/outcomes/outcome-recorder.js';
 import { download } from './helpers/download.js';
-import { FixtureServer } from './helpers/fixture-server.js';
+import { FIXTURES_DIR, FixtureServer } from './helpers/fixture-server.js';
+import { closeServer, listenOnLoopback } from './helpers/loopback-server.js';
 import { encodes, type Import, Importer, metricSample } from './helpers/reimports.js';
 import { storedFiles } from './helpers/stored-files.js';
 import { eventually, startTestApp, type TestApp } from './helpers/test-app.js';
@@ -317,5 +319,55 @@ describe('re-imports: an image taken again that reuses an output', () => {
     expect(await storedFiles(service.config.storage.dir)).toEqual([
       new URL(other.images[0].output_url).pathname.replace('/files/', ''),
     ]);
+  });
+});
+
+describe('re-imports: a source behind a redirect', () => {
+  const fixtures = new FixtureServer();
+  let service: TestApp;
+
+  beforeAll(async () => {
+    await fixtures.start();
+    service = await startTestApp({ API_KEYS: `alice:${ALICE}`, DOWNLOAD_RETRIES: '0' });
+  });
+  afterAll(async () => {
+    await service?.close();
+    await fixtures.stop();
+  });
+
+  it('whose redirect now leads to another file is made from that file, not revalidated with the old one’s date', async () => {
+    // Files with a Last-Modified and no ETag, as many origins serve them; the newer one first.
+    const files = {
+      '/new.jpg': { name: 'cmyk.jpg', modified: 'Tue, 01 Sep 2026 00:00:00 GMT' },
+      '/old.jpg': { name: 'exif-orientation-6.jpg', modified: 'Fri, 01 May 2026 00:00:00 GMT' },
+    };
+    let target: keyof typeof files = '/new.jpg';
+    const conditional: string[] = [];
+    const origin = createServer((req, res) => {
+      if (req.url === '/product/main.jpg') return void res.writeHead(302, { Location: target }).end();
+      const file = files[req.url as keyof typeof files];
+      const since = req.headers['if-modified-since'];
+      if (since) conditional.push(req.url!);
+      if (since && Date.parse(file.modified) <= Date.parse(since)) return void res.writeHead(304).end();
+      void readFile(join(FIXTURES_DIR, file.name)).then((body) =>
+        res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Last-Modified': file.modified }).end(body),
+      );
+    });
+    const { base } = await listenOnLoopback(origin);
+    try {
+      const imports = new Importer(service.http);
+      const url = `${base}/product/main.jpg`;
+      const first = await imports.run(ALICE, [url]);
+      expect(first.images[0]).toMatchObject({ status: 'done', reused: false });
+
+      target = '/old.jpg'; // the product's main image is now another, older file
+      const second = await imports.run(ALICE, [url]);
+
+      expect(second.images[0]).toMatchObject({ status: 'done', reused: false });
+      expect(second.images[0].output_url).not.toBe(first.images[0].output_url);
+      expect(conditional).not.toContain('/old.jpg');
+    } finally {
+      await closeServer(origin);
+    }
   });
 });

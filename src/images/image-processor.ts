@@ -64,14 +64,12 @@ export class ImageProcessor {
     const plan = await this.reuse.plan(image, fresh);
     let download: DownloadResult | NotModified;
     try {
-      download = await this.metrics.timed('download', () =>
-        this.http.download(image.inputUrl, plan.recalled?.validators),
-      );
+      download = await this.metrics.timed('download', () => this.http.download(image.inputUrl, plan.known));
     } catch (error) {
       return this.fail(image, classifyFailure(error), null);
     }
     let outcome: DoneOutcome | undefined;
-    if (download.notModified) outcome = this.reuse.revalidated(image, plan, download.validators);
+    if (download.notModified) outcome = this.reuse.revalidated(image, plan, download);
     else {
       const { source, reused } = await this.reuse.downloaded(image, plan, download);
       outcome = reused ?? (await this.make(image, download.body, source));
