@@ -9,7 +9,8 @@ const DAY_MS = 86_400_000;
 
 /** DELETE /requests/:id and the retention job on PostgreSQL (its SQL dialect and bigint timestamps). */
 describe('deletion and retention on PostgreSQL', () => {
-  const fixtures = new FixtureServer();
+  // Each URL its own bytes: every image is made, none reused by its content.
+  const fixtures = Object.assign(new FixtureServer(), { distinctImages: true });
   let database: PostgresDatabase;
   let service: TestApp;
 
