@@ -25,7 +25,8 @@ const IMAGES = 150;
  * (s3rver on loopback). A worker is killed with SIGKILL a third of the way through.
  */
 describe('scale-out topology: api + 2 workers, PostgreSQL and S3, no shared disk', () => {
-  const fixtures = new FixtureServer();
+  // Each URL its own bytes: every image is made, none reused by its content.
+  const fixtures = Object.assign(new FixtureServer(), { distinctImages: true });
   const s3 = new S3TestServer();
   let database: PostgresDatabase;
   let db: pg.Client;
