@@ -1,8 +1,14 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSqliteDriver } from '../src/database/sqlite-driver.js';
+import { OutcomeRecorder } from '../src/images/outcomes/outcome-recorder.js';
 import { download } from './helpers/download.js';
-import { FixtureServer } from './helpers/fixture-server.js';
+import { FIXTURES_DIR, FixtureServer } from './helpers/fixture-server.js';
+import { closeServer, listenOnLoopback } from './helpers/loopback-server.js';
 import { encodes, type Import, Importer, metricSample } from './helpers/reimports.js';
+import { storedFiles } from './helpers/stored-files.js';
 import { eventually, startTestApp, type TestApp } from './helpers/test-app.js';
 
 const ALICE = 'alice-key-0123456789abcdef';
@@ -228,5 +234,140 @@ describe('re-imports: what did not change is reused, per owner', () => {
     expect(images[0].output_url).not.toBe(first.images[0].output_url);
     expect(fixtures.counts(url)).toMatchObject({ requests: 2, conditional: 1, notModified: 1 });
     expect((await bytesAt(images[0].output_url)).length).toBe(images[0].output_bytes);
+  });
+});
+
+describe('re-imports: AUTO_QUALITY_TARGET shapes quality=auto outputs', () => {
+  const fixtures = new FixtureServer();
+  let dataDir: string;
+  let service: TestApp | undefined;
+
+  beforeAll(async () => {
+    await fixtures.start();
+    dataDir = await mkdtemp(join(tmpdir(), 'pixelmill-reimports-'));
+  });
+  afterAll(async () => {
+    await service?.close();
+    await fixtures.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('a process started with another target makes quality=auto images again; a fixed quality is still reused', async () => {
+    const auto = fixtures.imageUrl('exif-orientation-6.jpg', 'tag=target-auto');
+    const fixed = fixtures.imageUrl('cmyk.jpg', 'tag=target-fixed');
+    const importBoth = async (target: string) => {
+      service = await startTestApp({ API_KEYS: `alice:${ALICE}`, AUTO_QUALITY_TARGET: target }, { dataDir });
+      const imports = new Importer(service.http);
+      const made = [
+        await imports.run(ALICE, [auto], { quality: 'auto', max_width: '400' }),
+        await imports.run(ALICE, [fixed], { quality: '80', max_width: '400' }),
+      ];
+      await service.close();
+      service = undefined;
+      return made;
+    };
+    const [autoBefore] = await importBoth('0.95');
+    fixtures.resetCounts();
+
+    const [autoAfter, fixedAfter] = await importBoth('0.995');
+
+    expect(autoAfter.images[0]).toMatchObject({ status: 'done', reused: false });
+    expect(fixtures.counts(auto)).toMatchObject({ requests: 1, conditional: 0 });
+    expect(autoAfter.images[0].output_url).not.toBe(autoBefore.images[0].output_url);
+    expect(autoAfter.images[0].output_quality).toBeGreaterThan(autoBefore.images[0].output_quality);
+    expect(fixedAfter.images[0]).toMatchObject({ reused: true, reused_how: 'revalidated' });
+  });
+});
+
+describe('re-imports: an image taken again that reuses an output', () => {
+  const fixtures = new FixtureServer();
+  let service: TestApp;
+
+  beforeAll(async () => {
+    await fixtures.start();
+    service = await startTestApp({ API_KEYS: `alice:${ALICE}`, LEASE_MS: '1000', QUEUE_POLL_MS: '50' });
+  });
+  afterAll(async () => {
+    await service?.close();
+    await fixtures.stop();
+  });
+
+  it('leaves no output of the attempt that made one and was not recorded', async () => {
+    const imports = new Importer(service.http);
+    const [made, same] = ['first', 'second'].map((tag) => fixtures.imageUrl('photo.webp', `tag=${tag}`));
+    // The first attempt makes and stores its output, then its recording fails (the database down, or
+    // the process killed): its lease runs out and the image is taken again.
+    let stored!: () => void;
+    const storedBeforeRecording = new Promise<void>((done) => (stored = done));
+    let fail!: () => void;
+    const failing = new Promise<void>((done) => (fail = done));
+    vi.spyOn(service.app.get(OutcomeRecorder), 'record').mockImplementationOnce(async () => {
+      stored();
+      await failing;
+      throw new Error('the database is down');
+    });
+    const retried = imports.run(ALICE, [made]);
+    await storedBeforeRecording;
+    // Meanwhile another import of the same bytes is recorded: the second attempt reuses its output.
+    const other = await imports.run(ALICE, [same]);
+    fail();
+
+    const done = await retried;
+
+    expect(done.images[0]).toMatchObject({ status: 'done', reused_how: 'content_match' });
+    expect(done.images[0].output_url).toBe(other.images[0].output_url);
+    expect(await storedFiles(service.config.storage.dir)).toEqual([
+      new URL(other.images[0].output_url).pathname.replace('/files/', ''),
+    ]);
+  });
+});
+
+describe('re-imports: a source behind a redirect', () => {
+  const fixtures = new FixtureServer();
+  let service: TestApp;
+
+  beforeAll(async () => {
+    await fixtures.start();
+    service = await startTestApp({ API_KEYS: `alice:${ALICE}`, DOWNLOAD_RETRIES: '0' });
+  });
+  afterAll(async () => {
+    await service?.close();
+    await fixtures.stop();
+  });
+
+  it('whose redirect now leads to another file is made from that file, not revalidated with the old one’s date', async () => {
+    // Files with a Last-Modified and no ETag, as many origins serve them; the newer one first.
+    const files = {
+      '/new.jpg': { name: 'cmyk.jpg', modified: 'Tue, 01 Sep 2026 00:00:00 GMT' },
+      '/old.jpg': { name: 'exif-orientation-6.jpg', modified: 'Fri, 01 May 2026 00:00:00 GMT' },
+    };
+    let target: keyof typeof files = '/new.jpg';
+    const conditional: string[] = [];
+    const origin = createServer((req, res) => {
+      if (req.url === '/product/main.jpg') return void res.writeHead(302, { Location: target }).end();
+      const file = files[req.url as keyof typeof files];
+      const since = req.headers['if-modified-since'];
+      if (since) conditional.push(req.url!);
+      if (since && Date.parse(file.modified) <= Date.parse(since)) return void res.writeHead(304).end();
+      void readFile(join(FIXTURES_DIR, file.name)).then((body) =>
+        res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Last-Modified': file.modified }).end(body),
+      );
+    });
+    const { base } = await listenOnLoopback(origin);
+    try {
+      const imports = new Importer(service.http);
+      const url = `${base}/product/main.jpg`;
+      const first = await imports.run(ALICE, [url]);
+      expect(first.images[0]).toMatchObject({ status: 'done', reused: false });
+
+      target = '/old.jpg'; // the product's main image is now another, older file
+      const second = await imports.run(ALICE, [url]);
+
+      expect(second.images[0]).toMatchObject({ status: 'done', reused: false });
+      expect(second.images[0].output_url).not.toBe(first.images[0].output_url);
+      expect(conditional).not.toContain('/old.jpg');
+    } finally {
+      await closeServer(origin);
+    }
   });
 });

@@ -19,6 +19,7 @@ import { DeliveryReceivers1764000000014 } from './migrations/1764000000014-deliv
 import { ImageRenditions1764000000016 } from './migrations/1764000000016-image-renditions.js';
 import { SourceReuse1764000000017 } from './migrations/1764000000017-source-reuse.js';
 import { LeaseIndex1764000000018 } from './migrations/1764000000018-lease-index.js';
+import { SourceFinalUrl1764000000019 } from './migrations/1764000000019-source-final-url.js';
 import { loadSqliteDriver } from './sqlite-driver.js';
 
 const MIGRATIONS = [
@@ -39,6 +40,7 @@ const MIGRATIONS = [
   ImageRenditions1764000000016,
   SourceReuse1764000000017,
   LeaseIndex1764000000018,
+  SourceFinalUrl1764000000019,
 ];
 
 /**

@@ -420,13 +420,14 @@ describe('SafeHttpClient.download, conditional', () => {
 
   it('sends If-None-Match and If-Modified-Since; a 304 resolves notModified and frees the socket', async () => {
     const client = makeClient();
-    const result = await client.download(`${base}/validated/v1`, {
-      etag: '"v1"',
-      lastModified: LAST_MODIFIED,
+    const url = `${base}/validated/v1`;
+    const result = await client.download(url, {
+      validators: { etag: '"v1"', lastModified: LAST_MODIFIED },
+      url,
     });
     expect(result).toEqual({
       notModified: true,
-      finalUrl: `${base}/validated/v1`,
+      finalUrl: url,
       validators: { etag: '"v1"', lastModified: LAST_MODIFIED },
     });
     expect(seen[0].headers).toMatchObject({
@@ -437,43 +438,60 @@ describe('SafeHttpClient.download, conditional', () => {
   });
 
   it('keeps the known validators when a 304 repeats none', async () => {
-    const known = { etag: '"v1"', lastModified: null };
-    const result = await makeClient().download(`${base}/validated/v1?bare`, known);
-    expect(result).toMatchObject({ notModified: true, validators: known });
+    const validators = { etag: '"v1"', lastModified: null };
+    const url = `${base}/validated/v1?bare`;
+    const result = await makeClient().download(url, { validators, url });
+    expect(result).toMatchObject({ notModified: true, validators });
     expect(seen[0].headers['if-modified-since']).toBeUndefined();
   });
 
   it('revalidates by Last-Modified alone', async () => {
-    const known = { etag: null, lastModified: LAST_MODIFIED };
-    const result = await makeClient().download(`${base}/validated/v2`, known);
+    const url = `${base}/validated/v2`;
+    const validators = { etag: null, lastModified: LAST_MODIFIED };
+    const result = await makeClient().download(url, { validators, url });
     expect(result.notModified).toBe(true);
     expect(seen[0].headers['if-none-match']).toBeUndefined();
   });
 
   it('a changed source answers 200: its body and its new validators', async () => {
-    const result = await makeClient().download(`${base}/validated/v2`, {
-      etag: '"v1"',
-      lastModified: 'Mon, 01 Jan 2024 00:00:00 GMT',
+    const url = `${base}/validated/v2`;
+    const result = await makeClient().download(url, {
+      validators: { etag: '"v1"', lastModified: 'Mon, 01 Jan 2024 00:00:00 GMT' },
+      url,
     });
     expect(result.notModified).toBeFalsy();
     expect(result).toMatchObject({ validators: { etag: '"v2"', lastModified: LAST_MODIFIED } });
     expect((result as DownloadResult).body.toString()).toBe('version v2');
   });
 
-  it('sends the validators on every redirect hop', async () => {
+  it('sends the validators to the hop whose URL answered with them, whatever the redirects before it', async () => {
     const target = encodeURIComponent('/validated/v1');
+    const validators = { etag: '"v1"', lastModified: null };
     const result = await makeClient().download(`${base}/redirect-to?to=${target}`, {
-      etag: '"v1"',
-      lastModified: null,
+      validators,
+      url: `${base}/validated/v1`,
     });
     expect(result).toMatchObject({ notModified: true, finalUrl: `${base}/validated/v1` });
-    expect(seen.map((request) => request.headers['if-none-match'])).toEqual(['"v1"', '"v1"']);
+    expect(seen.map((request) => request.headers['if-none-match'])).toEqual([undefined, '"v1"']);
+  });
+
+  it('a redirect that now leads to another URL gets a plain GET there: another resource, not revalidated', async () => {
+    const target = encodeURIComponent('/validated/v1');
+    const validators = { etag: '"v1"', lastModified: null };
+    const result = await makeClient().download(`${base}/redirect-to?to=${target}`, {
+      validators,
+      url: `${base}/validated/v0`,
+    });
+    expect(result).toMatchObject({ finalUrl: `${base}/validated/v1`, validators: { etag: '"v1"' } });
+    expect(result.notModified).toBeFalsy();
+    expect(seen.map((request) => request.headers['if-none-match'])).toEqual([undefined, undefined]);
   });
 
   it('a 304 to an unconditional GET is a failure (http_304), as before, also with empty validators', async () => {
-    expect((await failure(makeClient().download(`${base}/status/304`))).code).toBe('http_304');
-    const none = { etag: null, lastModified: null };
-    expect((await failure(makeClient().download(`${base}/status/304`, none))).code).toBe('http_304');
+    const url = `${base}/status/304`;
+    expect((await failure(makeClient().download(url))).code).toBe('http_304');
+    const validators = { etag: null, lastModified: null };
+    expect((await failure(makeClient().download(url, { validators, url }))).code).toBe('http_304');
     expect(seen.map((request) => request.headers['if-none-match'])).toEqual([undefined, undefined]);
   });
 

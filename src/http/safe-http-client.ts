@@ -29,6 +29,16 @@ export interface DownloadResult {
   validators: Validators;
 }
 
+/**
+ * What a caller has of a source: the validators it answered with, and the URL that answered (the last
+ * hop of the download that got them). Validators belong to that URL's resource: a conditional GET sends
+ * them there alone, so a redirect that now leads elsewhere gets a plain GET.
+ */
+export interface KnownVersion {
+  validators: Validators;
+  url: string;
+}
+
 /** A conditional GET the source answered 304: what the caller has is current (no body was read). */
 export interface NotModified {
   notModified: true;
@@ -67,21 +77,24 @@ export class SafeHttpClient {
   ) {}
 
   /**
-   * GETs an image, following up to `maxRedirects` redirects; body limited to `maxImageBytes`. With
-   * `known` validators the GET is conditional (If-None-Match, If-Modified-Since, on every hop): a 304
-   * resolves NotModified without reading a body.
+   * GETs an image, following up to `maxRedirects` redirects; body limited to `maxImageBytes`. With a
+   * `known` version the GET of its URL is conditional (If-None-Match, If-Modified-Since), on whichever
+   * hop reaches it: a 304 there resolves NotModified without reading a body.
    */
   download(url: string): Promise<DownloadResult>;
-  download(url: string, known: Validators | undefined): Promise<DownloadResult | NotModified>;
-  download(url: string, known?: Validators): Promise<DownloadResult | NotModified> {
+  download(url: string, known: KnownVersion | undefined): Promise<DownloadResult | NotModified>;
+  download(url: string, known?: KnownVersion): Promise<DownloadResult | NotModified> {
     const { maxImageBytes: limit } = this.config.limits;
     const { maxRedirects, timeoutMs } = this.config.downloads;
     // Validators that say nothing make a plain GET (to which a 304 is a failure, as ever).
-    const conditional = known?.etag || known?.lastModified ? known : undefined;
-    const sent = requestHeaders(conditional);
+    const conditional = known?.validators.etag || known?.validators.lastModified ? known : undefined;
+    const knownHref = conditional && hrefOf(conditional.url);
+    const plain = requestHeaders(undefined);
     return withDeadline(timeoutMs, async (signal) => {
       let current = this.checkUrl(url);
       for (let redirects = 0; ; redirects++) {
+        const asking = knownHref !== undefined && current.href === knownHref;
+        const sent = asking ? requestHeaders(conditional!.validators) : plain;
         const response = await this.get(current, sent, signal);
         const { statusCode: status = 0, headers } = response;
 
@@ -92,13 +105,13 @@ export class SafeHttpClient {
           current = this.checkUrl(location, current);
           continue;
         }
-        if (status === 304 && conditional) {
+        if (status === 304 && asking) {
           // A 304 has no body (the parser reads none): resuming ends it and frees the socket for reuse.
           response.resume();
           return {
             notModified: true,
             finalUrl: current.href,
-            validators: validatorsOf(headers, conditional),
+            validators: validatorsOf(headers, conditional!.validators),
           };
         }
         if (status < 200 || status > 299) {
@@ -155,6 +168,15 @@ function requestHeaders(known: Validators | undefined): OutgoingHttpHeaders {
   if (known?.etag) headers['If-None-Match'] = known.etag;
   if (known?.lastModified) headers['If-Modified-Since'] = known.lastModified;
   return headers;
+}
+
+/** A URL as the client compares it with a hop's (normalised); undefined when it does not parse. */
+function hrefOf(url: string): string | undefined {
+  try {
+    return new URL(url).href;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A response's validators (on a 304 that repeats none, `fallback`'s), each kept only when short. */

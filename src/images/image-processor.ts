@@ -64,14 +64,12 @@ export class ImageProcessor {
     const plan = await this.reuse.plan(image, fresh);
     let download: DownloadResult | NotModified;
     try {
-      download = await this.metrics.timed('download', () =>
-        this.http.download(image.inputUrl, plan.recalled?.validators),
-      );
+      download = await this.metrics.timed('download', () => this.http.download(image.inputUrl, plan.known));
     } catch (error) {
       return this.fail(image, classifyFailure(error), null);
     }
     let outcome: DoneOutcome | undefined;
-    if (download.notModified) outcome = this.reuse.revalidated(image, plan, download.validators);
+    if (download.notModified) outcome = this.reuse.revalidated(image, plan, download);
     else {
       const { source, reused } = await this.reuse.downloaded(image, plan, download);
       outcome = reused ?? (await this.make(image, download.body, source));
@@ -82,7 +80,11 @@ export class ImageProcessor {
     if (!recorded) return;
     const stored = outcome.kind === 'reused' ? 0 : outcome.result.outputBytes;
     this.metrics.imageDone(outcome.result.inputBytes, stored);
-    if (outcome.kind === 'reused') this.metrics.imageReused(outcome.how);
+    if (outcome.kind !== 'reused') return;
+    this.metrics.imageReused(outcome.how);
+    // An earlier attempt may have stored outputs under this image's id without being recorded (its
+    // recording failed, its process was killed): now that it names another image's output, none does.
+    if (image.attempts > 1) await this.removeOutput(image);
   }
 
   /** Makes and stores the image's outputs; undefined when that failed (recorded or retried). */

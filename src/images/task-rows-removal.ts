@@ -28,7 +28,8 @@ const ROWS_PER_SLICE = 2_000;
  * duplicate still waiting for its slice may, but no request reads it), and the queued removals are
  * done at the next start. Marks found at start name removals a stopped process did not finish; they are
  * finished before the service takes requests (on PostgreSQL a neighbour may be finishing the same one:
- * both delete what is there, and removing an object twice is harmless). A removal that fails keeps its
+ * both delete what is there, each taking off the references of the rows it deleted itself, so a shared
+ * output loses each image's once; removing an object twice is harmless). A removal that fails keeps its
  * mark for the next start.
  */
 @Injectable()
@@ -102,19 +103,25 @@ export class TaskRowsRemoval implements OnApplicationBootstrap {
     tx: Transaction,
     taskId: string,
   ): Promise<{ deleted: number; outputKeys: string[] }> {
-    const { records } = await execute<{ id: string; outputKey: string | null; renditions: string | null }>(
+    const { records } = await execute<{ id: string }>(
       tx.manager,
-      `SELECT id, CASE WHEN duplicate_of IS NULL THEN output_key END AS "outputKey", renditions
-         FROM images WHERE task_id = ? LIMIT ?`,
+      'SELECT id FROM images WHERE task_id = ? LIMIT ?',
       [taskId, ROWS_PER_SLICE],
     );
     if (records.length > 0) {
-      await execute(
+      // The rows this statement deleted, not those selected: a neighbour removing the same task
+      // (PostgreSQL) may have deleted some of them meanwhile, and taken their references off already.
+      const { records: deleted } = await execute<{
+        id: string;
+        outputKey: string | null;
+        renditions: string | null;
+      }>(
         tx.manager,
-        `DELETE FROM images WHERE id IN (${inList(records.length)})`,
+        `DELETE FROM images WHERE id IN (${inList(records.length)})
+          RETURNING id, CASE WHEN duplicate_of IS NULL THEN output_key END AS "outputKey", renditions`,
         records.map((image) => image.id),
       );
-      const withOutput = records.filter((image) => image.outputKey !== null);
+      const withOutput = deleted.filter((image) => image.outputKey !== null);
       const unreferenced = await this.references.release(
         tx,
         withOutput.map((image) => image.outputKey!),

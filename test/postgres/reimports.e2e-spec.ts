@@ -1,12 +1,21 @@
 import pg from 'pg';
+import { TaskRowsRemoval } from '../../src/images/task-rows-removal.js';
 import { download } from '../helpers/download.js';
 import { FixtureServer } from '../helpers/fixture-server.js';
 import { PostgresDatabase } from '../helpers/postgres-database.js';
 import { encodes, Importer } from '../helpers/reimports.js';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { eventually, startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const ALICE = 'alice-key-0123456789abcdef';
 const BOB = 'bob-key-0123456789abcdef01';
+
+/** Whether `count` sessions of the client's database wait for a lock. */
+async function waitingForLocks(client: pg.Client, count: number): Promise<boolean> {
+  const { rows } = await client.query(
+    "SELECT COUNT(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+  );
+  return rows[0].waiting === count;
+}
 
 /** Re-imports on PostgreSQL: outputs, references and sources written in the batch's transaction. */
 describe('re-imports on PostgreSQL', () => {
@@ -81,5 +90,76 @@ describe('re-imports on PostgreSQL', () => {
     await service.http.delete(`/requests/${second.id}`).set(alice).expect(204);
     for (const image of second.images) expect((await download(image.output_url)).status).toBe(404);
     for (const image of bobs.images) expect((await download(image.output_url)).status).toBe(200);
+  });
+
+  it('two processes finishing one deletion take each image’s reference off once: another import’s outputs stay', async () => {
+    const urls = ['alpha.png', 'photo.webp'].map((name) => fixtures.imageUrl(name, 'tag=pg-twice'));
+    const first = await imports.run(ALICE, urls);
+    const second = await imports.run(ALICE, urls);
+    expect(second.status.reused_images).toBe(urls.length);
+    const keys = first.images.map((image) => new URL(image.output_url).pathname.replace('/files/', ''));
+    const removal = service.app.get(TaskRowsRemoval, { strict: false });
+    // As if the deleting process stopped after its first transaction: the request gone, its rows marked.
+    vi.spyOn(removal, 'remove').mockResolvedValueOnce({ rows: 0, outputs: 0 });
+    await service.http
+      .delete(`/requests/${first.id}`)
+      .set({ Authorization: `Bearer ${ALICE}` })
+      .expect(204);
+    vi.restoreAllMocks();
+
+    // Two processes finish it at once (a neighbour starting while the deleting one goes on). The outputs
+    // rows are held meanwhile, so both read the request's images before either commits.
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT 1 FROM outputs WHERE output_key = ANY($1) FOR UPDATE', [keys]);
+      const both = Promise.all([removal.remove(first.id), removal.remove(first.id)]);
+      await eventually(() => waitingForLocks(client, 2));
+      await client.query('COMMIT');
+      await both;
+
+      const { rows } = await client.query('SELECT refs FROM outputs WHERE output_key = ANY($1)', [keys]);
+      expect(rows).toEqual(keys.map(() => ({ refs: 1 })));
+    } finally {
+      await client.end();
+    }
+    for (const image of second.images) expect((await download(image.output_url)).status).toBe(200);
+  });
+
+  it('a re-import recorded while the deletion of the output’s last image commits: its output answers, its reference counted', async () => {
+    const [url] = ['exif-orientation-6.jpg'].map((name) => fixtures.imageUrl(name, 'tag=pg-race'));
+    const first = await imports.run(ALICE, [url]);
+    const key = new URL(first.images[0].output_url).pathname.replace('/files/', '');
+    fixtures.resetCounts();
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      // The output row held: the deletion of its last image and the re-import's reuse both wait for it.
+      await client.query('BEGIN');
+      await client.query('SELECT 1 FROM outputs WHERE output_key = $1 FOR UPDATE', [key]);
+      const deletion = service.http
+        .delete(`/requests/${first.id}`)
+        .set({ Authorization: `Bearer ${ALICE}` })
+        .then((response) => response.status);
+      await eventually(() => waitingForLocks(client, 1));
+      const again = imports.run(ALICE, [url]);
+      await eventually(() => waitingForLocks(client, 2));
+      await client.query('COMMIT');
+      expect(await deletion).toBe(204);
+      const { images } = await again;
+
+      // The deletion waited first, so it took the last reference first: the reuse found the output
+      // gone, and the image was made again from a plain GET.
+      expect(images[0]).toMatchObject({ status: 'done', reused: false });
+      expect(fixtures.counts(url)).toMatchObject({ requests: 2, conditional: 1, notModified: 1 });
+      expect((await download(images[0].output_url)).status).toBe(200);
+      const { rows } = await client.query('SELECT refs FROM outputs WHERE output_key = $1', [
+        new URL(images[0].output_url).pathname.replace('/files/', ''),
+      ]);
+      expect(rows).toEqual([{ refs: 1 }]);
+    } finally {
+      await client.end();
+    }
   });
 });

@@ -24,6 +24,8 @@ export interface SourceVersion {
   urlKey: string;
   /** As the source last answered. */
   validators: Validators;
+  /** The URL that answered with them: the download's last hop. */
+  finalUrl: string;
   /** The SHA-256 of the bytes downloaded; null when the source answered 304 (none were). */
   contentSha256: string | null;
 }

@@ -6,8 +6,11 @@ const sha256Hex = (text: string) => createHash('sha256').update(text).digest('he
 /**
  * The key of the output options that shape an output (format, quality, bounds, renditions), under
  * which outputs are reused: the SHA-256 of their JSON with fixed key order. `refresh` is no part of it.
+ * A `quality=auto` output (the request's, or a rendition's) is shaped by AUTO_QUALITY_TARGET too, read
+ * when the image is made: `autoQualityTarget` is part of such a key (and only of such a key), so a
+ * process started with another target makes its outputs again rather than reuse the old target's.
  */
-export function optionsKeyOf(options: OutputOptions): string {
+export function optionsKeyOf(options: OutputOptions, autoQualityTarget: number): string {
   const { format, quality, maxWidth, maxHeight, renditions } = options;
   const shaping = renditions?.map(({ spec, format, quality, width, height, fit }) => ({
     spec,
@@ -17,7 +20,17 @@ export function optionsKeyOf(options: OutputOptions): string {
     height,
     fit,
   }));
-  return sha256Hex(JSON.stringify({ format, quality, maxWidth, maxHeight, renditions: shaping ?? null }));
+  const auto = quality === 'auto' || renditions?.some((rendition) => rendition.quality === 'auto');
+  return sha256Hex(
+    JSON.stringify({
+      format,
+      quality,
+      maxWidth,
+      maxHeight,
+      renditions: shaping ?? null,
+      ...(auto && { autoQualityTarget }),
+    }),
+  );
 }
 
 /** A source's key: the SHA-256 of its URL as uploaded (a URL may be long; the key is 64 characters). */

@@ -84,7 +84,8 @@ export class ReuseLedger {
   }
 
   /**
-   * Each image's source, per owner, options and URL: the validators it answered with, its output, when.
+   * Each image's source, per owner, options and URL: the validators it answered with and the URL that
+   * answered (its last hop), its output, when.
    * Rows in key order (fewer lock waits between workers on PostgreSQL); one per key (a statement may not
    * change a row twice): two requests' images of one URL in one batch leave the last one's.
    */
@@ -100,16 +101,18 @@ export class ReuseLedger {
     const rows = [...byKey.keys()].sort().map((key) => byKey.get(key)!);
     await executePrepared(
       tx.manager,
-      `INSERT INTO sources (owner, options_key, url_sha256, etag, last_modified, output_key, checked_at)
-        VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}
+      `INSERT INTO sources (owner, options_key, url_sha256, etag, last_modified, final_url, output_key, checked_at)
+        VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
         ON CONFLICT (owner, options_key, url_sha256) DO UPDATE SET etag = excluded.etag,
-          last_modified = excluded.last_modified, output_key = excluded.output_key, checked_at = excluded.checked_at`,
+          last_modified = excluded.last_modified, final_url = excluded.final_url,
+          output_key = excluded.output_key, checked_at = excluded.checked_at`,
       rows.flatMap(({ image, result, source }) => [
         image.queueOwner,
         source.optionsKey,
         source.urlKey,
         source.validators.etag,
         source.validators.lastModified,
+        source.finalUrl,
         result.outputKey,
         now,
       ]),

@@ -8,9 +8,13 @@ import type { StoredRendition } from '../renditions/stored-rendition.js';
 /** An output an image may reuse: what its row copies. */
 export type RememberedOutput = Omit<ImageResult, 'inputBytes'>;
 
-/** What an owner's earlier import of a URL left: the validators it was downloaded with, and its output. */
+/**
+ * What an owner's earlier import of a URL left: the validators it was downloaded with, the URL that
+ * answered with them (null: kept before it was, taken as the uploaded URL's), and its output.
+ */
 export interface RecalledSource {
   validators: Validators;
+  finalUrl: string | null;
   output: RememberedOutput;
 }
 
@@ -47,14 +51,20 @@ export class SourceMemory {
 
   /** Before the download: the owner's last import of this URL with these options, if its output remains. */
   async recall(owner: string, optionsKey: string, urlKey: string): Promise<RecalledSource | undefined> {
-    const [row] = await this.read<OutputRow & { etag: string | null; lastModified: string | null }>(
-      `SELECT s.etag, s.last_modified AS "lastModified", ${OUTPUT_COLUMNS}
+    const [row] = await this.read<
+      OutputRow & { etag: string | null; lastModified: string | null; finalUrl: string | null }
+    >(
+      `SELECT s.etag, s.last_modified AS "lastModified", s.final_url AS "finalUrl", ${OUTPUT_COLUMNS}
          FROM sources s JOIN outputs o ON o.output_key = s.output_key
         WHERE s.owner = ? AND s.options_key = ? AND s.url_sha256 = ? AND o.refs > 0`,
       [owner, optionsKey, urlKey],
     );
     if (!row) return undefined;
-    return { validators: { etag: row.etag, lastModified: row.lastModified }, output: outputOf(row) };
+    return {
+      validators: { etag: row.etag, lastModified: row.lastModified },
+      finalUrl: row.finalUrl,
+      output: outputOf(row),
+    };
   }
 
   /** After a download: an output of the owner's, made with these options from the same bytes. */

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { DownloadResult, Validators } from '../../http/safe-http-client.js';
+import { AppConfig } from '../../config/app-config.js';
+import type { DownloadResult, KnownVersion, NotModified } from '../../http/safe-http-client.js';
 import type { DoneOutcome, SourceVersion } from '../outcomes/image-outcome.js';
 import type { ClaimedImage } from '../queue/image-queue.js';
 import { contentSha256Of, optionsKeyOf, urlKeyOf } from './reuse-keys.js';
@@ -12,6 +13,8 @@ export interface ReusePlan {
   /** Whether an earlier output may be reused (not with `refresh`, nor once a reused output was gone). */
   reusing: boolean;
   recalled?: RecalledSource;
+  /** What the download revalidates: the recalled validators, at the URL that answered with them. */
+  known?: KnownVersion;
 }
 
 /**
@@ -23,20 +26,25 @@ export interface ReusePlan {
  */
 @Injectable()
 export class SourceReuse {
-  constructor(private readonly memory: SourceMemory) {}
+  constructor(
+    private readonly memory: SourceMemory,
+    private readonly config: AppConfig,
+  ) {}
 
   /** `fresh`: no reuse at all (no read, no conditional GET), as the upload's `refresh` asks. */
   async plan(image: ClaimedImage, fresh: boolean): Promise<ReusePlan> {
-    const optionsKey = optionsKeyOf(image.outputOptions);
+    const optionsKey = optionsKeyOf(image.outputOptions, this.config.output.autoQualityTarget);
     const urlKey = urlKeyOf(image.inputUrl);
     const reusing = !fresh && !image.outputOptions.refresh;
     const recalled = reusing ? await this.memory.recall(image.queueOwner, optionsKey, urlKey) : undefined;
-    return { optionsKey, urlKey, reusing, recalled };
+    const known = recalled && { validators: recalled.validators, url: recalled.finalUrl ?? image.inputUrl };
+    return { optionsKey, urlKey, reusing, recalled, known };
   }
 
   /** The source answered 304: the image is done with the output its last import made. */
-  revalidated(image: ClaimedImage, plan: ReusePlan, validators: Validators): DoneOutcome {
-    const source: SourceVersion = { ...this.keys(plan), validators, contentSha256: null };
+  revalidated(image: ClaimedImage, plan: ReusePlan, answer: NotModified): DoneOutcome {
+    const { validators, finalUrl } = answer;
+    const source: SourceVersion = { ...this.keys(plan), validators, finalUrl, contentSha256: null };
     return {
       kind: 'reused',
       image,
@@ -56,7 +64,8 @@ export class SourceReuse {
     download: DownloadResult,
   ): Promise<{ source: SourceVersion; reused?: DoneOutcome }> {
     const contentSha256 = await contentSha256Of(download.body);
-    const source: SourceVersion = { ...this.keys(plan), validators: download.validators, contentSha256 };
+    const { validators, finalUrl } = download;
+    const source: SourceVersion = { ...this.keys(plan), validators, finalUrl, contentSha256 };
     if (!plan.reusing) return { source };
     const output = await this.memory.withContent(image.queueOwner, plan.optionsKey, contentSha256);
     if (!output) return { source };
