@@ -212,11 +212,13 @@ export class FixtureServer {
       void held.then(() => this.later(this.imageDelayMs, () => this.serveImage(url, req, res)));
       return;
     }
+    // When the request arrived (its body may take longer): a retry's gap is measured from attempt to attempt.
+    const at = Date.now();
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (chunk: string) => (body += chunk));
     req.on('end', () => {
-      const post: ReceivedPost = { path: url.pathname, at: Date.now(), headers: req.headers, body };
+      const post: ReceivedPost = { path: url.pathname, at, headers: req.headers, body };
       this.posts.push(post);
       const script = this.scripts.get(url.pathname) ?? (() => 200);
       const reply = script(this.postsTo(url.pathname).length, post);
