@@ -217,21 +217,27 @@ describe('loadConfig', () => {
   describe('image threads, memory and time', () => {
     const MiB = 1024 * 1024;
 
-    it('gives one image thread per core, a pool with 4 threads for I/O beyond them, the previews and the header reads, 2 minutes an image', () => {
+    it('gives two image threads per core, costly images a core fewer, a pool with 4 threads for I/O beyond them, the previews and the header reads, 2 minutes an image', () => {
       const config = loadConfig({ DATA_DIR: '/srv/pixelmill' });
       const cores = availableParallelism();
       expect(config.workers).toMatchObject({
-        imageThreads: cores,
+        imageThreads: 2 * cores,
         costlyImageThreads: Math.max(1, cores - 1),
-        threadPoolSize: cores + 2 + 1 + 4,
+        threadPoolSize: 2 * cores + 2 + 1 + 4,
         imageTimeoutMs: 120_000,
       });
-      expect(config.workers.imageMemoryBytes).toBe(defaultImageMemoryBytes(cores));
+      expect(config.workers.imageMemoryBytes).toBe(defaultImageMemoryBytes(2 * cores));
     });
 
-    it('budgets 256 MiB per image thread, never more than a quarter of the memory limit', () => {
-      expect(defaultImageMemoryBytes(2, 24 * 1024 * MiB)).toBe(512 * MiB);
-      expect(defaultImageMemoryBytes(16, 2048 * MiB)).toBe(512 * MiB);
+    it('keeps a core for cheap images when IMAGE_THREADS is set, and at least one thread for costly ones', () => {
+      expect(loadConfig({ IMAGE_THREADS: '1' }).workers.costlyImageThreads).toBe(1);
+      const cores = availableParallelism();
+      expect(loadConfig({ IMAGE_THREADS: '64' }).workers.costlyImageThreads).toBe(Math.max(1, cores - 1));
+    });
+
+    it('budgets 128 MiB per image thread (256 a core by default), never more than a quarter of the memory limit', () => {
+      expect(defaultImageMemoryBytes(4, 24 * 1024 * MiB)).toBe(512 * MiB);
+      expect(defaultImageMemoryBytes(16, 1024 * MiB)).toBe(256 * MiB);
     });
 
     it('reads IMAGE_THREADS, UV_THREADPOOL_SIZE, IMAGE_MEMORY_MB and IMAGE_TIMEOUT_MS', () => {

@@ -3,12 +3,13 @@ import { totalmem } from 'node:os';
 const MiB = 1024 * 1024;
 
 /**
- * Working memory per image thread by default: what a 36 MP photo needs at the default output (about
- * 7 bytes a pixel: libjpeg keeps every DCT coefficient to optimise its Huffman tables). Every image
- * thread can then work on a large photo at once, while an image at MAX_IMAGE_PIXELS (100 MP: ~700 MB as
- * JPEG) runs alone.
+ * Working memory per image thread by default: with the default two threads a core (see
+ * IMAGE_THREADS_PER_CORE), 256 MiB a core, what a 36 MP photo needs at the default output (about
+ * 7 bytes a pixel: libjpeg keeps every DCT coefficient to optimise its Huffman tables). Every core can
+ * then work on a large photo at once, while an image at MAX_IMAGE_PIXELS (100 MP: ~700 MB as JPEG)
+ * runs alone.
  */
-const MEMORY_PER_IMAGE_THREAD = 256 * MiB;
+const MEMORY_PER_IMAGE_THREAD = 128 * MiB;
 
 /** The memory this process may use: its cgroup's limit when it has one (containers), else the machine's. */
 function memoryLimitBytes(): number {

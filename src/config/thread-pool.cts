@@ -31,9 +31,18 @@ export const DEFAULT_PREVIEW_CONCURRENCY = 2;
 /** libuv's ceiling for UV_THREADPOOL_SIZE. */
 export const MAX_THREAD_POOL_SIZE = 1024;
 
-/** Image jobs in flight (IMAGE_THREADS) unless set: one per core, as CPU-bound work saturates the cores. */
+/**
+ * Image jobs per core (IMAGE_THREADS unless set). With one, a core idles from the end of one image's
+ * sharp job until the main thread has started the next (its callback, the next pipeline built and
+ * queued), and that wait grows with whatever else the main thread does: raw sharp alone makes 133 small
+ * images/s with 2 jobs on 2 cores, 162 with 4 (`npm run bench`, phase 1). With two, a job is always
+ * ready for a core that frees up; more bought nothing measurable and holds more memory.
+ */
+export const IMAGE_THREADS_PER_CORE = 2;
+
+/** Image jobs in flight (IMAGE_THREADS) unless set: IMAGE_THREADS_PER_CORE per core. */
 export function defaultImageThreads(): number {
-  return Math.max(1, availableParallelism());
+  return IMAGE_THREADS_PER_CORE * Math.max(1, availableParallelism());
 }
 
 /** The pool size the entry point sets when the operator did not: image, header and preview threads plus IO_THREADS. */

@@ -54,7 +54,7 @@ export class WorkersConfig {
   @Variable('IMAGE_THREADS', {
     read: asNumber,
     default: derived(defaultImageThreads),
-    shown: 'cores',
+    shown: '2 × cores',
     description:
       "Images made by sharp at once per worker process (1–256): each holds one of libuv's pool threads; see [performance](performance.md#isolation)",
   })
@@ -69,8 +69,12 @@ export class WorkersConfig {
    */
   @Variable('COSTLY_IMAGE_THREADS', {
     read: asNumber,
-    default: derived((workers: WorkersConfig) => Math.max(1, workers.imageThreads - 1)),
-    shown: '`IMAGE_THREADS − 1` (at least 1)',
+    // Costly images hold their thread for seconds to minutes: their share is counted in cores, not in
+    // threads (two a core by default), so that a core's worth of threads is always left to cheap ones.
+    default: derived((workers: WorkersConfig) =>
+      Math.max(1, Math.min(workers.imageThreads - 1, availableParallelism() - 1)),
+    ),
+    shown: '`min(IMAGE_THREADS, cores) − 1` (at least 1)',
     description: `Of the \`IMAGE_THREADS\`, how many may make images of a costly output (AVIF or \`quality=auto\`) at once, at most \`IMAGE_THREADS\`: the rest are kept for cheap outputs, so one client's slow encodes never hold every thread; see [performance](performance.md#isolation)`,
   })
   @IsInt()
@@ -110,7 +114,7 @@ export class WorkersConfig {
   @Variable('IMAGE_MEMORY_MB', {
     read: asNumber,
     default: derived((workers: WorkersConfig) => defaultImageMemoryBytes(workers.imageThreads) / MiB),
-    shown: '`min(256 × IMAGE_THREADS, memory ÷ 4)`',
+    shown: '`min(128 × IMAGE_THREADS, memory ÷ 4)`',
     description:
       "Estimated working memory of the images being made at once, in MiB (16 and up); memory is the cgroup's limit, else the machine's. An image over it runs alone",
   })
