@@ -22,8 +22,9 @@ import { renditionsMemoryOf, workingMemoryOf } from './working-memory.js';
  *   served, and are charged at most their threads' share of the memory budget, so the other threads and
  *   the rest of the budget stay free for cheap outputs: one client's slow encodes never hold them all.
  *   (The peak is then bounded by the largest costly image beside the cheap outputs' share.)
- * - **Memory**: each image's header is read first (no pixel decoded; HEADER_READS at once, on a pool
- *   thread of their own, so an image thread is never held by a header read), its working memory estimated
+ * - **Memory**: each image's header is read first (no pixel decoded: a JPEG's or a PNG's in JavaScript,
+ *   any other by sharp, HEADER_READS at once, on a pool thread of their own, so an image thread is
+ *   never held by a header read), its working memory estimated
  *   (workingMemoryOf), and it waits until that fits in IMAGE_MEMORY_MB beside the images being made;
  *   one larger than the whole budget runs alone. The peak is bounded whatever the mix of sizes,
  *   formats and options.
@@ -89,7 +90,8 @@ export class ImageAdmission {
     estimate: (header: ImageHeader) => number,
     make: (deadline: number) => Promise<T>,
   ): Promise<T> {
-    const header = await this.headerReads.run(() => this.pipeline.header(input));
+    const header =
+      this.pipeline.parsedHeader(input) ?? (await this.headerReads.run(() => this.pipeline.header(input)));
     const costly = isCostly(options);
     const needed = estimate(header);
     const memory = costly ? Math.min(needed, this.costlyMemory) : needed;

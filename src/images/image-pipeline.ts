@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { AppConfig } from '../config/app-config.js';
 import { ImageError, imageTimeout } from './image-error.js';
+import { parseHeader } from './image-header.js';
 import type { OutputFormat, OutputOptions } from '../config/output-options.js';
 import { type QualitySearch, searchQuality, type Trial } from './quality-search.js';
 import { type LumaPlane, ssim } from './ssim.js';
@@ -171,7 +172,17 @@ const SAMPLE_BYTES: Record<string, number> = {
 export class ImagePipeline {
   constructor(private readonly config: AppConfig) {}
 
-  /** The header's facts; a file sharp does not recognise is not_an_image, one over MAX_IMAGE_PIXELS too_many_pixels. */
+  /**
+   * The header's facts read in JavaScript (a JPEG's or a PNG's: see parseHeader), or undefined when
+   * sharp must read them (`header`). One over MAX_IMAGE_PIXELS is too_many_pixels.
+   */
+  parsedHeader(input: Buffer): ImageHeader | undefined {
+    const header = parseHeader(input);
+    if (header && header.width * header.height > this.config.limits.maxImagePixels) throw tooManyPixels();
+    return header;
+  }
+
+  /** The header's facts, read by sharp; a file sharp does not recognise is not_an_image, one over MAX_IMAGE_PIXELS too_many_pixels. */
   async header(input: Buffer): Promise<ImageHeader> {
     if (input.length === 0) throw new ImageError('not_an_image', 'the downloaded file is empty');
     let metadata: Metadata;
