@@ -18,7 +18,7 @@ import { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config/app-config.js';
 import { standaloneDataSourceOptions } from '../src/standalone-data-source.js';
 import { loadSqliteDriver } from '../src/database/sqlite-driver.js';
-import { newImageId, randomFolder } from '../src/images/image-id.js';
+import { imageIdsAt, randomFolder } from '../src/images/image-id.js';
 import {
   IMAGE_COLUMNS as IMAGE_TYPES,
   PRODUCT_COLUMNS as PRODUCT_TYPES,
@@ -51,7 +51,7 @@ function rowsOf(rowCount: number, urlsOfRow: (row: number) => string[]): Rows {
   const now = Date.now();
   const products: unknown[][] = [];
   const images: unknown[][] = [];
-  let folder = randomFolder();
+  let newId = imageIdsAt(now, randomFolder());
   for (let row = 1; row <= rowCount; row++) {
     const urls = urlsOfRow(row);
     products.push([
@@ -62,8 +62,8 @@ function rowsOf(rowCount: number, urlsOfRow: (row: number) => string[]): Rows {
       JSON.stringify([String(row), urls.join(',')]),
     ]);
     urls.forEach((url, position) => {
-      if (images.length % IMAGES_PER_SLICE === 0) folder = randomFolder();
-      images.push([newImageId(now, folder), taskId, row + 1, position, url, 'queued', 0, now, null]);
+      if (images.length % IMAGES_PER_SLICE === 0) newId = imageIdsAt(now, randomFolder());
+      images.push([newId(), taskId, row + 1, position, url, 'queued', 0, now, null]);
     });
   }
   return { products, images };

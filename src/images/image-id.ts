@@ -13,11 +13,22 @@ import { randomBytes, randomUUID } from 'node:crypto';
  * 222,000-image upload).
  */
 export function newImageId(now = Date.now(), folder = randomFolder()): string {
-  const random = randomUUID(); // xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx, V the RFC 9562 variant
+  return imageIdsAt(now, folder)();
+}
+
+/**
+ * Makes ids of one time and folder (an upload's batch): their common part is written once, each id
+ * then costs one randomUUID and a concatenation (half of newImageId's time, for 300,000 images).
+ */
+export function imageIdsAt(now: number, folder: string): () => string {
   const time = Math.floor(now / 256)
     .toString(16)
     .padStart(10, '0');
-  return `${folder}${time.slice(0, 6)}-${time.slice(6)}-8${random.slice(15, 18)}-${random.slice(19)}`;
+  const prefix = `${folder}${time.slice(0, 6)}-${time.slice(6)}-8`;
+  return () => {
+    const random = randomUUID(); // xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx, V the RFC 9562 variant
+    return `${prefix}${random.slice(15, 18)}-${random.slice(19)}`;
+  };
 }
 
 /** A random output folder: two hex characters. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { bulkInsert } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
-import { newImageId, randomFolder } from './image-id.js';
+import { imageIdsAt, randomFolder } from './image-id.js';
 import { NEVER } from './image.entity.js';
 import { IMAGE_COLUMNS, PRODUCT_COLUMNS } from './upload-columns.js';
 
@@ -44,14 +44,14 @@ export class ProductWriter {
           JSON.stringify(row.cells),
         ]),
       );
-      // One output folder for the batch's images (see newImageId): it inserts them at one place of the
+      // One output folder for the batch's images (see imageIdsAt): it inserts them at one place of the
       // images primary key, not at 256.
-      const folder = randomFolder();
+      const newId = imageIdsAt(now, randomFolder());
       const images: unknown[][] = [];
       for (const row of rows) {
         for (let position = 0; position < row.urls.length; position++) {
           const url = row.urls[position];
-          const id = newImageId(now, folder);
+          const id = newId();
           const duplicateOf = firstImageOfUrl.get(url) ?? null;
           if (!duplicateOf) firstImageOfUrl.set(url, id);
           const availableAt = duplicateOf ? NEVER : now;
