@@ -7,7 +7,8 @@ import { guardPage, launchChromium } from './helpers/chromium.js';
 import { DASHBOARD_DIR } from '../src/dashboard/dashboard-files.js';
 import { csvFile } from './helpers/durability.js';
 import { FixtureServer } from './helpers/fixture-server.js';
-import { startTestApp, type TestApp } from './helpers/test-app.js';
+import { startTestApp, type TestApp, waitForCompletion } from './helpers/test-app.js';
+import { upload as uploadCsv } from './helpers/upload.js';
 import { imagesCsv, productCsv } from './helpers/csv.js';
 
 /** Written by each run (git-ignored), one per view and width, for a person to look at. */
@@ -297,6 +298,47 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
       await service.http.get(`/status/${requestId}`).expect(404);
       await page.getByText('No requests yet').waitFor();
 
+      expect(await problems()).toEqual([]);
+      await context.close();
+    });
+
+    it("asks for a request's first page of thumbnails beside its progress stream, and labels the page it shows", async () => {
+      // 101 images: a full first page, and a second of one.
+      const urls = Array.from({ length: 101 }, (_, index) =>
+        fixtures.imageUrl('exif-orientation-8.jpg', `beside=${index}`),
+      );
+      const requestId = await uploadCsv(service.http, productCsv(urls));
+      await waitForCompletion(service.http, requestId, 120_000);
+      const { context, page, problems } = await openPage();
+      const hold = async (pattern: string) => {
+        let release!: () => void;
+        const held = new Promise<void>((done) => (release = done));
+        await page.route(pattern, async (route) => {
+          await held;
+          await route.continue();
+        });
+        return release;
+      };
+      await page.setViewportSize({ width: LAPTOP.width, height: 4000 }); // the whole page in view: no thumbnail waits to scroll in
+      // The progress stream is held unanswered: the thumbnails still come, then the request's facts.
+      const releaseStream = await hold(`**/requests/${requestId}/events`);
+      await page.goto(`${service.config.server.publicUrl}/#/requests/${requestId}`);
+      await expect.poll(() => thumbnailsShown(page), { timeout: 60_000 }).toBe(100);
+      expect(await page.getByText('Images 1–100 of 101').count()).toBe(1);
+      expect(await page.getByTestId('request-status').count()).toBe(0);
+      releaseStream();
+      await page.getByTestId('request-status').filter({ hasText: 'completed' }).waitFor();
+
+      // The next page is held: the label stays with the thumbnails shown until it arrives.
+      const releaseNext = await hold(`**/requests/${requestId}/images?offset=100*`);
+      const asked = page.waitForRequest((request) => request.url().includes('offset=100'));
+      await page.getByRole('button', { name: 'Next' }).click();
+      await asked;
+      expect(await page.getByText('Images 1–100 of 101').count()).toBe(1);
+      expect(await thumbnailsShown(page)).toBe(100);
+      releaseNext();
+      await page.getByText('Images 101–101 of 101').waitFor();
+      await expect.poll(() => thumbnailsShown(page), { timeout: 30_000 }).toBe(1);
       expect(await problems()).toEqual([]);
       await context.close();
     });

@@ -2,7 +2,6 @@ import createClient, { type Middleware } from 'openapi-fetch';
 import type { components, paths } from '../../test/generated/pixelmill-api';
 
 export type RequestSummary = components['schemas']['RequestSummary'];
-export type ImageStatus = components['schemas']['ImageStatus'];
 export type Rendition = components['schemas']['Rendition'];
 export type ImagePage = components['schemas']['ImagePage'];
 export type ErrorResponse = components['schemas']['ErrorResponse'];

@@ -1,34 +1,46 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, type ImageStatus } from '../api';
+import { api, type ImagePage } from '../api';
 import { formatBytes, formatSaving } from '../format';
 import { Renditions } from './Renditions';
 
 /** Images per page: a page of thumbnails loads at once, however many images the request holds. */
 const PAGE_SIZE = 100;
 
-/** The request's images as thumbnails, a page at a time, each with its bytes in and out (and its renditions). */
+/**
+ * The request's images as thumbnails, a page at a time, each with its bytes in and out (and its renditions).
+ * The first page is asked for as soon as the view opens, beside the progress stream rather than after its
+ * first event (the thumbnails' requests start one round trip sooner); `version` reads the page again.
+ */
 export function ImageGrid({
   requestId,
-  total,
   version,
   onError,
 }: {
   requestId: string;
-  total: number;
   version: number;
   onError: (error: unknown) => void;
 }) {
+  /** The page asked for; `page` is the one shown, until the next one arrives. */
   const [offset, setOffset] = useState(0);
-  const [images, setImages] = useState<ImageStatus[] | null>(null);
+  const [page, setPage] = useState<ImagePage | null>(null);
 
   useEffect(() => {
+    let current = true;
     api
       .images(requestId, { offset, limit: PAGE_SIZE })
-      .then((page) => setImages(page.images))
+      .then((answer) => {
+        if (current) setPage(answer);
+      })
       .catch(onError);
+    return () => {
+      current = false; // an answer to an earlier question never replaces a later one
+    };
   }, [requestId, offset, version]);
 
-  const last = Math.min(offset + PAGE_SIZE, total);
+  const total = page?.total ?? 0;
+  const images = page?.images ?? null;
+  // What the page shows, not what was asked for: the label and the thumbnails always agree.
+  const shown = page?.offset ?? 0;
   return (
     <section class="card" aria-labelledby="images-title">
       <h2 id="images-title">Images</h2>
@@ -40,8 +52,18 @@ export function ImageGrid({
         >
           Previous
         </button>
-        <span>{total === 0 ? 'No images' : `Images ${offset + 1}–${last} of ${total}`}</span>
-        <button type="button" disabled={last >= total} onClick={() => setOffset(offset + PAGE_SIZE)}>
+        <span>
+          {page === null
+            ? ''
+            : total === 0
+              ? 'No images'
+              : `Images ${shown + 1}–${Math.min(shown + PAGE_SIZE, total)} of ${total}`}
+        </span>
+        <button
+          type="button"
+          disabled={offset + PAGE_SIZE >= total}
+          onClick={() => setOffset(offset + PAGE_SIZE)}
+        >
           Next
         </button>
       </nav>
@@ -50,11 +72,11 @@ export function ImageGrid({
       ) : (
         <ul class="grid" aria-label="Images of this page">
           {images.map((image, index) => (
-            <li key={`${offset + index}`} class={`tile ${image.status}`}>
+            <li key={`${shown + index}`} class={`tile ${image.status}`}>
               {image.thumbnail_url ? (
                 <img
                   src={image.thumbnail_url}
-                  alt={`${image.product_name}, image ${offset + index + 1}`}
+                  alt={`${image.product_name}, image ${shown + index + 1}`}
                   loading="lazy"
                   decoding="async"
                   width={160}
@@ -74,7 +96,7 @@ export function ImageGrid({
                     : image.status}
               </p>
               {image.renditions && (
-                <Renditions renditions={image.renditions} id={`srcset-${offset + index}`} />
+                <Renditions renditions={image.renditions} id={`srcset-${shown + index}`} />
               )}
             </li>
           ))}

@@ -21,13 +21,15 @@ const PAGE_REFRESH_MS = 2000;
 /**
  * A version number that follows `changes` (e.g. the processed count), bumped at most once per
  * `everyMs` but always after the last change (a trailing timer), and at once when `final`: what is
- * shown is never left behind the counters.
+ * shown is never left behind the counters. Nothing is bumped before the first count arrives
+ * (`changes` undefined): whatever reads on the version has just read once already.
  */
-function useThrottledVersion(changes: number, final: boolean, everyMs: number): number {
+function useThrottledVersion(changes: number | undefined, final: boolean, everyMs: number): number {
   const [version, setVersion] = useState(0);
   const last = useRef(0);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   useEffect(() => {
+    if (changes === undefined) return;
     const bump = () => {
       timer.current = undefined;
       last.current = Date.now();
@@ -60,7 +62,7 @@ export function RequestView({
   /** Bumped to follow the stream again (after a retry). */
   const [streamVersion, setStreamVersion] = useState(0);
   const processing = summary?.status === 'processing';
-  const pagesVersion = useThrottledVersion(summary?.processed_images ?? 0, !processing, PAGE_REFRESH_MS);
+  const pagesVersion = useThrottledVersion(summary?.processed_images, !processing, PAGE_REFRESH_MS);
 
   const handle = (error: unknown) => {
     if (error instanceof ApiError && error.status === 401) return onUnauthorized();
@@ -108,18 +110,24 @@ export function RequestView({
       location.hash = '#/';
     });
 
+  // Mounted at once, in the same place in both layouts: its first page loads beside the progress stream.
+  const grid = <ImageGrid key="grid" requestId={requestId} version={pagesVersion} onError={handle} />;
   if (!summary) {
     return (
-      <section class="card" aria-labelledby="request-title">
-        <h1 id="request-title">Request {requestId}</h1>
-        {failure ? (
-          <p role="alert" class="error">
-            {failure}
-          </p>
-        ) : (
-          <p>Loading…</p>
-        )}
-      </section>
+      <>
+        <section class="card" aria-labelledby="request-title">
+          <h1 id="request-title">Request {requestId}</h1>
+          {failure ? (
+            <p role="alert" class="error">
+              {failure}
+            </p>
+          ) : (
+            <p>Loading…</p>
+          )}
+        </section>
+        {null}
+        {failure ? null : grid}
+      </>
     );
   }
 
@@ -245,7 +253,7 @@ export function RequestView({
           onError={handle}
         />
       )}
-      <ImageGrid requestId={requestId} total={summary.total_images} version={pagesVersion} onError={handle} />
+      {grid}
     </>
   );
 }
