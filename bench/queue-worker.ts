@@ -120,7 +120,7 @@ const processor = new ImageProcessor(
   config,
   metrics,
   new RenditionOutputs(admission, storage, metrics),
-  new SourceReuse(new SourceMemory(unitOfWork), config),
+  new SourceReuse(new SourceMemory(unitOfWork, config), config),
 );
 
 await queue.work((image) => processor.process(image));

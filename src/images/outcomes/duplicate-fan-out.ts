@@ -66,7 +66,9 @@ export class DuplicateFanOut implements OnApplicationBootstrap, OnApplicationShu
    * duplicates did not all fit to the next slice (a rolled-back slice leaves everything as it was).
    */
   async slice(tx: Transaction, finished: FinishedImage[]): Promise<FanOutSlice> {
-    const candidates = [...new Set([...this.originals, ...finished.map((image) => image.id)])];
+    // An image known to have no duplicates waiting (PostgreSQL tells) needs no look.
+    const waiting = finished.filter((image) => image.waitingDuplicates !== false);
+    const candidates = [...new Set([...this.originals, ...waiting.map((image) => image.id)])];
     const taken = candidates.slice(0, ORIGINALS_PER_SLICE);
     const later = candidates.slice(ORIGINALS_PER_SLICE);
     const duplicates = await this.duplicates.finish(tx, taken, DUPLICATES_PER_SLICE);

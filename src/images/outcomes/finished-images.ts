@@ -2,11 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { executePrepared } from '../../database/sql.js';
 import type { Transaction } from '../../database/unit-of-work.js';
 import type { ClaimedImage, ImageFailure } from '../queue/image-queue.js';
-import { type DoneOutcome, type FinishedImage, RETURNING_FINISHED } from './image-outcome.js';
+import { type DoneOutcome, type FinishedImage, returningFinishedOriginals } from './image-outcome.js';
+
+const isPostgres = (tx: Transaction) => tx.manager.connection.options.type === 'postgres';
 
 /**
  * The statements that end a leased image: processing → done | failed. Each applies only while the image
  * is still processing (its lease ours); an image whose lease was lost is left alone and not returned.
+ * On PostgreSQL each returned image says whether duplicates of it wait (see FinishedImage).
  */
 @Injectable()
 export class FinishedImages {
@@ -25,7 +28,7 @@ export class FinishedImages {
           renditions = v.column7, reused = v.column8, error_code = NULL, error_message = NULL, lease_until = NULL
         FROM (VALUES ${done.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}) AS v
         WHERE images.id = v.column1 AND images.status = 'processing'
-        ${RETURNING_FINISHED}`,
+        ${returningFinishedOriginals(isPostgres(tx))}`,
       done.flatMap((outcome) => {
         const { image, result } = outcome;
         return [
@@ -56,7 +59,7 @@ export class FinishedImages {
           output_bytes = NULL, output_quality = NULL, output_score = NULL, renditions = NULL, reused = NULL, error_code = ?, error_message = ?,
           lease_until = NULL
         WHERE id = ? AND status = 'processing'
-        ${RETURNING_FINISHED}`,
+        ${returningFinishedOriginals(isPostgres(tx))}`,
       [inputBytes, failure.code, failure.message, image.id],
     );
     return records[0];

@@ -51,8 +51,21 @@ export interface FinishedImage {
   inputBytes: number | string | null;
   outputBytes: number | string | null;
   reused: ImageReuse | null;
+  /**
+   * PostgreSQL, for an image a worker finished: whether duplicates of it wait for its outcome, read by
+   * the statement that finished it (so the batch needs no statement of its own to look: nearly every
+   * image has none). Absent: not known (SQLite, where looking costs no round trip).
+   */
+  waitingDuplicates?: boolean;
 }
 
 /** The RETURNING clause of the statements that finish images, as FinishedImage. */
 export const RETURNING_FINISHED =
   'RETURNING id, task_id AS "taskId", status, input_bytes AS "inputBytes", output_bytes AS "outputBytes", reused';
+
+/** RETURNING_FINISHED for images a worker finished: on PostgreSQL with `waitingDuplicates` (one probe of their index). */
+export function returningFinishedOriginals(isPostgres: boolean): string {
+  if (!isPostgres) return RETURNING_FINISHED;
+  return `${RETURNING_FINISHED}, EXISTS (SELECT 1 FROM images d
+    WHERE d.duplicate_of = images.id AND d.duplicate_of IS NOT NULL AND d.status = 'queued') AS "waitingDuplicates"`;
+}

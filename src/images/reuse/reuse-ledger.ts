@@ -32,24 +32,37 @@ export class ReuseLedger {
     return new Set(records.map((row) => row.key));
   }
 
-  /** For images just recorded done: their outputs (new, or one more reference) and their sources. */
+  /**
+   * For images just recorded done: their outputs (new, or one more reference) and their sources. On
+   * PostgreSQL the new outputs and the sources are one statement (a data-modifying CTE and the
+   * upsert): a round trip fewer per batch.
+   */
   async remember(tx: Transaction, done: DoneOutcome[]): Promise<void> {
     const now = Date.now();
-    await this.insertOutputs(tx, done, now);
+    const outputs = this.insertOutputs(done, now);
     await this.addReferences(tx, done);
-    await this.upsertSources(tx, done, now);
+    const sources = this.upsertSources(done, now);
+    if (this.config.database.isPostgres && outputs && sources) {
+      await executePrepared(tx.manager, `WITH made AS (${outputs.sql}) ${sources.sql}`, [
+        ...outputs.parameters,
+        ...sources.parameters,
+      ]);
+      return;
+    }
+    for (const statement of [outputs, sources])
+      if (statement) await executePrepared(tx.manager, statement.sql, statement.parameters);
   }
 
-  private async insertOutputs(tx: Transaction, done: DoneOutcome[], now: number): Promise<void> {
+  /** The INSERT of processed images' outputs (refs 1); undefined when there are none. */
+  private insertOutputs(done: DoneOutcome[], now: number): Statement | undefined {
     const made = done.filter((outcome) => outcome.kind === 'done' && outcome.source?.contentSha256);
-    if (made.length === 0) return;
-    await executePrepared(
-      tx.manager,
-      `INSERT INTO outputs (output_key, owner, options_key, content_sha256, refs, output_bytes,
+    if (made.length === 0) return undefined;
+    return {
+      sql: `INSERT INTO outputs (output_key, owner, options_key, content_sha256, refs, output_bytes,
           output_quality, output_score, renditions, created_at)
         VALUES ${made.map(() => '(?, ?, ?, ?, 1, ?, ?, ?, ?, ?)').join(', ')}
         ON CONFLICT (output_key) DO NOTHING`,
-      made.flatMap(({ image, result, source }) => [
+      parameters: made.flatMap(({ image, result, source }) => [
         result.outputKey,
         image.queueOwner,
         source!.optionsKey,
@@ -60,7 +73,7 @@ export class ReuseLedger {
         result.renditions ? JSON.stringify(result.renditions) : null,
         now,
       ]),
-    );
+    };
   }
 
   /** One reference more per reusing image, on outputs held by holdLive (the guard holds on SQLite too). */
@@ -89,7 +102,7 @@ export class ReuseLedger {
    * Rows in key order (fewer lock waits between workers on PostgreSQL); one per key (a statement may not
    * change a row twice): two requests' images of one URL in one batch leave the last one's.
    */
-  private async upsertSources(tx: Transaction, done: DoneOutcome[], now: number): Promise<void> {
+  private upsertSources(done: DoneOutcome[], now: number): Statement | undefined {
     const byKey = new Map<string, DoneOutcome & { source: NonNullable<DoneOutcome['source']> }>();
     for (const outcome of done)
       if (outcome.source)
@@ -97,16 +110,15 @@ export class ReuseLedger {
           ...outcome,
           source: outcome.source,
         });
-    if (byKey.size === 0) return;
+    if (byKey.size === 0) return undefined;
     const rows = [...byKey.keys()].sort().map((key) => byKey.get(key)!);
-    await executePrepared(
-      tx.manager,
-      `INSERT INTO sources (owner, options_key, url_sha256, etag, last_modified, final_url, output_key, checked_at)
+    return {
+      sql: `INSERT INTO sources (owner, options_key, url_sha256, etag, last_modified, final_url, output_key, checked_at)
         VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
         ON CONFLICT (owner, options_key, url_sha256) DO UPDATE SET etag = excluded.etag,
           last_modified = excluded.last_modified, final_url = excluded.final_url,
           output_key = excluded.output_key, checked_at = excluded.checked_at`,
-      rows.flatMap(({ image, result, source }) => [
+      parameters: rows.flatMap(({ image, result, source }) => [
         image.queueOwner,
         source.optionsKey,
         source.urlKey,
@@ -116,6 +128,12 @@ export class ReuseLedger {
         result.outputKey,
         now,
       ]),
-    );
+    };
   }
+}
+
+/** One statement and its parameters. */
+interface Statement {
+  sql: string;
+  parameters: unknown[];
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Validators } from '../../http/safe-http-client.js';
-import { executePrepared } from '../../database/sql.js';
+import { AppConfig } from '../../config/app-config.js';
+import { execute, executePrepared } from '../../database/sql.js';
 import { UnitOfWork } from '../../database/unit-of-work.js';
 import type { ImageResult } from '../outcomes/image-outcome.js';
 import type { StoredRendition } from '../renditions/stored-rendition.js';
@@ -40,51 +41,138 @@ function outputOf(row: OutputRow): RememberedOutput {
   };
 }
 
+/** One image's read, waiting to share a statement with the others asked for in the same turn. */
+interface PendingRead<T> {
+  keys: [string, string, string];
+  resolve(value: T | undefined): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Reads asked for in one turn of the event loop, made together: the images of a claim start together,
+ * so each of their reads was a round trip of its own (two per image, more than the claim and the
+ * recording together cost per image on PostgreSQL). `readMany` answers each key, in order.
+ */
+class ReadBatch<T> {
+  private pending: Array<PendingRead<T>> = [];
+
+  constructor(
+    private readonly readMany: (keys: Array<[string, string, string]>) => Promise<Array<T | undefined>>,
+  ) {}
+
+  read(keys: [string, string, string]): Promise<T | undefined> {
+    return new Promise((resolve, reject) => {
+      if (this.pending.length === 0) setImmediate(() => this.flush());
+      this.pending.push({ keys, resolve, reject });
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    this.readMany(batch.map((read) => read.keys)).then(
+      (values) => batch.forEach((read, index) => read.resolve(values[index])),
+      (error: unknown) => batch.forEach((read) => read.reject(error)),
+    );
+  }
+}
+
+/** Rows as a batched read returns them: each with the position of the key it answers (from 1). */
+type Numbered<T> = T & { position: number | string };
+
 /**
  * The reads a worker makes to reuse an owner's earlier outputs (`sources`, `outputs`), each one probe of
  * a primary key or index. Only outputs some image still names (refs > 0) are found; one whose last
- * image goes meanwhile is caught when the reuse is recorded (ReuseLedger.holdLive).
+ * image goes meanwhile is caught when the reuse is recorded (ReuseLedger.holdLive). The reads asked
+ * for in one turn share one statement on PostgreSQL (one array per key column, so one prepared
+ * statement whatever their number), one transaction on SQLite.
  */
 @Injectable()
 export class SourceMemory {
-  constructor(private readonly unitOfWork: UnitOfWork) {}
+  private readonly recalls = new ReadBatch<RecalledSource>((keys) => this.recallMany(keys));
+  private readonly contents = new ReadBatch<RememberedOutput>((keys) => this.withContentMany(keys));
+
+  constructor(
+    private readonly unitOfWork: UnitOfWork,
+    private readonly config: AppConfig,
+  ) {}
 
   /** Before the download: the owner's last import of this URL with these options, if its output remains. */
-  async recall(owner: string, optionsKey: string, urlKey: string): Promise<RecalledSource | undefined> {
-    const [row] = await this.read<
-      OutputRow & { etag: string | null; lastModified: string | null; finalUrl: string | null }
-    >(
-      `SELECT s.etag, s.last_modified AS "lastModified", s.final_url AS "finalUrl", ${OUTPUT_COLUMNS}
-         FROM sources s JOIN outputs o ON o.output_key = s.output_key
-        WHERE s.owner = ? AND s.options_key = ? AND s.url_sha256 = ? AND o.refs > 0`,
-      [owner, optionsKey, urlKey],
-    );
-    if (!row) return undefined;
-    return {
-      validators: { etag: row.etag, lastModified: row.lastModified },
-      finalUrl: row.finalUrl,
-      output: outputOf(row),
-    };
+  recall(owner: string, optionsKey: string, urlKey: string): Promise<RecalledSource | undefined> {
+    return this.recalls.read([owner, optionsKey, urlKey]);
   }
 
   /** After a download: an output of the owner's, made with these options from the same bytes. */
-  async withContent(
+  withContent(
     owner: string,
     optionsKey: string,
     contentSha256: string,
   ): Promise<RememberedOutput | undefined> {
-    const [row] = await this.read<OutputRow>(
-      `SELECT ${OUTPUT_COLUMNS} FROM outputs o
-        WHERE o.owner = ? AND o.options_key = ? AND o.content_sha256 = ? AND o.refs > 0 LIMIT 1`,
-      [owner, optionsKey, contentSha256],
-    );
-    return row && outputOf(row);
+    return this.contents.read([owner, optionsKey, contentSha256]);
   }
 
-  /** One read, outside any transaction on PostgreSQL (a prepared statement); queued with the others on SQLite. */
-  private read<T>(sql: string, parameters: unknown[]): Promise<T[]> {
-    return this.unitOfWork.runStatements(
-      async (tx) => (await executePrepared<T>(tx.manager, sql, parameters)).records,
+  private async recallMany(
+    keys: Array<[string, string, string]>,
+  ): Promise<Array<RecalledSource | undefined>> {
+    type Row = OutputRow & { etag: string | null; lastModified: string | null; finalUrl: string | null };
+    const rows = await this.readMany<Row>(
+      keys,
+      `SELECT s.etag, s.last_modified AS "lastModified", s.final_url AS "finalUrl", ${OUTPUT_COLUMNS}
+         FROM sources s JOIN outputs o ON o.output_key = s.output_key
+        WHERE s.owner = ? AND s.options_key = ? AND s.url_sha256 = ? AND o.refs > 0`,
+      `SELECT s.etag, s.last_modified AS "lastModified", s.final_url AS "finalUrl", ${OUTPUT_COLUMNS}
+         FROM sources s JOIN outputs o ON o.output_key = s.output_key
+        WHERE s.owner = k.owner AND s.options_key = k.options_key AND s.url_sha256 = k.value AND o.refs > 0`,
     );
+    return rows.map(
+      (row) =>
+        row && {
+          validators: { etag: row.etag, lastModified: row.lastModified },
+          finalUrl: row.finalUrl,
+          output: outputOf(row),
+        },
+    );
+  }
+
+  private async withContentMany(
+    keys: Array<[string, string, string]>,
+  ): Promise<Array<RememberedOutput | undefined>> {
+    const rows = await this.readMany<OutputRow>(
+      keys,
+      `SELECT ${OUTPUT_COLUMNS} FROM outputs o
+        WHERE o.owner = ? AND o.options_key = ? AND o.content_sha256 = ? AND o.refs > 0 LIMIT 1`,
+      `SELECT ${OUTPUT_COLUMNS} FROM outputs o
+        WHERE o.owner = k.owner AND o.options_key = k.options_key AND o.content_sha256 = k.value AND o.refs > 0 LIMIT 1`,
+    );
+    return rows.map((row) => row && outputOf(row));
+  }
+
+  /**
+   * The first row for each key (owner, options key, third value): on SQLite `single` (`?` for the key's
+   * values) once per key, in one transaction; on PostgreSQL one statement, `lateral` (the key's values as
+   * `k.owner`, `k.options_key`, `k.value`) an index probe per key.
+   */
+  private readMany<T>(
+    keys: Array<[string, string, string]>,
+    single: string,
+    lateral: string,
+  ): Promise<Array<T | undefined>> {
+    return this.unitOfWork.runStatements(async (tx) => {
+      if (!this.config.database.isPostgres) {
+        const answers: Array<T | undefined> = [];
+        for (const key of keys) answers.push((await execute<T>(tx.manager, single, key)).records[0]);
+        return answers;
+      }
+      const { records } = await executePrepared<Numbered<T>>(
+        tx.manager,
+        `SELECT k.position, r.* FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]))
+            WITH ORDINALITY AS k(owner, options_key, value, position)
+          CROSS JOIN LATERAL (${lateral}) r`,
+        [0, 1, 2].map((column) => keys.map((key) => key[column])),
+      );
+      const answers: Array<T | undefined> = keys.map(() => undefined);
+      for (const { position, ...row } of records) answers[Number(position) - 1] ??= row as unknown as T;
+      return answers;
+    });
   }
 }
