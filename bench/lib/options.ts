@@ -26,6 +26,8 @@ export const OPTIONS = {
   profile: PROFILE,
   photos: intEnv('BENCH_PHOTOS', QUICK ? 4 : 300),
   small: intEnv('BENCH_SMALL', QUICK ? 8 : 1200),
+  /** Images of the request each e2e service makes before the measured runs (a sixth of them photos). */
+  warmUpImages: intEnv('BENCH_WARM_UP', QUICK ? 0 : 120),
   soak: intEnv('BENCH_SOAK', QUICK ? 0 : 10_000),
   uploadRows: (process.env.BENCH_UPLOAD_ROWS ?? (QUICK ? '1000' : '10000,100000'))
     .split(',')
