@@ -113,12 +113,36 @@ describe('parseProductCsv', () => {
     ['http:\\\\a.test\\x.jpg', 'not an absolute'],
     ['//a.test/x.jpg', 'not an absolute'],
     ['https://', 'not an absolute'],
+    ['http:///', 'not an absolute'],
+    ['http://:80/x.jpg', 'not an absolute'],
+    ['http://a b/x.jpg', 'not an absolute'],
+    ['https://bücher.test/x.jpg', undefined],
+    ['https://例え.テスト/x.jpg', undefined],
+    ['https://\u00a0/x.jpg', 'not an absolute'],
     ['ftp://a.test/x.jpg', 'not an absolute'],
     ['javascript:alert(1)', 'not an absolute'],
     [`https://a.test/${'x'.repeat(MAX_URL_LENGTH)}`, 'longer than 8192'],
   ])('urlProblem(%j)', (text, problem) => {
     if (problem === undefined) expect(urlProblem(text)).toBeUndefined();
     else expect(urlProblem(text)).toContain(problem);
+  });
+
+  it('accepts exactly the http(s) URLs with a host that `new URL` parses, ASCII or not', () => {
+    const parts = ['a', '/', '\\', ':', '@', '[', ']', '%', '0', '.', '#', '?', ' ', '\t', '\0', '-', 'é', '。', '１'];
+    let seed = 1;
+    const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    for (let i = 0; i < 20_000; i++) {
+      let text = random() < 0.5 ? 'http://' : 'https://';
+      for (let length = Math.floor(random() * 10); length > 0; length--)
+        text += parts[Math.floor(random() * parts.length)];
+      let parsed: boolean;
+      try {
+        parsed = new URL(text).hostname !== '';
+      } catch {
+        parsed = false;
+      }
+      expect({ text, accepted: urlProblem(text) === undefined }).toEqual({ text, accepted: parsed });
+    }
   });
 
   it('names the row and column of every bad cell', async () => {

@@ -36,15 +36,23 @@ const MAX_REPORTED_PROBLEMS = 100;
 /** Longest URL accepted in a cell or as webhook_url. */
 export const MAX_URL_LENGTH = 8192;
 
-/** An absolute http(s) URL with a host, or undefined. */
-function parseHttpUrl(text: string): URL | undefined {
-  // WHATWG parsing also takes "http:host/x" and "http:\\host"; a URL as people write it has "//".
-  if (!/^https?:\/\//i.test(text)) return undefined;
+/** Text outside ASCII: there Node's `URL.canParse` and `new URL` disagree on some hosts (IDNA). */
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * Whether `text` is an absolute http(s) URL with a host. WHATWG parsing also takes "http:host/x" and
+ * "http:\\host"; a URL as people write it has "//". http and https are special schemes, whose URLs
+ * never parse with an empty host, so parsing alone decides the rest: `URL.canParse` builds no URL
+ * object (a third of the CPU of `new URL`, which was most of parsing a 300,000-URL upload), except
+ * for text outside ASCII, where `new URL` is the reference.
+ */
+function isHttpUrl(text: string): boolean {
+  if (!/^https?:\/\//i.test(text)) return false;
+  if (!NON_ASCII.test(text)) return URL.canParse(text);
   try {
-    const url = new URL(text);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' ? url : undefined;
+    return new URL(text).hostname !== '';
   } catch {
-    return undefined;
+    return false;
   }
 }
 
@@ -54,7 +62,7 @@ function parseHttpUrl(text: string): URL | undefined {
  */
 export function urlProblem(text: string): string | undefined {
   if (text.length > MAX_URL_LENGTH) return `URL longer than ${MAX_URL_LENGTH} characters: ${excerpt(text)}`;
-  if (!parseHttpUrl(text)) return `not an absolute http(s) URL: ${excerpt(text, 100)}`;
+  if (!isHttpUrl(text)) return `not an absolute http(s) URL: ${excerpt(text, 100)}`;
   return undefined;
 }
 
