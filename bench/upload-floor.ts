@@ -3,7 +3,8 @@
  * service takes. The same rows as the service stores (one product per CSV row, its images, ids made as
  * the service makes them), generated before the clock starts, then inserted alone on the service's
  * schema (its migrations) as fast as the drivers allow:
- *   - SQLite, better-sqlite3 directly: multi-row prepared INSERTs, each prepared once and reused, in one
+ *   - SQLite, better-sqlite3 directly: multi-row prepared INSERTs (the values every row shares bound once
+ *     per statement), each prepared once and reused, in one
  *     transaction; and again in the service's slices (1,000 images a transaction, a checkpoint every 16)
  *   - PostgreSQL, `pg` directly: one transaction, `INSERT … SELECT * FROM unnest($1::text[], …)` per
  *     10,000 rows (skipped without TEST_DATABASE_URL)
@@ -21,7 +22,9 @@ import { loadSqliteDriver } from '../src/database/sqlite-driver.js';
 import { imageIdsAt, randomFolder } from '../src/images/image-id.js';
 import {
   IMAGE_COLUMNS as IMAGE_TYPES,
+  IMAGE_SHARED_COLUMNS,
   PRODUCT_COLUMNS as PRODUCT_TYPES,
+  PRODUCT_SHARED_COLUMNS,
 } from '../src/images/upload-columns.js';
 import { PostgresDatabase } from '../test/helpers/postgres-database.js';
 import { round } from './measure.js';
@@ -40,10 +43,30 @@ const IMAGE_COLUMNS = Object.keys(IMAGE_TYPES);
 const IMAGES_PER_SLICE = 1_000;
 const ROWS_PER_INSERT = 100;
 
+/** Per-row values, and the values every row shares (bound once per statement, as the service does). */
 interface Rows {
   products: unknown[][];
   images: unknown[][];
+  sharedByProducts: unknown[];
+  sharedByImages: unknown[];
 }
+
+interface Table {
+  name: string;
+  sharedColumns: string[];
+  columns: string[];
+}
+
+const PRODUCTS: Table = {
+  name: 'products',
+  sharedColumns: Object.keys(PRODUCT_SHARED_COLUMNS),
+  columns: PRODUCT_COLUMNS,
+};
+const IMAGES: Table = {
+  name: 'images',
+  sharedColumns: Object.keys(IMAGE_SHARED_COLUMNS),
+  columns: IMAGE_COLUMNS,
+};
 
 /** The rows an upload of `urlsOfRow` stores, with the service's ids (one folder per 1,000 images). */
 function rowsOf(rowCount: number, urlsOfRow: (row: number) => string[]): Rows {
@@ -54,19 +77,13 @@ function rowsOf(rowCount: number, urlsOfRow: (row: number) => string[]): Rows {
   let newId = imageIdsAt(now, randomFolder());
   for (let row = 1; row <= rowCount; row++) {
     const urls = urlsOfRow(row);
-    products.push([
-      taskId,
-      row + 1,
-      String(row),
-      `Product ${row}`,
-      JSON.stringify([String(row), urls.join(',')]),
-    ]);
+    products.push([row + 1, String(row), `Product ${row}`, JSON.stringify([String(row), urls.join(',')])]);
     urls.forEach((url, position) => {
       if (images.length % IMAGES_PER_SLICE === 0) newId = imageIdsAt(now, randomFolder());
-      images.push([newId(), taskId, row + 1, position, url, 'queued', 0, now, null]);
+      images.push([newId(), row + 1, position, url, now, null]);
     });
   }
-  return { products, images };
+  return { products, images, sharedByProducts: [taskId], sharedByImages: [taskId, 'queued', 0] };
 }
 
 async function migrated(env: Record<string, string>): Promise<void> {
@@ -94,26 +111,28 @@ function sqliteInsert(dataDir: string, rows: Rows, sliced: boolean): number {
     db.pragma('synchronous = NORMAL');
     db.pragma('wal_autocheckpoint = 0');
     const statements = new Map<string, ReturnType<typeof db.prepare>>();
-    const insert = (table: string, columns: string[], values: unknown[][]) => {
+    const insert = (table: Table, shared: unknown[], values: unknown[][]) => {
+      const { name, sharedColumns, columns } = table;
       for (let start = 0; start < values.length; start += ROWS_PER_INSERT) {
         const chunk = values.slice(start, start + ROWS_PER_INSERT);
-        const key = `${table} ${chunk.length}`;
+        const key = `${name} ${chunk.length}`;
         let statement = statements.get(key);
         if (!statement) {
           const tuple = `(${columns.map(() => '?').join(', ')})`;
+          const select = [...sharedColumns.map(() => '?'), ...columns.map((_, i) => `column${i + 1}`)];
           statement = db.prepare(
-            `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${chunk.map(() => tuple).join(', ')}`,
+            `INSERT INTO ${name} (${[...sharedColumns, ...columns].join(', ')}) SELECT ${select.join(', ')} FROM (VALUES ${chunk.map(() => tuple).join(', ')})`,
           );
           statements.set(key, statement);
         }
-        statement.run(chunk.flat());
+        statement.run([...shared, ...chunk.flat()]);
       }
     };
     const start = performance.now();
     if (!sliced) {
       db.transaction(() => {
-        insert('products', PRODUCT_COLUMNS, rows.products);
-        insert('images', IMAGE_COLUMNS, rows.images);
+        insert(PRODUCTS, rows.sharedByProducts, rows.products);
+        insert(IMAGES, rows.sharedByImages, rows.images);
       })();
     } else {
       // As the service slices: ~1,000 images and their products a transaction, a checkpoint every 16.
@@ -121,13 +140,13 @@ function sqliteInsert(dataDir: string, rows: Rows, sliced: boolean): number {
       for (let slice = 0; slice * IMAGES_PER_SLICE < rows.images.length; slice++) {
         db.transaction(() => {
           insert(
-            'products',
-            PRODUCT_COLUMNS,
+            PRODUCTS,
+            rows.sharedByProducts,
             rows.products.slice(slice * productsPerSlice, (slice + 1) * productsPerSlice),
           );
           insert(
-            'images',
-            IMAGE_COLUMNS,
+            IMAGES,
+            rows.sharedByImages,
             rows.images.slice(slice * IMAGES_PER_SLICE, (slice + 1) * IMAGES_PER_SLICE),
           );
         })();
@@ -147,21 +166,40 @@ async function postgresFloor(rows: Rows): Promise<number> {
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     try {
-      const unnest = (types: string[]) =>
-        `SELECT * FROM unnest(${types.map((type, i) => `$${i + 1}::${type}[]`).join(', ')})`;
-      const insert = async (table: string, columns: string[], types: string[], values: unknown[][]) => {
+      const insert = async (
+        table: Table,
+        sharedTypes: string[],
+        types: string[],
+        shared: unknown[],
+        values: unknown[][],
+      ) => {
+        const { name, sharedColumns, columns } = table;
+        const scalars = sharedTypes.map((type, i) => `$${i + 1}::${type}`);
+        const arrays = types.map((type, i) => `$${sharedTypes.length + i + 1}::${type}[]`);
         for (let start = 0; start < values.length; start += 10_000) {
           const chunk = values.slice(start, start + 10_000);
           await client.query(
-            `INSERT INTO ${table} (${columns.join(', ')}) ${unnest(types)}`,
-            columns.map((_, column) => chunk.map((row) => row[column])),
+            `INSERT INTO ${name} (${[...sharedColumns, ...columns].join(', ')}) SELECT ${[...scalars, 'u.*'].join(', ')} FROM unnest(${arrays.join(', ')}) AS u`,
+            [...shared, ...columns.map((_, column) => chunk.map((row) => row[column]))],
           );
         }
       };
       const start = performance.now();
       await client.query('BEGIN');
-      await insert('products', PRODUCT_COLUMNS, Object.values(PRODUCT_TYPES), rows.products);
-      await insert('images', IMAGE_COLUMNS, Object.values(IMAGE_TYPES), rows.images);
+      await insert(
+        PRODUCTS,
+        Object.values(PRODUCT_SHARED_COLUMNS),
+        Object.values(PRODUCT_TYPES),
+        rows.sharedByProducts,
+        rows.products,
+      );
+      await insert(
+        IMAGES,
+        Object.values(IMAGE_SHARED_COLUMNS),
+        Object.values(IMAGE_TYPES),
+        rows.sharedByImages,
+        rows.images,
+      );
       await client.query('COMMIT');
       return performance.now() - start;
     } finally {

@@ -3,7 +3,12 @@ import { bulkInsert } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
 import { imageIdsAt, randomFolder } from './image-id.js';
 import { NEVER } from './image.entity.js';
-import { IMAGE_COLUMNS, PRODUCT_COLUMNS } from './upload-columns.js';
+import {
+  IMAGE_COLUMNS,
+  IMAGE_SHARED_COLUMNS,
+  PRODUCT_COLUMNS,
+  PRODUCT_SHARED_COLUMNS,
+} from './upload-columns.js';
 
 /** One valid row of an uploaded CSV, as its products and images are stored. */
 export interface NewProduct {
@@ -31,18 +36,15 @@ export class ProductWriter {
   writerFor(taskId: string): TaskRowsWriter {
     const firstImageOfUrl = new Map<string, string>();
     const now = Date.now();
+    const ofProducts = { columns: PRODUCT_SHARED_COLUMNS, values: [taskId] };
+    const ofImages = { columns: IMAGE_SHARED_COLUMNS, values: [taskId, 'queued', 0] };
     const write = async (tx: Transaction, rows: NewProduct[]) => {
       await bulkInsert(
         tx.manager,
         'products',
         PRODUCT_COLUMNS,
-        rows.map((row) => [
-          taskId,
-          row.rowNumber,
-          row.serialNumber,
-          row.productName,
-          JSON.stringify(row.cells),
-        ]),
+        rows.map((row) => [row.rowNumber, row.serialNumber, row.productName, JSON.stringify(row.cells)]),
+        ofProducts,
       );
       // One output folder for the batch's images (see imageIdsAt): it inserts them at one place of the
       // images primary key, not at 256.
@@ -55,10 +57,10 @@ export class ProductWriter {
           const duplicateOf = firstImageOfUrl.get(url) ?? null;
           if (!duplicateOf) firstImageOfUrl.set(url, id);
           const availableAt = duplicateOf ? NEVER : now;
-          images.push([id, taskId, row.rowNumber, position, url, 'queued', 0, availableAt, duplicateOf]);
+          images.push([id, row.rowNumber, position, url, availableAt, duplicateOf]);
         }
       }
-      await bulkInsert(tx.manager, 'images', IMAGE_COLUMNS, images);
+      await bulkInsert(tx.manager, 'images', IMAGE_COLUMNS, images, ofImages);
     };
     return Object.assign(write, { queuedImages: () => firstImageOfUrl.size });
   }

@@ -8,7 +8,7 @@ import { type AppConfig, loadConfig } from '../../src/config/app-config.js';
 import type { OutputOptions } from '../../src/config/output-options.js';
 import { standaloneDataSourceOptions } from '../../src/standalone-data-source.js';
 import { bulkInsert, execute, type SqlResult } from '../../src/database/sql.js';
-import { IMAGE_COLUMNS } from '../../src/images/upload-columns.js';
+import { IMAGE_COLUMNS, IMAGE_SHARED_COLUMNS } from '../../src/images/upload-columns.js';
 import { UnitOfWork } from '../../src/database/unit-of-work.js';
 import { DomainEvent, DomainEvents, type RequestCompletedEvent } from '../../src/events.js';
 import { FailedImageRetry } from '../../src/images/failed-image-retry.js';
@@ -109,17 +109,8 @@ async function seedRequest(
       tx.manager,
       'images',
       IMAGE_COLUMNS,
-      ids.map((id, position) => [
-        id,
-        taskId,
-        2,
-        position,
-        'http://example.test/x.jpg',
-        'queued',
-        0,
-        Date.now(),
-        null,
-      ]),
+      ids.map((id, position) => [id, 2, position, 'http://example.test/x.jpg', Date.now(), null]),
+      { columns: IMAGE_SHARED_COLUMNS, values: [taskId, 'queued', 0] },
     );
     await driver.counters.queued(
       tx,
