@@ -7,7 +7,7 @@ import { loadConfig } from '../config/app-config.js';
 import { ConfigModule } from '../config/config.module.js';
 import type { LookupAllFunction } from '../http/address-policy.js';
 import { SAFE_HTTP_DNS_LOOKUP } from '../http/guarded-agents.js';
-import { GuardedHttpModule } from '../http/guarded-http.module.js';
+import { SafeHttpModule } from '../http/safe-http.module.js';
 import { WebhookSender } from './webhook-sender.js';
 import { WebhookSigner } from './webhook-signer.js';
 
@@ -82,7 +82,7 @@ afterEach(async () => {
   for (const moduleRef of modules.splice(0)) await moduleRef.close();
 });
 
-/** The sender as the app wires it: GuardedHttpModule's HttpService, the signer, the given configuration. */
+/** The sender as the app wires it: SafeHttpModule's client, the signer, the given configuration. */
 async function makeSender(
   env: Record<string, string> = {},
   lookup?: LookupAllFunction,
@@ -94,7 +94,7 @@ async function makeSender(
     ...env,
   });
   let builder = Test.createTestingModule({
-    imports: [ConfigModule.forRoot(config), GuardedHttpModule],
+    imports: [ConfigModule.forRoot(config), SafeHttpModule],
     providers: [WebhookSigner, WebhookSender],
   });
   if (lookup) builder = builder.overrideProvider(SAFE_HTTP_DNS_LOOKUP).useValue(lookup);
