@@ -2,6 +2,7 @@ import dns from 'node:dns';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { fakeDns } from '../../test/helpers/fake-dns.js';
+import { loopbackOnly } from '../../test/helpers/loopback-only.js';
 import { closeServer, freePort, listenOnLoopback } from '../../test/helpers/loopback-server.js';
 import { loadConfig } from '../config/app-config.js';
 import type { LookupAllFunction } from './address-policy.js';
@@ -174,6 +175,7 @@ function makeClient(env: Record<string, string> = {}, lookup?: LookupAllFunction
     ...env,
   });
   const guarded = new GuardedAgents(config, lookup ?? dns.lookup);
+  loopbackOnly(guarded.http, guarded.https);
   agents.push(guarded);
   return new SafeHttpClient(config, guarded);
 }
@@ -499,4 +501,69 @@ describe('SafeHttpClient.download, conditional', () => {
     const result = await makeClient().download(`${base}/long-validators`);
     expect(result.validators).toEqual({ etag: null, lastModified: LAST_MODIFIED });
   });
+});
+
+describe('SafeHttpClient.post', () => {
+  const headers = { 'Content-Type': 'application/json', 'X-Test': 'yes' };
+  const body = Buffer.from('{"hello":"world"}');
+
+  it('POSTs the body with its headers and Content-Length; resolves the status and frees the socket', async () => {
+    const client = makeClient();
+    const answer = await client.post(`${base}/ok`, body, headers, 1000);
+    expect(answer).toEqual({ status: 200, retryAfterMs: undefined });
+    await vi.waitFor(() => expect(seen[0].body).toBe('{"hello":"world"}'));
+    expect(seen[0]).toMatchObject({ method: 'POST', url: '/ok' });
+    expect(seen[0].headers).toMatchObject({
+      'content-type': 'application/json',
+      'x-test': 'yes',
+      'content-length': String(body.length),
+    });
+    await vi.waitFor(() => expect(busySockets(client)).toBe(0));
+  });
+
+  it('returns an error status with its Retry-After', async () => {
+    const answer = await makeClient().post(`${base}/status/503?retryAfter=7`, body, headers, 1000);
+    expect(answer).toEqual({ status: 503, retryAfterMs: 7000 });
+  });
+
+  it('never follows a redirect: a 3xx is the answer', async () => {
+    const answer = await makeClient().post(`${base}/redirect/1`, body, headers, 1000);
+    expect(answer.status).toBe(302);
+    expect(seen.map((r) => r.url)).toEqual(['/redirect/1']);
+  });
+
+  it('answers at the headers: a body that trickles for 20 s is not waited for', async () => {
+    const started = Date.now();
+    const answer = await makeClient().post(`${base}/trickle`, body, headers, 10_000);
+    expect(answer.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it.each(['http://127.0.0.1:PORT/x', 'http://10.0.0.1/x', 'http://[fd00::1]/x', 'http://169.254.169.254/x'])(
+    'with ALLOW_PRIVATE_URLS=false, refuses %s before any lookup or connection',
+    async (template) => {
+      const dns = fakeDns('127.0.0.1');
+      const client = makeClient({ ALLOW_PRIVATE_URLS: 'false' }, dns);
+      const url = template.replace('PORT', String(port));
+      const error = await failure(client.post(url, body, headers, 1000));
+      expect(error).toMatchObject({ code: 'blocked_address', retryable: false });
+      expect(dns).not.toHaveBeenCalled();
+      expect(seen).toHaveLength(0);
+    },
+  );
+
+  it.each(['10.1.2.3', '192.168.0.10', '169.254.169.254', 'fd00::1', '127.0.0.1'])(
+    'with ALLOW_PRIVATE_URLS=false, refuses a name that resolves to %s, when connecting',
+    async (address) => {
+      const dns = fakeDns(address);
+      const client = makeClient({ ALLOW_PRIVATE_URLS: 'false' }, dns);
+      const error = await failure(client.post(`http://hooks.example:${port}/ok`, body, headers, 1000));
+      expect(error).toMatchObject({
+        code: 'blocked_address',
+        message: 'host hooks.example does not resolve to a public address',
+      });
+      expect(dns).toHaveBeenCalledWith('hooks.example', expect.anything(), expect.any(Function));
+      expect(seen).toHaveLength(0);
+    },
+  );
 });

@@ -61,13 +61,19 @@ const DECODERS: Record<string, () => NodeJS.ReadWriteStream> = {
 };
 const ACCEPT_ENCODING = 'gzip, deflate, br';
 
+/** What a POST was answered: its status, and its Retry-After as the caller honours it (see parseRetryAfter). */
+export interface PostAnswer {
+  status: number;
+  retryAfterMs: number | undefined;
+}
+
 /**
- * Image downloads from URLs that customers control. Every connection goes through the guarded agents
- * (their DNS lookup refuses non-public addresses), IP-literal hosts are checked before each request,
- * redirects are followed by hand so every hop is checked, and sizes and times are bounded. Node's own
- * `http`/`https` clients, with no proxy (a proxy would resolve names past the guard): a download is on
- * the hot path of every image, where a general-purpose client's layers cost more main-thread CPU than
- * the request itself (webhooks, off that path, go through @nestjs/axios: see GuardedHttpModule).
+ * The one HTTP client for URLs that customers control: image downloads and webhooks. Every connection
+ * goes through the guarded agents (their DNS lookup refuses non-public addresses), IP-literal hosts are
+ * checked before each request, redirects are followed by hand (downloads) or not at all (webhooks) so
+ * every hop is checked, and sizes and times are bounded. Node's own `http`/`https` clients, with no proxy
+ * (a proxy would resolve names past the guard): a download is on the hot path of every image, where a
+ * general-purpose client's layers cost more main-thread CPU than the request itself.
  */
 @Injectable()
 export class SafeHttpClient {
@@ -95,7 +101,7 @@ export class SafeHttpClient {
       for (let redirects = 0; ; redirects++) {
         const asking = knownHref !== undefined && current.href === knownHref;
         const sent = asking ? requestHeaders(conditional!.validators) : plain;
-        const response = await this.get(current, sent, signal);
+        const response = await this.send('GET', current, sent, signal);
         const { statusCode: status = 0, headers } = response;
 
         const location = headers['location'];
@@ -138,6 +144,24 @@ export class SafeHttpClient {
     });
   }
 
+  /**
+   * POSTs `body` once, within `timeoutMs` for connecting and the answer's headers. No redirect is followed
+   * (a 3xx is an answer like any other). The answer's body is never read: it is destroyed at once, and its
+   * connection with it, so a receiver cannot make the service buffer or wait for anything.
+   */
+  post(url: string, body: Buffer, headers: OutgoingHttpHeaders, timeoutMs: number): Promise<PostAnswer> {
+    return withDeadline(timeoutMs, async (signal) => {
+      const target = this.checkUrl(url);
+      const sent = { ...headers, 'Content-Length': body.length };
+      const response = await this.send('POST', target, sent, signal, body);
+      response.destroy();
+      return {
+        status: response.statusCode ?? 0,
+        retryAfterMs: this.retryAfterOf(response.headers['retry-after']),
+      };
+    });
+  }
+
   private retryAfterOf(header: unknown): number | undefined {
     return parseRetryAfter(header as string | undefined, this.config.downloads.maxRetryAfterMs);
   }
@@ -146,18 +170,28 @@ export class SafeHttpClient {
     return checkRequestUrl(input, this.config.downloads.allowPrivateUrls, base);
   }
 
-  /** Sends one GET and resolves with its response (headers read, body not yet); never follows a redirect. */
-  private get(url: URL, headers: OutgoingHttpHeaders, signal: AbortSignal): Promise<IncomingMessage> {
+  /**
+   * Sends one request through the guarded agents and resolves with its response (headers read, body not
+   * yet); never follows a redirect. `url` has been through checkUrl.
+   */
+  private send(
+    method: 'GET' | 'POST',
+    url: URL,
+    headers: OutgoingHttpHeaders,
+    signal: AbortSignal,
+    body?: Buffer,
+  ): Promise<IncomingMessage> {
     const https = url.protocol === 'https:';
     return new Promise((resolve, reject) => {
       const request = (https ? httpsRequest : httpRequest)(url, {
+        method,
         headers,
         agent: https ? this.agents.https : this.agents.http,
         signal,
       });
       request.once('response', resolve);
       request.once('error', reject);
-      request.end();
+      request.end(body);
     });
   }
 }

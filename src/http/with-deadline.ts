@@ -5,7 +5,7 @@ const RELEASED = new Error('request finished');
 
 /**
  * Runs `work` with a signal that aborts after `ms`: one deadline for connecting, headers and body
- * together, whichever client sends the request. Errors come out as FetchErrors (a bug's error as it is).
+ * together. Errors come out as FetchErrors (a bug's error as it is).
  */
 export async function withDeadline<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
@@ -28,7 +28,7 @@ export async function withDeadline<T>(ms: number, work: (signal: AbortSignal) =>
   }
 }
 
-/** Maps a network error (perhaps wrapped, by axios or by Node) to a FetchError; other errors pass unchanged. */
+/** Maps a network error (perhaps wrapped by Node) to a FetchError; other errors pass unchanged. */
 function toFetchError(error: unknown): unknown {
   const chain = causes(error);
   const blocked = chain.find((e) => e instanceof FetchError);
@@ -40,7 +40,7 @@ function toFetchError(error: unknown): unknown {
   );
   // Not a network failure (a bug, a bad option): leave it as it is.
   if (!errno) return error;
-  // axios copies the code onto its own error, not the host name: that stays on the cause.
+  // The host name is on whichever error of the chain the resolver made.
   const named = chain.find((e) => typeof e.hostname === 'string')?.hostname;
   const host = typeof named === 'string' ? named : 'host';
   switch (errno.code) {

@@ -2,17 +2,18 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import { fakeDns } from '../../test/helpers/fake-dns.js';
+import { loopbackOnly } from '../../test/helpers/loopback-only.js';
 import { closeServer, freePort, listenOnLoopback } from '../../test/helpers/loopback-server.js';
 import { loadConfig } from '../config/app-config.js';
 import { ConfigModule } from '../config/config.module.js';
 import type { LookupAllFunction } from '../http/address-policy.js';
-import { SAFE_HTTP_DNS_LOOKUP } from '../http/guarded-agents.js';
-import { GuardedHttpModule } from '../http/guarded-http.module.js';
+import { GuardedAgents, SAFE_HTTP_DNS_LOOKUP } from '../http/guarded-agents.js';
+import { SafeHttpModule } from '../http/safe-http.module.js';
 import { WebhookSender } from './webhook-sender.js';
 import { WebhookSigner } from './webhook-signer.js';
 
-// Everything here talks to a server on 127.0.0.1 only: names are resolved by a fake DNS, and the private,
-// link-local and metadata ranges are covered without traffic in address-policy.spec.ts.
+// Everything here talks to a server on 127.0.0.1 only: names are resolved by a fake DNS, and the agents are
+// loopbackOnly, so a URL the guard should refuse fails its test, without a packet, if the guard lets it by.
 
 const SECRET = `whsec_${Buffer.from('pixelmill-webhook-sender-spec-key').toString('base64')}`;
 const PAYLOAD = '{"type":"request.completed","request_id":"r1"}';
@@ -82,7 +83,7 @@ afterEach(async () => {
   for (const moduleRef of modules.splice(0)) await moduleRef.close();
 });
 
-/** The sender as the app wires it: GuardedHttpModule's HttpService, the signer, the given configuration. */
+/** The sender as the app wires it: SafeHttpModule's client, the signer, the given configuration. */
 async function makeSender(
   env: Record<string, string> = {},
   lookup?: LookupAllFunction,
@@ -94,13 +95,15 @@ async function makeSender(
     ...env,
   });
   let builder = Test.createTestingModule({
-    imports: [ConfigModule.forRoot(config), GuardedHttpModule],
+    imports: [ConfigModule.forRoot(config), SafeHttpModule],
     providers: [WebhookSigner, WebhookSender],
   });
   if (lookup) builder = builder.overrideProvider(SAFE_HTTP_DNS_LOOKUP).useValue(lookup);
   const moduleRef = await builder.compile();
   await moduleRef.init();
   modules.push(moduleRef);
+  const agents = moduleRef.get(GuardedAgents);
+  loopbackOnly(agents.http, agents.https);
   return moduleRef.get(WebhookSender);
 }
 
@@ -116,6 +119,15 @@ describe('WebhookSender with ALLOW_PRIVATE_URLS=false', () => {
     'http://[::1]:PORT/hook',
     'http://localhost:PORT/hook',
     'https://127.0.0.1:PORT/hook',
+    'http://10.0.0.1/hook',
+    'http://172.16.5.4:8080/hook',
+    'https://192.168.1.1/hook',
+    'http://100.64.0.1/hook',
+    'http://169.254.169.254/latest/meta-data/',
+    'http://[fd00::1]/hook',
+    'http://[fe80::1]/hook',
+    'http://[::ffff:10.0.0.1]/hook',
+    'http://0.0.0.0:PORT/hook',
   ])('refuses %s before any connection or lookup, for good', async (template) => {
     const dns = fakeDns('127.0.0.1');
     const sender = await makeSender({ ALLOW_PRIVATE_URLS: 'false' }, dns);
@@ -149,6 +161,30 @@ describe('WebhookSender with ALLOW_PRIVATE_URLS=false', () => {
       expect(seen).toHaveLength(0);
     },
   );
+
+  it.each([
+    ['10.0.0.1'],
+    ['172.16.5.4'],
+    ['192.168.1.1'],
+    ['100.64.0.1'],
+    ['169.254.169.254'],
+    ['fd00::1'],
+    ['fe80::1'],
+    ['::ffff:192.168.1.1'],
+    ['93.184.215.14', '10.0.0.1'], // one private address among public ones is enough
+  ])('refuses a name that resolves to %s, when connecting, for good', async (...addresses) => {
+    const dns = fakeDns(...addresses);
+    const sender = await makeSender({ ALLOW_PRIVATE_URLS: 'false' }, dns);
+    const outcome = await sender.attempt(message('https://hooks.example/hook'));
+    expect(outcome).toMatchObject({
+      status: null,
+      error: 'blocked_address: host hooks.example does not resolve to a public address',
+      permanent: true,
+    });
+    expect(outcome.detail).toContain(addresses.at(-1)); // for the log, not for the client
+    expect(dns).toHaveBeenCalledWith('hooks.example', expect.anything(), expect.any(Function));
+    expect(seen).toHaveLength(0);
+  });
 
   it('refuses a scheme other than http(s), for good', async () => {
     const outcome = await (

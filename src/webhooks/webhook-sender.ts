@@ -1,10 +1,7 @@
-import type { Readable } from 'node:stream';
-import { HttpService } from '@nestjs/axios';
 import { Injectable } from '@nestjs/common';
-import { firstValueFrom } from 'rxjs';
 import { AppConfig } from '../config/app-config.js';
-import { FetchError, parseRetryAfter } from '../http/fetch-error.js';
-import { withDeadline } from '../http/with-deadline.js';
+import { FetchError } from '../http/fetch-error.js';
+import { SafeHttpClient } from '../http/safe-http-client.js';
 import { WebhookSigner } from './webhook-signer.js';
 
 /** What one attempt came to, as the outbox records it. */
@@ -28,15 +25,15 @@ export interface WebhookMessage {
 const PERMANENT_FETCH_ERRORS = ['blocked_address', 'invalid_url'];
 
 /**
- * Makes one attempt at a webhook: a POST signed afresh (Standard Webhooks), through @nestjs/axios's
- * HttpService on the guarded agents (GuardedHttpModule), within WEBHOOK_TIMEOUT_MS for connecting and the
- * answer's headers. Only the status and Retry-After matter: the body is never read (its stream, and with
- * it the connection, is destroyed at once), so a receiver cannot make the service buffer anything.
+ * Makes one attempt at a webhook: a POST signed afresh (Standard Webhooks), through SafeHttpClient (the
+ * guarded client image downloads use), within WEBHOOK_TIMEOUT_MS for connecting and the answer's headers,
+ * no redirect followed. Only the status and Retry-After matter: the body is never read (it is destroyed
+ * with its connection at once), so a receiver cannot make the service buffer anything.
  */
 @Injectable()
 export class WebhookSender {
   constructor(
-    private readonly http: HttpService,
+    private readonly http: SafeHttpClient,
     private readonly signer: WebhookSigner,
     private readonly config: AppConfig,
   ) {}
@@ -59,24 +56,11 @@ export class WebhookSender {
     }
   }
 
-  private post(message: WebhookMessage): Promise<{ status: number; retryAfterMs?: number }> {
-    return withDeadline(this.config.webhooks.timeoutMs, async (signal) => {
-      const response = await firstValueFrom(
-        this.http.post<Readable>(message.url, Buffer.from(message.payload), {
-          headers: {
-            ...this.signer.headersFor(message.id, message.payload),
-            'Content-Type': 'application/json',
-          },
-          responseType: 'stream',
-          signal,
-        }),
-      );
-      response.data.destroy();
-      const retryAfter = response.headers['retry-after'] as string | undefined;
-      return {
-        status: response.status,
-        retryAfterMs: parseRetryAfter(retryAfter, this.config.downloads.maxRetryAfterMs),
-      };
-    });
+  private post(message: WebhookMessage) {
+    const headers = {
+      ...this.signer.headersFor(message.id, message.payload),
+      'Content-Type': 'application/json',
+    };
+    return this.http.post(message.url, Buffer.from(message.payload), headers, this.config.webhooks.timeoutMs);
   }
 }

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { GuardedHttpModule } from '../http/guarded-http.module.js';
+import { SafeHttpModule } from '../http/safe-http.module.js';
 import { DeliverySlots } from './delivery-slots.js';
 import { WebhookDeliveryStore } from './webhook-delivery-store.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
@@ -8,7 +8,7 @@ import { WebhookSigner } from './webhook-signer.js';
 
 /** The background job that delivers the outbox: runs where the role runs workers. */
 @Module({
-  imports: [GuardedHttpModule],
+  imports: [SafeHttpModule],
   providers: [WebhookDispatcher, WebhookDeliveryStore, DeliverySlots, WebhookSender, WebhookSigner],
 })
 export class WebhooksWorkerModule {}
