@@ -5,24 +5,24 @@
  * schema (its migrations) as fast as the drivers allow:
  *   - SQLite, better-sqlite3 directly: multi-row prepared INSERTs, each prepared once and reused, in one
  *     transaction; and again in the service's slices (1,000 images a transaction, a checkpoint every 16)
- *   - PostgreSQL, `pg` directly: one transaction, `INSERT … SELECT * FROM unnest($1::text[], …)` per
- *     10,000 rows (skipped without TEST_DATABASE_URL)
+ *   - PostgreSQL, `pg` directly: one transaction, one `COPY … FROM STDIN` per table of all its rows, in
+ *     the service's text format (copyText; skipped without TEST_DATABASE_URL)
  * Parsing alone is the breakdown's parseProductCsv figure.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { finished } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config/app-config.js';
 import { standaloneDataSourceOptions } from '../src/standalone-data-source.js';
 import { loadSqliteDriver } from '../src/database/sqlite-driver.js';
 import { imageIdsAt, randomFolder } from '../src/images/image-id.js';
-import {
-  IMAGE_COLUMNS as IMAGE_TYPES,
-  PRODUCT_COLUMNS as PRODUCT_TYPES,
-} from '../src/images/upload-columns.js';
+import { type BulkValue, copyText } from '../src/database/sql.js';
+import { IMAGE_COLUMNS, PRODUCT_COLUMNS } from '../src/images/upload-columns.js';
 import { PostgresDatabase } from '../test/helpers/postgres-database.js';
 import { round } from './measure.js';
 
@@ -35,22 +35,20 @@ export interface UploadFloor {
   postgresSkipped?: string;
 }
 
-const PRODUCT_COLUMNS = Object.keys(PRODUCT_TYPES);
-const IMAGE_COLUMNS = Object.keys(IMAGE_TYPES);
 const IMAGES_PER_SLICE = 1_000;
 const ROWS_PER_INSERT = 100;
 
 interface Rows {
-  products: unknown[][];
-  images: unknown[][];
+  products: BulkValue[][];
+  images: BulkValue[][];
 }
 
 /** The rows an upload of `urlsOfRow` stores, with the service's ids (one folder per 1,000 images). */
 function rowsOf(rowCount: number, urlsOfRow: (row: number) => string[]): Rows {
   const taskId = '11111111-1111-4111-8111-111111111111';
   const now = Date.now();
-  const products: unknown[][] = [];
-  const images: unknown[][] = [];
+  const products: BulkValue[][] = [];
+  const images: BulkValue[][] = [];
   let newId = imageIdsAt(now, randomFolder());
   for (let row = 1; row <= rowCount; row++) {
     const urls = urlsOfRow(row);
@@ -94,7 +92,7 @@ function sqliteInsert(dataDir: string, rows: Rows, sliced: boolean): number {
     db.pragma('synchronous = NORMAL');
     db.pragma('wal_autocheckpoint = 0');
     const statements = new Map<string, ReturnType<typeof db.prepare>>();
-    const insert = (table: string, columns: string[], values: unknown[][]) => {
+    const insert = (table: string, columns: readonly string[], values: BulkValue[][]) => {
       for (let start = 0; start < values.length; start += ROWS_PER_INSERT) {
         const chunk = values.slice(start, start + ROWS_PER_INSERT);
         const key = `${table} ${chunk.length}`;
@@ -147,21 +145,15 @@ async function postgresFloor(rows: Rows): Promise<number> {
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     try {
-      const unnest = (types: string[]) =>
-        `SELECT * FROM unnest(${types.map((type, i) => `$${i + 1}::${type}[]`).join(', ')})`;
-      const insert = async (table: string, columns: string[], types: string[], values: unknown[][]) => {
-        for (let start = 0; start < values.length; start += 10_000) {
-          const chunk = values.slice(start, start + 10_000);
-          await client.query(
-            `INSERT INTO ${table} (${columns.join(', ')}) ${unnest(types)}`,
-            columns.map((_, column) => chunk.map((row) => row[column])),
-          );
-        }
+      const insert = async (table: string, columns: readonly string[], values: BulkValue[][]) => {
+        const copy = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
+        copy.end(copyText(values));
+        await finished(copy);
       };
       const start = performance.now();
       await client.query('BEGIN');
-      await insert('products', PRODUCT_COLUMNS, Object.values(PRODUCT_TYPES), rows.products);
-      await insert('images', IMAGE_COLUMNS, Object.values(IMAGE_TYPES), rows.images);
+      await insert('products', PRODUCT_COLUMNS, rows.products);
+      await insert('images', IMAGE_COLUMNS, rows.images);
       await client.query('COMMIT');
       return performance.now() - start;
     } finally {

@@ -1,20 +1,14 @@
-/** The columns an upload writes, and their PostgreSQL types (see bulkInsert). */
-export const PRODUCT_COLUMNS = {
-  task_id: 'text',
-  row_number: 'integer',
-  serial_number: 'text',
-  product_name: 'text',
-  cells: 'text',
-} as const;
+/** The columns an upload writes (see bulkInsert), in the order of its rows' values. */
+export const PRODUCT_COLUMNS = ['task_id', 'row_number', 'serial_number', 'product_name', 'cells'] as const;
 
-export const IMAGE_COLUMNS = {
-  id: 'text',
-  task_id: 'text',
-  row_number: 'integer',
-  position: 'integer',
-  input_url: 'text',
-  status: 'text',
-  attempts: 'integer',
-  available_at: 'bigint',
-  duplicate_of: 'text',
-} as const;
+export const IMAGE_COLUMNS = [
+  'id',
+  'task_id',
+  'row_number',
+  'position',
+  'input_url',
+  'status',
+  'attempts',
+  'available_at',
+  'duplicate_of',
+] as const;
