@@ -197,7 +197,7 @@ export function printUploadBreakdown(
   if (b.storeApi) console.log(`   (stored with ${b.storeApi})`);
   if (floor)
     console.log(
-      `   Floor for ${floor.rows} rows (${floor.images} images), ms: parsed alone ${b.parseProductCsvMs}; inserted alone with better-sqlite3 ${floor.sqliteOneTransactionMs} (one transaction), ${floor.sqliteSlicedMs} (the service's 1,000-image slices); with pg (unnest) ${floor.postgresMs ?? `– (${floor.postgresSkipped})`}.${postgresUploadMs !== undefined ? ` The service on PostgreSQL answered 202 after ${postgresUploadMs} ms.` : ''}`,
+      `   Floor for ${floor.rows} rows (${floor.images} images), ms: parsed alone ${b.parseProductCsvMs}; inserted alone with better-sqlite3 ${floor.sqliteOneTransactionMs} (one transaction), ${floor.sqliteSlicedMs} (the service's 1,000-image slices); with pg (COPY) ${floor.postgresMs ?? `– (${floor.postgresSkipped})`}.${postgresUploadMs !== undefined ? ` The service on PostgreSQL answered 202 after ${postgresUploadMs} ms.` : ''}`,
     );
   if (b.error) console.log(`   breakdown incomplete: ${b.error}`);
 }

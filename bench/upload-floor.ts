@@ -6,24 +6,27 @@
  *   - SQLite, better-sqlite3 directly: multi-row prepared INSERTs (the values every row shares bound once
  *     per statement), each prepared once and reused, in one
  *     transaction; and again in the service's slices (1,000 images a transaction, a checkpoint every 16)
- *   - PostgreSQL, `pg` directly: one transaction, `INSERT … SELECT * FROM unnest($1::text[], …)` per
- *     10,000 rows (skipped without TEST_DATABASE_URL)
+ *   - PostgreSQL, `pg` directly: one transaction, one `COPY … FROM STDIN` per table of all its rows, in
+ *     the service's text format (copyText; skipped without TEST_DATABASE_URL)
  * Parsing alone is the breakdown's parseProductCsv figure.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { finished } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config/app-config.js';
 import { standaloneDataSourceOptions } from '../src/standalone-data-source.js';
 import { loadSqliteDriver } from '../src/database/sqlite-driver.js';
 import { imageIdsAt, randomFolder } from '../src/images/image-id.js';
+import { type BulkValue, copyText } from '../src/database/sql.js';
 import {
-  IMAGE_COLUMNS as IMAGE_TYPES,
+  IMAGE_COLUMNS,
   IMAGE_SHARED_COLUMNS,
-  PRODUCT_COLUMNS as PRODUCT_TYPES,
+  PRODUCT_COLUMNS,
   PRODUCT_SHARED_COLUMNS,
 } from '../src/images/upload-columns.js';
 import { PostgresDatabase } from '../test/helpers/postgres-database.js';
@@ -38,33 +41,31 @@ export interface UploadFloor {
   postgresSkipped?: string;
 }
 
-const PRODUCT_COLUMNS = Object.keys(PRODUCT_TYPES);
-const IMAGE_COLUMNS = Object.keys(IMAGE_TYPES);
 const IMAGES_PER_SLICE = 1_000;
 const ROWS_PER_INSERT = 100;
 
 /** Per-row values, and the values every row shares (bound once per statement, as the service does). */
 interface Rows {
-  products: unknown[][];
-  images: unknown[][];
-  sharedByProducts: unknown[];
-  sharedByImages: unknown[];
+  products: BulkValue[][];
+  images: BulkValue[][];
+  sharedByProducts: BulkValue[];
+  sharedByImages: BulkValue[];
 }
 
 interface Table {
   name: string;
-  sharedColumns: string[];
-  columns: string[];
+  sharedColumns: readonly string[];
+  columns: readonly string[];
 }
 
 const PRODUCTS: Table = {
   name: 'products',
-  sharedColumns: Object.keys(PRODUCT_SHARED_COLUMNS),
+  sharedColumns: PRODUCT_SHARED_COLUMNS,
   columns: PRODUCT_COLUMNS,
 };
 const IMAGES: Table = {
   name: 'images',
-  sharedColumns: Object.keys(IMAGE_SHARED_COLUMNS),
+  sharedColumns: IMAGE_SHARED_COLUMNS,
   columns: IMAGE_COLUMNS,
 };
 
@@ -72,8 +73,8 @@ const IMAGES: Table = {
 function rowsOf(rowCount: number, urlsOfRow: (row: number) => string[]): Rows {
   const taskId = '11111111-1111-4111-8111-111111111111';
   const now = Date.now();
-  const products: unknown[][] = [];
-  const images: unknown[][] = [];
+  const products: BulkValue[][] = [];
+  const images: BulkValue[][] = [];
   let newId = imageIdsAt(now, randomFolder());
   for (let row = 1; row <= rowCount; row++) {
     const urls = urlsOfRow(row);
@@ -111,7 +112,7 @@ function sqliteInsert(dataDir: string, rows: Rows, sliced: boolean): number {
     db.pragma('synchronous = NORMAL');
     db.pragma('wal_autocheckpoint = 0');
     const statements = new Map<string, ReturnType<typeof db.prepare>>();
-    const insert = (table: Table, shared: unknown[], values: unknown[][]) => {
+    const insert = (table: Table, shared: BulkValue[], values: BulkValue[][]) => {
       const { name, sharedColumns, columns } = table;
       for (let start = 0; start < values.length; start += ROWS_PER_INSERT) {
         const chunk = values.slice(start, start + ROWS_PER_INSERT);
@@ -166,40 +167,18 @@ async function postgresFloor(rows: Rows): Promise<number> {
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     try {
-      const insert = async (
-        table: Table,
-        sharedTypes: string[],
-        types: string[],
-        shared: unknown[],
-        values: unknown[][],
-      ) => {
+      const insert = async (table: Table, shared: BulkValue[], values: BulkValue[][]) => {
         const { name, sharedColumns, columns } = table;
-        const scalars = sharedTypes.map((type, i) => `$${i + 1}::${type}`);
-        const arrays = types.map((type, i) => `$${sharedTypes.length + i + 1}::${type}[]`);
-        for (let start = 0; start < values.length; start += 10_000) {
-          const chunk = values.slice(start, start + 10_000);
-          await client.query(
-            `INSERT INTO ${name} (${[...sharedColumns, ...columns].join(', ')}) SELECT ${[...scalars, 'u.*'].join(', ')} FROM unnest(${arrays.join(', ')}) AS u`,
-            [...shared, ...columns.map((_, column) => chunk.map((row) => row[column]))],
-          );
-        }
+        const copy = client.query(
+          copyFrom(`COPY ${name} (${[...sharedColumns, ...columns].join(', ')}) FROM STDIN`),
+        );
+        copy.end(copyText(values, shared));
+        await finished(copy);
       };
       const start = performance.now();
       await client.query('BEGIN');
-      await insert(
-        PRODUCTS,
-        Object.values(PRODUCT_SHARED_COLUMNS),
-        Object.values(PRODUCT_TYPES),
-        rows.sharedByProducts,
-        rows.products,
-      );
-      await insert(
-        IMAGES,
-        Object.values(IMAGE_SHARED_COLUMNS),
-        Object.values(IMAGE_TYPES),
-        rows.sharedByImages,
-        rows.images,
-      );
+      await insert(PRODUCTS, rows.sharedByProducts, rows.products);
+      await insert(IMAGES, rows.sharedByImages, rows.images);
       await client.query('COMMIT');
       return performance.now() - start;
     } finally {

@@ -29,7 +29,7 @@ describe('WAL checkpoint on demand (SQLite)', () => {
     const rows = Array.from({ length: 2_000 }, () => [randomUUID(), Date.now()]);
     await service.app
       .get(UnitOfWork)
-      .run((tx) => bulkInsert(tx.manager, 'staged_tasks', { task_id: 'text', started_at: 'bigint' }, rows));
+      .run((tx) => bulkInsert(tx.manager, 'staged_tasks', ['task_id', 'started_at'], rows));
     await service.app.get(WalCheckpointer).checkpoint();
     // The database file alone, as it is on disk now: what the WAL still held would be missing.
     await copyFile(join(service.dataDir, 'pixelmill.sqlite'), join(copyDir, 'pixelmill.sqlite'));

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { bulkInsert } from '../database/sql.js';
+import { bulkInsert, type BulkValue } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
 import { imageIdsAt, randomFolder } from './image-id.js';
 import { NEVER } from './image.entity.js';
@@ -49,7 +49,7 @@ export class ProductWriter {
       // One output folder for the batch's images (see imageIdsAt): it inserts them at one place of the
       // images primary key, not at 256.
       const newId = imageIdsAt(now, randomFolder());
-      const images: unknown[][] = [];
+      const images: BulkValue[][] = [];
       for (const row of rows) {
         for (let position = 0; position < row.urls.length; position++) {
           const url = row.urls[position];
