@@ -47,6 +47,8 @@ export interface QueueRun {
   /** CPU time per completion, ms: the worker processes, and PostgreSQL's backends for this database. */
   workerCpuMsPerCompletion: number;
   postgresCpuMsPerCompletion: number;
+  /** Statements the workers sent PostgreSQL per completion (BEGIN and COMMIT included; their idle polls too). */
+  statementsPerCompletion: number;
   /** Cores busy on average: workers, PostgreSQL backends, everything else on the machine. */
   workerCores: number;
   postgresCores: number;
@@ -71,6 +73,8 @@ export async function postgresUnavailable(): Promise<string | undefined> {
 export class Workers {
   /** Per claim: its statements, and (PostgreSQL) the whole, connection taken to released, ms. */
   readonly claimMs = { statements: [] as number[], whole: [] as number[] };
+  /** Statements sent to PostgreSQL by the workers stopped so far (each reports its count as it exits). */
+  statements = 0;
 
   private constructor(readonly children: ChildProcess[]) {
     for (const child of children) {
@@ -78,7 +82,9 @@ export class Workers {
       child.stdout!.on('data', (chunk: Buffer) => {
         const lines = (pending + chunk.toString('utf8')).split('\n');
         pending = lines.pop()!;
-        for (const line of lines.filter((line) => line.startsWith('claim-ms '))) {
+        for (const line of lines) {
+          if (line.startsWith('statements ')) this.statements += Number(line.slice('statements '.length));
+          if (!line.startsWith('claim-ms ')) continue;
           const timings = JSON.parse(line.slice('claim-ms '.length)) as typeof this.claimMs;
           this.claimMs.statements.push(...timings.statements);
           this.claimMs.whole.push(...timings.whole);
@@ -128,7 +134,8 @@ export class Workers {
     await Promise.all(
       this.children.map(async (child) => {
         if (child.exitCode !== null || child.signalCode !== null) return;
-        const exited = new Promise((done) => child.once('exit', done));
+        // 'close': its output read to the end (the counts it prints as it exits), not only its exit.
+        const exited = new Promise((done) => child.once('close', done));
         child.kill('SIGTERM');
         if ((await Promise.race([exited, sleep(10_000, 'timeout', { ref: false })])) === 'timeout') {
           child.kill('SIGKILL');
@@ -232,6 +239,7 @@ async function measure(workerCount: number, options: QueueOptions): Promise<Queu
               (SELECT COUNT(*) FROM tasks WHERE status = 'completed')::int AS completed`,
     );
     const otherMs = machineMs - workerMs - postgresMs - (bench.user + bench.system) / 1000;
+    await workers.stop();
     return {
       workers: workerCount,
       images: options.images,
@@ -243,6 +251,7 @@ async function measure(workerCount: number, options: QueueOptions): Promise<Queu
         check.completed === options.requests,
       workerCpuMsPerCompletion: round(workerMs / options.images, 3),
       postgresCpuMsPerCompletion: round(postgresMs / options.images, 3),
+      statementsPerCompletion: round(workers.statements / options.images, 2),
       workerCores: round(workerMs / 1000 / seconds, 2),
       postgresCores: round(postgresMs / 1000 / seconds, 2),
       otherCores: round(Math.max(0, otherMs) / 1000 / seconds, 2),
@@ -265,7 +274,7 @@ export async function queuePhase(options: QueueOptions): Promise<QueueResult> {
     log(`queue: ${options.images} images, ${workers} worker process(es)`);
     const run = await measure(workers, options);
     log(
-      `queue: ${workers} worker(s): ${run.completionsPerSecond} completions/s (${run.seconds} s)${run.exact ? '' : ' NOT EXACT'}`,
+      `queue: ${workers} worker(s): ${run.completionsPerSecond} completions/s (${run.seconds} s); per completion: ${run.statementsPerCompletion} statements, CPU workers ${run.workerCpuMsPerCompletion} ms, PostgreSQL ${run.postgresCpuMsPerCompletion} ms${run.exact ? '' : ' NOT EXACT'}`,
     );
     runs.push(run);
   }

@@ -9,11 +9,13 @@
  *
  * Configured like the service (DATABASE_URL, CONCURRENCY, QUEUE_POLL_MS…); prints `ready` once it is
  * consuming, and on SIGTERM gives its leases back, prints `claim-ms {...}` (how long each claim
- * took, in ms) and exits.
+ * took, in ms) and `statements N` (the statements it sent PostgreSQL, `BEGIN` and `COMMIT` included)
+ * and exits.
  */
 import 'reflect-metadata';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { performance } from 'node:perf_hooks';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config/app-config.js';
 import { standaloneDataSourceOptions } from '../src/standalone-data-source.js';
@@ -70,6 +72,14 @@ class ClaimTimingUnitOfWork extends UnitOfWork {
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
+
+/** Every statement node-postgres sends, on any connection of this process. */
+let statements = 0;
+const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  statements++;
+  return query.apply(this, args);
+} as typeof pg.Client.prototype.query;
 
 const config = loadConfig(process.env);
 const dataSource = await new DataSource(standaloneDataSourceOptions(config)).initialize();
@@ -132,7 +142,7 @@ process.once('SIGTERM', () => {
     await (signal as Partial<PostgresWakeSignal>).onApplicationShutdown?.();
     await checkpointer.onApplicationShutdown();
     process.stdout.write(
-      `claim-ms ${JSON.stringify({ statements: unitOfWork.statementsMs, whole: unitOfWork.wholeMs })}\n`,
+      `claim-ms ${JSON.stringify({ statements: unitOfWork.statementsMs, whole: unitOfWork.wholeMs })}\nstatements ${statements}\n`,
     );
     await dataSource.destroy();
     process.exit(0);
