@@ -75,7 +75,7 @@ const round = (ms: number) => Math.round(ms * 100) / 100;
 
 /** Every statement node-postgres sends, on any connection of this process. */
 let statements = 0;
-const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+const query = Reflect.get(pg.Client.prototype, 'query') as (this: pg.Client, ...args: unknown[]) => unknown;
 pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
   statements++;
   return query.apply(this, args);
