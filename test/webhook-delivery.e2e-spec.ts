@@ -11,8 +11,6 @@ const SECRET = `whsec_${Buffer.from('pixelmill-webhook-delivery-key!!').toString
 const DELAYS = [0, 200, 200, 200, 200, 200];
 const TIMEOUT_MS = 500;
 const MIN_GAP_MS = 200 * 0.8;
-/** Two readings of a millisecond clock, each rounded, on both sides of the wire: a gap may read a little short. */
-const CLOCK_SLACK_MS = 5;
 /** How late, at most, an attempt may reach the receiver after it was sent, on a busy machine. */
 const ARRIVAL_SLACK_MS = 100;
 

@@ -37,7 +37,7 @@ const MAX_REPORTED_PROBLEMS = 100;
 export const MAX_URL_LENGTH = 8192;
 
 /** Text outside ASCII: there Node's `URL.canParse` and `new URL` disagree on some hosts (IDNA). */
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[^\p{ASCII}]/u;
 
 /**
  * Whether `text` is an absolute http(s) URL with a host. WHATWG parsing also takes "http:host/x" and
