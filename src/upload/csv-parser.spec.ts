@@ -128,7 +128,27 @@ describe('parseProductCsv', () => {
   });
 
   it('accepts exactly the http(s) URLs with a host that `new URL` parses, ASCII or not', () => {
-    const parts = ['a', '/', '\\', ':', '@', '[', ']', '%', '0', '.', '#', '?', ' ', '\t', '\0', '-', 'é', '。', '１'];
+    const parts = [
+      'a',
+      '/',
+      '\\',
+      ':',
+      '@',
+      '[',
+      ']',
+      '%',
+      '0',
+      '.',
+      '#',
+      '?',
+      ' ',
+      '\t',
+      '\0',
+      '-',
+      'é',
+      '。',
+      '１',
+    ];
     let seed = 1;
     const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
     for (let i = 0; i < 20_000; i++) {
