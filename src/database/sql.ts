@@ -102,34 +102,6 @@ export async function execute<T = Record<string, unknown>>(
   return { records: [], affected: statement.run(parameters).changes };
 }
 
-/** Columns of rows sent as a relation, each with its PostgreSQL type (the type of its `unnest` array). */
-export type BulkColumns = Record<string, 'text' | 'integer' | 'bigint' | 'real'>;
-
-/**
- * `rows` as a relation named `alias`, its columns named as in `columns`, for set-based statements
- * (`UPDATE … FROM`, `INSERT … SELECT`). PostgreSQL: one array per column (`unnest`), so the
- * statement's text is the same whatever the number of rows (one prepared statement, planned once per
- * connection, where a VALUES list made a new one for every batch size); SQLite: a VALUES list.
- */
-export function rowsRelation(
-  manager: EntityManager,
-  alias: string,
-  columns: BulkColumns,
-  rows: unknown[][],
-): { sql: string; parameters: unknown[] } {
-  const names = Object.keys(columns);
-  if (isPostgres(manager))
-    return {
-      sql: `unnest(${names.map((name) => `CAST(? AS ${columns[name]}[])`).join(', ')}) AS ${alias}(${names.join(', ')})`,
-      parameters: names.map((_, column) => rows.map((row) => row[column])),
-    };
-  const tuple = `(${inList(names.length)})`;
-  return {
-    sql: `(SELECT ${names.map((name, column) => `column${column + 1} AS ${name}`).join(', ')}
-      FROM (VALUES ${rows.map(() => tuple).join(', ')})) AS ${alias}`,
-    parameters: rows.flat(),
-  };
-}
 /** The driver's connection of a PostgreSQL transaction: node-postgres's client. */
 const postgresClient = (manager: EntityManager) =>
   (manager.queryRunner as unknown as { databaseConnection: ClientBase }).databaseConnection;

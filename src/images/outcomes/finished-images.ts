@@ -1,25 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { type BulkColumns, executePrepared, rowsRelation } from '../../database/sql.js';
+import { executePrepared } from '../../database/sql.js';
 import type { Transaction } from '../../database/unit-of-work.js';
 import type { ClaimedImage, ImageFailure } from '../queue/image-queue.js';
 import { type DoneOutcome, type FinishedImage, returningFinishedOriginals } from './image-outcome.js';
 
 const isPostgres = (tx: Transaction) => tx.manager.connection.options.type === 'postgres';
-
-/**
- * What recording an image done writes on its row (named apart from the row's columns, which RETURNING
- * names unqualified).
- */
-const DONE_COLUMNS: BulkColumns = {
-  image_id: 'text',
-  key: 'text',
-  bytes_in: 'integer',
-  bytes_out: 'integer',
-  quality: 'integer',
-  score: 'real',
-  renditions_json: 'text',
-  reused_how: 'text',
-};
 
 /**
  * The statements that end a leased image: processing → done | failed. Each applies only while the image
@@ -34,11 +19,17 @@ export class FinishedImages {
    */
   async markDone(tx: Transaction, done: DoneOutcome[]): Promise<FinishedImage[]> {
     if (done.length === 0) return [];
-    const rows = rowsRelation(
+    // A VALUES list names its columns column1, column2… on SQLite and PostgreSQL alike.
+    const { records } = await executePrepared<FinishedImage>(
       tx.manager,
-      'v',
-      DONE_COLUMNS,
-      done.map((outcome) => {
+      `UPDATE images SET status = 'done', output_key = v.column2,
+          input_bytes = CAST(v.column3 AS INTEGER), output_bytes = CAST(v.column4 AS INTEGER),
+          output_quality = CAST(v.column5 AS INTEGER), output_score = CAST(v.column6 AS REAL),
+          renditions = v.column7, reused = v.column8, error_code = NULL, error_message = NULL, lease_until = NULL
+        FROM (VALUES ${done.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}) AS v
+        WHERE images.id = v.column1 AND images.status = 'processing'
+        ${returningFinishedOriginals(isPostgres(tx))}`,
+      done.flatMap((outcome) => {
         const { image, result } = outcome;
         return [
           image.id,
@@ -51,16 +42,6 @@ export class FinishedImages {
           outcome.kind === 'reused' ? outcome.how : null,
         ];
       }),
-    );
-    const { records } = await executePrepared<FinishedImage>(
-      tx.manager,
-      `UPDATE images SET status = 'done', output_key = v.key, input_bytes = v.bytes_in,
-          output_bytes = v.bytes_out, output_quality = v.quality, output_score = v.score,
-          renditions = v.renditions_json, reused = v.reused_how, error_code = NULL, error_message = NULL, lease_until = NULL
-        FROM ${rows.sql}
-        WHERE images.id = v.image_id AND images.status = 'processing'
-        ${returningFinishedOriginals(isPostgres(tx))}`,
-      rows.parameters,
     );
     return records;
   }

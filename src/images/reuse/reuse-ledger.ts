@@ -1,33 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
-import { type BulkColumns, execute, executePrepared, inList, rowsRelation } from '../../database/sql.js';
+import { execute, executePrepared, inList } from '../../database/sql.js';
 import type { Transaction } from '../../database/unit-of-work.js';
 import type { DoneOutcome } from '../outcomes/image-outcome.js';
-
-/** A processed image's new output, as recording it inserts it (refs 1). */
-const OUTPUT_COLUMNS: BulkColumns = {
-  output_key: 'text',
-  owner: 'text',
-  options_key: 'text',
-  content_sha256: 'text',
-  output_bytes: 'bigint',
-  output_quality: 'integer',
-  output_score: 'real',
-  renditions: 'text',
-  created_at: 'bigint',
-};
-
-/** A done image's source, as recording it upserts it. */
-const SOURCE_COLUMNS: BulkColumns = {
-  owner: 'text',
-  options_key: 'text',
-  url_sha256: 'text',
-  etag: 'text',
-  last_modified: 'text',
-  final_url: 'text',
-  output_key: 'text',
-  checked_at: 'bigint',
-};
 
 /**
  * What recording done images writes of outputs and sources, in the batch's transaction, each a
@@ -64,9 +39,9 @@ export class ReuseLedger {
    */
   async remember(tx: Transaction, done: DoneOutcome[]): Promise<void> {
     const now = Date.now();
-    const outputs = this.insertOutputs(tx, done, now);
+    const outputs = this.insertOutputs(done, now);
     await this.addReferences(tx, done);
-    const sources = this.upsertSources(tx, done, now);
+    const sources = this.upsertSources(done, now);
     if (this.config.database.isPostgres && outputs && sources) {
       await executePrepared(tx.manager, `WITH made AS (${outputs.sql}) ${sources.sql}`, [
         ...outputs.parameters,
@@ -79,14 +54,15 @@ export class ReuseLedger {
   }
 
   /** The INSERT of processed images' outputs (refs 1); undefined when there are none. */
-  private insertOutputs(tx: Transaction, done: DoneOutcome[], now: number): Statement | undefined {
+  private insertOutputs(done: DoneOutcome[], now: number): Statement | undefined {
     const made = done.filter((outcome) => outcome.kind === 'done' && outcome.source?.contentSha256);
     if (made.length === 0) return undefined;
-    const rows = rowsRelation(
-      tx.manager,
-      'v',
-      OUTPUT_COLUMNS,
-      made.map(({ image, result, source }) => [
+    return {
+      sql: `INSERT INTO outputs (output_key, owner, options_key, content_sha256, refs, output_bytes,
+          output_quality, output_score, renditions, created_at)
+        VALUES ${made.map(() => '(?, ?, ?, ?, 1, ?, ?, ?, ?, ?)').join(', ')}
+        ON CONFLICT (output_key) DO NOTHING`,
+      parameters: made.flatMap(({ image, result, source }) => [
         result.outputKey,
         image.queueOwner,
         source!.optionsKey,
@@ -97,15 +73,6 @@ export class ReuseLedger {
         result.renditions ? JSON.stringify(result.renditions) : null,
         now,
       ]),
-    );
-    // `WHERE true`: SQLite would read the upsert's ON as a join's after FROM.
-    return {
-      sql: `INSERT INTO outputs (output_key, owner, options_key, content_sha256, refs, output_bytes,
-          output_quality, output_score, renditions, created_at)
-        SELECT output_key, owner, options_key, content_sha256, 1, output_bytes, output_quality,
-          output_score, renditions, created_at FROM ${rows.sql} WHERE true
-        ON CONFLICT (output_key) DO NOTHING`,
-      parameters: rows.parameters,
     };
   }
 
@@ -135,7 +102,7 @@ export class ReuseLedger {
    * Rows in key order (fewer lock waits between workers on PostgreSQL); one per key (a statement may not
    * change a row twice): two requests' images of one URL in one batch leave the last one's.
    */
-  private upsertSources(tx: Transaction, done: DoneOutcome[], now: number): Statement | undefined {
+  private upsertSources(done: DoneOutcome[], now: number): Statement | undefined {
     const byKey = new Map<string, DoneOutcome & { source: NonNullable<DoneOutcome['source']> }>();
     for (const outcome of done)
       if (outcome.source)
@@ -144,31 +111,23 @@ export class ReuseLedger {
           source: outcome.source,
         });
     if (byKey.size === 0) return undefined;
-    const rows = rowsRelation(
-      tx.manager,
-      'v',
-      SOURCE_COLUMNS,
-      [...byKey.keys()]
-        .sort()
-        .map((key) => byKey.get(key)!)
-        .map(({ image, result, source }) => [
-          image.queueOwner,
-          source.optionsKey,
-          source.urlKey,
-          source.validators.etag,
-          source.validators.lastModified,
-          source.finalUrl,
-          result.outputKey,
-          now,
-        ]),
-    );
+    const rows = [...byKey.keys()].sort().map((key) => byKey.get(key)!);
     return {
-      sql: `INSERT INTO sources (${Object.keys(SOURCE_COLUMNS).join(', ')})
-        SELECT * FROM ${rows.sql} WHERE true
+      sql: `INSERT INTO sources (owner, options_key, url_sha256, etag, last_modified, final_url, output_key, checked_at)
+        VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
         ON CONFLICT (owner, options_key, url_sha256) DO UPDATE SET etag = excluded.etag,
           last_modified = excluded.last_modified, final_url = excluded.final_url,
           output_key = excluded.output_key, checked_at = excluded.checked_at`,
-      parameters: rows.parameters,
+      parameters: rows.flatMap(({ image, result, source }) => [
+        image.queueOwner,
+        source.optionsKey,
+        source.urlKey,
+        source.validators.etag,
+        source.validators.lastModified,
+        source.finalUrl,
+        result.outputKey,
+        now,
+      ]),
     };
   }
 }
