@@ -9,12 +9,44 @@ import { eventually, startTestApp, type TestApp } from '../helpers/test-app.js';
 const ALICE = 'alice-key-0123456789abcdef';
 const BOB = 'bob-key-0123456789abcdef01';
 
-/** Whether `count` sessions of the client's database wait for a lock. */
-async function waitingForLocks(client: pg.Client, count: number): Promise<boolean> {
-  const { rows } = await client.query(
-    "SELECT COUNT(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-  );
-  return rows[0].waiting === count;
+/**
+ * A session of the test's own that holds rows of `outputs` FOR UPDATE, and another that counts the
+ * sessions waiting for a lock. The counting one is apart on purpose: a transaction sees the sessions of
+ * pg_stat_activity as they were when it first read it, so the holder would miss a pool connection that
+ * opened later.
+ */
+class HeldOutputs {
+  private constructor(
+    readonly holder: pg.Client,
+    private readonly watcher: pg.Client,
+  ) {}
+
+  static async take(url: string, keys: string[]): Promise<HeldOutputs> {
+    const held = new HeldOutputs(
+      new pg.Client({ connectionString: url }),
+      new pg.Client({ connectionString: url }),
+    );
+    await Promise.all([held.holder.connect(), held.watcher.connect()]);
+    await held.holder.query('BEGIN');
+    await held.holder.query('SELECT 1 FROM outputs WHERE output_key = ANY($1) FOR UPDATE', [keys]);
+    return held;
+  }
+
+  /** Whether exactly `count` sessions of the database wait for a lock (the held rows, or each other). */
+  async waiting(count: number): Promise<boolean> {
+    const { rows } = await this.watcher.query(
+      "SELECT COUNT(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    );
+    return rows[0].waiting === count;
+  }
+
+  release(): Promise<unknown> {
+    return this.holder.query('COMMIT');
+  }
+
+  async end(): Promise<void> {
+    await Promise.all([this.holder.end(), this.watcher.end()]);
+  }
 }
 
 /** Re-imports on PostgreSQL: outputs, references and sources written in the batch's transaction. */
@@ -109,20 +141,17 @@ describe('re-imports on PostgreSQL', () => {
 
     // Two processes finish it at once (a neighbour starting while the deleting one goes on). The outputs
     // rows are held meanwhile, so both read the request's images before either commits.
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
+    const held = await HeldOutputs.take(database.url, keys);
     try {
-      await client.query('BEGIN');
-      await client.query('SELECT 1 FROM outputs WHERE output_key = ANY($1) FOR UPDATE', [keys]);
       const both = Promise.all([removal.remove(first.id), removal.remove(first.id)]);
-      await eventually(() => waitingForLocks(client, 2));
-      await client.query('COMMIT');
+      await eventually(() => held.waiting(2));
+      await held.release();
       await both;
 
-      const { rows } = await client.query('SELECT refs FROM outputs WHERE output_key = ANY($1)', [keys]);
+      const { rows } = await held.holder.query('SELECT refs FROM outputs WHERE output_key = ANY($1)', [keys]);
       expect(rows).toEqual(keys.map(() => ({ refs: 1 })));
     } finally {
-      await client.end();
+      await held.end();
     }
     for (const image of second.images) expect((await download(image.output_url)).status).toBe(200);
   });
@@ -132,20 +161,17 @@ describe('re-imports on PostgreSQL', () => {
     const first = await imports.run(ALICE, [url]);
     const key = new URL(first.images[0].output_url).pathname.replace('/files/', '');
     fixtures.resetCounts();
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
+    // The output row held: the deletion of its last image and the re-import's reuse both wait for it.
+    const held = await HeldOutputs.take(database.url, [key]);
     try {
-      // The output row held: the deletion of its last image and the re-import's reuse both wait for it.
-      await client.query('BEGIN');
-      await client.query('SELECT 1 FROM outputs WHERE output_key = $1 FOR UPDATE', [key]);
       const deletion = service.http
         .delete(`/requests/${first.id}`)
         .set({ Authorization: `Bearer ${ALICE}` })
         .then((response) => response.status);
-      await eventually(() => waitingForLocks(client, 1));
+      await eventually(() => held.waiting(1));
       const again = imports.run(ALICE, [url]);
-      await eventually(() => waitingForLocks(client, 2));
-      await client.query('COMMIT');
+      await eventually(() => held.waiting(2));
+      await held.release();
       expect(await deletion).toBe(204);
       const { images } = await again;
 
@@ -154,12 +180,12 @@ describe('re-imports on PostgreSQL', () => {
       expect(images[0]).toMatchObject({ status: 'done', reused: false });
       expect(fixtures.counts(url)).toMatchObject({ requests: 2, conditional: 1, notModified: 1 });
       expect((await download(images[0].output_url)).status).toBe(200);
-      const { rows } = await client.query('SELECT refs FROM outputs WHERE output_key = $1', [
+      const { rows } = await held.holder.query('SELECT refs FROM outputs WHERE output_key = $1', [
         new URL(images[0].output_url).pathname.replace('/files/', ''),
       ]);
       expect(rows).toEqual([{ refs: 1 }]);
     } finally {
-      await client.end();
+      await held.end();
     }
   });
 });
