@@ -6,23 +6,21 @@
  *   - SQLite, better-sqlite3 directly: multi-row prepared INSERTs (the values every row shares bound once
  *     per statement), each prepared once and reused, in one
  *     transaction; and again in the service's slices (1,000 images a transaction, a checkpoint every 16)
- *   - PostgreSQL, `pg` directly: one transaction, one `COPY … FROM STDIN` per table of all its rows, in
- *     the service's text format (copyText; skipped without TEST_DATABASE_URL)
+ *   - PostgreSQL, `pg` directly: one transaction, one `COPY … FROM STDIN` per table of all its rows, as
+ *     the service sends them (copyRows; skipped without TEST_DATABASE_URL)
  * Parsing alone is the breakdown's parseProductCsv figure.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { finished } from 'node:stream/promises';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config/app-config.js';
 import { standaloneDataSourceOptions } from '../src/standalone-data-source.js';
 import { loadSqliteDriver } from '../src/database/sqlite-driver.js';
 import { imageIdsAt, randomFolder } from '../src/images/image-id.js';
-import { type BulkValue, copyText } from '../src/database/sql.js';
+import { type BulkValue, copyRows } from '../src/database/sql.js';
 import {
   IMAGE_COLUMNS,
   IMAGE_SHARED_COLUMNS,
@@ -167,14 +165,8 @@ async function postgresFloor(rows: Rows): Promise<number> {
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     try {
-      const insert = async (table: Table, shared: BulkValue[], values: BulkValue[][]) => {
-        const { name, sharedColumns, columns } = table;
-        const copy = client.query(
-          copyFrom(`COPY ${name} (${[...sharedColumns, ...columns].join(', ')}) FROM STDIN`),
-        );
-        copy.end(copyText(values, shared));
-        await finished(copy);
-      };
+      const insert = ({ name, sharedColumns, columns }: Table, shared: BulkValue[], values: BulkValue[][]) =>
+        copyRows(client, `${name} (${[...sharedColumns, ...columns].join(', ')})`, values, shared);
       const start = performance.now();
       await client.query('BEGIN');
       await insert(PRODUCTS, rows.sharedByProducts, rows.products);

@@ -164,10 +164,7 @@ export async function bulkInsert(
   const target = `${table} (${[...shared.columns, ...columns].join(', ')})`;
   if (isPostgres(manager)) {
     if (!manager.queryRunner) throw new Error('bulkInsert() runs inside a transaction');
-    const copy = postgresClient(manager).query(copyFrom(`COPY ${target} FROM STDIN`));
-    copy.end(copyText(rows, shared.values));
-    await finished(copy);
-    return;
+    return copyRows(postgresClient(manager), target, rows, shared.values);
   }
   const rowsPerStatement = Math.min(ROWS_PER_INSERT, Math.floor(MAX_PARAMETERS / columns.length));
   const tuple = `(${inList(columns.length)})`;
@@ -184,6 +181,21 @@ export async function bulkInsert(
     for (let row = start; row < end; row++) for (const value of rows[row]) values.push(value);
     await execute(manager, end - start === rowsPerStatement ? full : statementOf(end - start), values);
   }
+}
+
+/**
+ * Sends rows to `target` (`table (columns…)`) with `COPY … FROM STDIN` in the text format (copyText);
+ * resolves once the server has taken them all.
+ */
+export async function copyRows(
+  client: ClientBase,
+  target: string,
+  rows: BulkValue[][],
+  shared: BulkValue[] = [],
+): Promise<void> {
+  const copy = client.query(copyFrom(`COPY ${target} FROM STDIN`));
+  copy.end(copyText(rows, shared));
+  await finished(copy);
 }
 
 /** The characters COPY's text format gives a meaning to, and how a value writes them. */

@@ -35,6 +35,15 @@ const NASTY_URLS = [
   'http://127.0.0.1:9/é/🙂.jpg',
 ];
 
+/** How many requests, products and images the database holds. */
+async function rowCounts(client: pg.Client): Promise<{ tasks: number; products: number; images: number }> {
+  const { rows } = await client.query(
+    `SELECT (SELECT COUNT(*) FROM tasks)::int AS tasks, (SELECT COUNT(*) FROM products)::int AS products,
+            (SELECT COUNT(*) FROM images)::int AS images`,
+  );
+  return rows[0];
+}
+
 /**
  * Uploads are stored with COPY on PostgreSQL: what the client sent comes back exactly, and an upload that
  * is refused or whose process is killed leaves nothing, as on SQLite.
@@ -44,13 +53,7 @@ describe('uploads stored on PostgreSQL', () => {
   let service: TestApp;
   let client: pg.Client;
 
-  const counts = async () =>
-    (
-      await client.query<{ tasks: number; products: number; images: number }>(
-        `SELECT (SELECT COUNT(*) FROM tasks)::int AS tasks, (SELECT COUNT(*) FROM products)::int AS products,
-                (SELECT COUNT(*) FROM images)::int AS images`,
-      )
-    ).rows[0];
+  const counts = () => rowCounts(client);
 
   beforeAll(async () => {
     database = await PostgresDatabase.create();
@@ -156,13 +159,7 @@ describe('an upload killed while its rows are stored on PostgreSQL', () => {
       );
       await server.kill();
       await posting;
-      const stored = async () =>
-        (
-          await client.query(
-            `SELECT (SELECT COUNT(*) FROM tasks)::int AS tasks, (SELECT COUNT(*) FROM products)::int AS products,
-                    (SELECT COUNT(*) FROM images)::int AS images`,
-          )
-        ).rows[0];
+      const stored = () => rowCounts(client);
       expect(await stored()).toEqual({ tasks: 0, products: 0, images: 0 });
 
       await server.start();
