@@ -41,7 +41,7 @@ function outputOf(row: OutputRow): RememberedOutput {
   };
 }
 
-/** One image's read, waiting to share a statement with the others asked for in the same turn. */
+/** One image's read, waiting to share a statement with the others. */
 interface PendingRead<T> {
   keys: [string, string, string];
   resolve(value: T | undefined): void;
@@ -49,12 +49,15 @@ interface PendingRead<T> {
 }
 
 /**
- * Reads asked for in one turn of the event loop, made together: the images of a claim start together,
- * so each of their reads was a round trip of its own (two per image, more than the claim and the
- * recording together cost per image on PostgreSQL). `readMany` answers each key, in order.
+ * Reads made together, as a group commit makes writes: those asked for in one turn of the event loop,
+ * and those asked for while the previous statement ran, share the next one (one at a time). Images
+ * start one by one as worker slots free up, so reads made on their own were a round trip each (two
+ * per image, more than the claim and the recording cost per image on PostgreSQL); a read waits at most
+ * for the statement before it. `readMany` answers each key, in order.
  */
 class ReadBatch<T> {
   private pending: Array<PendingRead<T>> = [];
+  private reading = false;
 
   constructor(
     private readonly readMany: (keys: Array<[string, string, string]>) => Promise<Array<T | undefined>>,
@@ -62,7 +65,7 @@ class ReadBatch<T> {
 
   read(keys: [string, string, string]): Promise<T | undefined> {
     return new Promise((resolve, reject) => {
-      if (this.pending.length === 0) setImmediate(() => this.flush());
+      if (this.pending.length === 0 && !this.reading) setImmediate(() => this.flush());
       this.pending.push({ keys, resolve, reject });
     });
   }
@@ -70,10 +73,16 @@ class ReadBatch<T> {
   private flush(): void {
     const batch = this.pending;
     this.pending = [];
-    this.readMany(batch.map((read) => read.keys)).then(
-      (values) => batch.forEach((read, index) => read.resolve(values[index])),
-      (error: unknown) => batch.forEach((read) => read.reject(error)),
-    );
+    this.reading = true;
+    this.readMany(batch.map((read) => read.keys))
+      .then(
+        (values) => batch.forEach((read, index) => read.resolve(values[index])),
+        (error: unknown) => batch.forEach((read) => read.reject(error)),
+      )
+      .finally(() => {
+        this.reading = false;
+        if (this.pending.length > 0) this.flush();
+      });
   }
 }
 
@@ -122,7 +131,7 @@ export class SourceMemory {
         WHERE s.owner = ? AND s.options_key = ? AND s.url_sha256 = ? AND o.refs > 0`,
       `SELECT s.etag, s.last_modified AS "lastModified", s.final_url AS "finalUrl", ${OUTPUT_COLUMNS}
          FROM sources s JOIN outputs o ON o.output_key = s.output_key
-        WHERE s.owner = k.owner AND s.options_key = k.options_key AND s.url_sha256 = k.value AND o.refs > 0`,
+        WHERE s.owner = k.owner AND s.options_key = k.options_key AND s.url_sha256 = k.value AND o.refs > 0 LIMIT 1`,
     );
     return rows.map(
       (row) =>
@@ -150,7 +159,9 @@ export class SourceMemory {
   /**
    * The first row for each key (owner, options key, third value): on SQLite `single` (`?` for the key's
    * values) once per key, in one transaction; on PostgreSQL one statement, `lateral` (the key's values as
-   * `k.owner`, `k.options_key`, `k.value`) an index probe per key.
+   * `k.owner`, `k.options_key`, `k.value`) an index probe per key. `lateral` ends in LIMIT: a lateral
+   * subquery with a LIMIT is probed per key, never hash-joined (a generic plan made while a table was
+   * nearly empty, as on a new database, scanned all of it per lookup as it grew).
    */
   private readMany<T>(
     keys: Array<[string, string, string]>,
