@@ -140,12 +140,27 @@ export class WorkersConfig {
     read: asNumber,
     default: 5,
     description:
-      'How long a finished image waits for others to share its recording transaction (0–1000; a batch is written at once when `CONCURRENCY` wait)',
+      'How long a finished image waits for others to share its recording transaction (0–1000; a batch is written at once when `RECORD_BATCH_SIZE` wait). The wait holds no worker slot',
   })
   @IsInt()
   @Min(0)
   @Max(1000)
   readonly recordBatchMs: number;
+
+  /**
+   * The finished images one recording transaction takes, at most. Twice as many may wait for theirs
+   * (one batch written, the next gathering) before workers stop starting images.
+   */
+  @Variable('RECORD_BATCH_SIZE', {
+    read: asNumber,
+    default: 64,
+    description:
+      'Finished images recorded in one transaction, at most (1–1000); up to twice as many may wait for their recording (holding no worker slot) before workers wait for the database',
+  })
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  readonly recordBatchSize: number;
 
   @Variable('LEASE_MS', {
     read: asNumber,

@@ -56,27 +56,30 @@ export class ImageProcessor {
    * Download, pipeline and storage failures are the image's outcome (or, for storage, a wait); a failure
    * to read or record in the database is not: it propagates, the lease runs out and the image is taken
    * again. An image may instead reuse an earlier output of its owner's (SourceReuse); `fresh`: it may
-   * not (the output it was to reuse lost its last image meanwhile).
+   * not (the output it was to reuse lost its last image meanwhile). `releaseSlot` is called once only
+   * the recording remains (see ImageHandler).
    */
-  async process(image: ClaimedImage, fresh = false): Promise<void> {
+  async process(image: ClaimedImage, releaseSlot: () => void, fresh = false): Promise<void> {
     if (image.leaseExpiries > this.config.workers.maxLeaseExpiries)
-      return this.fail(image, workerCrashed(image), null);
+      return this.fail(image, workerCrashed(image), null, releaseSlot);
     const plan = await this.reuse.plan(image, fresh);
     let download: DownloadResult | NotModified;
     try {
       download = await this.metrics.timed('download', () => this.http.download(image.inputUrl, plan.known));
     } catch (error) {
-      return this.fail(image, classifyFailure(error), null);
+      return this.fail(image, classifyFailure(error), null, releaseSlot);
     }
     let outcome: DoneOutcome | undefined;
     if (download.notModified) outcome = this.reuse.revalidated(image, plan, download);
     else {
       const { source, reused } = await this.reuse.downloaded(image, plan, download);
-      outcome = reused ?? (await this.make(image, download.body, source));
+      outcome = reused ?? (await this.make(image, download.body, source, releaseSlot));
     }
     if (!outcome) return; // failed, or waiting for storage
+    releaseSlot();
     const recorded = await this.recorder.record(outcome);
-    if (recorded === 'output_gone') return this.process(image, true);
+    // Rare (the output it reused lost its last image meanwhile): made again, beyond CONCURRENCY.
+    if (recorded === 'output_gone') return this.process(image, releaseSlot, true);
     if (!recorded) return;
     const stored = outcome.kind === 'reused' ? 0 : outcome.result.outputBytes;
     this.metrics.imageDone(outcome.result.inputBytes, stored);
@@ -92,6 +95,7 @@ export class ImageProcessor {
     image: ClaimedImage,
     input: Buffer,
     source: SourceVersion,
+    releaseSlot: () => void,
   ): Promise<DoneOutcome | undefined> {
     try {
       const { renditions } = image.outputOptions;
@@ -102,7 +106,7 @@ export class ImageProcessor {
       return { kind: 'done', image, result: { ...stored, inputBytes: input.length }, source };
     } catch (error) {
       if (error instanceof StorageUnavailableError) await this.waitForStorage(image, error);
-      else await this.fail(image, classifyFailure(error), input.length);
+      else await this.fail(image, classifyFailure(error), input.length, releaseSlot);
       return undefined;
     }
   }
@@ -128,6 +132,7 @@ export class ImageProcessor {
     image: ClaimedImage,
     failure: ClassifiedFailure,
     inputBytes: number | null,
+    releaseSlot: () => void,
   ): Promise<void> {
     const context = `request ${image.taskId} image ${image.id} (${loggableUrl(image.inputUrl)}) attempt ${image.attempts}${failure.detail ? ` [${failure.detail}]` : ''}`;
     if (failure.retryable && image.attempts <= this.config.downloads.retries) {
@@ -140,6 +145,7 @@ export class ImageProcessor {
       return;
     }
     this.logger.warn(`${context}: failed with ${failure.code} (${failure.message})`);
+    releaseSlot();
     const recorded = await this.recorder.record({ kind: 'failed', image, failure, inputBytes });
     // A run killed between storing this image's output and recording it may have left the file.
     if (recorded) this.metrics.imageFailed(failure.code, inputBytes);

@@ -64,6 +64,8 @@ async function openDriver(databaseUrl: string | undefined, dataDir: string): Pro
     // Longer than any wait below: a test that passes was woken by the signal, not by the poll.
     QUEUE_POLL_MS: '60000',
     SHUTDOWN_GRACE_MS: '0',
+    // Small, so that batches are split and at most 8 images wait for their recording.
+    RECORD_BATCH_SIZE: '4',
     API_KEYS,
     API_KEY_WEIGHTS: `${HEAVY}=3`,
   });
@@ -194,15 +196,19 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       },
     });
 
-    /** A handler that records each image done through the recorder, like the real processor. */
-    function recordingHandler(seen: string[], inFlight = { now: 0, max: 0 }): ImageHandler {
+    /**
+     * A handler that records each image done through the recorder, like the real processor: its work
+     * (`working`, counted) done, it gives up its worker slot and waits for its recording.
+     */
+    function recordingHandler(seen: string[], working = { now: 0, max: 0 }): ImageHandler {
       const recorder = makeRecorder();
-      return async (image) => {
-        inFlight.max = Math.max(inFlight.max, ++inFlight.now);
+      return async (image, releaseSlot) => {
+        working.max = Math.max(working.max, ++working.now);
         seen.push(image.id);
         await new Promise((done) => setTimeout(done, 5));
+        working.now--;
+        releaseSlot();
         await recorder.record(doneOutcome(image));
-        inFlight.now--;
       };
     }
 
@@ -230,11 +236,50 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
     it('hands every queued image to the handler exactly once, CONCURRENCY at a time at most', async () => {
       const ids = await seedRequest(driver, 40);
       const seen: string[] = [];
-      const inFlight = { now: 0, max: 0 };
-      await makeQueue().work(recordingHandler(seen, inFlight));
+      const working = { now: 0, max: 0 };
+      await makeQueue().work(recordingHandler(seen, working));
       await eventually(() => seen.length === 40 || undefined, 20_000);
       expect([...seen].sort()).toEqual([...ids].sort());
-      expect(inFlight.max).toBeLessThanOrEqual(driver.config.workers.concurrency);
+      expect(working.max).toBeLessThanOrEqual(driver.config.workers.concurrency);
+      await eventually(
+        async () =>
+          (await run(driver.dataSource, "SELECT COUNT(*) AS n FROM images WHERE status = 'done'")).records[0]
+            .n == 40 || undefined,
+        10_000,
+      );
+      await expectExactSummary();
+    });
+
+    it('frees the slot of an image that waits only for its recording, up to 2 × RECORD_BATCH_SIZE waiting', async () => {
+      const ids = await seedRequest(driver, 40);
+      const { concurrency, recordBatchSize } = driver.config.workers;
+      const started: string[] = [];
+      const waiting: Array<() => void> = [];
+      const claims = vi.spyOn(driver.leases, 'claim');
+      await makeQueue().work(async (image, releaseSlot) => {
+        started.push(image.id);
+        releaseSlot();
+        await new Promise<void>((recorded) => waiting.push(recorded)); // a recording that takes its time
+      });
+      // The recording room is full and the buffer (2 × CONCURRENCY) too: no claim under way.
+      await eventually(() => {
+        const results = claims.mock.settledResults;
+        const leased = results.reduce(
+          (sum, claim) => sum + (claim.type === 'fulfilled' ? claim.value.length : 0),
+          0,
+        );
+        const settled = results.every((claim) => claim.type !== 'incomplete');
+        return (leased === 2 * recordBatchSize + 2 * concurrency && settled) || undefined;
+      }, 10_000);
+      await new Promise((turn) => setImmediate(turn));
+      // Beyond CONCURRENCY (their slots were freed), but no more than the recording room.
+      expect(started).toHaveLength(2 * recordBatchSize);
+      expect(2 * recordBatchSize).toBeGreaterThan(concurrency);
+      await eventually(() => {
+        for (const recorded of waiting.splice(0)) recorded();
+        return started.length === 40 || undefined;
+      }, 10_000);
+      expect([...started].sort()).toEqual([...ids].sort());
     });
 
     it('is fair across requests: a small request queued behind a large one is served in the first batch', async () => {
@@ -286,9 +331,9 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       const seen: string[] = [];
       const expiries = new Map<string, number>();
       const record = recordingHandler(seen);
-      await makeQueue().work((image) => {
+      await makeQueue().work((image, releaseSlot) => {
         expiries.set(image.id, image.leaseExpiries);
-        return record(image);
+        return record(image, releaseSlot);
       });
       await eventually(() => seen.length === 6 || undefined, 20_000);
       expect([...seen].sort()).toEqual([...ids].sort());
@@ -311,10 +356,10 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       const record = recordingHandler(seen);
       const queue = makeQueue();
       const before = Date.now();
-      await queue.work(async (image) => {
+      await queue.work(async (image, releaseSlot) => {
         const ofImage = [...(attempts.get(image.id) ?? []), image.attempts];
         attempts.set(image.id, ofImage);
-        if (ofImage.length > 1) return record(image);
+        if (ofImage.length > 1) return record(image, releaseSlot);
         if (image.id === later) return queue.retryLater(image, 60_000, unavailable);
         const countAttempt = image.id !== notCounted;
         await queue.retryLater(image, 0, unavailable, { countAttempt });
@@ -479,12 +524,12 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       const avifHeld = new Promise<void>((done) => (finishAvif = done));
       const record = recordingHandler(seen);
       const queue = makeQueue();
-      await queue.work(async (image) => {
+      await queue.work(async (image, releaseSlot) => {
         if (image.queueOwner === 'a-key') {
           avifStarted.push(image.id);
           await avifHeld;
         }
-        await record(image);
+        await record(image, releaseSlot);
       });
       await eventually(() => avifStarted.length > 0 || undefined, 10_000);
       const jpeg = await seedRequest(driver, 3, { owner: 'b-key' });

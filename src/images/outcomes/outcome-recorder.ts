@@ -22,14 +22,15 @@ interface Pending {
 
 /**
  * Records finished images in batches. The outcomes that arrive within RECORD_BATCH_MS of the first one
- * (or while the previous batch is being written) share one transaction (OutcomeTransaction), which
+ * (or while the previous batch is being written), up to RECORD_BATCH_SIZE, share one transaction
+ * (OutcomeTransaction); a waiting image holds no worker slot, so waiting costs latency, not throughput. It
  * also takes a slice of the duplicates' fan-out; batches go on while the fan-out has work. A batch that
  * fails rejects every caller, whose leases then run out, so their images are taken again.
  */
 @Injectable()
 export class OutcomeRecorder implements OnApplicationShutdown {
   private readonly logger = new Logger(OutcomeRecorder.name);
-  private pending: Pending[] = [];
+  private readonly pending: Pending[] = [];
   /** The batch being written, if any: one at a time, the next one gathers meanwhile. */
   private writing?: Promise<void>;
   private timer?: NodeJS.Timeout;
@@ -61,9 +62,8 @@ export class OutcomeRecorder implements OnApplicationShutdown {
 
   private schedule(): void {
     if (this.writing || this.stopped) return; // the batch being written takes the next one when it ends
-    // Every image in flight is waiting to be recorded: waiting longer gains nothing.
-    const full =
-      this.pending.length >= this.config.workers.concurrency || this.config.workers.recordBatchMs === 0;
+    const { recordBatchSize, recordBatchMs } = this.config.workers;
+    const full = this.pending.length >= recordBatchSize || recordBatchMs === 0;
     if (full || this.pending.length === 0) this.flushSoon();
     else this.timer ??= setTimeout(() => this.flush(), this.config.workers.recordBatchMs);
   }
@@ -83,8 +83,7 @@ export class OutcomeRecorder implements OnApplicationShutdown {
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const batch = this.pending;
-    this.pending = [];
+    const batch = this.pending.splice(0, this.config.workers.recordBatchSize);
     this.writing = this.write(batch)
       .catch((error: Error) => {
         this.logger.error(`recording outcomes failed: ${error.message}`);

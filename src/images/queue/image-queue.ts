@@ -24,8 +24,12 @@ export interface ImageFailure {
   message: string;
 }
 
-/** Processes one claimed image; must not throw (a thrown error is logged and the lease runs out). */
-export type ImageHandler = (image: ClaimedImage) => Promise<void>;
+/**
+ * Processes one claimed image; must not throw (a thrown error is logged and the lease runs out). It
+ * calls `releaseSlot` once the image's work is done and only its recording remains: the worker slot
+ * goes to the next image, so a slot never waits for a database commit.
+ */
+export type ImageHandler = (image: ClaimedImage, releaseSlot: () => void) => Promise<void>;
 
 /**
  * Where queued images wait for a worker, with both sides: the producer (`enqueue`, used by upload and
@@ -37,7 +41,10 @@ export abstract class ImageQueue {
   /** Tells the workers, wherever they run, that a request's images are queued (after its commit). */
   abstract enqueue(requestId: string): Promise<void>;
 
-  /** Starts consuming (resolves once started): `handler` gets each claimed image, CONCURRENCY at a time, until shutdown. */
+  /**
+   * Starts consuming (resolves once started): `handler` gets each claimed image, CONCURRENCY at a time
+   * (images waiting only for their recording hold no slot), until shutdown.
+   */
   abstract work(handler: ImageHandler): Promise<void>;
 
   /**

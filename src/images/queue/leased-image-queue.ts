@@ -8,9 +8,17 @@ import { type ClaimedImage, type ImageFailure, type ImageHandler, ImageQueue } f
 import { LeaseStore } from './lease-store.js';
 import { WakeSignal } from './wake-signal.js';
 
+/** A leased image being worked on or recorded; `slot`: it still holds one of the CONCURRENCY worker slots. */
+interface InFlight {
+  image: ClaimedImage;
+  work: Promise<void>;
+  slot: boolean;
+}
+
 /**
- * The queue is the images table: each worker process leases up to CONCURRENCY queued images at a
- * time (fairly between owners, then requests, see LeaseStore.claim), renews their leases while it works, and takes
+ * The queue is the images table: each worker process works on up to CONCURRENCY queued images at a
+ * time (fairly between owners, then requests, see LeaseStore.claim), renews their leases while it works
+ * and until they are recorded (a recording holds no worker slot, up to 2 × RECORD_BATCH_SIZE), and takes
  * back images whose lease expired (their worker died). On the embedded SQLite file it is the only
  * worker; on PostgreSQL any number of processes share the work (claims skip rows locked by a
  * neighbour), woken by the WakeSignal when work is queued, polling as a safety net. While storage is
@@ -19,7 +27,9 @@ import { WakeSignal } from './wake-signal.js';
 @Injectable()
 export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShutdown {
   private readonly logger = new Logger(LeasedImageQueue.name);
-  private readonly inFlight = new Map<string, { image: ClaimedImage; work: Promise<void> }>();
+  private readonly inFlight = new Map<string, InFlight>();
+  /** Images in flight that hold a worker slot (the others wait only for their recording). */
+  private working = 0;
   private readonly buffered: ClaimedImage[] = [];
   private handler?: ImageHandler;
   /** The claim under way, if any: one at a time. */
@@ -84,26 +94,28 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
   }
 
   /**
-   * Keeps CONCURRENCY images in flight. Leases are taken in batches into a small local buffer (up to
-   * another CONCURRENCY images, leased and renewed like the rest), so a finished image starts the next
-   * one at once and claims cost one transaction per batch, not per image.
+   * Keeps CONCURRENCY images worked on. Leases are taken in batches into a small local buffer (up to
+   * another CONCURRENCY images, leased and renewed like the rest), so a freed slot starts the next
+   * image at once and claims cost one transaction per batch, not per image. Images waiting for their
+   * recording hold no slot; when 2 × RECORD_BATCH_SIZE of them wait (the database is slow), no more
+   * images start until they are recorded.
    */
   private refill(): void {
     if (this.stopped || !this.handler || this.storagePause) return;
     if (this.storageHealth.failing) return this.pauseForStorage();
-    while (this.inFlight.size < this.config.workers.concurrency && this.buffered.length > 0)
+    const { concurrency, recordBatchSize } = this.config.workers;
+    const recordingRoom = () => this.inFlight.size - this.working < 2 * recordBatchSize;
+    while (this.working < concurrency && recordingRoom() && this.buffered.length > 0)
       this.start(this.buffered.shift()!);
-    const held = this.inFlight.size + this.buffered.length;
-    if (held > this.config.workers.concurrency) return;
+    const held = this.working + this.buffered.length;
+    if (held > concurrency) return;
     if (this.claiming) {
       this.refillRequested = true;
       return;
     }
     clearTimeout(this.idleTimer);
     this.claiming = this.unitOfWork
-      .runStatements((tx) =>
-        this.leases.claim(tx, 2 * this.config.workers.concurrency - held, this.heldCost()),
-      )
+      .runStatements((tx) => this.leases.claim(tx, 2 * concurrency - held, this.heldCost()))
       .then((claimed) => {
         this.buffered.push(...claimed);
         if (claimed.length === 0)
@@ -143,7 +155,19 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
       image_id: image.id,
       ...(image.owner && { owner: image.owner }),
     };
-    const work = LogContext.run(fields, () => this.handler!(image))
+    const entry: InFlight = { image, work: Promise.resolve(), slot: true };
+    const freeSlot = () => {
+      if (!entry.slot) return;
+      entry.slot = false;
+      this.working--;
+    };
+    const releaseSlot = () => {
+      freeSlot();
+      queueMicrotask(() => this.refill()); // not from inside the handler's call
+    };
+    this.working++;
+    this.inFlight.set(image.id, entry);
+    entry.work = LogContext.run(fields, () => this.handler!(image, releaseSlot))
       .catch((error: Error) => {
         const message = `request ${image.taskId} image ${image.id}: ${error.message}`;
         if (this.stopped) this.logger.warn(`${message} (abandoned at shutdown; requeued for the next start)`);
@@ -151,15 +175,19 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
       })
       .finally(() => {
         this.inFlight.delete(image.id);
+        freeSlot();
         this.refill();
       });
-    this.inFlight.set(image.id, { image, work });
   }
 
-  /** The cost of the images this process holds (in flight and buffered), per queue owner. */
+  /**
+   * The cost of the images this process works on or has buffered, per queue owner (images waiting only
+   * for their recording use no worker: they do not count against MAX_OWNER_COST_IN_FLIGHT).
+   */
   private heldCost(): Map<string, number> {
     const held = new Map<string, number>();
-    for (const image of [...[...this.inFlight.values()].map((entry) => entry.image), ...this.buffered])
+    const working = [...this.inFlight.values()].filter((entry) => entry.slot).map((entry) => entry.image);
+    for (const image of [...working, ...this.buffered])
       held.set(image.queueOwner, (held.get(image.queueOwner) ?? 0) + image.cost);
     return held;
   }
