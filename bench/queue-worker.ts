@@ -133,7 +133,7 @@ const processor = new ImageProcessor(
   new SourceReuse(new SourceMemory(unitOfWork, config), config),
 );
 
-await queue.work((image, releaseSlot) => processor.process(image, releaseSlot));
+await queue.work((image, slot) => processor.process(image, slot));
 process.stdout.write('ready\n');
 
 process.once('SIGTERM', () => {

@@ -7,12 +7,12 @@ import { StorageHealth } from '../storage/storage-health.js';
 import { Storage } from '../storage/storage.js';
 import { type ClassifiedFailure, classifyFailure, downloadRetryDelay } from './image-failure.js';
 import { ImageAdmission } from './image-admission.js';
-import type { DoneOutcome, ImageResult, SourceVersion } from './outcomes/image-outcome.js';
+import type { FailedOutcome, ImageOutcome, ImageResult, SourceVersion } from './outcomes/image-outcome.js';
 import { OutcomeRecorder } from './outcomes/outcome-recorder.js';
 import { outputKeyOf, renditionKeyOf } from './output-key.js';
 import { RenditionOutputs } from './renditions/rendition-outputs.js';
 import { SourceReuse } from './reuse/source-reuse.js';
-import { type ClaimedImage, ImageQueue } from './queue/image-queue.js';
+import { type ClaimedImage, ImageQueue, type WorkerSlot } from './queue/image-queue.js';
 
 /**
  * The image killed the worker that took it (a libvips abort, an out-of-memory kill…) more than
@@ -56,30 +56,20 @@ export class ImageProcessor {
    * Download, pipeline and storage failures are the image's outcome (or, for storage, a wait); a failure
    * to read or record in the database is not: it propagates, the lease runs out and the image is taken
    * again. An image may instead reuse an earlier output of its owner's (SourceReuse); `fresh`: it may
-   * not (the output it was to reuse lost its last image meanwhile). `releaseSlot` is called once only
-   * the recording remains (see ImageHandler).
+   * not (the output it was to reuse lost its last image meanwhile). Its slot is released once only the
+   * recording remains (see WorkerSlot).
    */
-  async process(image: ClaimedImage, releaseSlot: () => void, fresh = false): Promise<void> {
-    if (image.leaseExpiries > this.config.workers.maxLeaseExpiries)
-      return this.fail(image, workerCrashed(image), null, releaseSlot);
-    const plan = await this.reuse.plan(image, fresh);
-    let download: DownloadResult | NotModified;
-    try {
-      download = await this.metrics.timed('download', () => this.http.download(image.inputUrl, plan.known));
-    } catch (error) {
-      return this.fail(image, classifyFailure(error), null, releaseSlot);
-    }
-    let outcome: DoneOutcome | undefined;
-    if (download.notModified) outcome = this.reuse.revalidated(image, plan, download);
-    else {
-      const { source, reused } = await this.reuse.downloaded(image, plan, download);
-      outcome = reused ?? (await this.make(image, download.body, source, releaseSlot));
-    }
-    if (!outcome) return; // failed, or waiting for storage
-    releaseSlot();
+  async process(image: ClaimedImage, slot: WorkerSlot, fresh = false): Promise<void> {
+    const outcome = await this.work(image, fresh);
+    if (!outcome) return; // given back to the queue: retried later, or waiting for storage
+    slot.release();
+    if (outcome.kind === 'failed') return this.recordFailure(outcome);
     const recorded = await this.recorder.record(outcome);
-    // Rare (the output it reused lost its last image meanwhile): made again, beyond CONCURRENCY.
-    if (recorded === 'output_gone') return this.process(image, releaseSlot, true);
+    if (recorded === 'output_gone') {
+      // Rare: the output it reused lost its last image meanwhile. Made again, in a slot.
+      await slot.retake();
+      return this.process(image, slot, true);
+    }
     if (!recorded) return;
     const stored = outcome.kind === 'reused' ? 0 : outcome.result.outputBytes;
     this.metrics.imageDone(outcome.result.inputBytes, stored);
@@ -90,13 +80,32 @@ export class ImageProcessor {
     if (image.attempts > 1) await this.removeOutput(image);
   }
 
-  /** Makes and stores the image's outputs; undefined when that failed (recorded or retried). */
+  /**
+   * The image's work: download, then reuse or make and store. Returns the outcome to record, or
+   * undefined when the image went back to the queue. The downloaded bytes live only until it returns,
+   * never while the outcome waits for its recording.
+   */
+  private async work(image: ClaimedImage, fresh: boolean): Promise<ImageOutcome | undefined> {
+    if (image.leaseExpiries > this.config.workers.maxLeaseExpiries)
+      return this.failure(image, workerCrashed(image), null);
+    const plan = await this.reuse.plan(image, fresh);
+    let download: DownloadResult | NotModified;
+    try {
+      download = await this.metrics.timed('download', () => this.http.download(image.inputUrl, plan.known));
+    } catch (error) {
+      return this.failure(image, classifyFailure(error), null);
+    }
+    if (download.notModified) return this.reuse.revalidated(image, plan, download);
+    const { source, reused } = await this.reuse.downloaded(image, plan, download);
+    return reused ?? (await this.make(image, download.body, source));
+  }
+
+  /** Makes and stores the image's outputs: its outcome, or undefined when it went back to the queue. */
   private async make(
     image: ClaimedImage,
     input: Buffer,
     source: SourceVersion,
-    releaseSlot: () => void,
-  ): Promise<DoneOutcome | undefined> {
+  ): Promise<ImageOutcome | undefined> {
     try {
       const { renditions } = image.outputOptions;
       const stored = renditions
@@ -105,8 +114,9 @@ export class ImageProcessor {
       this.storageHealth.reportSuccess();
       return { kind: 'done', image, result: { ...stored, inputBytes: input.length }, source };
     } catch (error) {
-      if (error instanceof StorageUnavailableError) await this.waitForStorage(image, error);
-      else await this.fail(image, classifyFailure(error), input.length, releaseSlot);
+      if (!(error instanceof StorageUnavailableError))
+        return this.failure(image, classifyFailure(error), input.length);
+      await this.waitForStorage(image, error);
       return undefined;
     }
   }
@@ -127,13 +137,15 @@ export class ImageProcessor {
     };
   }
 
-  /** Retries a transient failure later (DOWNLOAD_RETRIES), or records the image failed. */
-  private async fail(
+  /**
+   * A transient failure is retried later (DOWNLOAD_RETRIES): undefined. Otherwise the image failed: the
+   * outcome to record.
+   */
+  private async failure(
     image: ClaimedImage,
     failure: ClassifiedFailure,
     inputBytes: number | null,
-    releaseSlot: () => void,
-  ): Promise<void> {
+  ): Promise<FailedOutcome | undefined> {
     const context = `request ${image.taskId} image ${image.id} (${loggableUrl(image.inputUrl)}) attempt ${image.attempts}${failure.detail ? ` [${failure.detail}]` : ''}`;
     if (failure.retryable && image.attempts <= this.config.downloads.retries) {
       const delay = Math.max(
@@ -142,15 +154,19 @@ export class ImageProcessor {
       );
       this.logger.warn(`${context}: ${failure.code} (${failure.message}); retrying in ${delay} ms`);
       await this.queue.retryLater(image, delay, failure);
-      return;
+      return undefined;
     }
     this.logger.warn(`${context}: failed with ${failure.code} (${failure.message})`);
-    releaseSlot();
-    const recorded = await this.recorder.record({ kind: 'failed', image, failure, inputBytes });
-    // A run killed between storing this image's output and recording it may have left the file.
-    if (recorded) this.metrics.imageFailed(failure.code, inputBytes);
-    // Only keys named after this image's id: an output it reused is another image's, never removed here.
-    if (recorded) await this.removeOutput(image);
+    return { kind: 'failed', image, failure, inputBytes };
+  }
+
+  private async recordFailure(outcome: FailedOutcome): Promise<void> {
+    const { image, failure, inputBytes } = outcome;
+    if (!(await this.recorder.record(outcome))) return;
+    this.metrics.imageFailed(failure.code, inputBytes);
+    // A run killed between storing this image's output and recording it may have left the file. Only
+    // keys named after this image's id: an output it reused is another image's, never removed here.
+    await this.removeOutput(image);
   }
 
   /**

@@ -11,6 +11,6 @@ export class ImageWorker implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.queue.work((image, releaseSlot) => this.processor.process(image, releaseSlot));
+    await this.queue.work((image, slot) => this.processor.process(image, slot));
   }
 }

@@ -202,12 +202,12 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
      */
     function recordingHandler(seen: string[], working = { now: 0, max: 0 }): ImageHandler {
       const recorder = makeRecorder();
-      return async (image, releaseSlot) => {
+      return async (image, slot) => {
         working.max = Math.max(working.max, ++working.now);
         seen.push(image.id);
         await new Promise((done) => setTimeout(done, 5));
         working.now--;
-        releaseSlot();
+        slot.release();
         await recorder.record(doneOutcome(image));
       };
     }
@@ -256,9 +256,9 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       const started: string[] = [];
       const waiting: Array<() => void> = [];
       const claims = vi.spyOn(driver.leases, 'claim');
-      await makeQueue().work(async (image, releaseSlot) => {
+      await makeQueue().work(async (image, slot) => {
         started.push(image.id);
-        releaseSlot();
+        slot.release();
         await new Promise<void>((recorded) => waiting.push(recorded)); // a recording that takes its time
       });
       // The recording room is full and the buffer (2 × CONCURRENCY) too: no claim under way.
@@ -280,6 +280,68 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
         return started.length === 40 || undefined;
       }, 10_000);
       expect([...started].sort()).toEqual([...ids].sort());
+    });
+
+    it('claims nothing while the recording room is full and images wait in the buffer', async () => {
+      const { recordBatchSize } = driver.config.workers;
+      await seedRequest(driver, 2 * recordBatchSize + 1);
+      const claims = vi.spyOn(driver.leases, 'claim');
+      const waiting: Array<() => void> = [];
+      await makeQueue().work(async (_image, slot) => {
+        slot.release();
+        await new Promise<void>((recorded) => waiting.push(recorded)); // a slow recording
+      });
+      const settled = () => claims.mock.settledResults.every((claim) => claim.type !== 'incomplete');
+      const leased = () =>
+        claims.mock.settledResults.reduce(
+          (sum, claim) => sum + (claim.type === 'fulfilled' ? claim.value.length : 0),
+          0,
+        );
+      // The room is full, the last image waits in the buffer: no claim under way, none looping.
+      await eventually(() => (leased() === 2 * recordBatchSize + 1 && settled()) || undefined, 10_000);
+      const claimsMade = claims.mock.calls.length;
+      for (let turn = 0; turn < 3; turn++) await new Promise((next) => setImmediate(next));
+      expect(claims.mock.calls.length).toBe(claimsMade);
+      expect(claimsMade).toBeLessThanOrEqual(3);
+      expect(waiting).toHaveLength(2 * recordBatchSize);
+      waiting.splice(0).forEach((recorded) => recorded());
+      await eventually(() => waiting.length === 1 || undefined, 10_000);
+      waiting.splice(0).forEach((recorded) => recorded());
+    });
+
+    it('gives slots retaken after their release within CONCURRENCY', async () => {
+      const ids = await seedRequest(driver, 12);
+      const { concurrency } = driver.config.workers;
+      const holding = { now: 0, max: 0 };
+      const order: string[] = [];
+      const recordings: Array<() => void> = [];
+      const retaken = new Set<string>();
+      await makeQueue().work(async (image, slot) => {
+        order.push(`start ${image.id}`);
+        slot.release();
+        await new Promise<void>((recorded) => recordings.push(recorded));
+        if (retaken.size >= 2 * concurrency) return; // more than CONCURRENCY are made again
+        retaken.add(image.id);
+        await slot.retake();
+        order.push(`retook ${image.id}`);
+        holding.max = Math.max(holding.max, ++holding.now);
+        await new Promise((done) => setTimeout(done, 20));
+        holding.now--;
+      });
+      await eventually(() => {
+        recordings.splice(0).forEach((recorded) => recorded());
+        return order.filter((step) => step.startsWith('start')).length === 12 || undefined;
+      }, 10_000);
+      await eventually(
+        () => order.filter((step) => step.startsWith('retook')).length === 2 * concurrency || undefined,
+      );
+      expect(holding.max).toBeLessThanOrEqual(concurrency);
+      expect(
+        order
+          .filter((step) => step.startsWith('start'))
+          .map((step) => step.slice(6))
+          .sort(),
+      ).toEqual([...ids].sort());
     });
 
     it('is fair across requests: a small request queued behind a large one is served in the first batch', async () => {
@@ -331,9 +393,9 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       const seen: string[] = [];
       const expiries = new Map<string, number>();
       const record = recordingHandler(seen);
-      await makeQueue().work((image, releaseSlot) => {
+      await makeQueue().work((image, slot) => {
         expiries.set(image.id, image.leaseExpiries);
-        return record(image, releaseSlot);
+        return record(image, slot);
       });
       await eventually(() => seen.length === 6 || undefined, 20_000);
       expect([...seen].sort()).toEqual([...ids].sort());
@@ -356,10 +418,10 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       const record = recordingHandler(seen);
       const queue = makeQueue();
       const before = Date.now();
-      await queue.work(async (image, releaseSlot) => {
+      await queue.work(async (image, slot) => {
         const ofImage = [...(attempts.get(image.id) ?? []), image.attempts];
         attempts.set(image.id, ofImage);
-        if (ofImage.length > 1) return record(image, releaseSlot);
+        if (ofImage.length > 1) return record(image, slot);
         if (image.id === later) return queue.retryLater(image, 60_000, unavailable);
         const countAttempt = image.id !== notCounted;
         await queue.retryLater(image, 0, unavailable, { countAttempt });
@@ -524,12 +586,12 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       const avifHeld = new Promise<void>((done) => (finishAvif = done));
       const record = recordingHandler(seen);
       const queue = makeQueue();
-      await queue.work(async (image, releaseSlot) => {
+      await queue.work(async (image, slot) => {
         if (image.queueOwner === 'a-key') {
           avifStarted.push(image.id);
           await avifHeld;
         }
-        await record(image, releaseSlot);
+        await record(image, slot);
       });
       await eventually(() => avifStarted.length > 0 || undefined, 10_000);
       const jpeg = await seedRequest(driver, 3, { owner: 'b-key' });

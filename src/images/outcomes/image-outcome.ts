@@ -43,6 +43,9 @@ export type ImageOutcome =
 /** An outcome that ends an image done (processed or reused). */
 export type DoneOutcome = Extract<ImageOutcome, { kind: 'done' | 'reused' }>;
 
+/** An outcome that ends an image failed. */
+export type FailedOutcome = Extract<ImageOutcome, { kind: 'failed' }>;
+
 /** A finished image as its UPDATE returns it (PostgreSQL returns its BIGINT byte counts as strings). */
 export interface FinishedImage {
   id: string;

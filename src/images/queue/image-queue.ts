@@ -25,11 +25,18 @@ export interface ImageFailure {
 }
 
 /**
- * Processes one claimed image; must not throw (a thrown error is logged and the lease runs out). It
- * calls `releaseSlot` once the image's work is done and only its recording remains: the worker slot
- * goes to the next image, so a slot never waits for a database commit.
+ * The worker slot a claimed image holds (one of CONCURRENCY). `release` once the image's work is done
+ * and only its recording remains: the slot goes to the next image, so a slot never waits for a
+ * database commit. `retake` waits for a slot again (before the images waiting in the queue), for work
+ * found to be needed after all.
  */
-export type ImageHandler = (image: ClaimedImage, releaseSlot: () => void) => Promise<void>;
+export interface WorkerSlot {
+  release(): void;
+  retake(): Promise<void>;
+}
+
+/** Processes one claimed image in its slot; must not throw (a thrown error is logged and the lease runs out). */
+export type ImageHandler = (image: ClaimedImage, slot: WorkerSlot) => Promise<void>;
 
 /**
  * Where queued images wait for a worker, with both sides: the producer (`enqueue`, used by upload and

@@ -4,7 +4,13 @@ import { AppConfig } from '../../config/app-config.js';
 import { UnitOfWork } from '../../database/unit-of-work.js';
 import { LogContext } from '../../logging/log-context.js';
 import { StorageHealth } from '../../storage/storage-health.js';
-import { type ClaimedImage, type ImageFailure, type ImageHandler, ImageQueue } from './image-queue.js';
+import {
+  type ClaimedImage,
+  type ImageFailure,
+  type ImageHandler,
+  ImageQueue,
+  type WorkerSlot,
+} from './image-queue.js';
 import { LeaseStore } from './lease-store.js';
 import { WakeSignal } from './wake-signal.js';
 
@@ -31,6 +37,8 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
   /** Images in flight that hold a worker slot (the others wait only for their recording). */
   private working = 0;
   private readonly buffered: ClaimedImage[] = [];
+  /** Images in flight waiting to retake a slot: served before the buffer. */
+  private readonly retaking: Array<() => void> = [];
   private handler?: ImageHandler;
   /** The claim under way, if any: one at a time. */
   private claiming?: Promise<void>;
@@ -96,19 +104,21 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
   /**
    * Keeps CONCURRENCY images worked on. Leases are taken in batches into a small local buffer (up to
    * another CONCURRENCY images, leased and renewed like the rest), so a freed slot starts the next
-   * image at once and claims cost one transaction per batch, not per image. Images waiting for their
-   * recording hold no slot; when 2 × RECORD_BATCH_SIZE of them wait (the database is slow), no more
-   * images start until they are recorded.
+   * image at once and claims cost one transaction per batch, not per image. Images past their work
+   * (waiting for their recording) hold no slot; when 2 × RECORD_BATCH_SIZE of them wait (the database is
+   * slow), no more images start until they are recorded, and nothing is claimed while the buffer holds
+   * images.
    */
   private refill(): void {
     if (this.stopped || !this.handler || this.storagePause) return;
     if (this.storageHealth.failing) return this.pauseForStorage();
     const { concurrency, recordBatchSize } = this.config.workers;
+    while (this.working < concurrency && this.retaking.length > 0) this.retaking.shift()!();
     const recordingRoom = () => this.inFlight.size - this.working < 2 * recordBatchSize;
     while (this.working < concurrency && recordingRoom() && this.buffered.length > 0)
       this.start(this.buffered.shift()!);
     const held = this.working + this.buffered.length;
-    if (held > concurrency) return;
+    if (held > concurrency || this.buffered.length > 0) return;
     if (this.claiming) {
       this.refillRequested = true;
       return;
@@ -161,13 +171,26 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
       entry.slot = false;
       this.working--;
     };
-    const releaseSlot = () => {
-      freeSlot();
-      queueMicrotask(() => this.refill()); // not from inside the handler's call
+    const slot: WorkerSlot = {
+      release: () => {
+        freeSlot();
+        queueMicrotask(() => this.refill()); // not from inside the handler's call
+      },
+      retake: () => {
+        if (entry.slot) return Promise.resolve();
+        return new Promise((taken) => {
+          this.retaking.push(() => {
+            entry.slot = true;
+            this.working++;
+            taken();
+          });
+          this.refill();
+        });
+      },
     };
     this.working++;
     this.inFlight.set(image.id, entry);
-    entry.work = LogContext.run(fields, () => this.handler!(image, releaseSlot))
+    entry.work = LogContext.run(fields, () => this.handler!(image, slot))
       .catch((error: Error) => {
         const message = `request ${image.taskId} image ${image.id}: ${error.message}`;
         if (this.stopped) this.logger.warn(`${message} (abandoned at shutdown; requeued for the next start)`);
