@@ -80,8 +80,8 @@ export class FixtureServer {
   private readonly scripts = new Map<string, ReplyScript>();
   private readonly held = new Set<ServerResponse>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private heldImages?: Promise<void>;
-  private holds: (request: string) => boolean = () => true;
+  /** The holds in force: each picks its requests and keeps them waiting until it is released. */
+  private readonly holds = new Set<{ which: (request: string) => boolean; released: Promise<void> }>();
   private server?: Server;
   private port?: number;
 
@@ -147,14 +147,15 @@ export class FixtureServer {
 
   /**
    * Holds the image answers (requests are recorded, then wait) until the returned function is called:
-   * every one, or those whose path and query `which` picks.
+   * every one, or those whose path and query `which` picks. Holds add up: a request waits for every
+   * hold that picks it.
    */
   holdImages(which: (request: string) => boolean = () => true): () => void {
     let release!: () => void;
-    this.heldImages = new Promise<void>((done) => (release = done));
-    this.holds = which;
+    const hold = { which, released: new Promise<void>((done) => (release = done)) };
+    this.holds.add(hold);
     return () => {
-      this.heldImages = undefined;
+      this.holds.delete(hold);
       release();
     };
   }
@@ -208,7 +209,9 @@ export class FixtureServer {
     if (req.method !== 'POST') {
       const request = `${url.pathname}${url.search}`;
       this.imageRequests.push(request);
-      const held = (this.holds(request) && this.heldImages) || Promise.resolve();
+      const held = Promise.all(
+        [...this.holds].filter((hold) => hold.which(request)).map((hold) => hold.released),
+      );
       void held.then(() => this.later(this.imageDelayMs, () => this.serveImage(url, req, res)));
       return;
     }
