@@ -25,6 +25,7 @@ import { DomainEvents } from '../src/events.js';
 import type { SafeHttpClient } from '../src/http/safe-http-client.js';
 import type { ImageAdmission } from '../src/images/image-admission.js';
 import { ImageProcessor } from '../src/images/image-processor.js';
+import { ImageWorker } from '../src/images/image-worker.js';
 import { DuplicateFanOut } from '../src/images/outcomes/duplicate-fan-out.js';
 import { DuplicateImages } from '../src/images/outcomes/duplicate-images.js';
 import { FinishedImages } from '../src/images/outcomes/finished-images.js';
@@ -133,7 +134,7 @@ const processor = new ImageProcessor(
   new SourceReuse(new SourceMemory(unitOfWork, config), config),
 );
 
-await queue.work((image, slot) => processor.process(image, slot));
+await new ImageWorker(queue, processor).onApplicationBootstrap();
 process.stdout.write('ready\n');
 
 process.once('SIGTERM', () => {

@@ -69,6 +69,10 @@ describe('fair scheduling between API keys', () => {
     fixtures.imageDelayMs = 20;
     service = await startTestApp({
       CONCURRENCY: '4',
+      // Claims of CONCURRENCY ahead, and at most 8 images waiting for their recording: a known bound
+      // on the images in flight.
+      CLAIM_AHEAD_MS: '0',
+      RECORD_BATCH_SIZE: '4',
       DOWNLOAD_RETRIES: '0',
       API_KEYS: `a:${A},b:${B}`,
       API_KEY_WEIGHTS: 'b=2',
@@ -105,7 +109,8 @@ describe('fair scheduling between API keys', () => {
       (sum: number, request: Record<string, number>) => sum + request.in_flight_images,
       0,
     );
-    expect(inFlight).toBeLessThanOrEqual(8); // CONCURRENCY in flight, as many leased in the buffer
+    // CONCURRENCY in slots, as many leased in the buffer, 2 × RECORD_BATCH_SIZE waiting for their recording.
+    expect(inFlight).toBeLessThanOrEqual(4 + 4 + 2 * 4);
 
     const aProgress = async () => {
       const { body } = await service.http.get('/requests').set('Authorization', `Bearer ${A}`).expect(200);

@@ -162,6 +162,22 @@ export class WorkersConfig {
   @Max(1000)
   readonly recordBatchSize: number;
 
+  /**
+   * How far ahead of its slots a worker process leases, in time at its own recent pace: quick images
+   * (re-imports, duplicates) are claimed in batches of that many, at most RECORD_BATCH_SIZE; slow ones
+   * never more than CONCURRENCY ahead.
+   */
+  @Variable('CLAIM_AHEAD_MS', {
+    read: asNumber,
+    default: 50,
+    description:
+      'How much work a worker process leases ahead of its free slots, in time at its recent pace (0–1000): quick images are claimed many per transaction (up to `RECORD_BATCH_SIZE`), slow ones at most `CONCURRENCY` ahead; `0`: always `CONCURRENCY` ahead',
+  })
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  readonly claimAheadMs: number;
+
   @Variable('LEASE_MS', {
     read: asNumber,
     default: 60_000,

@@ -52,6 +52,11 @@ export class ImageProcessor {
     private readonly reuse: SourceReuse,
   ) {}
 
+  /** A claim's images, leased: their reuse plans are begun together (SourceReuse.prepare). */
+  prepare(images: readonly ClaimedImage[]): void {
+    this.reuse.prepare(images.filter((image) => !this.crashedTooOften(image)));
+  }
+
   /**
    * Download, pipeline and storage failures are the image's outcome (or, for storage, a wait); a failure
    * to read or record in the database is not: it propagates, the lease runs out and the image is taken
@@ -80,14 +85,17 @@ export class ImageProcessor {
     if (image.attempts > 1) await this.removeOutput(image);
   }
 
+  private crashedTooOften(image: ClaimedImage): boolean {
+    return image.leaseExpiries > this.config.workers.maxLeaseExpiries;
+  }
+
   /**
    * The image's work: download, then reuse or make and store. Returns the outcome to record, or
    * undefined when the image went back to the queue. The downloaded bytes live only until it returns,
    * never while the outcome waits for its recording.
    */
   private async work(image: ClaimedImage, fresh: boolean): Promise<ImageOutcome | undefined> {
-    if (image.leaseExpiries > this.config.workers.maxLeaseExpiries)
-      return this.failure(image, workerCrashed(image), null);
+    if (this.crashedTooOften(image)) return this.failure(image, workerCrashed(image), null);
     const plan = await this.reuse.plan(image, fresh);
     let download: DownloadResult | NotModified;
     try {

@@ -11,6 +11,9 @@ export class ImageWorker implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.queue.work((image, slot) => this.processor.process(image, slot));
+    await this.queue.work(
+      (image, slot) => this.processor.process(image, slot),
+      (images) => this.processor.prepare(images),
+    );
   }
 }

@@ -41,6 +41,8 @@ import { eventually } from './test-app.js';
 /** One queue driver under test: a database (with the schema migrated) and a way to make its parts. */
 interface Driver {
   config: AppConfig;
+  /** The same configuration with some variables set otherwise. */
+  configWith(variables: Record<string, string>): AppConfig;
   dataSource: DataSource;
   counters: QueueCounters;
   leases: LeaseStore;
@@ -56,7 +58,7 @@ const API_KEYS = [OWNER, HEAVY, 'a-key', 'b-key']
   .join(',');
 
 async function openDriver(databaseUrl: string | undefined, dataDir: string): Promise<Driver> {
-  const config = loadConfig({
+  const env = {
     DATA_DIR: dataDir,
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     CONCURRENCY: '4',
@@ -68,12 +70,14 @@ async function openDriver(databaseUrl: string | undefined, dataDir: string): Pro
     RECORD_BATCH_SIZE: '4',
     API_KEYS,
     API_KEY_WEIGHTS: `${HEAVY}=3`,
-  });
+  };
+  const config = loadConfig(env);
   const dataSource = await new DataSource(standaloneDataSourceOptions(config)).initialize();
   const local = new LocalWakeSignal();
   const counters = new QueueCounters(config, dataSource);
   return {
     config,
+    configWith: (variables) => loadConfig({ ...env, ...variables }),
     dataSource,
     counters,
     leases: new LeaseStore(config, counters),
@@ -150,7 +154,7 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       await rm(dataDir, { recursive: true, force: true });
     });
 
-    function makeQueue(): LeasedImageQueue {
+    function makeQueue(config = driver.config): LeasedImageQueue {
       const signal = driver.signal();
       signals.push(signal);
       const queue = new LeasedImageQueue(
@@ -158,8 +162,8 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
         signal,
         new UnitOfWork(driver.dataSource),
         // Storage is never down here: the queue claims whenever work is due.
-        new StorageHealth({} as Storage, driver.config),
-        driver.config,
+        new StorageHealth({} as Storage, config),
+        config,
       );
       queues.push(queue);
       return queue;
@@ -247,6 +251,33 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
             .n == 40 || undefined,
         10_000,
       );
+      await expectExactSummary();
+    });
+
+    it('leases further ahead when images are quick (up to RECORD_BATCH_SIZE), telling the listener of each claim first', async () => {
+      const ids = await seedRequest(driver, 300);
+      const config = driver.configWith({ RECORD_BATCH_SIZE: '32', CLAIM_AHEAD_MS: '1000' });
+      const { concurrency, recordBatchSize } = config.workers;
+      const claims = vi.spyOn(driver.leases, 'claim');
+      const told = new Set<string>();
+      const untold: string[] = [];
+      const seen: string[] = [];
+      const handle = recordingHandler(seen);
+      await makeQueue(config).work(
+        (image, slot) => {
+          if (!told.has(image.id)) untold.push(image.id);
+          return handle(image, slot);
+        },
+        (images) => images.forEach((image) => told.add(image.id)),
+      );
+      await eventually(() => seen.length === 300 || undefined, 20_000);
+      expect([...seen].sort()).toEqual([...ids].sort());
+      expect(untold).toEqual([]);
+      const limits = claims.mock.calls.map(([, limit]) => limit);
+      // The first claim knows no pace: CONCURRENCY ahead. Quick images then take bigger claims.
+      expect(limits[0]).toBe(2 * concurrency);
+      expect(Math.max(...limits)).toBeGreaterThan(2 * concurrency);
+      expect(Math.max(...limits)).toBeLessThanOrEqual(concurrency + recordBatchSize);
       await expectExactSummary();
     });
 

@@ -39,6 +39,12 @@ export interface WorkerSlot {
 export type ImageHandler = (image: ClaimedImage, slot: WorkerSlot) => Promise<void>;
 
 /**
+ * Told of each claim's images as they are leased, before any of them starts (some wait in the buffer):
+ * what each will read can be read for all of them at once. Must not throw.
+ */
+export type ClaimListener = (images: readonly ClaimedImage[]) => void;
+
+/**
  * Where queued images wait for a worker, with both sides: the producer (`enqueue`, used by upload and
  * retry, in every role) and the consumer (`work` and `retryLater`, used only where the role runs image
  * workers). The images table is the source of truth (queued, processing under a lease, done or failed),
@@ -50,9 +56,10 @@ export abstract class ImageQueue {
 
   /**
    * Starts consuming (resolves once started): `handler` gets each claimed image, CONCURRENCY at a time
-   * (images waiting only for their recording hold no slot), until shutdown.
+   * (images waiting only for their recording hold no slot), until shutdown; `claimed`, if given, hears
+   * of each claim first.
    */
-  abstract work(handler: ImageHandler): Promise<void>;
+  abstract work(handler: ImageHandler, claimed?: ClaimListener): Promise<void>;
 
   /**
    * Gives a claimed image back to the queue after a transient failure, to be claimed again in `delayMs`,

@@ -5,12 +5,14 @@ import { UnitOfWork } from '../../database/unit-of-work.js';
 import { LogContext } from '../../logging/log-context.js';
 import { StorageHealth } from '../../storage/storage-health.js';
 import {
+  type ClaimListener,
   type ClaimedImage,
   type ImageFailure,
   type ImageHandler,
   ImageQueue,
   type WorkerSlot,
 } from './image-queue.js';
+import { ClaimPace } from './claim-pace.js';
 import { LeaseStore } from './lease-store.js';
 import { WakeSignal } from './wake-signal.js';
 
@@ -40,6 +42,7 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
   /** Images in flight waiting to retake a slot: served before the buffer. */
   private readonly retaking: Array<() => void> = [];
   private handler?: ImageHandler;
+  private claimListener?: ClaimListener;
   /** The claim under way, if any: one at a time. */
   private claiming?: Promise<void>;
   private refillRequested = false;
@@ -48,6 +51,7 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
   private stopped = false;
   private idleTimer?: NodeJS.Timeout;
   private leaseTimer?: NodeJS.Timeout;
+  private readonly pace: ClaimPace;
 
   constructor(
     private readonly leases: LeaseStore,
@@ -57,14 +61,17 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
     private readonly config: AppConfig,
   ) {
     super();
+    const { claimAheadMs, concurrency, recordBatchSize } = config.workers;
+    this.pace = new ClaimPace(claimAheadMs, concurrency, Math.max(concurrency, recordBatchSize));
   }
 
   async enqueue(): Promise<void> {
     await this.signal.notify();
   }
 
-  async work(handler: ImageHandler): Promise<void> {
+  async work(handler: ImageHandler, claimed?: ClaimListener): Promise<void> {
     this.handler = handler;
+    this.claimListener = claimed;
     // A SQLite file has one process: whatever is `processing` was left by a dead run. A PostgreSQL
     // database may be shared by several processes, so there only expired leases are taken back
     // (by maintainLeases), never the live lease of a running neighbour.
@@ -102,12 +109,12 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
   }
 
   /**
-   * Keeps CONCURRENCY images worked on. Leases are taken in batches into a small local buffer (up to
-   * another CONCURRENCY images, leased and renewed like the rest), so a freed slot starts the next
-   * image at once and claims cost one transaction per batch, not per image. Images past their work
-   * (waiting for their recording) hold no slot; when 2 × RECORD_BATCH_SIZE of them wait (the database is
-   * slow), no more images start until they are recorded, and nothing is claimed while the buffer holds
-   * images.
+   * Keeps CONCURRENCY images worked on. Leases are taken in batches into a small local buffer (leased
+   * and renewed like the rest: CONCURRENCY images, more when images are quick, see ClaimPace), so a
+   * freed slot starts the next image at once and claims cost one transaction per batch, not per image;
+   * the claim listener hears of each batch first. Images past their work (waiting for their recording)
+   * hold no slot; when 2 × RECORD_BATCH_SIZE of them wait (the database is slow), no more images start
+   * until they are recorded, and nothing is claimed while the buffer holds images.
    */
   private refill(): void {
     if (this.stopped || !this.handler || this.storagePause) return;
@@ -125,8 +132,9 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
     }
     clearTimeout(this.idleTimer);
     this.claiming = this.unitOfWork
-      .runStatements((tx) => this.leases.claim(tx, 2 * concurrency - held, this.heldCost()))
+      .runStatements((tx) => this.leases.claim(tx, concurrency + this.pace.ahead() - held, this.heldCost()))
       .then((claimed) => {
+        if (claimed.length > 0) this.claimListener?.(claimed);
         this.buffered.push(...claimed);
         if (claimed.length === 0)
           this.idleTimer = setTimeout(() => this.refill(), this.config.workers.queuePollMs);
@@ -189,6 +197,7 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
       },
     };
     this.working++;
+    this.pace.start();
     this.inFlight.set(image.id, entry);
     entry.work = LogContext.run(fields, () => this.handler!(image, slot))
       .catch((error: Error) => {

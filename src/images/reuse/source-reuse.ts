@@ -26,13 +26,36 @@ export interface ReusePlan {
  */
 @Injectable()
 export class SourceReuse {
+  /** Plans begun for claimed images (prepare), by image id, until the image's processing takes its own. */
+  private readonly prepared = new Map<string, Promise<ReusePlan>>();
+
   constructor(
     private readonly memory: SourceMemory,
     private readonly config: AppConfig,
   ) {}
 
+  /**
+   * Begins the plans of a claim's images at once, so their reads share one statement (images starting
+   * one by one, as slots free up, shared theirs with a neighbour or two). A plan read early may be stale
+   * by the time its image starts; that costs no correctness: an output gone meanwhile is caught when
+   * its reuse is recorded (ReuseLedger), and a source recorded meanwhile is matched by content.
+   */
+  prepare(images: readonly ClaimedImage[]): void {
+    for (const image of images) {
+      const plan = this.planNow(image, false);
+      plan.catch(() => undefined); // a failed read is the image's processing's to see, when it takes it
+      this.prepared.set(image.id, plan);
+    }
+  }
+
   /** `fresh`: no reuse at all (no read, no conditional GET), as the upload's `refresh` asks. */
-  async plan(image: ClaimedImage, fresh: boolean): Promise<ReusePlan> {
+  plan(image: ClaimedImage, fresh: boolean): Promise<ReusePlan> {
+    const prepared = this.prepared.get(image.id);
+    this.prepared.delete(image.id);
+    return prepared && !fresh ? prepared : this.planNow(image, fresh);
+  }
+
+  private async planNow(image: ClaimedImage, fresh: boolean): Promise<ReusePlan> {
     const optionsKey = optionsKeyOf(image.outputOptions, this.config.output.autoQualityTarget);
     const urlKey = urlKeyOf(image.inputUrl);
     const reusing = !fresh && !image.outputOptions.refresh;
