@@ -170,7 +170,7 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
     }
 
     /** The service's recorder of outcomes (batched; per-request counters, the queue's summary, completions). */
-    function makeRecorder(emitter = new EventEmitter2()): OutcomeRecorder {
+    function makeRecorder(emitter = new EventEmitter2(), config = driver.config): OutcomeRecorder {
       const unitOfWork = new UnitOfWork(driver.dataSource);
       const fanOut = new DuplicateFanOut(new DuplicateImages(driver.config), unitOfWork, driver.config);
       const completion = new TaskCompletion(
@@ -185,7 +185,7 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
         unitOfWork,
         new ReuseLedger(driver.config),
       );
-      return new OutcomeRecorder(transaction, fanOut, driver.config);
+      return new OutcomeRecorder(transaction, fanOut, config);
     }
 
     const doneOutcome = (image: ClaimedImage): ImageOutcome => ({
@@ -470,6 +470,31 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       // Not due yet: a claim leaves it where it is.
       expect(await new UnitOfWork(driver.dataSource).run((tx) => driver.leases.claim(tx, 10))).toEqual([]);
       await expectExactSummary();
+    });
+
+    it('lets outcomes that arrive while a batch is written wait out RECORD_BATCH_MS from their arrival, then share a batch', async () => {
+      const ids = await seedRequest(driver, 3);
+      const claimed = await new UnitOfWork(driver.dataSource).run((tx) => driver.leases.claim(tx, 3));
+      expect(claimed.map((image) => image.id).sort()).toEqual([...ids].sort());
+      const write = Reflect.get(OutcomeTransaction.prototype, 'write') as OutcomeTransaction['write'];
+      const writes = vi.spyOn(OutcomeTransaction.prototype, 'write');
+      let finishFirst!: () => void;
+      const firstHeld = new Promise<void>((finish) => (finishFirst = finish));
+      writes.mockImplementationOnce(async function (this: OutcomeTransaction, outcomes) {
+        await firstHeld; // a slow commit
+        return write.call(this, outcomes);
+      });
+      const recorder = makeRecorder(undefined, driver.configWith({ RECORD_BATCH_MS: '300' }));
+      const first = recorder.record(doneOutcome(claimed[0]));
+      await eventually(() => writes.mock.calls.length === 1 || undefined);
+      const rest = claimed.slice(1).map((image) => recorder.record(doneOutcome(image)));
+      finishFirst();
+      await first;
+      for (let turn = 0; turn < 5; turn++) await new Promise((next) => setImmediate(next));
+      expect(writes.mock.calls.length).toBe(1); // not written back to back with the first
+      expect(await Promise.all(rest)).toEqual([true, true]);
+      expect(writes.mock.calls.map(([outcomes]) => outcomes.length)).toEqual([1, 2]);
+      writes.mockRestore();
     });
 
     it('records a batch of finished images exactly once: per-request counts, duplicates, lost leases, one completion', async () => {

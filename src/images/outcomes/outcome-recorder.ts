@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
 import { AppConfig } from '../../config/app-config.js';
 import { DuplicateFanOut } from './duplicate-fan-out.js';
 import type { ImageOutcome } from './image-outcome.js';
@@ -16,13 +17,15 @@ export type Recorded = boolean | 'output_gone';
 
 interface Pending {
   outcome: ImageOutcome;
+  /** When it was handed over (performance.now()). */
+  since: number;
   resolve(recorded: Recorded): void;
   reject(error: unknown): void;
 }
 
 /**
  * Records finished images in batches. The outcomes that arrive within RECORD_BATCH_MS of the first one
- * (or while the previous batch is being written), up to RECORD_BATCH_SIZE, share one transaction
+ * (counted from its arrival, whether or not a batch was being written meanwhile), up to RECORD_BATCH_SIZE, share one transaction
  * (OutcomeTransaction); a waiting image holds no worker slot, so waiting costs latency, not throughput. It
  * also takes a slice of the duplicates' fan-out; batches go on while the fan-out has work. A batch that
  * fails rejects every caller, whose leases then run out, so their images are taken again.
@@ -48,7 +51,7 @@ export class OutcomeRecorder implements OnApplicationShutdown {
   /** Records the outcome once its batch has committed (see Recorded). Rejects only when the database failed. */
   record(outcome: ImageOutcome): Promise<Recorded> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ outcome, resolve, reject });
+      this.pending.push({ outcome, since: performance.now(), resolve, reject });
       this.schedule();
     });
   }
@@ -63,9 +66,10 @@ export class OutcomeRecorder implements OnApplicationShutdown {
   private schedule(): void {
     if (this.writing || this.stopped) return; // the batch being written takes the next one when it ends
     const { recordBatchSize, recordBatchMs } = this.config.workers;
-    const full = this.pending.length >= recordBatchSize || recordBatchMs === 0;
-    if (full || this.pending.length === 0) this.flushSoon();
-    else this.timer ??= setTimeout(() => this.flush(), this.config.workers.recordBatchMs);
+    const oldest = this.pending[0];
+    const wait = oldest ? oldest.since + recordBatchMs - performance.now() : 0;
+    if (this.pending.length >= recordBatchSize || wait <= 0) this.flushSoon();
+    else this.timer ??= setTimeout(() => this.flush(), wait);
   }
 
   /**
@@ -92,11 +96,12 @@ export class OutcomeRecorder implements OnApplicationShutdown {
       .then((written) => {
         this.writing = undefined;
         if (this.stopped) return;
-        // Outcomes that arrived meanwhile have waited long enough; a fan-out goes on (after a pause if
-        // the database just failed), and then the next sweep's, when the last one was cut at its limit.
+        // Outcomes that arrived meanwhile wait out their RECORD_BATCH_MS (a batch written back to back
+        // with the last would be as small as what arrived during one write); a fan-out goes on (after a
+        // pause if the database just failed), and then the next sweep's, when the last one was cut at its limit.
         const more = this.pending.length > 0 || this.fanOut.pending;
         if (more && !written) this.timer = setTimeout(() => this.flush(), RETRY_AFTER_FAILURE_MS);
-        else if (more) this.flushSoon();
+        else if (more) this.schedule();
         else this.fanOut.idle();
       });
   }
