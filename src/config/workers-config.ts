@@ -173,7 +173,7 @@ export class WorkersConfig {
     read: asNumber,
     default: 50,
     description:
-      'How much work a worker process leases ahead of its free slots, in time at its recent pace (0–1000): quick images are claimed many per transaction (up to `RECORD_BATCH_SIZE`), slow ones at most `CONCURRENCY` ahead; `0`: always `CONCURRENCY` ahead',
+      "How much work a worker process leases ahead of its free slots, in time at its recent pace (0–1000): quick images are claimed many per transaction (up to `RECORD_BATCH_SIZE`, one client's within `MAX_OWNER_COST_IN_FLIGHT`), slow ones `CONCURRENCY` ahead; `0`: always `CONCURRENCY` ahead",
   })
   @IsInt()
   @Min(0)

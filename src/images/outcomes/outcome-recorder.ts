@@ -37,6 +37,8 @@ export class OutcomeRecorder implements OnApplicationShutdown {
   /** The batch being written, if any: one at a time, the next one gathers meanwhile. */
   private writing?: Promise<void>;
   private timer?: NodeJS.Timeout;
+  /** Set while the pause after a failed batch runs: nothing is written before it ends. */
+  private retrying = false;
   private immediate?: NodeJS.Immediate;
   private stopped = false;
 
@@ -64,7 +66,8 @@ export class OutcomeRecorder implements OnApplicationShutdown {
   }
 
   private schedule(): void {
-    if (this.writing || this.stopped) return; // the batch being written takes the next one when it ends
+    // The batch being written, or the pause after a failed one, takes the next batch when it ends.
+    if (this.writing || this.retrying || this.stopped) return;
     const { recordBatchSize, recordBatchMs } = this.config.workers;
     const oldest = this.pending[0];
     const wait = oldest ? oldest.since + recordBatchMs - performance.now() : 0;
@@ -100,8 +103,13 @@ export class OutcomeRecorder implements OnApplicationShutdown {
         // with the last would be as small as what arrived during one write); a fan-out goes on (after a
         // pause if the database just failed), and then the next sweep's, when the last one was cut at its limit.
         const more = this.pending.length > 0 || this.fanOut.pending;
-        if (more && !written) this.timer = setTimeout(() => this.flush(), RETRY_AFTER_FAILURE_MS);
-        else if (more) this.schedule();
+        if (more && !written) {
+          this.retrying = true;
+          this.timer = setTimeout(() => {
+            this.retrying = false;
+            this.flush();
+          }, RETRY_AFTER_FAILURE_MS);
+        } else if (more) this.schedule();
         else this.fanOut.idle();
       });
   }

@@ -15,7 +15,7 @@ describe('ClaimPace', () => {
   it('holds CONCURRENCY ahead before anything started, and while images are slow', () => {
     const claimPace = pace(50);
     expect(claimPace.ahead()).toBe(4);
-    startMany(claimPace, 8, 1_000); // 8 images a second: 0.4 of an image in 50 ms
+    startMany(claimPace, 8, 1_000); // 8 images a second, smoothed: 0.2 of an image in 50 ms
     expect(claimPace.ahead()).toBe(4);
   });
 

@@ -3,9 +3,11 @@ import { performance } from 'node:perf_hooks';
 /**
  * How many images a worker process leases beyond its slots: CLAIM_AHEAD_MS of work at the pace it
  * started images since its earlier claims (halving the weight of each older one), at least CONCURRENCY
- * (a slot freed starts the next image at once), at most RECORD_BATCH_SIZE. Quick images (re-imports,
- * duplicates, a database-bound run) so cost one claim per many; slow ones are never hoarded: an image
- * waits in a buffer about CLAIM_AHEAD_MS at most, not a neighbour's whole batch.
+ * (a slot freed starts the next image at once), at most RECORD_BATCH_SIZE (and a client's share stays
+ * within MAX_OWNER_COST_IN_FLIGHT). Quick images (re-imports, duplicates, a database-bound run) so cost
+ * one claim per many; slow ones are claimed CONCURRENCY ahead. The pace is that of images already
+ * started: when quick work gives way to slow, one larger claim may wait in the buffer for longer than
+ * CLAIM_AHEAD_MS, until the next claim measures the slower pace.
  */
 export class ClaimPace {
   /** Images started per ms, smoothed. */

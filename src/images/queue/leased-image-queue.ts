@@ -134,8 +134,8 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
     this.claiming = this.unitOfWork
       .runStatements((tx) => this.leases.claim(tx, concurrency + this.pace.ahead() - held, this.heldCost()))
       .then((claimed) => {
-        if (claimed.length > 0) this.claimListener?.(claimed);
         this.buffered.push(...claimed);
+        if (claimed.length > 0 && !this.stopped) this.tellClaimed(claimed);
         if (claimed.length === 0)
           this.idleTimer = setTimeout(() => this.refill(), this.config.workers.queuePollMs);
       })
@@ -150,6 +150,15 @@ export class LeasedImageQueue extends ImageQueue implements BeforeApplicationShu
           this.refill();
         }
       });
+  }
+
+  /** The claim listener hears of a claim; its failure costs no image (they are in the buffer already). */
+  private tellClaimed(images: readonly ClaimedImage[]): void {
+    try {
+      this.claimListener?.(images);
+    } catch (error) {
+      this.logger.error(`the claim listener failed: ${(error as Error).message}`);
+    }
   }
 
   /**

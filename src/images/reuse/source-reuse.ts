@@ -43,7 +43,7 @@ export class SourceReuse {
   prepare(images: readonly ClaimedImage[]): void {
     for (const image of images) {
       const plan = this.planNow(image, false);
-      plan.catch(() => undefined); // a failed read is the image's processing's to see, when it takes it
+      plan.catch(() => undefined); // read again when the image takes its plan
       this.prepared.set(image.id, plan);
     }
   }
@@ -52,7 +52,9 @@ export class SourceReuse {
   plan(image: ClaimedImage, fresh: boolean): Promise<ReusePlan> {
     const prepared = this.prepared.get(image.id);
     this.prepared.delete(image.id);
-    return prepared && !fresh ? prepared : this.planNow(image, fresh);
+    if (!prepared || fresh) return this.planNow(image, fresh);
+    // A read that failed at claim time (the database briefly away) is made again, not inherited.
+    return prepared.catch(() => this.planNow(image, false));
   }
 
   private async planNow(image: ClaimedImage, fresh: boolean): Promise<ReusePlan> {
