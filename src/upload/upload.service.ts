@@ -108,14 +108,21 @@ export class UploadService {
       return this.unitOfWork.run(async (tx) => {
         // One batch in flight: the next one is parsed while the server stores this one.
         let writing: Promise<void> = Promise.resolve();
-        const parsed = await this.parse(command, async (rows) => {
+        try {
+          const parsed = await this.parse(command, async (rows) => {
+            await writing;
+            writing = writeRows(tx, rows);
+            writing.catch(() => undefined); // awaited by the next batch or below; a failure rolls back
+          });
           await writing;
-          writing = writeRows(tx, rows);
-          writing.catch(() => undefined); // awaited by the next batch or below; a failure rolls back
-        });
-        await writing;
-        await createTask(tx, parsed);
-        return parsed;
+          await createTask(tx, parsed);
+          return parsed;
+        } catch (error) {
+          // A batch's statements are several (products, then images): none may follow the
+          // ROLLBACK, where it would run outside the transaction and commit on its own.
+          await writing.catch(() => undefined);
+          throw error;
+        }
       });
     }
     await this.staging.begin(requestId);
