@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { ProductWriter, type TaskRowsWriter } from '../../src/images/product-writer.js';
 import { productCsv } from '../helpers/csv.js';
 import { startAppWithoutWorker } from '../helpers/hostile-app.js';
 import { PostgresDatabase } from '../helpers/postgres-database.js';
@@ -118,6 +119,30 @@ describe('uploads stored on PostgreSQL', () => {
     const csv = `${productCsv(valid)}6001,Broken,not-a-url\n`;
     const { body } = await postUpload(service.http, csv).expect(400);
     expect(body.errors).toEqual([expect.objectContaining({ row: 6_002, column: 'Input Image Urls' })]);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('stores nothing when the CSV is found broken while a batch of its rows is being written', async () => {
+    const before = await counts();
+    // Each batch's statements start late, as on a slow server: the parse reaches the broken last row
+    // while the batch before it is still being written.
+    const productWriter = service.app.get(ProductWriter);
+    const writerFor = Reflect.get(ProductWriter.prototype, 'writerFor') as ProductWriter['writerFor'];
+    const writes: Array<Promise<void>> = [];
+    vi.spyOn(productWriter, 'writerFor').mockImplementationOnce((taskId) => {
+      const writer = writerFor.call(productWriter, taskId);
+      const slow = (...args: Parameters<TaskRowsWriter>) => {
+        const write = new Promise((later) => setTimeout(later, 300)).then(() => writer(...args));
+        writes.push(write);
+        return write;
+      };
+      return Object.assign(slow, { queuedImages: () => writer.queuedImages() });
+    });
+    const valid = Array.from({ length: 3_000 }, (_, n) => `http://127.0.0.1:9/slow-${n}.jpg`);
+    const csv = `${productCsv(valid)}3001,Broken,not-a-url\n`;
+    await postUpload(service.http, csv).expect(400);
+    expect(writes.length).toBeGreaterThan(1);
+    await Promise.allSettled(writes); // every statement sent, inside the transaction or not
     expect(await counts()).toEqual(before);
   });
 });
