@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Validators } from '../../http/safe-http-client.js';
 import { AppConfig } from '../../config/app-config.js';
-import { execute, executePrepared } from '../../database/sql.js';
+import { execute } from '../../database/sql.js';
 import { UnitOfWork } from '../../database/unit-of-work.js';
 import type { ImageResult } from '../outcomes/image-outcome.js';
 import type { StoredRendition } from '../renditions/stored-rendition.js';
@@ -159,9 +159,11 @@ export class SourceMemory {
   /**
    * The first row for each key (owner, options key, third value): on SQLite `single` (`?` for the key's
    * values) once per key, in one transaction; on PostgreSQL one statement, `lateral` (the key's values as
-   * `k.owner`, `k.options_key`, `k.value`) an index probe per key. `lateral` ends in LIMIT: a lateral
-   * subquery with a LIMIT is probed per key, never hash-joined (a generic plan made while a table was
-   * nearly empty, as on a new database, scanned all of it per lookup as it grew).
+   * `k.owner`, `k.options_key`, `k.value`, ending in LIMIT 1) an index probe per key. It is planned on
+   * each call, at the tables' size then: `sources` and `outputs` start empty and grow with every image,
+   * and a prepared statement's plan, made while they were small, scanned them whole for each key until
+   * the next ANALYZE (at a million queued images, most of the server's time). A call reads a claim's or
+   * a turn's keys: its planning is a fraction of one probe per key.
    */
   private readMany<T>(
     keys: Array<[string, string, string]>,
@@ -174,7 +176,7 @@ export class SourceMemory {
         for (const key of keys) answers.push((await execute<T>(tx.manager, single, key)).records[0]);
         return answers;
       }
-      const { records } = await executePrepared<Numbered<T>>(
+      const { records } = await execute<Numbered<T>>(
         tx.manager,
         `SELECT k.position, r.* FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]))
             WITH ORDINALITY AS k(owner, options_key, value, position)
