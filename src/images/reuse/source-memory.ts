@@ -93,8 +93,8 @@ type Numbered<T> = T & { position: number | string };
  * The reads a worker makes to reuse an owner's earlier outputs (`sources`, `outputs`), each one probe of
  * a primary key or index. Only outputs some image still names (refs > 0) are found; one whose last
  * image goes meanwhile is caught when the reuse is recorded (ReuseLedger.holdLive). The reads asked
- * for in one turn share one statement on PostgreSQL (one array per key column, so one prepared
- * statement whatever their number), one transaction on SQLite.
+ * for in one turn share one statement on PostgreSQL (one array per key column, so one statement text
+ * whatever their number), one transaction on SQLite.
  */
 @Injectable()
 export class SourceMemory {
