@@ -11,6 +11,7 @@ import { LeasedImageQueue } from './queue/leased-image-queue.js';
 import { LeaseStore } from './queue/lease-store.js';
 import { LocalWakeSignal } from './queue/local-wake-signal.js';
 import { PostgresWakeSignal } from './queue/postgres-wake-signal.js';
+import { QueueStatistics } from './queue/queue-statistics.js';
 import { WakeSignal } from './queue/wake-signal.js';
 import { RequestCreatedListener } from './request-created.listener.js';
 import { OutputReferences } from './outputs/output-references.js';
@@ -38,6 +39,7 @@ import { TaskRowsRemoval } from './task-rows-removal.js';
         config.database.isPostgres ? postgres : local,
     },
     RequestCreatedListener,
+    QueueStatistics,
     TaskRowsRemoval,
     OutputReferences,
     OutputRemovals,

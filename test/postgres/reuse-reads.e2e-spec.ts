@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { DataSource } from 'typeorm';
-import { type AppConfig, loadConfig } from '../../src/config/app-config.js';
+import type { DataSource } from 'typeorm';
+import type { AppConfig } from '../../src/config/app-config.js';
 import { UnitOfWork } from '../../src/database/unit-of-work.js';
 import { SourceMemory } from '../../src/images/reuse/source-memory.js';
-import { standaloneDataSourceOptions } from '../../src/standalone-data-source.js';
 import { PostgresDatabase } from '../helpers/postgres-database.js';
+import { flushStatistics, oneSession, scansOf } from '../helpers/table-scans.js';
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
@@ -14,27 +13,6 @@ const GROWN_ROWS = 20_000;
 
 /** Keys a turn reads: a claim's images. */
 const KEYS = 40;
-
-interface Scans {
-  seq: number;
-  index: number;
-}
-
-/**
- * The session's table scans, published: a session reports them when it next goes idle, and
- * pg_stat_force_next_flush makes that report certain, before it answers.
- */
-async function flushStatistics(dataSource: DataSource): Promise<void> {
-  await dataSource.query('SELECT pg_stat_force_next_flush()');
-}
-
-async function scansOf(dataSource: DataSource, table: string): Promise<Scans> {
-  const [row] = await dataSource.query(
-    'SELECT seq_scan AS seq, COALESCE(idx_scan, 0) AS index FROM pg_stat_user_tables WHERE relname = $1',
-    [table],
-  );
-  return { seq: Number(row.seq), index: Number(row.index) };
-}
 
 /**
  * The reads a worker makes before and after a download to reuse an earlier output. `sources` and
@@ -51,12 +29,7 @@ describe('Reuse reads on PostgreSQL', () => {
 
   beforeAll(async () => {
     database = await PostgresDatabase.create();
-    config = loadConfig({ DATABASE_URL: database.url, DATA_DIR: tmpdir(), CONCURRENCY: '1' });
-    // One connection: the reads' statements, and the session whose statistics are read, are one.
-    dataSource = await new DataSource({
-      ...standaloneDataSourceOptions(config),
-      extra: { max: 1 },
-    }).initialize();
+    ({ config, dataSource } = await oneSession(database.url));
     memory = new SourceMemory(new UnitOfWork(dataSource), config);
     for (const table of ['outputs', 'sources'])
       await dataSource.query(`ALTER TABLE ${table} SET (autovacuum_enabled = false)`);
