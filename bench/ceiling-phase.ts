@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
 import sharp from 'sharp';
 import type { OutputOptions } from '../src/config/output-options.js';
 import { CpuWatch, log, mainThreadCpuMs, round } from './measure.js';
@@ -8,7 +11,8 @@ import { table } from './lib/report.js';
 /**
  * Phase 1, the ceiling: raw sharp as a user would script it (decode → autoOrient() → the default
  * output format and quality, input in memory) at concurrency 1/2/4/8, the best level counting; beside
- * it, for information, the service's own ImagePipeline in the same loop at that level.
+ * it, for information, the service's own ImagePipeline in the same loop at that level, and the I/O
+ * floor (bench/io-floor.ts): raw sharp between a download and a file write, as a minimal service would.
  */
 
 type CeilingLevel = {
@@ -32,6 +36,8 @@ export interface CeilingResult {
   best: CeilingLevel;
   /** For information: the service's own ImagePipeline in the same loop, at the best level's concurrency. */
   servicePipeline?: CeilingLevel;
+  /** For information: raw sharp between a download and a file write, in a child process (measureIoFloor). */
+  ioFloor?: CeilingLevel;
 }
 
 /** One image in memory to its output: raw sharp (the ceiling) or the service's pipeline. */
@@ -110,9 +116,62 @@ export async function remeasureCeiling(
   ceiling.best = fastest([...ceiling.levels, ceiling.again]);
 }
 
+const IO_FLOOR = resolve(import.meta.dirname, 'io-floor.ts');
+
+/**
+ * The I/O floor of `fixture` (see bench/io-floor.ts), downloaded from `url`: in a child process, as the
+ * service runs, with the service's CONCURRENCY and IMAGE_THREADS, for OPTIONS.ceilingSeconds.
+ */
+export async function measureIoFloor(
+  fixture: Fixture,
+  url: string,
+  { concurrency, imageThreads }: { concurrency: number; imageThreads: number },
+  { format, quality }: OutputOptions,
+): Promise<CeilingLevel> {
+  const env = {
+    ...process.env,
+    FLOOR_URL: url,
+    FLOOR_SECONDS: String(OPTIONS.ceilingSeconds),
+    FLOOR_SLOTS: String(concurrency),
+    FLOOR_THREADS: String(imageThreads),
+    FLOOR_FORMAT: format,
+    FLOOR_QUALITY: String(quality === 'auto' ? 50 : quality),
+  };
+  const watch = new CpuWatch();
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', IO_FLOOR], {
+    cwd: resolve(import.meta.dirname, '..'),
+    env,
+  });
+  const line = stdout.split('\n').find((text) => text.startsWith('floor '));
+  if (!line) throw new Error(`the I/O floor printed no result:\n${stdout.slice(-2000)}`);
+  const run = JSON.parse(line.slice('floor '.length)) as {
+    images: number;
+    seconds: number;
+    cpuMs: number;
+    mainThreadCpuMs: number;
+  };
+  const level: CeilingLevel = {
+    concurrency,
+    images: run.images,
+    seconds: round(run.seconds, 3),
+    imagesPerSecond: round(run.images / run.seconds, 1),
+    cpuMsPerImage: round(run.cpuMs / run.images, 1),
+    mainThreadCpuMsPerImage: round(run.mainThreadCpuMs / run.images, 2),
+    otherCpuShare: watch.read().otherShare,
+  };
+  log(`I/O floor ${fixture.name}: ${level.imagesPerSecond} images/s`);
+  return level;
+}
+
+/** `rate (share of the best ceiling×)`, or a dash. */
+const besideCeiling = (level: CeilingLevel | undefined, ceiling: CeilingResult) =>
+  level
+    ? `${level.imagesPerSecond} (${round(level.imagesPerSecond / ceiling.best.imagesPerSecond, 2)}×)`
+    : '–';
+
 export function printCeilings(ceilings: Record<string, CeilingResult>, output: OutputOptions): void {
   console.log(
-    `\n1. Raw sharp ceiling (decode → autoOrient() → ${output.format} q${output.quality === 'auto' ? 50 : output.quality}, input in memory), images/s; "again" = the best level re-measured after the e2e runs; "service pipeline": the service's ImagePipeline in the same loop at the best level (information only)`,
+    `\n1. Raw sharp ceiling (decode → autoOrient() → ${output.format} q${output.quality === 'auto' ? 50 : output.quality}, input in memory), images/s; "again" = the best level re-measured after the e2e runs; "service pipeline": the service's ImagePipeline in the same loop at the best level; "I/O floor": raw sharp between a download from the image server and a file write, in a child process with the service's CONCURRENCY and IMAGE_THREADS (both for information)`,
   );
   console.log(
     table(
@@ -123,6 +182,7 @@ export function printCeilings(ceilings: Record<string, CeilingResult>, output: O
         'again',
         'best',
         'service pipeline',
+        'I/O floor',
         'CPU ms/img',
         'main thread ms/img',
         "others' CPU",
@@ -133,9 +193,8 @@ export function printCeilings(ceilings: Record<string, CeilingResult>, output: O
         ...c.levels.map((l) => l.imagesPerSecond),
         c.again ? `${c.again.imagesPerSecond} (c=${c.again.concurrency})` : '–',
         c.best.imagesPerSecond,
-        c.servicePipeline
-          ? `${c.servicePipeline.imagesPerSecond} (${round(c.servicePipeline.imagesPerSecond / c.best.imagesPerSecond, 2)}×)`
-          : '–',
+        besideCeiling(c.servicePipeline, c),
+        besideCeiling(c.ioFloor, c),
         c.best.cpuMsPerImage,
         c.best.mainThreadCpuMsPerImage,
         `${Math.round(c.best.otherCpuShare * 100)}%`,

@@ -67,7 +67,14 @@ import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
 import { loadConfig } from '../src/config/app-config.js';
 import { ImagePipeline } from '../src/images/image-pipeline.js';
-import { type Encode, measureCeiling, printCeilings, rawSharp, remeasureCeiling } from './ceiling-phase.js';
+import {
+  type Encode,
+  measureCeiling,
+  measureIoFloor,
+  printCeilings,
+  rawSharp,
+  remeasureCeiling,
+} from './ceiling-phase.js';
 import { compressionPhase, printCompression } from './compression-phase.js';
 import { compareWithCeiling, endToEndPhase, printEndToEnd } from './e2e-phase.js';
 import { fairnessPhase, printFairness } from './fairness-phase.js';
@@ -135,6 +142,19 @@ async function main(): Promise<void> {
 
   const imageServer = await startImageServer([fixtures.photo, fixtures.small]);
   const imageBase = imageServer.baseUrl;
+  // beside it, the I/O floor of each image the end-to-end phase makes
+  for (const [name, count] of [
+    ['photo', OPTIONS.photos],
+    ['small', OPTIONS.small],
+  ] as const) {
+    if (count > 0)
+      ceilings[name].ioFloor = await measureIoFloor(
+        fixtures[name],
+        `${imageBase}/${name}.jpg`,
+        serviceConfig.workers,
+        serviceConfig.output.defaults,
+      );
+  }
   const runTag = stamp;
   const results: Record<string, unknown> = {
     machine,
