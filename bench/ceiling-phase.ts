@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import type { OutputOptions } from '../src/config/output-options.js';
-import { CpuWatch, log, mainThreadCpuMs, round } from './measure.js';
+import { CpuWatch, log, machineBusyMs, mainThreadCpuMs, round } from './measure.js';
 import type { Fixture } from './lib/fixtures.js';
 import { OPTIONS } from './lib/options.js';
 import { table } from './lib/report.js';
@@ -137,7 +138,9 @@ export async function measureIoFloor(
     FLOOR_FORMAT: format,
     FLOOR_QUALITY: String(quality === 'auto' ? 50 : quality),
   };
-  const watch = new CpuWatch();
+  const machineBefore = machineBusyMs();
+  const benchBefore = process.cpuUsage();
+  const started = performance.now();
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', IO_FLOOR], {
     cwd: resolve(import.meta.dirname, '..'),
     env,
@@ -149,7 +152,12 @@ export async function measureIoFloor(
     seconds: number;
     cpuMs: number;
     mainThreadCpuMs: number;
+    /** The child's CPU from its start, for the share of the machine other processes used. */
+    lifetimeCpuMs: number;
   };
+  const bench = process.cpuUsage(benchBefore);
+  const otherMs = machineBusyMs() - machineBefore - (bench.user + bench.system) / 1000 - run.lifetimeCpuMs;
+  const wallMs = (performance.now() - started) * availableParallelism();
   const level: CeilingLevel = {
     concurrency,
     images: run.images,
@@ -157,7 +165,7 @@ export async function measureIoFloor(
     imagesPerSecond: round(run.images / run.seconds, 1),
     cpuMsPerImage: round(run.cpuMs / run.images, 1),
     mainThreadCpuMsPerImage: round(run.mainThreadCpuMs / run.images, 2),
-    otherCpuShare: watch.read().otherShare,
+    otherCpuShare: round(Math.max(0, otherMs) / wallMs, 2),
   };
   log(`I/O floor ${fixture.name}: ${level.imagesPerSecond} images/s`);
   return level;

@@ -9,7 +9,7 @@
  * Reads FLOOR_URL (a fixture's URL; each image gets a query string of its own), FLOOR_SECONDS,
  * FLOOR_SLOTS (images in flight, as CONCURRENCY), FLOOR_THREADS (sharp jobs at once, as IMAGE_THREADS),
  * FLOOR_FORMAT and FLOOR_QUALITY. Prints one line, `floor {…}`: images, seconds, and this process's
- * CPU and main-thread CPU in ms.
+ * CPU and main-thread CPU in ms while measuring, and its CPU since it started.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -75,11 +75,13 @@ try {
     }),
   );
   const used = process.cpuUsage(cpu);
+  const lifetime = process.cpuUsage();
   const result = {
     images,
     seconds: (performance.now() - start) / 1000,
     cpuMs: (used.user + used.system) / 1000,
     mainThreadCpuMs: (mainThreadCpuMs(process.pid) ?? NaN) - mainThread,
+    lifetimeCpuMs: (lifetime.user + lifetime.system) / 1000,
   };
   process.stdout.write(`floor ${JSON.stringify(result)}\n`);
 } finally {

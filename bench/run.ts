@@ -142,19 +142,20 @@ async function main(): Promise<void> {
 
   const imageServer = await startImageServer([fixtures.photo, fixtures.small]);
   const imageBase = imageServer.baseUrl;
-  // beside it, the I/O floor of each image the end-to-end phase makes
-  for (const [name, count] of [
-    ['photo', OPTIONS.photos],
-    ['small', OPTIONS.small],
-  ] as const) {
-    if (count > 0)
-      ceilings[name].ioFloor = await measureIoFloor(
-        fixtures[name],
-        `${imageBase}/${name}.jpg`,
-        serviceConfig.workers,
-        serviceConfig.output.defaults,
-      );
-  }
+  // beside it, the I/O floor of each image the end-to-end phase makes (the faster of two runs, as the ceiling)
+  const ioFloor = async (name: 'photo' | 'small') => {
+    const level = await measureIoFloor(
+      fixtures[name],
+      `${imageBase}/${name}.jpg`,
+      serviceConfig.workers,
+      serviceConfig.output.defaults,
+    );
+    const earlier = ceilings[name].ioFloor;
+    if (!earlier || level.imagesPerSecond > earlier.imagesPerSecond) ceilings[name].ioFloor = level;
+  };
+  const endToEndImages = { photo: OPTIONS.photos, small: OPTIONS.small };
+  const floored = (['photo', 'small'] as const).filter((name) => endToEndImages[name] > 0);
+  for (const name of floored) await ioFloor(name);
   const runTag = stamp;
   const results: Record<string, unknown> = {
     machine,
@@ -196,6 +197,8 @@ async function main(): Promise<void> {
       for (const fixture of [fixtures.photo, fixtures.small]) {
         if (e2e.some((r) => r.image === fixture.name) || (fixture === fixtures.small && measured.soak)) {
           await remeasureCeiling(encode, fixture, ceilings[fixture.name as 'photo' | 'small']);
+          if (floored.includes(fixture.name as 'photo' | 'small'))
+            await ioFloor(fixture.name as 'photo' | 'small');
         }
       }
       for (const r of e2e) compareWithCeiling(r, ceilings[r.image as 'photo' | 'small']);
