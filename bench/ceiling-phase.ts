@@ -179,7 +179,7 @@ const besideCeiling = (level: CeilingLevel | undefined, ceiling: CeilingResult) 
 
 export function printCeilings(ceilings: Record<string, CeilingResult>, output: OutputOptions): void {
   console.log(
-    `\n1. Raw sharp ceiling (decode → autoOrient() → ${output.format} q${output.quality === 'auto' ? 50 : output.quality}, input in memory), images/s; "again" = the best level re-measured after the e2e runs; "service pipeline": the service's ImagePipeline in the same loop at the best level; "I/O floor": raw sharp between a download from the image server and a file write, in a child process with the service's CONCURRENCY and IMAGE_THREADS (both for information)`,
+    `\n1. Raw sharp ceiling (decode → autoOrient() → ${output.format} q${output.quality === 'auto' ? 50 : output.quality}, input in memory), images/s; "again" = the best level re-measured after the e2e runs; "service pipeline": the service's ImagePipeline in the same loop at the best level; "I/O floor": raw sharp between a download from the image server and a file write, in a child process with the service's CONCURRENCY and IMAGE_THREADS, and its main thread's CPU per image (both for information)`,
   );
   console.log(
     table(
@@ -191,6 +191,7 @@ export function printCeilings(ceilings: Record<string, CeilingResult>, output: O
         'best',
         'service pipeline',
         'I/O floor',
+        'its main thread ms/img',
         'CPU ms/img',
         'main thread ms/img',
         "others' CPU",
@@ -203,6 +204,7 @@ export function printCeilings(ceilings: Record<string, CeilingResult>, output: O
         c.best.imagesPerSecond,
         besideCeiling(c.servicePipeline, c),
         besideCeiling(c.ioFloor, c),
+        c.ioFloor?.mainThreadCpuMsPerImage ?? '–',
         c.best.cpuMsPerImage,
         c.best.mainThreadCpuMsPerImage,
         `${Math.round(c.best.otherCpuShare * 100)}%`,
