@@ -49,7 +49,7 @@ export type Encode = (bytes: Buffer) => Promise<unknown>;
  * and fixed quality; JPEG q50 unless OUTPUT_FORMAT / OUTPUT_QUALITY say otherwise): decode, orient, encode.
  * Nothing the service adds (flatten, sRGB, the pixel limit, downloads, files, the database) is in it.
  */
-export function rawSharp({ format, quality }: OutputOptions): Encode {
+export function rawSharp({ format, quality }: Pick<OutputOptions, 'format' | 'quality'>): Encode {
   const fixed = quality === 'auto' ? 50 : quality;
   return (bytes) => sharp(bytes).autoOrient()[format]({ quality: fixed }).toBuffer();
 }
@@ -136,7 +136,7 @@ export async function measureIoFloor(
     FLOOR_SLOTS: String(concurrency),
     FLOOR_THREADS: String(imageThreads),
     FLOOR_FORMAT: format,
-    FLOOR_QUALITY: String(quality === 'auto' ? 50 : quality),
+    FLOOR_QUALITY: String(quality),
   };
   const machineBefore = machineBusyMs();
   const benchBefore = process.cpuUsage();

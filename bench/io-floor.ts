@@ -17,10 +17,10 @@ import { Agent, get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import sharp from 'sharp';
 import { ConcurrencyLimit } from '../src/common/concurrency-limit.js';
 import type { OutputFormat } from '../src/config/output-options.js';
 import { configureSharp } from '../src/images/sharp-settings.js';
+import { rawSharp } from './ceiling-phase.js';
 import { mainThreadCpuMs } from './measure.js';
 
 const env = (name: string) => {
@@ -35,7 +35,9 @@ const seconds = Number(env('FLOOR_SECONDS'));
 const slots = Number(env('FLOOR_SLOTS'));
 const threads = new ConcurrencyLimit(Number(env('FLOOR_THREADS')));
 const format = env('FLOOR_FORMAT') as OutputFormat;
-const quality = Number(env('FLOOR_QUALITY'));
+const quality = env('FLOOR_QUALITY');
+// The ceiling's own encode: the floor differs from it by the download and the file alone.
+const encode = rawSharp({ format, quality: quality === 'auto' ? quality : Number(quality) });
 const agent = new Agent({ keepAlive: true });
 const dir = mkdtempSync(join(tmpdir(), 'pixelmill-bench-floor-'));
 
@@ -54,8 +56,8 @@ let next = 0;
 async function image(): Promise<void> {
   const n = next++;
   const input = await download(n);
-  const output = await threads.run(() => sharp(input).autoOrient()[format]({ quality }).toBuffer());
-  await writeFile(join(dir, `${n}.${format}`), output);
+  const output = await threads.run(() => encode(input));
+  await writeFile(join(dir, `${n}.${format}`), output as Buffer);
 }
 
 try {
