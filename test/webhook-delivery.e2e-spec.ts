@@ -221,8 +221,9 @@ describe('webhook delivery: retries, signatures and state (Standard Webhooks)', 
     expect(posts).toHaveLength(3);
     expectOneMessage(posts, requestId);
     const [first, second] = gaps(posts);
+    // Retry-After, not the 200 ms schedule. No upper bound: on a loaded machine the next poll may be late,
+    // and the seconds' exact value is parseRetryAfter's unit test.
     expect(first).toBeGreaterThanOrEqual(1_000);
-    expect(first).toBeLessThan(3_000);
     // The HTTP-date has whole seconds: 1-2 s from when it was written.
     expect(second).toBeGreaterThanOrEqual(1_000);
     // Attempts a second or more apart carry different timestamps, hence different signatures.
