@@ -356,7 +356,7 @@ describe('SafeHttpClient.download with ALLOW_PRIVATE_URLS=true', () => {
     const elapsed = performance.now() - started;
     expect(error).toMatchObject({ code: 'timeout', retryable: true });
     expect(elapsed).toBeGreaterThanOrEqual(950);
-    expect(elapsed).toBeLessThan(1500);
+    expect(elapsed).toBeLessThan(5_000); // far short of the 20 s trickle, with room for a loaded machine
     await vi.waitFor(() => expect(streamed).toHaveLength(1)); // the server saw the client go
     expect(streamed[0].completed).toBe(false);
     await vi.waitFor(() => expect(busySockets(client)).toBe(0));
@@ -536,7 +536,7 @@ describe('SafeHttpClient.post', () => {
     const started = Date.now();
     const answer = await makeClient().post(`${base}/trickle`, body, headers, 10_000);
     expect(answer.status).toBe(200);
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(Date.now() - started).toBeLessThan(5_000); // neither the 20 s body nor the 10 s timeout
   });
 
   it.each(['http://127.0.0.1:PORT/x', 'http://10.0.0.1/x', 'http://[fd00::1]/x', 'http://169.254.169.254/x'])(
