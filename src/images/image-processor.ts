@@ -7,7 +7,13 @@ import { StorageHealth } from '../storage/storage-health.js';
 import { Storage } from '../storage/storage.js';
 import { type ClassifiedFailure, classifyFailure, downloadRetryDelay } from './image-failure.js';
 import { ImageAdmission } from './image-admission.js';
-import type { FailedOutcome, ImageOutcome, ImageResult, SourceVersion } from './outcomes/image-outcome.js';
+import {
+  type FailedOutcome,
+  type ImageOutcome,
+  imageResult,
+  type ImageResult,
+  type SourceVersion,
+} from './outcomes/image-outcome.js';
 import { OutcomeRecorder } from './outcomes/outcome-recorder.js';
 import { outputKeyOf, renditionKeyOf } from './output-key.js';
 import { RenditionOutputs } from './renditions/rendition-outputs.js';
@@ -120,7 +126,7 @@ export class ImageProcessor {
         ? await this.renditionOutputs.make(image, { ...image.outputOptions, renditions }, input)
         : await this.singleOutput(image, input);
       this.storageHealth.reportSuccess();
-      return { kind: 'done', image, result: { ...stored, inputBytes: input.length }, source };
+      return { kind: 'done', image, result: imageResult(stored, input.length), source };
     } catch (error) {
       if (!(error instanceof StorageUnavailableError))
         return this.failure(image, classifyFailure(error), input.length);

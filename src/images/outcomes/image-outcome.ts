@@ -17,6 +17,22 @@ export interface ImageResult {
   renditions?: StoredRendition[];
 }
 
+/**
+ * A done image's result: its output, as stored or remembered, and the bytes downloaded. Each property is
+ * named in one object literal: `{ ...output, inputBytes }` took new hidden classes for every image on
+ * Node 20 (see docs/performance.md, hidden classes).
+ */
+export function imageResult(output: Omit<ImageResult, 'inputBytes'>, inputBytes: number): ImageResult {
+  return {
+    outputKey: output.outputKey,
+    inputBytes,
+    outputBytes: output.outputBytes,
+    outputQuality: output.outputQuality,
+    outputScore: output.outputScore,
+    renditions: output.renditions,
+  };
+}
+
 /** A done image's source as its owner's next import of it finds it (see SourceMemory). */
 export interface SourceVersion {
   /** See optionsKeyOf and urlKeyOf. */

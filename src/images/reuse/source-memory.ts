@@ -37,7 +37,7 @@ function outputOf(row: OutputRow): RememberedOutput {
     outputBytes: Number(row.outputBytes),
     outputQuality: row.outputQuality,
     outputScore: row.outputScore,
-    ...(row.renditions && { renditions: JSON.parse(row.renditions) as StoredRendition[] }),
+    renditions: row.renditions ? (JSON.parse(row.renditions) as StoredRendition[]) : undefined,
   };
 }
 

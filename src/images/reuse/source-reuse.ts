@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
 import type { DownloadResult, KnownVersion, NotModified } from '../../http/safe-http-client.js';
-import type { DoneOutcome, SourceVersion } from '../outcomes/image-outcome.js';
+import { type DoneOutcome, imageResult, type SourceVersion } from '../outcomes/image-outcome.js';
 import type { ClaimedImage } from '../queue/image-queue.js';
 import { contentSha256Of, optionsKeyOf, urlKeyOf } from './reuse-keys.js';
 import { type RecalledSource, SourceMemory } from './source-memory.js';
@@ -68,13 +68,12 @@ export class SourceReuse {
 
   /** The source answered 304: the image is done with the output its last import made. */
   revalidated(image: ClaimedImage, plan: ReusePlan, answer: NotModified): DoneOutcome {
-    const { validators, finalUrl } = answer;
-    const source: SourceVersion = { ...this.keys(plan), validators, finalUrl, contentSha256: null };
+    const source = sourceVersion(plan, answer, null);
     return {
       kind: 'reused',
       image,
       how: 'revalidated',
-      result: { ...plan.recalled!.output, inputBytes: 0 },
+      result: imageResult(plan.recalled!.output, 0),
       source,
     };
   }
@@ -89,16 +88,26 @@ export class SourceReuse {
     download: DownloadResult,
   ): Promise<{ source: SourceVersion; reused?: DoneOutcome }> {
     const contentSha256 = await contentSha256Of(download.body);
-    const { validators, finalUrl } = download;
-    const source: SourceVersion = { ...this.keys(plan), validators, finalUrl, contentSha256 };
+    const source = sourceVersion(plan, download, contentSha256);
     if (!plan.reusing) return { source };
     const output = await this.memory.withContent(image.queueOwner, plan.optionsKey, contentSha256);
     if (!output) return { source };
-    const result = { ...output, inputBytes: download.body.length };
+    const result = imageResult(output, download.body.length);
     return { source, reused: { kind: 'reused', image, how: 'content_match', result, source } };
   }
+}
 
-  private keys(plan: ReusePlan): Pick<SourceVersion, 'optionsKey' | 'urlKey'> {
-    return { optionsKey: plan.optionsKey, urlKey: plan.urlKey };
-  }
+/** The source's version as a download (200 or 304) found it, in one object literal (see imageResult). */
+function sourceVersion(
+  plan: ReusePlan,
+  answer: Pick<SourceVersion, 'validators' | 'finalUrl'>,
+  contentSha256: string | null,
+): SourceVersion {
+  return {
+    optionsKey: plan.optionsKey,
+    urlKey: plan.urlKey,
+    validators: answer.validators,
+    finalUrl: answer.finalUrl,
+    contentSha256,
+  };
 }
