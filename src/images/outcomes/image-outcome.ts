@@ -13,7 +13,7 @@ export interface ImageResult {
   outputQuality: number;
   /** The measured similarity, for quality=auto; else null. */
   outputScore: number | null;
-  /** Each rendition, in the order asked for; absent without renditions. */
+  /** Each rendition, in the order asked for; undefined without renditions. */
   renditions?: StoredRendition[];
 }
 
