@@ -7,7 +7,8 @@ import { HEADER_READS } from '../config/thread-pool.cjs';
 import type { OutputOptions } from '../config/output-options.js';
 import { imageTimeout } from './image-error.js';
 import type { Rendition } from '../config/output-presets.js';
-import { type EncodedImage, type ImageHeader, ImagePipeline } from './image-pipeline.js';
+import type { EncodedImage } from './image-encoding.js';
+import { type ImageHeader, ImagePipeline } from './image-pipeline.js';
 import { type RenditionSink, RenditionPipeline } from './renditions/rendition-pipeline.js';
 import { renditionsMemoryOf, workingMemoryOf } from './working-memory.js';
 

@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/app-config.js';
 import type { OutputOptions } from '../config/output-options.js';
 import { ImageError } from './image-error.js';
-import { AUTO_QUALITIES, ImagePipeline } from './image-pipeline.js';
+import { AUTO_QUALITIES } from './image-encoding.js';
+import { ImagePipeline } from './image-pipeline.js';
 import { maxEncodesOf } from './quality-search.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../../test/fixtures/images');

@@ -3,14 +3,8 @@ import sharp, { type Sharp } from 'sharp';
 import { AppConfig } from '../../config/app-config.js';
 import type { Rendition } from '../../config/output-presets.js';
 import { ImageError } from '../image-error.js';
-import {
-  encoder,
-  type EncodedImage,
-  failureOf,
-  lumaOf,
-  searchAutoEncoding,
-  withinDeadline,
-} from '../image-pipeline.js';
+import { encoder, type EncodedImage, lumaOf, searchAutoEncoding } from '../image-encoding.js';
+import { failureOf, withinDeadline } from '../image-pipeline.js';
 import { coverCrop, insideSize, preparedSize, type Size } from './rendition-sizes.js';
 
 /** One rendition of an image, encoded. */
