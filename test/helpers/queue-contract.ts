@@ -649,6 +649,17 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       await expectExactSummary();
     });
 
+    it('deals a claim of 16 in four turns: four requests of four clients, then the next four', async () => {
+      for (let owner = 0; owner < 8; owner++) await seedRequest(driver, 10, { owner: `key-${owner}` });
+      const [first, second] = [await claimBatches(1, 16), await claimBatches(1, 16)];
+      const perRequest = (images: ClaimedImage[]) => Object.values(countBy(images, (image) => image.taskId));
+      expect(perRequest(first)).toEqual([4, 4, 4, 4]);
+      expect(perRequest(second)).toEqual([4, 4, 4, 4]);
+      // Every client served once in the two claims: the second went to those with nothing in flight.
+      expect(new Set([...first, ...second].map((image) => image.queueOwner)).size).toBe(8);
+      await expectExactSummary();
+    });
+
     it('weighs owners by API_KEY_WEIGHTS: a key of weight 3 gets three images for one', async () => {
       await seedRequest(driver, 40, { owner: HEAVY });
       await seedRequest(driver, 40, { owner: OWNER });

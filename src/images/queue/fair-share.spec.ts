@@ -19,13 +19,19 @@ const shares = (...args: Parameters<typeof fairShares>) => Object.fromEntries(fa
 describe('fairShares', () => {
   it('shares between owners first: one owner with many requests gets half, not one per request', () => {
     const a = Array.from({ length: 6 }, (_, i) => request('a', `a${i}`));
-    expect(shares([...a, request('b', 'b0')], 8, none, NO_LIMIT)).toEqual({
-      a0: 1,
-      a1: 1,
-      a2: 1,
-      a3: 1,
-      b0: 4,
-    });
+    expect(shares([...a, request('b', 'b0')], 4, none, NO_LIMIT)).toEqual({ a0: 1, a1: 1, b0: 2 });
+    // A larger claim deals in turns of limit ÷ 4: still half each.
+    expect(shares([...a, request('b', 'b0')], 8, none, NO_LIMIT)).toEqual({ a0: 2, a1: 2, b0: 4 });
+  });
+
+  it('deals a large claim in four turns, so it touches four requests of the summary, not one per image', () => {
+    const idle = Array.from({ length: 100 }, (_, i) => request(`owner${i}`, `r${i}`));
+    expect(shares(idle, 16, none, NO_LIMIT)).toEqual({ r0: 4, r1: 4, r2: 4, r3: 4 });
+    // The next claim, with those four's images in flight, goes to the next four.
+    const next = idle.map((candidate, i) =>
+      i < 4 ? { ...candidate, ownerCost: 4, taskCost: 4 } : candidate,
+    );
+    expect(shares(next, 16, none, NO_LIMIT)).toEqual({ r4: 4, r5: 4, r6: 4, r7: 4 });
   });
 
   it('gives the owner with the least in flight for its weight the next images', () => {
