@@ -1,4 +1,4 @@
-// Preloaded into the service child by the hostile-upload phase of `bench/run.ts` (node --import).
+// Preloaded into the service child by the upload and hostile-upload phases of `bench/run.ts` (node --import).
 // It measures the event loop's delay with perf_hooks.monitorEventLoopDelay and answers on the IPC
 // channel the bench opens: { loop: 'reset' } starts a new measurement, { loop: 'read' } answers the
 // longest stall and the 99th percentile since then, in ms. Not loaded otherwise.

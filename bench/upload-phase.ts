@@ -13,8 +13,9 @@ import { type UploadBreakdown, uploadBreakdown } from './upload-breakdown.js';
 import { type UploadFloor, uploadFloor } from './upload-floor.js';
 
 /**
- * Phase 4, uploads: CSVs of 3 URLs a row, time to 202, service RSS, GET /status latency during the
- * upload and while the images are processed; the largest once more on PostgreSQL.
+ * Phase 4, uploads: CSVs of 3 URLs a row, time to 202, service RSS, the event loop's longest stall and
+ * GET /status latency during the upload, GET /status latency while the images are processed; the
+ * largest once more on PostgreSQL.
  */
 
 /** The largest upload once more, on a service on a fresh PostgreSQL database: the time to its 202. */
@@ -44,6 +45,8 @@ export interface UploadResult {
   otherCpuShare: number;
   peakRssMiB: number;
   hwmMiB: number;
+  /** The service's event loop, from the upload's first byte to its 202 (bench/loop-probe.mjs): longest stall, p99. */
+  loopDuringUpload: { maxMs: number; p99Ms: number };
   statusDuringUpload: ReturnType<typeof latencySummary>;
   statusWhileProcessing: ReturnType<typeof latencySummary>;
   imagesPerSecondWhileMeasuring: number;
@@ -60,6 +63,7 @@ async function timeUpload(
   const csv = uploadCsv(rows, imageBase, `x${rows}`);
   const phase = `upload-${rows}`;
   service.setPhase(phase);
+  await service.loopDelay('reset');
   const watch = new CpuWatch(service.pid);
   const { result, profile } = await profiled(service, phase, resultsBase, async () => {
     // GET /status of another request, every 50 ms, for as long as the upload is in flight
@@ -79,6 +83,7 @@ async function timeUpload(
     }
   });
   const cpu = watch.read();
+  const loop = await service.loopDelay('read');
   service.sample(); // at the 202
   const peakRssMiB = service.peakMiB(phase);
   const hwmMiB = service.hwmMiB();
@@ -108,6 +113,7 @@ async function timeUpload(
     otherCpuShare: cpu.otherShare,
     peakRssMiB,
     hwmMiB,
+    loopDuringUpload: { maxMs: round(loop.maxMs, 1), p99Ms: round(loop.p99Ms, 1) },
     statusDuringUpload: latencySummary(result.duringUpload),
     statusWhileProcessing: latencySummary(whileProcessing),
     imagesPerSecondWhileMeasuring: round(processedRate, 1),
@@ -142,7 +148,7 @@ export async function uploadPhase(
   const uploads: UploadResult[] = [];
   const uploadServices: Record<number, ServiceSummary> = {};
   for (const rows of OPTIONS.uploadRows) {
-    const service = await Service.start(`upload-${rows}`);
+    const service = await Service.start(`upload-${rows}`, { loopProbe: true });
     try {
       log(`service (upload ${rows}) pid ${service.pid} at ${service.base}`);
       const probe = await service.upload(productCsv([`${imageBase}/small.jpg?probe=${runTag}`]), 'probe.csv');
@@ -168,6 +174,7 @@ export function printUploads(uploads: UploadResult[]): void {
         'svc CPU s',
         "others' CPU",
         'peak RSS MiB',
+        'longest stall ms',
         'status during upload p50/max',
         'status while processing p50/p95/max',
         'img/s meanwhile',
@@ -180,6 +187,7 @@ export function printUploads(uploads: UploadResult[]): void {
         round(u.serviceCpuMs / 1000, 2),
         `${Math.round(u.otherCpuShare * 100)}%`,
         u.peakRssMiB,
+        u.loopDuringUpload.maxMs,
         `${u.statusDuringUpload.p50Ms} / ${u.statusDuringUpload.maxMs} (n=${u.statusDuringUpload.count})`,
         `${u.statusWhileProcessing.p50Ms} / ${u.statusWhileProcessing.p95Ms} / ${u.statusWhileProcessing.maxMs}`,
         u.imagesPerSecondWhileMeasuring,
