@@ -660,6 +660,36 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       await expectExactSummary();
     });
 
+    it("deals again past requests waiting out a back-off: four clients' retries never empty a claim", async () => {
+      const backedOff: string[] = [];
+      for (let owner = 0; owner < 4; owner++)
+        backedOff.push(...(await seedRequest(driver, 4, { owner: `slow-${owner}` })));
+      const leased = await claimBatches(1, 16);
+      expect(leased.map((image) => image.id).sort()).toEqual([...backedOff].sort());
+      const tooMany = { code: 'http_429', message: 'HTTP 429 Too Many Requests' };
+      for (const image of leased)
+        await new UnitOfWork(driver.dataSource).run((tx) =>
+          driver.leases.retryLater(tx, image.id, 60_000, tooMany),
+        );
+      for (let owner = 0; owner < 4; owner++) await seedRequest(driver, 10, { owner: `ok-${owner}` });
+      // The other clients served once (then given back), the back-off's are the least recently served:
+      // with nothing in flight, the first deal is theirs, and none of their images is due.
+      const served = await claimBatches(1, 16);
+      expect(new Set(served.map((image) => image.queueOwner)).size).toBe(4);
+      await new UnitOfWork(driver.dataSource).run((tx) =>
+        driver.leases.release(
+          tx,
+          served.map((image) => image.id),
+        ),
+      );
+      const claimed = await claimBatches(1, 16);
+      expect(claimed).toHaveLength(16);
+      expect(new Set(claimed.map((image) => image.queueOwner))).toEqual(
+        new Set(['ok-0', 'ok-1', 'ok-2', 'ok-3']),
+      );
+      await expectExactSummary();
+    });
+
     it('weighs owners by API_KEY_WEIGHTS: a key of weight 3 gets three images for one', async () => {
       await seedRequest(driver, 40, { owner: HEAVY });
       await seedRequest(driver, 40, { owner: OWNER });

@@ -1,4 +1,4 @@
-import { type ClaimCandidate, fairShares } from './fair-share.js';
+import { afterLease, type ClaimCandidate, fairShares } from './fair-share.js';
 
 /** A candidate request: owner, its id, and what differs from an idle request of cost 1 with 100 queued. */
 const request = (queueOwner: string, taskId: string, rest: Partial<ClaimCandidate> = {}): ClaimCandidate => ({
@@ -43,6 +43,22 @@ describe('fairShares', () => {
     expect(shares(candidates, 5, none, NO_LIMIT)).toEqual({ a0: 3, b0: 2 });
   });
 
+  it("sizes a turn by its owner's weight, so a large claim follows the weights as one image a turn did", () => {
+    const idle = [
+      request('a', 'a0', { weight: 3 }),
+      request('b', 'b0'),
+      request('c', 'c0'),
+      request('d', 'd0'),
+    ];
+    expect(shares(idle, 64, none, NO_LIMIT)).toEqual({ a0: 32, b0: 12, c0: 10, d0: 10 });
+    // a: 31 in flight at weight 3, b: 1: b catches up, then both go on at 3 to 1.
+    const busy = [
+      request('b', 'b0', { ownerCost: 1, taskCost: 1 }),
+      request('a', 'a0', { weight: 3, ownerCost: 31, taskCost: 31 }),
+    ];
+    expect(shares(busy, 64, none, 128)).toEqual({ b0: 25, a0: 39 });
+  });
+
   it('counts costly images against their owner: one AVIF image weighs as much as 16 JPEG ones', () => {
     const candidates = [request('avif', 'x', { cost: 16 }), request('jpeg', 'y')];
     expect(shares(candidates, 10, none, NO_LIMIT)).toEqual({ x: 1, y: 9 });
@@ -69,5 +85,33 @@ describe('fairShares', () => {
     // 32 per owner: avif holds 16 here already, so one more; auto may have 4 (32 / 8).
     expect(shares(candidates, 8, new Map([['avif', 16]]), 32)).toEqual({ x: 1, y: 4 });
     expect(shares([request('avif', 'x', { cost: 16 })], 8, new Map([['avif', 32]]), 32)).toEqual({});
+  });
+});
+
+describe('afterLease', () => {
+  it('leaves out the requests that gave fewer images than their share, and counts the leased ones in flight', () => {
+    const candidates = [
+      request('a', 'a0', { ownerCost: 2 }),
+      request('a', 'a1', { ownerCost: 2, cost: 2, taskCost: 2 }),
+      request('b', 'b0', { queued: 5 }),
+    ];
+    const dealt = new Map([
+      ['a0', 4],
+      ['a1', 2],
+      ['b0', 4],
+    ]);
+    // b0's images are waiting out a back-off: none was due.
+    const next = afterLease(
+      candidates,
+      dealt,
+      new Map([
+        ['a0', 4],
+        ['a1', 2],
+      ]),
+    );
+    expect(next).toEqual([
+      request('a', 'a0', { ownerCost: 10, taskCost: 4, queued: 96 }),
+      request('a', 'a1', { ownerCost: 10, cost: 2, taskCost: 6, queued: 98 }),
+    ]);
   });
 });

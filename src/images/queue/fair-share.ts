@@ -14,22 +14,24 @@ export interface ClaimCandidate {
 }
 
 /**
- * A claim deals its images out in at most this many turns: a turn gives its owner `limit ÷ TURNS`
- * of cost (at least one image), from one request. Each owner and request a claim serves is a row of the
- * queue's summary written, by the claim and again by the batch that records the images; dealt one image
- * a turn, a claim of 16 at a backlog of 100 clients wrote 32 such rows where 8 do. Over successive
- * claims the shares are the same: the next turn goes to whoever then has the least in flight. A claim
- * of up to TURNS images is still dealt one at a time.
+ * A claim of `limit` images deals them in turns of about `limit ÷ TURNS` of cost (at least one image)
+ * for the owners of the greatest weight among the candidates, proportionally less for the others, each
+ * turn from one request. Each owner and request a claim serves is a row of the queue's summary written,
+ * by the claim and again by the batch that records the images: dealt one image a turn, a claim of 16 at
+ * a backlog of 100 clients wrote 32 such rows, against 8 in turns. The price is the grain of the
+ * shares: while many clients wait with nothing in flight, a claim of 16 serves four of them (the least
+ * recently served first), the next claim the next four, where one image a turn served sixteen at once.
  */
 const TURNS = 4;
 
 /**
- * How many images a claim of `limit` takes from each candidate request: in turns (TURNS), each to the
- * owner with the least cost in flight for its weight (ties: in the candidates' order), and within that
- * owner to the request with the least cost in flight (ties: in order, so oldest first). An owner whose
- * next image would take what this process holds of it (`held`, by cost) past `maxHeld` gets no more
- * here. So an owner with many requests gets its share, not one per request, and an owner's costly
- * images count against its own share, not against everyone's.
+ * How many images a claim of `limit` takes from each candidate request: in turns (see TURNS), each to
+ * the owner with the least cost in flight for its weight (ties: in the candidates' order), and within
+ * that owner to the request with the least cost in flight (ties: in order, so oldest first). An owner
+ * whose next image would take what this process holds of it (`held`, by cost) past `maxHeld` gets no
+ * more here. So an owner with many requests gets its share, not one per request, an owner's costly
+ * images count against its own share, not against everyone's, and a turn's size follows its owner's
+ * weight, so the shares follow the weights turn by turn.
  */
 export function fairShares(
   candidates: ClaimCandidate[],
@@ -49,7 +51,8 @@ export function fairShares(
     owners.set(candidate.queueOwner, owner);
   }
   const shares = new Map<string, number>();
-  const turnCost = Math.ceil(limit / TURNS);
+  const heaviest = Math.max(...[...owners.values()].map((owner) => owner.weight));
+  const turnCost = Math.ceil(limit / TURNS) / heaviest;
   for (let taken = 0; taken < limit;) {
     let best: { owner: OwnerTally; task: ClaimCandidate } | undefined;
     for (const owner of owners.values()) {
@@ -60,7 +63,7 @@ export function fairShares(
     if (!best) break;
     const { owner, task } = best;
     const images = Math.min(
-      Math.max(1, Math.floor(turnCost / task.cost)),
+      Math.max(1, Math.floor((turnCost * owner.weight) / task.cost)),
       limit - taken,
       task.queued,
       Math.floor((maxHeld - owner.held) / task.cost),
@@ -73,6 +76,39 @@ export function fairShares(
     taken += images;
   }
   return shares;
+}
+
+/**
+ * The candidates for another deal in the same claim, once `shares` were leased (`leased`: images per
+ * request): each request with its images leased now in flight, its owner's cost with them; a request
+ * that gave fewer than its share is left out, as it has no more images due (they wait for a retry's
+ * back-off). So a claim whose first deal went to requests waiting out a back-off deals the rest to
+ * others, instead of coming back empty while those requests have nothing in flight.
+ */
+export function afterLease(
+  candidates: readonly ClaimCandidate[],
+  shares: ReadonlyMap<string, number>,
+  leased: ReadonlyMap<string, number>,
+): ClaimCandidate[] {
+  const ownerCost = new Map<string, number>();
+  for (const candidate of candidates) {
+    const added = (leased.get(candidate.taskId) ?? 0) * candidate.cost;
+    ownerCost.set(candidate.queueOwner, (ownerCost.get(candidate.queueOwner) ?? candidate.ownerCost) + added);
+  }
+  return candidates
+    .filter((candidate) => (leased.get(candidate.taskId) ?? 0) === (shares.get(candidate.taskId) ?? 0))
+    .map((candidate) => {
+      const images = leased.get(candidate.taskId) ?? 0;
+      return {
+        queueOwner: candidate.queueOwner,
+        weight: candidate.weight,
+        ownerCost: ownerCost.get(candidate.queueOwner)!,
+        taskId: candidate.taskId,
+        cost: candidate.cost,
+        taskCost: candidate.taskCost + images * candidate.cost,
+        queued: candidate.queued - images,
+      };
+    });
 }
 
 /** An owner as the claim goes: its cost in flight everywhere and held here, its requests (copies). */

@@ -5,7 +5,7 @@ import { execute, executePrepared, inList } from '../../database/sql.js';
 import { SqlitePlanHints } from '../../database/sqlite-plan-hints.js';
 import type { Transaction } from '../../database/unit-of-work.js';
 import { QueueCounters } from '../../tasks/queue-counters.js';
-import { type ClaimCandidate, fairShares } from './fair-share.js';
+import { afterLease, type ClaimCandidate, fairShares } from './fair-share.js';
 import type { ClaimedImage, ImageFailure } from './image-queue.js';
 
 /** What a claimed image takes from its task (the output options as stored: JSON). */
@@ -36,6 +36,12 @@ function claimedImage(image: LeasedImage, task: TaskPart): ClaimedImage {
     outputOptions: JSON.parse(task.outputOptions) as OutputOptions,
   };
 }
+
+/**
+ * The deals a claim makes at most: another only when a request gave fewer images than its share (the
+ * rest wait out a retry's back-off), from the candidates already read, without those requests.
+ */
+const MAX_DEALS = 4;
 
 /** The owners a claim of `limit` looks at, at most (more would only be read, never taken). */
 const MAX_OWNERS = 32;
@@ -70,8 +76,10 @@ export class LeaseStore {
    * for their weight come first (the least recently served among equals), within an owner the tasks
    * with the least in flight (the oldest among equals). `held`: the cost of each owner's images this
    * process holds already, kept within MAX_OWNER_COST_IN_FLIGHT. Reads the queue's summary, never
-   * counts images: its cost does not grow with the backlog. On PostgreSQL its one write is a single
-   * statement (lease and count), so it needs no transaction (UnitOfWork.runStatements).
+   * counts images: its cost does not grow with the backlog. A request that gives fewer images than its
+   * share has none due (a retry's back-off): the rest is dealt again without it, up to MAX_DEALS times.
+   * On PostgreSQL each deal's write is a single statement (lease and count), so a claim needs no
+   * transaction (UnitOfWork.runStatements).
    */
   async claim(
     tx: Transaction,
@@ -79,14 +87,28 @@ export class LeaseStore {
     held: ReadonlyMap<string, number> = new Map(),
   ): Promise<ClaimedImage[]> {
     const now = Date.now();
-    const shares = fairShares(
-      await this.candidates(tx, limit),
-      limit,
-      held,
-      this.config.workers.maxOwnerCostInFlight,
-    );
-    if (shares.size === 0) return [];
-    return this.leaseDue(tx, shares, now);
+    const claimed: ClaimedImage[] = [];
+    const holding = new Map(held);
+    let candidates = await this.candidates(tx, limit);
+    for (let deal = 0; deal < MAX_DEALS && claimed.length < limit; deal++) {
+      const shares = fairShares(
+        candidates,
+        limit - claimed.length,
+        holding,
+        this.config.workers.maxOwnerCostInFlight,
+      );
+      if (shares.size === 0) break;
+      const leased = await this.leaseDue(tx, shares, now);
+      claimed.push(...leased);
+      const perTask = new Map<string, number>();
+      for (const image of leased) {
+        perTask.set(image.taskId, (perTask.get(image.taskId) ?? 0) + 1);
+        holding.set(image.queueOwner, (holding.get(image.queueOwner) ?? 0) + image.cost);
+      }
+      if (leased.length === [...shares.values()].reduce((sum, images) => sum + images, 0)) break;
+      candidates = afterLease(candidates, shares, perTask);
+    }
+    return claimed;
   }
 
   /** The owners next in line and, for each, its tasks next in line (in that order), from the queue's summary. */
