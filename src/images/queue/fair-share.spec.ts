@@ -57,6 +57,9 @@ describe('fairShares', () => {
       request('a', 'a0', { weight: 3, ownerCost: 31, taskCost: 31 }),
     ];
     expect(shares(busy, 64, none, 128)).toEqual({ b0: 25, a0: 39 });
+    // Whole turns at any weight (4 × 49 / 49 is 4, not a hair under it).
+    const heavy = [request('a', 'a0', { weight: 49 }), request('a', 'a1', { weight: 49 })];
+    expect(shares(heavy, 16, none, NO_LIMIT)).toEqual({ a0: 8, a1: 8 });
   });
 
   it('counts costly images against their owner: one AVIF image weighs as much as 16 JPEG ones', () => {

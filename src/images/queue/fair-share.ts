@@ -18,9 +18,11 @@ export interface ClaimCandidate {
  * for the owners of the greatest weight among the candidates, proportionally less for the others, each
  * turn from one request. Each owner and request a claim serves is a row of the queue's summary written,
  * by the claim and again by the batch that records the images: dealt one image a turn, a claim of 16 at
- * a backlog of 100 clients wrote 32 such rows, against 8 in turns. The price is the grain of the
- * shares: while many clients wait with nothing in flight, a claim of 16 serves four of them (the least
- * recently served first), the next claim the next four, where one image a turn served sixteen at once.
+ * a backlog of 100 clients of equal weight wrote 32 such rows, against 8 in turns. The price is the
+ * grain of the shares: while many clients wait with nothing in flight, a claim of 16 serves four of
+ * them (the least recently served first), the next claim the next four, where one image a turn served
+ * sixteen at once. Where a heavier key is among the candidates, the others' turns shrink toward one
+ * image, and so do the savings.
  */
 const TURNS = 4;
 
@@ -31,7 +33,7 @@ const TURNS = 4;
  * whose next image would take what this process holds of it (`held`, by cost) past `maxHeld` gets no
  * more here. So an owner with many requests gets its share, not one per request, an owner's costly
  * images count against its own share, not against everyone's, and a turn's size follows its owner's
- * weight, so the shares follow the weights turn by turn.
+ * weight against the heaviest candidate's.
  */
 export function fairShares(
   candidates: ClaimCandidate[],
@@ -52,7 +54,7 @@ export function fairShares(
   }
   const shares = new Map<string, number>();
   const heaviest = Math.max(...[...owners.values()].map((owner) => owner.weight));
-  const turnCost = Math.ceil(limit / TURNS) / heaviest;
+  const turnCost = Math.ceil(limit / TURNS);
   for (let taken = 0; taken < limit;) {
     let best: { owner: OwnerTally; task: ClaimCandidate } | undefined;
     for (const owner of owners.values()) {
@@ -63,7 +65,8 @@ export function fairShares(
     if (!best) break;
     const { owner, task } = best;
     const images = Math.min(
-      Math.max(1, Math.floor((turnCost * owner.weight) / task.cost)),
+      // In integers: (turnCost / heaviest) * weight fell a hair short of whole for 82 weights in 1,000.
+      Math.max(1, Math.floor((turnCost * owner.weight) / (heaviest * task.cost))),
       limit - taken,
       task.queued,
       Math.floor((maxHeld - owner.held) / task.cost),
@@ -81,9 +84,9 @@ export function fairShares(
 /**
  * The candidates for another deal in the same claim, once `shares` were leased (`leased`: images per
  * request): each request with its images leased now in flight, its owner's cost with them; a request
- * that gave fewer than its share is left out, as it has no more images due (they wait for a retry's
- * back-off). So a claim whose first deal went to requests waiting out a back-off deals the rest to
- * others, instead of coming back empty while those requests have nothing in flight.
+ * that gave fewer than its share is left out: its other images wait out a retry's back-off (or, on
+ * PostgreSQL, another process is leasing them). So a claim whose first deal went to requests waiting
+ * out a back-off deals the rest to others (an owner's next request may take its turn again).
  */
 export function afterLease(
   candidates: readonly ClaimCandidate[],

@@ -38,10 +38,11 @@ function claimedImage(image: LeasedImage, task: TaskPart): ClaimedImage {
 }
 
 /**
- * The deals a claim makes at most: another only when a request gave fewer images than its share (the
- * rest wait out a retry's back-off), from the candidates already read, without those requests.
+ * The deals a claim makes at most: another only when a request gave fewer images than its share (its
+ * other images wait out a retry's back-off), from the candidates already read, without those requests.
+ * Each deal takes up to four short requests out (one a turn): eight deals get past 28 of them.
  */
-const MAX_DEALS = 4;
+const MAX_DEALS = 8;
 
 /** The owners a claim of `limit` looks at, at most (more would only be read, never taken). */
 const MAX_OWNERS = 32;
@@ -77,9 +78,9 @@ export class LeaseStore {
    * with the least in flight (the oldest among equals). `held`: the cost of each owner's images this
    * process holds already, kept within MAX_OWNER_COST_IN_FLIGHT. Reads the queue's summary, never
    * counts images: its cost does not grow with the backlog. A request that gives fewer images than its
-   * share has none due (a retry's back-off): the rest is dealt again without it, up to MAX_DEALS times.
-   * On PostgreSQL each deal's write is a single statement (lease and count), so a claim needs no
-   * transaction (UnitOfWork.runStatements).
+   * share has no more due (a retry's back-off; on PostgreSQL, rows another process is leasing): the rest
+   * is dealt again without it, in up to MAX_DEALS deals. On PostgreSQL each deal is a single statement
+   * (lease and count), atomic on its own, so a claim needs no transaction (UnitOfWork.runStatements).
    */
   async claim(
     tx: Transaction,
@@ -98,7 +99,16 @@ export class LeaseStore {
         this.config.workers.maxOwnerCostInFlight,
       );
       if (shares.size === 0) break;
-      const leased = await this.leaseDue(tx, shares, now);
+      let leased: ClaimedImage[];
+      try {
+        leased = await this.leaseDue(tx, shares, now);
+      } catch (error) {
+        // On PostgreSQL each deal is a statement of its own, committed: what earlier deals leased is
+        // the worker's, to work on, rather than left to its lease's expiry. On SQLite the transaction
+        // rolls every deal back.
+        if (claimed.length === 0 || !this.config.database.isPostgres) throw error;
+        break;
+      }
       claimed.push(...leased);
       const perTask = new Map<string, number>();
       for (const image of leased) {
