@@ -1,41 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
-import type { OutputOptions } from '../../config/output-options.js';
 import { execute, executePrepared, inList } from '../../database/sql.js';
 import { SqlitePlanHints } from '../../database/sqlite-plan-hints.js';
 import type { Transaction } from '../../database/unit-of-work.js';
 import { QueueCounters } from '../../tasks/queue-counters.js';
+import { claimedImage, type LeasedImage, type TaskPart } from './claimed-image.js';
 import { afterLease, type ClaimCandidate, fairShares } from './fair-share.js';
 import type { ClaimedImage, ImageFailure } from './image-queue.js';
-
-/** What a claimed image takes from its task (the output options as stored: JSON). */
-interface TaskPart {
-  owner: string;
-  queueOwner: string;
-  cost: number;
-  outputOptions: string;
-}
-
-/** A leased image's own columns, as the claim's UPDATE returns them. */
-type LeasedImage = Omit<ClaimedImage, keyof TaskPart>;
-
-/**
- * A claimed image as one object literal, each property named: made by rest and spread, every image took
- * new hidden classes on Node 20 (see docs/performance.md, hidden classes).
- */
-function claimedImage(image: LeasedImage, task: TaskPart): ClaimedImage {
-  return {
-    id: image.id,
-    taskId: image.taskId,
-    inputUrl: image.inputUrl,
-    attempts: image.attempts,
-    leaseExpiries: image.leaseExpiries,
-    owner: task.owner,
-    queueOwner: task.queueOwner,
-    cost: task.cost,
-    outputOptions: JSON.parse(task.outputOptions) as OutputOptions,
-  };
-}
 
 /**
  * The deals a claim makes at most: another only when a request gave fewer images than its share (its
