@@ -53,6 +53,8 @@ interface BacklogRun {
   /** CPU time per completion over the window, ms: the worker processes, and (PostgreSQL) its backends. */
   workerCpuMsPerCompletion: number;
   postgresCpuMsPerCompletion?: number;
+  /** PostgreSQL's write-ahead log per completion: the rows and index entries written, which noise does not move. */
+  walBytesPerCompletion?: number;
   /** Cores busy on average over the window, by everything on the machine (it is shared). */
   machineCores: number;
   /**
@@ -210,16 +212,29 @@ async function measure(
       config.database.isPostgres
         ? backendCpuMs(dataSource, new URL(databaseUrl).pathname.slice(1))
         : new Map<number, number>();
+    const walPosition = async () =>
+      config.database.isPostgres
+        ? String((await dataSource.query('SELECT pg_current_wal_lsn() AS lsn'))[0].lsn)
+        : undefined;
     const cpuBefore = { workers: workers.cpuMs(), postgres: await postgresCpu(), machine: machineBusyMs() };
+    const walBefore = await walPosition();
     const before = await done(dataSource);
     const start = performance.now();
     await sleep(options.seconds * 1000);
     const completions = (await done(dataSource)) - before;
+    const walAfter = await walPosition();
     const seconds = (performance.now() - start) / 1000;
     const workerMs = workers.cpuMs() - cpuBefore.workers;
     let postgresMs = 0;
     for (const [pid, ms] of await postgresCpu()) postgresMs += ms - (cpuBefore.postgres.get(pid) ?? 0);
     const machineMs = machineBusyMs() - cpuBefore.machine;
+    const walBytes =
+      walBefore === undefined
+        ? undefined
+        : Number(
+            (await dataSource.query('SELECT pg_wal_lsn_diff($1, $2) AS bytes', [walAfter, walBefore]))[0]
+              .bytes,
+          );
     await workers.stop();
     // After the window (a released image counts its attempt: it would look claimed twice if done later).
     const claimAlone = latency(await claimsAlone(dataSource, config, 2 * options.concurrency, 500));
@@ -240,6 +255,7 @@ async function measure(
       completionsPerSecond: Math.round(completions / seconds),
       workerCpuMsPerCompletion: round(workerMs / completions, 3),
       ...(config.database.isPostgres && { postgresCpuMsPerCompletion: round(postgresMs / completions, 3) }),
+      ...(walBytes !== undefined && { walBytesPerCompletion: Math.round(walBytes / completions) }),
       machineCores: round(machineMs / 1000 / seconds, 2),
       claimAlone,
       claimStatements: latency(workers.claimMs.statements),
@@ -250,7 +266,7 @@ async function measure(
       plans,
     };
     log(
-      `queue backlog (${database}): claims alone p50 ${run.claimAlone.p50Ms} ms, p99 ${run.claimAlone.p99Ms} ms; ${workerCount} worker(s): ${run.completionsPerSecond} completions/s (CPU per completion: workers ${run.workerCpuMsPerCompletion} ms${run.postgresCpuMsPerCompletion === undefined ? '' : `, PostgreSQL ${run.postgresCpuMsPerCompletion} ms`}; the machine's cores busy: ${run.machineCores}); claim p50 ${run.claimStatements.p50Ms} ms, p99 ${run.claimStatements.p99Ms} ms${run.claimWhole ? ` (whole p99 ${run.claimWhole.p99Ms} ms)` : ''}${run.exact ? '' : ' NOT EXACT'}`,
+      `queue backlog (${database}): claims alone p50 ${run.claimAlone.p50Ms} ms, p99 ${run.claimAlone.p99Ms} ms; ${workerCount} worker(s): ${run.completionsPerSecond} completions/s (CPU per completion: workers ${run.workerCpuMsPerCompletion} ms${run.postgresCpuMsPerCompletion === undefined ? '' : `, PostgreSQL ${run.postgresCpuMsPerCompletion} ms, ${run.walBytesPerCompletion} WAL bytes`}; the machine's cores busy: ${run.machineCores}); claim p50 ${run.claimStatements.p50Ms} ms, p99 ${run.claimStatements.p99Ms} ms${run.claimWhole ? ` (whole p99 ${run.claimWhole.p99Ms} ms)` : ''}${run.exact ? '' : ' NOT EXACT'}`,
     );
     return run;
   } finally {

@@ -19,6 +19,7 @@ import { DeliveryReceivers1764000000014 } from './migrations/1764000000014-deliv
 import { ImageRenditions1764000000016 } from './migrations/1764000000016-image-renditions.js';
 import { SourceReuse1764000000017 } from './migrations/1764000000017-source-reuse.js';
 import { LeaseIndex1764000000018 } from './migrations/1764000000018-lease-index.js';
+import { QueuedImagesIndex1764000000020 } from './migrations/1764000000020-queued-images-index.js';
 import { SourceFinalUrl1764000000019 } from './migrations/1764000000019-source-final-url.js';
 import { loadSqliteDriver } from './sqlite-driver.js';
 
@@ -41,6 +42,7 @@ const MIGRATIONS = [
   SourceReuse1764000000017,
   LeaseIndex1764000000018,
   SourceFinalUrl1764000000019,
+  QueuedImagesIndex1764000000020,
 ];
 
 /**

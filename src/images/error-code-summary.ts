@@ -17,7 +17,7 @@ export class ErrorCodeSummary {
 
   async of(requestId: string, owner: Owner): Promise<ErrorCodeListDto> {
     await this.tasks.getOrFail(requestId, owner);
-    // One grouped count over the request's failed images (the (task_id, status) index finds them).
+    // One grouped count over the request's failed images (their partial index by (task_id, error_code) holds them).
     const rows = await this.images
       .createQueryBuilder('image')
       .select('image.error_code', 'code')

@@ -15,7 +15,8 @@ export const NEVER = Number.MAX_SAFE_INTEGER;
 @Entity('images')
 @Index('idx_images_task_row', ['taskId', 'rowNumber', 'position'])
 @Index('idx_images_leases', ['leaseUntil'], { where: "status = 'processing'" })
-@Index('idx_images_task_status', ['taskId', 'status', 'availableAt'])
+@Index('idx_images_task_queued', ['taskId', 'availableAt'], { where: "status = 'queued'" })
+@Index('idx_images_task_failed', ['taskId', 'errorCode'], { where: "status = 'failed'" })
 @Index('idx_images_waiting_duplicates', ['duplicateOf'], {
   where: "duplicate_of IS NOT NULL AND status = 'queued'",
 })

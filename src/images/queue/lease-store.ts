@@ -157,7 +157,7 @@ export class LeaseStore {
    */
   private async leaseDue(tx: Transaction, shares: Map<string, number>, now: number): Promise<ClaimedImage[]> {
     const due = (task: string, count: string) =>
-      `SELECT id FROM images ${this.hints.indexedBy('idx_images_task_status')}
+      `SELECT id FROM images ${this.hints.indexedBy('idx_images_task_queued')}
         WHERE task_id = ${task} AND status = 'queued' AND available_at <= ? ORDER BY available_at LIMIT ${count}`;
     const lease = (chosenIds: string) =>
       `UPDATE images SET status = 'processing', lease_until = ?, attempts = attempts + 1
