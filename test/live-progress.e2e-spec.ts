@@ -110,6 +110,16 @@ describe('live progress, previews and filters', () => {
     // The image is held: nothing changed meanwhile, so the comments were all the stream had to send.
     const { body: held } = await service.http.get(`/status/${requestId}`).expect(200);
     expect(held).toMatchObject({ status: 'processing', processed_images: 0 });
+    // Its image is claimed, then held in its download: the one image in flight.
+    const inFlight = await eventually(async () => {
+      const { body } = await service.http.get(`/requests/${requestId}/images?status=processing`).expect(200);
+      return body.total === 1 && body;
+    });
+    expect(inFlight.images).toHaveLength(1);
+    const { body: doneWhileHeld } = await service.http
+      .get(`/requests/${requestId}/images?status=done`)
+      .expect(200);
+    expect(doneWhileHeld).toMatchObject({ total: 0, images: [] });
     release();
     const { events } = await stream;
     expect(events.map((event) => event.event)).toEqual(['progress', 'completed']);
@@ -138,6 +148,11 @@ describe('live progress, previews and filters', () => {
       total: 1,
       images: [{ input_url: missing.input_url, error_code: 'http_404' }],
     });
+    const done = await service.http.get(`/requests/${requestId}/images?status=done`).expect(200);
+    expect(done.body.total).toBe(2);
+    expect(done.body.images.map((image: any) => image.input_url)).toEqual([photo.input_url, cmyk.input_url]);
+    const processing = await service.http.get(`/requests/${requestId}/images?status=processing`).expect(200);
+    expect(processing.body).toMatchObject({ total: 0, images: [] });
     const byCode = await service.http.get(`/requests/${requestId}/images?error_code=http_404`).expect(200);
     expect(byCode.body.images).toHaveLength(1);
     const none = await service.http.get(`/requests/${requestId}/images?error_code=decode_error`).expect(200);

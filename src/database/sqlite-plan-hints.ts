@@ -1,8 +1,10 @@
 /**
- * SQLite plans without statistics and takes the status index for any `status = ?` term, scanning every
- * queued image: these keep a statement on the index it needs. `INDEXED BY` names the index a walk must
- * use; `+` in front of a column keeps SQLite off that column's index (for a statement that finds its
- * rows by id). PostgreSQL plans from its own statistics: both are empty there.
+ * SQLite plans without statistics and may walk a partial index of a status, or a request's every image,
+ * where a statement needs another index: these keep a statement on the index it needs. `INDEXED BY`
+ * names the index a walk must use (a partial one only where the statement's WHERE holds its very
+ * condition, literally: SQLite refuses to prepare it otherwise); `+` in front of a column keeps SQLite
+ * off that column's indexes (for a statement that finds its rows by id). PostgreSQL plans from its own
+ * statistics: both are empty there.
  */
 export class SqlitePlanHints {
   constructor(private readonly isPostgres: boolean) {}

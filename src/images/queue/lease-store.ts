@@ -33,7 +33,7 @@ const TASKS_PER_OWNER = 4;
  */
 @Injectable()
 export class LeaseStore {
-  /** The claim's walks of an index are named, and its UPDATE by ids is kept off the status index. */
+  /** The claim's walks of an index are named, and its UPDATE by ids is kept off the status's indexes. */
   private readonly hints: SqlitePlanHints;
 
   constructor(
@@ -156,6 +156,7 @@ export class LeaseStore {
    * every image at 10,000 images.
    */
   private async leaseDue(tx: Transaction, shares: Map<string, number>, now: number): Promise<ClaimedImage[]> {
+    // `status = 'queued'` stays a literal: the partial index it names is usable for that term alone.
     const due = (task: string, count: string) =>
       `SELECT id FROM images ${this.hints.indexedBy('idx_images_task_queued')}
         WHERE task_id = ${task} AND status = 'queued' AND available_at <= ? ORDER BY available_at LIMIT ${count}`;
