@@ -126,6 +126,27 @@ describe('live progress, previews and filters', () => {
     expect(comments).toBeGreaterThan(0);
   });
 
+  it('counts the images in flight apart from those still queued', async () => {
+    const release = fixtures.holdImages();
+    const url = fixtures.imageUrl('exif-orientation-8.jpg', 'n=twice');
+    const requestId = await upload(service.http, productCsv([url, url]), { fileName: 'c.csv' });
+    // The first is claimed, then held in its download; the second, its duplicate, waits queued for its outcome.
+    const inFlight = await eventually(async () => {
+      const { body } = await service.http.get(`/requests/${requestId}/images?status=processing`).expect(200);
+      return body.images.length === 1 && body;
+    });
+    expect(inFlight.total).toBe(1);
+    const { body: queued } = await service.http
+      .get(`/requests/${requestId}/images?status=queued`)
+      .expect(200);
+    expect(queued.total).toBe(1);
+    release();
+    await eventually(async () => {
+      const { body } = await service.http.get(`/status/${requestId}`).expect(200);
+      return body.status === 'completed';
+    });
+  });
+
   it('lists each done image’s WebP preview URL, makes it when asked, filters failures, and deletes both with the request', async () => {
     const requestId = await uploadOf(['photo-2725x2225.jpg', 'missing.jpg', 'cmyk.jpg']);
     await readEventStream(`${service.config.server.publicUrl}/requests/${requestId}/events`);
