@@ -3,8 +3,16 @@ import { type Transaction, UnitOfWork } from '../database/unit-of-work.js';
 import { WalCheckpointer } from '../database/wal-checkpointer.js';
 import { TaskRowsRemoval } from '../images/task-rows-removal.js';
 
-/** Slices written between two waits for the WAL checkpoint (a slice holds up to 1,000 images). */
-const SLICES_PER_CHECKPOINT = 16;
+/** Slices written before the WAL is checkpointed beside them (a slice holds up to 1,000 images); see writeSlice. */
+const SLICES_PER_CHECKPOINT = 8;
+
+interface RunningCheckpoint {
+  /** The slices written since the WAL started over, when it began: it copies those. */
+  slicesBefore: number;
+  done: boolean;
+  /** Resolves once it is done (WalCheckpointer.checkpoint never rejects). */
+  finished: Promise<void>;
+}
 
 /**
  * The uploads whose rows are written in slices (SQLite: each batch of rows commits on its own, so no
@@ -19,6 +27,8 @@ const SLICES_PER_CHECKPOINT = 16;
 export class UploadStaging {
   private readonly logger = new Logger(UploadStaging.name);
   private slicesSinceCheckpoint = 0;
+  /** The checkpoint running beside the slices, if one is. */
+  private copying?: RunningCheckpoint;
 
   constructor(
     private readonly unitOfWork: UnitOfWork,
@@ -32,14 +42,43 @@ export class UploadStaging {
   }
 
   /**
-   * Commits one slice of rows. Every few slices it waits until the WAL has been copied back into the
-   * database (WalCheckpointer), so that a large upload's WAL stays small and its COMMITs stay short.
+   * Commits one slice of rows, and keeps the WAL that the slices grow small, so that their COMMITs stay
+   * short (WalCheckpointer). From SLICES_PER_CHECKPOINT slices on, checkpoints run one after another in
+   * the checkpointer's thread while the slices go on being written on this one, each copying what was
+   * committed while the one before ran. Once one is done with at most a slice written meanwhile, or
+   * once the WAL holds twice SLICES_PER_CHECKPOINT slices, the upload waits for the running one and
+   * then for one more, which leaves nothing in the WAL: the next slice starts it over. Waiting for
+   * every copy instead held the upload for as long as the copies took (~0.9 s of 5.8 s for 100,000 rows).
    */
   async writeSlice(write: (tx: Transaction) => Promise<void>): Promise<void> {
     await this.unitOfWork.run(write);
-    if (++this.slicesSinceCheckpoint < SLICES_PER_CHECKPOINT) return;
-    this.slicesSinceCheckpoint = 0;
+    this.slicesSinceCheckpoint++;
+    const copying = this.copying;
+    if (!copying) {
+      if (this.slicesSinceCheckpoint >= SLICES_PER_CHECKPOINT) this.copying = this.startCheckpoint();
+      return;
+    }
+    const full = this.slicesSinceCheckpoint >= 2 * SLICES_PER_CHECKPOINT;
+    if (!full && !copying.done) return;
+    if (!full && this.slicesSinceCheckpoint - copying.slicesBefore > 1) {
+      this.copying = this.startCheckpoint();
+      return;
+    }
+    await copying.finished;
     await this.checkpointer.checkpoint();
+    this.copying = undefined;
+    this.slicesSinceCheckpoint = 0;
+  }
+
+  private startCheckpoint(): RunningCheckpoint {
+    const copying: RunningCheckpoint = {
+      slicesBefore: this.slicesSinceCheckpoint,
+      done: false,
+      finished: this.checkpointer.checkpoint().then(() => {
+        copying.done = true;
+      }),
+    };
+    return copying;
   }
 
   /** In the transaction that writes the task row: its rows are the request's now. */
