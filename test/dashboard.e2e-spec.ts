@@ -314,6 +314,11 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
         return release;
       };
       await page.setViewportSize({ width: LAPTOP.width, height: 4000 }); // the whole page in view: no thumbnail waits to scroll in
+      const firstPageReads: string[] = [];
+      page.on('request', (request) => {
+        if (request.url().includes(`/requests/${requestId}/images?offset=0`))
+          firstPageReads.push(request.url());
+      });
       // The progress stream is held unanswered: the thumbnails still come, then the request's facts.
       const releaseStream = await hold(`**/requests/${requestId}/events`);
       await page.goto(`${service.config.server.publicUrl}/#/requests/${requestId}`);
@@ -330,6 +335,8 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
       await asked;
       expect(await page.getByText('Images 1–100 of 101').count()).toBe(1);
       expect(await thumbnailsShown(page)).toBe(100);
+      // The request was finished and its page settled: the stream's first event did not read it again.
+      expect(firstPageReads).toHaveLength(1);
       releaseNext();
       await page.getByText('Images 101–101 of 101').waitFor();
       await expect.poll(() => thumbnailsShown(page), { timeout: 30_000 }).toBe(1);

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type ImagePage } from '../api';
 import { formatBytes, formatSaving } from '../format';
 import { Renditions } from './Renditions';
@@ -6,25 +6,40 @@ import { Renditions } from './Renditions';
 /** Images per page: a page of thumbnails loads at once, however many images the request holds. */
 const PAGE_SIZE = 100;
 
+/** A page whose images are all done or failed: until a retry, while its request stays finished, it reads the same again. */
+const settled = (page: ImagePage) =>
+  page.images.every((image) => image.status === 'done' || image.status === 'failed');
+
 /**
  * The request's images as thumbnails, a page at a time, each with its bytes in and out (and its renditions).
  * The first page is asked for as soon as the view opens, beside the progress stream rather than after its
- * first event (the thumbnails' requests start one round trip sooner); `version` reads the page again.
+ * first event (the thumbnails' requests start one round trip sooner). `version` reads the page again,
+ * unless the request is `finished` and the page shown is settled (opening a finished request read its
+ * first page twice: once at once, again on the stream's first event); each of `retries` (the retries
+ * asked from this view) reads it again whatever it shows.
  */
 export function ImageGrid({
   requestId,
   version,
+  finished,
+  retries,
   onError,
 }: {
   requestId: string;
   version: number;
+  finished: boolean;
+  retries: number;
   onError: (error: unknown) => void;
 }) {
   /** The page asked for; `page` is the one shown, until the next one arrives. */
   const [offset, setOffset] = useState(0);
   const [page, setPage] = useState<ImagePage | null>(null);
+  const retriesRead = useRef(retries);
 
   useEffect(() => {
+    const retried = retriesRead.current !== retries;
+    retriesRead.current = retries;
+    if (!retried && finished && page?.offset === offset && settled(page)) return;
     let current = true;
     api
       .images(requestId, { offset, limit: PAGE_SIZE })
@@ -35,7 +50,7 @@ export function ImageGrid({
     return () => {
       current = false; // an answer to an earlier question never replaces a later one
     };
-  }, [requestId, offset, version]);
+  }, [requestId, offset, version, retries]);
 
   const total = page?.total ?? 0;
   const images = page?.images ?? null;

@@ -111,7 +111,16 @@ export function RequestView({
     });
 
   // Mounted at once, in the same place in both layouts: its first page loads beside the progress stream.
-  const grid = <ImageGrid key="grid" requestId={requestId} version={pagesVersion} onError={handle} />;
+  const grid = (
+    <ImageGrid
+      key="grid"
+      requestId={requestId}
+      version={pagesVersion}
+      finished={summary !== null && !processing}
+      retries={streamVersion}
+      onError={handle}
+    />
+  );
   if (!summary) {
     return (
       <>
