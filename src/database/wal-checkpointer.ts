@@ -11,21 +11,22 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { timeout: 10000 });
+/** { whole: every frame of the WAL is in the database file now } or { error }. */
 const checkpoint = () => {
   try {
-    db.pragma('wal_checkpoint(PASSIVE)');
-    return undefined;
+    const [{ busy, log, checkpointed }] = db.pragma('wal_checkpoint(PASSIVE)');
+    return { whole: busy === 0 && checkpointed === log };
   } catch (error) {
-    return String(error && error.message);
+    return { whole: false, error: String(error && error.message) };
   }
 };
 const timer = setInterval(() => {
-  const error = checkpoint();
+  const { error } = checkpoint();
   if (error) parentPort.postMessage({ error });
 }, workerData.intervalMs);
 parentPort.on('message', (message) => {
   if (message.checkpoint !== undefined) {
-    parentPort.postMessage({ done: message.checkpoint, error: checkpoint() });
+    parentPort.postMessage({ done: message.checkpoint, ...checkpoint() });
     return;
   }
   clearInterval(timer);
@@ -46,7 +47,7 @@ export class WalCheckpointer implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(WalCheckpointer.name);
   private worker?: Worker;
   private nextCheckpoint = 0;
-  private readonly waiting = new Map<number, () => void>();
+  private readonly waiting = new Map<number, (whole: boolean) => void>();
 
   constructor(private readonly config: AppConfig) {}
 
@@ -60,9 +61,9 @@ export class WalCheckpointer implements OnModuleInit, OnApplicationShutdown {
         intervalMs: CHECKPOINT_INTERVAL_MS,
       },
     });
-    this.worker.on('message', (message: { done?: number; error?: string }) => {
+    this.worker.on('message', (message: { done?: number; whole?: boolean; error?: string }) => {
       if (message.error) this.logger.warn(`WAL checkpoint failed: ${message.error}`);
-      if (message.done !== undefined) this.settle(message.done);
+      if (message.done !== undefined) this.settle(message.done, message.whole === true);
     });
     this.worker.on('error', (error) => this.logger.warn(`WAL checkpointer stopped: ${error.message}`));
     this.worker.on('exit', () => {
@@ -79,11 +80,12 @@ export class WalCheckpointer implements OnModuleInit, OnApplicationShutdown {
    * waits for it now and then: the timer's checkpoints never catch up with it, so the WAL would grow by
    * the whole upload (~1 GB for 1.1M images), and each COMMIT would slow down with it (from ~5 ms to
    * ~30 ms, and spells of ~80 ms as the kernel throttles the writes). After a checkpoint that copied
-   * every frame, the next transaction starts the WAL over.
+   * every frame, the next transaction starts the WAL over. Resolves true when this one did (no commit
+   * came meanwhile, no reader held it back), false otherwise; it never rejects.
    */
-  checkpoint(): Promise<void> {
+  checkpoint(): Promise<boolean> {
     const worker = this.worker;
-    if (!worker) return Promise.resolve();
+    if (!worker) return Promise.resolve(false);
     const id = this.nextCheckpoint++;
     return new Promise((done) => {
       this.waiting.set(id, done);
@@ -91,13 +93,13 @@ export class WalCheckpointer implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  private settle(id: number): void {
-    this.waiting.get(id)?.();
+  private settle(id: number, whole: boolean): void {
+    this.waiting.get(id)?.(whole);
     this.waiting.delete(id);
   }
 
   private settleAll(): void {
-    for (const done of this.waiting.values()) done();
+    for (const done of this.waiting.values()) done(false);
     this.waiting.clear();
   }
 

@@ -6,6 +6,9 @@ import { TaskRowsRemoval } from '../images/task-rows-removal.js';
 /** Slices written before the WAL is checkpointed beside them (a slice holds up to 1,000 images); see writeSlice. */
 const SLICES_PER_CHECKPOINT = 8;
 
+/** Checkpoints a drain runs at most, until one copies the WAL whole. */
+const DRAIN_ATTEMPTS = 4;
+
 interface RunningCheckpoint {
   /** The slices written since the WAL started over, when it began: it copies those. */
   slicesBefore: number;
@@ -29,6 +32,8 @@ export class UploadStaging {
   private slicesSinceCheckpoint = 0;
   /** The checkpoint running beside the slices, if one is. */
   private copying?: RunningCheckpoint;
+  /** While the WAL is drained (see writeSlice), no upload writes a slice. */
+  private draining?: Promise<void>;
 
   constructor(
     private readonly unitOfWork: UnitOfWork,
@@ -45,14 +50,17 @@ export class UploadStaging {
    * Commits one slice of rows, and keeps the WAL that the slices grow small, so that their COMMITs stay
    * short (WalCheckpointer). From SLICES_PER_CHECKPOINT slices on, checkpoints run one after another in
    * the checkpointer's thread while the slices go on being written on this one, each copying what was
-   * committed while the one before ran. Once one is done with at most a slice written meanwhile, or
-   * once the WAL holds twice SLICES_PER_CHECKPOINT slices, the upload waits for the running one and
-   * then for one more, which leaves nothing in the WAL: the next slice starts it over. Waiting for
-   * every copy instead held the upload for as long as the copies took (~0.9 s of 5.8 s for 100,000 rows).
+   * committed while the one before ran; waiting for every copy instead held the upload for as long as
+   * the copies took (~0.9 s of 5.8 s for 100,000 rows). Once one is done with at most a slice written
+   * meanwhile, or once twice SLICES_PER_CHECKPOINT slices are in the WAL, the WAL is drained: every
+   * upload's slices wait while checkpoints run until one copies the WAL whole (other commits, such as
+   * the image workers', may land meanwhile: a few tries), and the next transaction starts it over.
    */
   async writeSlice(write: (tx: Transaction) => Promise<void>): Promise<void> {
+    while (this.draining) await this.draining;
     await this.unitOfWork.run(write);
     this.slicesSinceCheckpoint++;
+    if (this.draining) return; // another upload's slice started it while this one was committed
     const copying = this.copying;
     if (!copying) {
       if (this.slicesSinceCheckpoint >= SLICES_PER_CHECKPOINT) this.copying = this.startCheckpoint();
@@ -64,8 +72,15 @@ export class UploadStaging {
       this.copying = this.startCheckpoint();
       return;
     }
+    this.draining = this.drain(copying).finally(() => (this.draining = undefined));
+    await this.draining;
+  }
+
+  private async drain(copying: RunningCheckpoint): Promise<void> {
     await copying.finished;
-    await this.checkpointer.checkpoint();
+    for (let attempt = 1; attempt <= DRAIN_ATTEMPTS; attempt++) {
+      if (await this.checkpointer.checkpoint()) break;
+    }
     this.copying = undefined;
     this.slicesSinceCheckpoint = 0;
   }
