@@ -343,6 +343,40 @@ describe('the dashboard in Chromium', { timeout: BROWSER_DEADLINE_MS }, () => {
       expect(await problems()).toEqual([]);
       await context.close();
     });
+
+    it('shows the retried images done when they finish before the new progress stream first answers', async () => {
+      let broken = true;
+      fixtures.imageStatus = (request) => (broken && request.includes('retried-early') ? 404 : undefined);
+      const good = fixtures.imageUrl('photo.webp', 'kept-early');
+      const flaky = fixtures.imageUrl('photo.webp', 'retried-early');
+      const requestId = await uploadCsv(service.http, productCsv([good, flaky]));
+      await waitForCompletion(service.http, requestId, 60_000);
+      const { context, page, problems } = await openPage();
+      const tiles = () =>
+        page.evaluate(() => [...document.querySelectorAll('.grid li')].map((tile) => tile.className));
+      await page.goto(`${service.config.server.publicUrl}/#/requests/${requestId}`);
+      await expect.poll(tiles, { timeout: 30_000 }).toEqual(['tile done', 'tile failed']);
+
+      // The retried image is held while the page reads its tiles; the new stream is held until it is done.
+      broken = false;
+      const releaseImage = fixtures.holdImages((request) => request.includes('retried-early'));
+      let releaseStream!: () => void;
+      const streamHeld = new Promise<void>((done) => (releaseStream = done));
+      await page.route(`**/requests/${requestId}/events`, async (route) => {
+        await streamHeld;
+        await route.continue();
+      });
+      const pageRead = page.waitForResponse((response) => response.url().includes('/images?'));
+      await page.getByRole('button', { name: 'Retry failed images' }).click();
+      await pageRead;
+      releaseImage();
+      await waitForCompletion(service.http, requestId, 60_000);
+      releaseStream();
+      await expect.poll(tiles, { timeout: 30_000 }).toEqual(['tile done', 'tile done']);
+      fixtures.imageStatus = () => undefined;
+      expect(await problems()).toEqual([]);
+      await context.close();
+    });
   });
 
   describe('a request waiting behind others', () => {

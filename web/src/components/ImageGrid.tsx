@@ -35,16 +35,21 @@ export function ImageGrid({
   const [offset, setOffset] = useState(0);
   const [page, setPage] = useState<ImagePage | null>(null);
   const retriesRead = useRef(retries);
+  /** A read was asked whose answer is not shown yet (it may have been cancelled by a later one). */
+  const reading = useRef(false);
 
   useEffect(() => {
     const retried = retriesRead.current !== retries;
     retriesRead.current = retries;
-    if (!retried && finished && page?.offset === offset && settled(page)) return;
+    if (!retried && !reading.current && finished && page?.offset === offset && settled(page)) return;
     let current = true;
+    reading.current = true;
     api
       .images(requestId, { offset, limit: PAGE_SIZE })
       .then((answer) => {
-        if (current) setPage(answer);
+        if (!current) return;
+        reading.current = false;
+        setPage(answer);
       })
       .catch(onError);
     return () => {

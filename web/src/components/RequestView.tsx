@@ -61,8 +61,13 @@ export function RequestView({
   const [notice, setNotice] = useState<string | null>(null);
   /** Bumped to follow the stream again (after a retry). */
   const [streamVersion, setStreamVersion] = useState(0);
+  /**
+   * Whether the stream followed now has said the request is finished: after a retry, the summary shown
+   * is the finished one until the new stream's first event, which may say finished again at once.
+   */
+  const [streamFinished, setStreamFinished] = useState(false);
   const processing = summary?.status === 'processing';
-  const pagesVersion = useThrottledVersion(summary?.processed_images, !processing, PAGE_REFRESH_MS);
+  const pagesVersion = useThrottledVersion(summary?.processed_images, streamFinished, PAGE_REFRESH_MS);
 
   const handle = (error: unknown) => {
     if (error instanceof ApiError && error.status === 401) return onUnauthorized();
@@ -74,6 +79,7 @@ export function RequestView({
     followEvents(`/requests/${requestId}/events`, authHeaders(), abort.signal, (event) => {
       const next = JSON.parse(event.data) as RequestSummary;
       setSummary(next);
+      setStreamFinished(next.status !== 'processing');
       setSamples((previous) => [
         ...previous.slice(-200),
         { at: Date.now(), processed: next.processed_images },
@@ -100,6 +106,7 @@ export function RequestView({
       const accepted = await api.retry(requestId);
       setNotice(`${accepted.requeued_images} failed image(s) queued again.`);
       setSamples([]);
+      setStreamFinished(false);
       setStreamVersion((version) => version + 1);
     });
 
@@ -116,7 +123,7 @@ export function RequestView({
       key="grid"
       requestId={requestId}
       version={pagesVersion}
-      finished={summary !== null && !processing}
+      finished={streamFinished}
       retries={streamVersion}
       onError={handle}
     />
