@@ -6,7 +6,7 @@ import { Renditions } from './Renditions';
 /** Images per page: a page of thumbnails loads at once, however many images the request holds. */
 const PAGE_SIZE = 100;
 
-/** A page whose images are all done or failed: until a retry, while its request stays finished, it reads the same again. */
+/** A page whose images are all done or failed: while its request stays finished, it reads the same again. */
 const settled = (page: ImagePage) =>
   page.images.every((image) => image.status === 'done' || image.status === 'failed');
 
@@ -15,8 +15,8 @@ const settled = (page: ImagePage) =>
  * The first page is asked for as soon as the view opens, beside the progress stream rather than after its
  * first event (the thumbnails' requests start one round trip sooner). `version` reads the page again,
  * unless the request is `finished` and the page shown is settled (opening a finished request read its
- * first page twice: once at once, again on the stream's first event); each of `retries` (the retries
- * asked from this view) reads it again whatever it shows.
+ * first page twice: once at once, again on the stream's first event). Each of `retries` (the retries
+ * asked from this view, which set `finished` back to false) reads it again whatever it shows.
  */
 export function ImageGrid({
   requestId,
@@ -34,14 +34,11 @@ export function ImageGrid({
   /** The page asked for; `page` is the one shown, until the next one arrives. */
   const [offset, setOffset] = useState(0);
   const [page, setPage] = useState<ImagePage | null>(null);
-  const retriesRead = useRef(retries);
   /** A read was asked whose answer is not shown yet (it may have been cancelled by a later one). */
   const reading = useRef(false);
 
   useEffect(() => {
-    const retried = retriesRead.current !== retries;
-    retriesRead.current = retries;
-    if (!retried && !reading.current && finished && page?.offset === offset && settled(page)) return;
+    if (!reading.current && finished && page?.offset === offset && settled(page)) return;
     let current = true;
     reading.current = true;
     api
