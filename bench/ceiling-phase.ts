@@ -4,7 +4,15 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import type { OutputOptions } from '../src/config/output-options.js';
-import { CpuWatch, log, machineBusyMs, mainThreadCpuMs, round } from './measure.js';
+import {
+  CpuWatch,
+  log,
+  machineBusyMs,
+  mainThreadCpuMs,
+  round,
+  nodeThreadsCpuMs,
+  nodeThreadsCpuSince,
+} from './measure.js';
 import type { Fixture } from './lib/fixtures.js';
 import { OPTIONS } from './lib/options.js';
 import { table } from './lib/report.js';
@@ -24,6 +32,8 @@ type CeilingLevel = {
   cpuMsPerImage: number;
   /** CPU of this process's main thread per image: what sharp itself costs there (building and starting a pipeline). */
   mainThreadCpuMsPerImage: number;
+  /** CPU of Node's threads per image (nodeThreadsCpuMs: libuv's pool, where sharp encodes); the I/O floor does not measure it. */
+  nodeThreadsCpuMsPerImage?: number;
   otherCpuShare: number;
 };
 
@@ -58,6 +68,7 @@ async function measureLevel(encode: Encode, fixture: Fixture, concurrency: numbe
   let images = 0;
   const cpuBefore = process.cpuUsage();
   const mainThreadBefore = mainThreadCpuMs(process.pid) ?? NaN;
+  const nodeThreadsBefore = nodeThreadsCpuMs(process.pid);
   const watch = new CpuWatch();
   const start = performance.now();
   const deadline = start + OPTIONS.ceilingSeconds * 1000;
@@ -72,6 +83,7 @@ async function measureLevel(encode: Encode, fixture: Fixture, concurrency: numbe
   const seconds = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const mainThreadMs = (mainThreadCpuMs(process.pid) ?? NaN) - mainThreadBefore;
+  const nodeThreadsMs = nodeThreadsCpuSince(nodeThreadsBefore, nodeThreadsCpuMs(process.pid));
   log(`ceiling ${fixture.name} c=${concurrency}: ${round(images / seconds, 1)} images/s`);
   return {
     concurrency,
@@ -80,6 +92,7 @@ async function measureLevel(encode: Encode, fixture: Fixture, concurrency: numbe
     imagesPerSecond: round(images / seconds, 1),
     cpuMsPerImage: round((cpu.user + cpu.system) / 1000 / images, 1),
     mainThreadCpuMsPerImage: round(mainThreadMs / images, 2),
+    nodeThreadsCpuMsPerImage: round(nodeThreadsMs / images, 1),
     otherCpuShare: watch.read().otherShare,
   };
 }

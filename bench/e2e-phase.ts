@@ -40,6 +40,11 @@ export function compareWithCeiling(result: E2eResult, ceiling: CeilingResult): v
     result.mainThreadCpuMsPerImage - ceiling.best.mainThreadCpuMsPerImage,
     2,
   );
+  result.ceilingCpuMsPerImage = {
+    total: ceiling.best.cpuMsPerImage,
+    mainThread: ceiling.best.mainThreadCpuMsPerImage,
+    nodeThreads: ceiling.best.nodeThreadsCpuMsPerImage ?? NaN,
+  };
 }
 
 export interface E2eResult {
@@ -64,6 +69,10 @@ export interface E2eResult {
   mainThreadCpuMsPerImage: number;
   /** The same less what sharp costs on the main thread in the ceiling: the service's own per-image work there. */
   mainThreadOverheadMsPerImage: number;
+  /** CPU of the service's Node threads per image (see nodeThreadsCpuMs). */
+  nodeThreadsCpuMsPerImage: number;
+  /** The ceiling's CPU per image at its best level, by thread, for the table of where the CPU goes. */
+  ceilingCpuMsPerImage?: { total: number; mainThread: number; nodeThreads: number };
   serviceCpuUtilisation: number;
   benchCpuMsPerImage: number;
   /** Share of all cores used by other processes meanwhile (a shared machine's noise). */
@@ -128,6 +137,7 @@ async function endToEnd(
     ...reads[0],
     serviceMs: reads.reduce((sum, read) => sum + read.serviceMs, 0),
     serviceMainThreadMs: reads.reduce((sum, read) => sum + read.serviceMainThreadMs, 0),
+    serviceNodeThreadsMs: reads.reduce((sum, read) => sum + read.serviceNodeThreadsMs, 0),
     // The others' share as the first watch saw it, less the CPU of the other worker processes.
     otherShare: round(
       Math.max(
@@ -163,6 +173,7 @@ async function endToEnd(
     serviceCpuMsPerImage: round(cpu.serviceMs / count, 1),
     mainThreadCpuMsPerImage: round(cpu.serviceMainThreadMs / count, 2),
     mainThreadOverheadMsPerImage: NaN,
+    nodeThreadsCpuMsPerImage: round(cpu.serviceNodeThreadsMs / count, 1),
     serviceCpuUtilisation: round(cpu.serviceMs / 1000 / cpu.seconds / availableParallelism(), 2),
     benchCpuMsPerImage: round(cpu.benchMs / count, 2),
     otherCpuShare: cpu.otherShare,
@@ -298,6 +309,43 @@ function printAutoThroughput(photo: E2eResult, auto: E2eResult): void {
   );
 }
 
+/**
+ * Where an image's CPU goes, the service's against raw sharp's (the ceiling's best level), by thread:
+ * the main thread; Node's other threads (libuv's pool, where sharp encodes and the service hashes and
+ * writes files; V8's helpers; the database's checkpointer); and libvips' workers, where sharp decodes
+ * and processes pixels (the rest). Each difference is the service's own work there, or the machine's noise.
+ */
+function printCpuByThread(e2e: E2eResult[]): void {
+  const compared = e2e.filter((r) => r.ceilingCpuMsPerImage);
+  if (compared.length === 0) return;
+  const pair = (service: number, raw: number) => `${round(service, 1)} / ${round(raw, 1)}`;
+  const libvips = (total: number, main: number, node: number) => total - main - node;
+  console.log(
+    "\n   Where an image's CPU goes, ms: the service (e2e) / raw sharp (the ceiling's best level), by thread",
+  );
+  console.log(
+    table(
+      ['image', 'main thread', "Node's other threads", "libvips' workers", 'all'],
+      compared.map((r) => {
+        const raw = r.ceilingCpuMsPerImage!;
+        return [
+          r.label,
+          pair(r.mainThreadCpuMsPerImage, raw.mainThread),
+          pair(r.nodeThreadsCpuMsPerImage, raw.nodeThreads),
+          pair(
+            libvips(r.serviceCpuMsPerImage, r.mainThreadCpuMsPerImage, r.nodeThreadsCpuMsPerImage),
+            libvips(raw.total, raw.mainThread, raw.nodeThreads),
+          ),
+          pair(r.serviceCpuMsPerImage, raw.total),
+        ];
+      }),
+    ),
+  );
+  console.log(
+    "   Node's other threads: libuv's pool (sharp's encoding; the service's hashing and file writes), V8's helpers, the database's checkpointer; libvips' workers: sharp's decoding and pixel work.",
+  );
+}
+
 export function printEndToEnd(e2e: E2eResult[], autoE2e: E2eResult | undefined, concurrency: number): void {
   console.log(
     `\n2. End to end (request created → completed by the service's clock; status polled ${QUICK ? 'every 25 ms' : 'once a second'}; service CONCURRENCY ${concurrency}; each service first made a warm-up request of ${OPTIONS.warmUpImages} images, not counted)`,
@@ -349,6 +397,7 @@ export function printEndToEnd(e2e: E2eResult[], autoE2e: E2eResult | undefined, 
   console.log(
     "   main thread ms/img: CPU of the service's main thread alone per image (/proc/<pid>/task/<pid>/stat; includes the upload, the status polls and the profiler when on); beyond sharp: less the ceiling's main-thread CPU per image.",
   );
+  printCpuByThread(e2e);
   const photo = e2e.find((r) => r.label === 'photo');
   if (photo && autoE2e) printAutoThroughput(photo, autoE2e);
   for (const r of e2e) if (r.profile) printProfile(`e2e ${r.label}`, r.profile);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
@@ -19,15 +19,51 @@ export const procCpuMs = (pid: number) => statCpuMs(`/proc/${pid}/stat`);
  */
 export const mainThreadCpuMs = (pid: number) => statCpuMs(`/proc/${pid}/task/${pid}/stat`);
 
-function statCpuMs(file: string): number | undefined {
+/**
+ * Linux: the CPU time (ms) of each of a process's threads other than its main thread and libvips'
+ * workers, by thread id: Node's own (libuv's pool, where sharp encodes and files are written; V8's
+ * helpers; worker threads). They last as long as the process, unlike libvips' workers, which libvips
+ * ends when idle: a process's libvips CPU is its whole CPU less its main thread's and these
+ * (see nodeThreadsCpuSince).
+ */
+export function nodeThreadsCpuMs(pid: number): Map<string, number> | undefined {
   try {
-    const stat = readFileSync(file, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime (fields 14 and 15 of proc(5)), in clock ticks of 1/100 s on Linux.
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    const threads = new Map<string, number>();
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      if (tid === String(pid)) continue;
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'libvips worker')
+        threads.set(tid, cpuMsOfStat(stat));
+    }
+    return threads;
   } catch {
     return undefined;
   }
+}
+
+/** The CPU (ms) of Node's threads between two reads of nodeThreadsCpuMs (a thread started since counts whole). */
+export function nodeThreadsCpuSince(
+  before: Map<string, number> | undefined,
+  after: Map<string, number> | undefined,
+): number {
+  if (!before || !after) return NaN;
+  let total = 0;
+  for (const [tid, ms] of after) total += ms - (before.get(tid) ?? 0);
+  return total;
+}
+
+function statCpuMs(file: string): number | undefined {
+  try {
+    return cpuMsOfStat(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function cpuMsOfStat(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime (fields 14 and 15 of proc(5)), in clock ticks of 1/100 s on Linux.
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** Busy CPU time of the whole machine (ms, all cores), from /proc/stat; NaN elsewhere. */
@@ -77,6 +113,7 @@ export class CpuWatch {
   private readonly machine = machineBusyMs();
   private readonly service: number;
   private readonly serviceMainThread: number;
+  private readonly serviceNodeThreads: Map<string, number> | undefined;
   private readonly bench = process.cpuUsage();
   private readonly start = performance.now();
 
@@ -84,11 +121,13 @@ export class CpuWatch {
   constructor(private readonly servicePid?: number) {
     this.service = servicePid === undefined ? 0 : (procCpuMs(servicePid) ?? NaN);
     this.serviceMainThread = servicePid === undefined ? 0 : (mainThreadCpuMs(servicePid) ?? NaN);
+    this.serviceNodeThreads = servicePid === undefined ? new Map() : nodeThreadsCpuMs(servicePid);
   }
 
   read(): {
     serviceMs: number;
     serviceMainThreadMs: number;
+    serviceNodeThreadsMs: number;
     benchMs: number;
     otherShare: number;
     seconds: number;
@@ -97,12 +136,17 @@ export class CpuWatch {
     const serviceMs = this.servicePid === undefined ? 0 : (procCpuMs(this.servicePid) ?? NaN) - this.service;
     const serviceMainThreadMs =
       this.servicePid === undefined ? 0 : (mainThreadCpuMs(this.servicePid) ?? NaN) - this.serviceMainThread;
+    const serviceNodeThreadsMs =
+      this.servicePid === undefined
+        ? 0
+        : nodeThreadsCpuSince(this.serviceNodeThreads, nodeThreadsCpuMs(this.servicePid));
     const bench = process.cpuUsage(this.bench);
     const benchMs = (bench.user + bench.system) / 1000;
     const otherMs = machineBusyMs() - this.machine - serviceMs - benchMs;
     return {
       serviceMs,
       serviceMainThreadMs,
+      serviceNodeThreadsMs,
       benchMs,
       otherShare: round(Math.max(0, otherMs) / (seconds * 1000 * availableParallelism()), 2),
       seconds,
