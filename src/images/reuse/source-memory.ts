@@ -94,7 +94,7 @@ type Numbered<T> = T & { position: number | string };
  * a primary key or index. Only outputs some image still names (refs > 0) are found; one whose last
  * image goes meanwhile is caught when the reuse is recorded (ReuseLedger.holdLive). The reads asked
  * for in one turn share one statement on PostgreSQL (one array per key column, so one statement text
- * whatever their number), one transaction on SQLite.
+ * whatever their number), one turn of the connection on SQLite (UnitOfWork.read).
  */
 @Injectable()
 export class SourceMemory {
@@ -158,7 +158,7 @@ export class SourceMemory {
 
   /**
    * The first row for each key (owner, options key, third value): on SQLite `single` (`?` for the key's
-   * values) once per key, in one transaction; on PostgreSQL one statement, `lateral` (the key's values as
+   * values) once per key, one after another; on PostgreSQL one statement, `lateral` (the key's values as
    * `k.owner`, `k.options_key`, `k.value`, ending in LIMIT 1) an index probe per key. It is planned on
    * each call, at the tables' size then: `sources` and `outputs` start empty and grow with every image,
    * and a prepared statement's plan, made while they were small, scanned them whole for each key until
@@ -170,7 +170,7 @@ export class SourceMemory {
     single: string,
     lateral: string,
   ): Promise<Array<T | undefined>> {
-    return this.unitOfWork.runStatements(async (tx) => {
+    return this.unitOfWork.read(async (tx) => {
       if (!this.config.database.isPostgres) {
         const answers: Array<T | undefined> = [];
         for (const key of keys) answers.push((await execute<T>(tx.manager, single, key)).records[0]);
