@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { finished } from 'node:stream/promises';
 import type { ClientBase } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { EntityManager } from 'typeorm';
+import type { EntityManager, ObjectLiteral, Repository } from 'typeorm';
 
 /** Bound parameters per statement: under SQLite's 32,766 and PostgreSQL's 65,535. */
 const MAX_PARAMETERS = 30_000;
@@ -100,6 +100,47 @@ export async function execute<T = Record<string, unknown>>(
     return { records, affected: records.length };
   }
   return { records: [], affected: statement.run(parameters).changes };
+}
+
+/**
+ * Reads rows with one statement outside any transaction of its own (a request's status, its counters),
+ * where the query builder or a query runner's layers cost more main-thread CPU than the statement
+ * itself. PostgreSQL: a pooled connection. SQLite: the connection's shared prepared statement, run at
+ * once, so inside the transaction another caller has open meanwhile, if any, as TypeORM's reads run
+ * (fine for what a client polls; reads that must not see a transaction's rows use UnitOfWork.read).
+ */
+export async function selectRows<T = Record<string, unknown>>(
+  manager: EntityManager,
+  sql: string,
+  parameters: unknown[] = [],
+): Promise<T[]> {
+  if (isPostgres(manager)) return manager.query(placeholders(manager, sql), parameters);
+  return sqliteStatement(manager, sql).all(parameters) as T[];
+}
+
+/**
+ * The first entity whose row meets `where` (`?` placeholders), read with `selectRows` and hydrated as the
+ * query builder hydrates it, from the entity's metadata: every column, its type, JSON and transformer.
+ * On the status path: `findOneBy` of a task cost ~0.15-0.26 ms of main-thread CPU, this ~0.03 ms (SQLite).
+ */
+export async function findOneWhere<T extends ObjectLiteral>(
+  repository: Repository<T>,
+  where: string,
+  parameters: unknown[],
+): Promise<T | null> {
+  const { metadata, manager } = repository;
+  const columns = metadata.columns.map((column) => `"${column.databaseName}"`).join(', ');
+  const [row] = await selectRows<Record<string, unknown>>(
+    manager,
+    `SELECT ${columns} FROM ${metadata.tableName} WHERE ${where} LIMIT 1`,
+    parameters,
+  );
+  if (!row) return null;
+  const entity = metadata.create() as T;
+  const { driver } = manager.connection;
+  for (const column of metadata.columns)
+    column.setEntityValue(entity, driver.prepareHydratedValue(row[column.databaseName], column));
+  return entity;
 }
 
 /** The driver's connection of a PostgreSQL transaction: node-postgres's client. */

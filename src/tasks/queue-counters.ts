@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { imageCost } from '../config/image-cost.js';
 import type { OutputOptions } from '../config/output-options.js';
-import { execute, executePrepared, inList } from '../database/sql.js';
+import { execute, executePrepared, inList, selectRows } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
 
 /** A request whose images are queued, as the queue's summary knows it. */
@@ -175,7 +175,8 @@ export class QueueCounters implements OnApplicationBootstrap {
   /** The queue states of these requests (none for a request finished before the summary existed). */
   async statesOf(taskIds: string[]): Promise<Map<string, TaskQueueState>> {
     if (taskIds.length === 0) return new Map();
-    const rows = await this.query<{ task_id: string; queued_images: number; in_flight_images: number }>(
+    const rows = await selectRows<{ task_id: string; queued_images: number; in_flight_images: number }>(
+      this.dataSource.manager,
       `SELECT task_id, queued_images, in_flight_images FROM queue_tasks WHERE task_id IN (${inList(taskIds.length)})`,
       taskIds,
     );
@@ -193,7 +194,7 @@ export class QueueCounters implements OnApplicationBootstrap {
       await this.query('UPDATE queue_owners SET weight = ? WHERE owner = ?', [key.weight, key.name]);
   }
 
-  /** One statement outside any transaction (`?` placeholders). */
+  /** One write outside any transaction (`?` placeholders). */
   private query<T>(sql: string, parameters: unknown[]): Promise<T[]> {
     let index = 0;
     return this.dataSource.query(

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import type { OutputOptions } from '../config/output-options.js';
-import { execute, executePrepared, inList, keyOrderLock } from '../database/sql.js';
+import { execute, executePrepared, findOneWhere, inList, keyOrderLock } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
 import type { Owner } from '../access/owner.js';
 import { QueueCounters } from './queue-counters.js';
@@ -60,7 +60,7 @@ export class TasksService {
 
   /** The owner's task, or RequestNotFoundError (the client asked for a request): another owner's is as unknown as a made-up id. */
   async getOrFail(taskId: string, owner: Owner): Promise<Task> {
-    const task = await this.tasks.findOneBy({ id: taskId, owner });
+    const task = await findOneWhere(this.tasks, 'id = ? AND owner = ?', [taskId, owner]);
     if (!task) throw new RequestNotFoundError(taskId);
     return task;
   }

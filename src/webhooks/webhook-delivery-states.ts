@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { selectRows } from '../database/sql.js';
 import { type DeliveryState, DeliveryStateReader } from '../tasks/delivery-state-reader.js';
 import { WebhookDelivery } from './webhook-delivery.entity.js';
 
@@ -12,17 +13,12 @@ export class WebhookDeliveryStates extends DeliveryStateReader {
   }
 
   async stateOf(requestId: string): Promise<DeliveryState | null> {
-    const delivery = await this.deliveries.findOne({
-      where: { taskId: requestId },
-      order: { createdAt: 'DESC' },
-    });
-    return (
-      delivery && {
-        status: delivery.status,
-        attempts: delivery.attempts,
-        lastStatus: delivery.lastStatus,
-        lastError: delivery.lastError,
-      }
+    const [state] = await selectRows<DeliveryState>(
+      this.deliveries.manager,
+      `SELECT status, attempts, last_status AS "lastStatus", last_error AS "lastError"
+         FROM webhook_deliveries WHERE task_id = ? ORDER BY created_at DESC LIMIT 1`,
+      [requestId],
     );
+    return state ?? null;
   }
 }

@@ -1,5 +1,6 @@
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { TasksService } from '../../src/tasks/tasks.service.js';
 
 export interface TasksModule {
   tasks: TasksService;
+  dataSource: DataSource;
   unitOfWork: UnitOfWork;
   /** Creates an open request of `totalImages` images. */
   createTask(id: string, totalImages: number): Promise<void>;
@@ -41,6 +43,7 @@ export async function startTasksModule(env: Record<string, string> = {}): Promis
   const unitOfWork = moduleRef.get(UnitOfWork);
   return {
     tasks,
+    dataSource: moduleRef.get(DataSource),
     unitOfWork,
     createTask: (id, totalImages) =>
       unitOfWork.run((tx) =>
