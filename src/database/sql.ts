@@ -49,6 +49,22 @@ export function keyOrderLock(
 /** `?, ?, …`: the placeholders of an `IN (…)` list of `count` values. */
 export const inList = (count: number) => Array.from({ length: count }, () => '?').join(', ');
 
+/**
+ * `column` among `values` (text) as one statement text whatever their number: SQLite reads the list
+ * from a JSON array, PostgreSQL from a text array. A statement per list length (`IN (?, ?…)`) would
+ * take a place in the SQLite connection's statement cache for each length asked, and a client choosing
+ * its page size could push the hot per-image statements out of it.
+ */
+export function inTextList(
+  manager: EntityManager,
+  column: string,
+  values: readonly string[],
+): { sql: string; parameter: string | readonly string[] } {
+  return isPostgres(manager)
+    ? { sql: `${column} = ANY (CAST(? AS TEXT[]))`, parameter: values }
+    : { sql: `${column} IN (SELECT value FROM json_each(?))`, parameter: JSON.stringify(values) };
+}
+
 export interface SqlResult<T> {
   records: T[];
   affected: number;

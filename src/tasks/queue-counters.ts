@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { imageCost } from '../config/image-cost.js';
 import type { OutputOptions } from '../config/output-options.js';
-import { execute, executePrepared, inList, selectRows } from '../database/sql.js';
+import { execute, executePrepared, inList, inTextList, selectRows } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
 
 /** A request whose images are queued, as the queue's summary knows it. */
@@ -175,10 +175,12 @@ export class QueueCounters implements OnApplicationBootstrap {
   /** The queue states of these requests (none for a request finished before the summary existed). */
   async statesOf(taskIds: string[]): Promise<Map<string, TaskQueueState>> {
     if (taskIds.length === 0) return new Map();
+    const { manager } = this.dataSource;
+    const ids = inTextList(manager, 'task_id', taskIds);
     const rows = await selectRows<{ task_id: string; queued_images: number; in_flight_images: number }>(
-      this.dataSource.manager,
-      `SELECT task_id, queued_images, in_flight_images FROM queue_tasks WHERE task_id IN (${inList(taskIds.length)})`,
-      taskIds,
+      manager,
+      `SELECT task_id, queued_images, in_flight_images FROM queue_tasks WHERE ${ids.sql}`,
+      [ids.parameter],
     );
     return new Map(
       rows.map((row) => [

@@ -32,3 +32,28 @@ export async function expectTaskReadAsTheQueryBuilderReadsIt(module: TasksModule
   expect(typeof read.completedAt).toBe('number');
   await expect(module.tasks.getOrFail(id, 'someone-else')).rejects.toBeInstanceOf(RequestNotFoundError);
 }
+
+/**
+ * QueueCounters.statesOf answers for the ids it is given (any number of them, known or not) with one
+ * statement text: a text per list length would fill the SQLite connection's statement cache.
+ */
+export async function expectQueueStatesOfAnyList(module: TasksModule): Promise<void> {
+  const ids = [randomUUID(), randomUUID(), randomUUID()];
+  const outputOptions = { format: 'jpeg', quality: 50, maxWidth: null, maxHeight: null } as const;
+  for (const [index, id] of ids.entries()) await module.createTask(id, index + 1);
+  await module.unitOfWork.run(async (tx) => {
+    for (const [index, id] of ids.entries())
+      await module.queueCounters.queued(
+        tx,
+        { id, queueOwner: OPEN_OWNER, createdAt: Date.now(), outputOptions },
+        index + 1,
+      );
+  });
+  const unknown = Array.from({ length: 300 }, () => randomUUID());
+  for (let length = 1; length <= unknown.length; length++)
+    expect((await module.queueCounters.statesOf(unknown.slice(0, length))).size).toBe(0);
+  const states = await module.queueCounters.statesOf([...unknown, ...ids]);
+  expect([...states.entries()].sort()).toEqual(
+    ids.map((id, index) => [id, { queuedImages: index + 1, inFlightImages: 0 }]).sort(),
+  );
+}

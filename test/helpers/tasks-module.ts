@@ -15,6 +15,7 @@ import { TasksService } from '../../src/tasks/tasks.service.js';
 
 export interface TasksModule {
   tasks: TasksService;
+  queueCounters: QueueCounters;
   dataSource: DataSource;
   unitOfWork: UnitOfWork;
   /** Creates an open request of `totalImages` images. */
@@ -43,6 +44,7 @@ export async function startTasksModule(env: Record<string, string> = {}): Promis
   const unitOfWork = moduleRef.get(UnitOfWork);
   return {
     tasks,
+    queueCounters: moduleRef.get(QueueCounters),
     dataSource: moduleRef.get(DataSource),
     unitOfWork,
     createTask: (id, totalImages) =>

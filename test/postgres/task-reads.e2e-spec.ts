@@ -1,8 +1,8 @@
 import { PostgresDatabase } from '../helpers/postgres-database.js';
-import { expectTaskReadAsTheQueryBuilderReadsIt } from '../helpers/task-reads.js';
+import { expectQueueStatesOfAnyList, expectTaskReadAsTheQueryBuilderReadsIt } from '../helpers/task-reads.js';
 import { startTasksModule, type TasksModule } from '../helpers/tasks-module.js';
 
-describe('TasksService.getOrFail on PostgreSQL', () => {
+describe('request reads on PostgreSQL', () => {
   let database: PostgresDatabase;
   let module: TasksModule;
 
@@ -17,4 +17,6 @@ describe('TasksService.getOrFail on PostgreSQL', () => {
 
   it('hydrates a task as the query builder does, and finds only the owner’s', () =>
     expectTaskReadAsTheQueryBuilderReadsIt(module));
+
+  it('reads the queue states of any number of requests', () => expectQueueStatesOfAnyList(module));
 });
