@@ -342,7 +342,7 @@ function printCpuByThread(e2e: E2eResult[]): void {
     ),
   );
   console.log(
-    "   Node's other threads: libuv's pool (sharp's encoding; the service's hashing and file writes), V8's helpers, the database's checkpointer; libvips' workers: sharp's decoding and pixel work.",
+    "   Node's other threads: libuv's pool (sharp's encoding; the service's hashing and file writes), V8's helpers, the database's checkpointer; libvips' workers: sharp's decoding and pixel work. /proc counts each thread's CPU in 10 ms ticks: over few images (--quick), a column is a hint.",
   );
 }
 

@@ -27,18 +27,25 @@ export const mainThreadCpuMs = (pid: number) => statCpuMs(`/proc/${pid}/task/${p
  * (see nodeThreadsCpuSince).
  */
 export function nodeThreadsCpuMs(pid: number): Map<string, number> | undefined {
+  let tids: string[];
   try {
-    const threads = new Map<string, number>();
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      if (tid === String(pid)) continue;
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'libvips worker')
-        threads.set(tid, cpuMsOfStat(stat));
-    }
-    return threads;
+    tids = readdirSync(`/proc/${pid}/task`);
   } catch {
     return undefined;
   }
+  const threads = new Map<string, number>();
+  for (const tid of tids) {
+    if (tid === String(pid)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // a thread that ended since the listing (libvips ends its idle workers)
+    }
+    if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'libvips worker')
+      threads.set(tid, cpuMsOfStat(stat));
+  }
+  return threads;
 }
 
 /** The CPU (ms) of Node's threads between two reads of nodeThreadsCpuMs (a thread started since counts whole). */
