@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { imageCost } from '../config/image-cost.js';
 import type { OutputOptions } from '../config/output-options.js';
-import { execute, executePrepared, inList, inTextList, selectRows } from '../database/sql.js';
+import { execute, executePrepared, inTextList, selectRows } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
 
 /** A request whose images are queued, as the queue's summary knows it. */

@@ -53,7 +53,7 @@ export async function expectQueueStatesOfAnyList(module: TasksModule): Promise<v
   for (let length = 1; length <= unknown.length; length++)
     expect((await module.queueCounters.statesOf(unknown.slice(0, length))).size).toBe(0);
   const states = await module.queueCounters.statesOf([...unknown, ...ids]);
-  expect([...states.entries()].sort()).toEqual(
-    ids.map((id, index) => [id, { queuedImages: index + 1, inFlightImages: 0 }]).sort(),
+  expect(states).toEqual(
+    new Map(ids.map((id, index) => [id, { queuedImages: index + 1, inFlightImages: 0 }])),
   );
 }
