@@ -42,7 +42,7 @@ describe('SourceReuse.prepare: the reuse plans of a claim, read together', () =>
   });
 
   it('reads the earlier imports of every image of a claim in one go; each image takes its own plan once', async () => {
-    const reads = vi.spyOn(unitOfWork, 'runStatements');
+    const reads = vi.spyOn(unitOfWork, 'read');
     const images = ['a', 'b', 'c'].map(image);
     reuse.prepare(images);
     const plans = [];
@@ -57,7 +57,7 @@ describe('SourceReuse.prepare: the reuse plans of a claim, read together', () =>
   });
 
   it('reads again for an image whose read failed at claim time, and leaves no rejection unhandled', async () => {
-    const reads = vi.spyOn(unitOfWork, 'runStatements');
+    const reads = vi.spyOn(unitOfWork, 'read');
     reads.mockRejectedValueOnce(new Error('database away'));
     reuse.prepare([image('a')]);
     await new Promise((turn) => setImmediate(turn));
