@@ -15,6 +15,7 @@ import {
 } from './measure.js';
 import type { Fixture } from './lib/fixtures.js';
 import { OPTIONS } from './lib/options.js';
+import { makeTempDir } from './lib/temp-dirs.js';
 import { table } from './lib/report.js';
 
 /**
@@ -150,6 +151,7 @@ export async function measureIoFloor(
     FLOOR_THREADS: String(imageThreads),
     FLOOR_FORMAT: format,
     FLOOR_QUALITY: String(quality),
+    FLOOR_DIR: makeTempDir('floor'),
   };
   const machineBefore = machineBusyMs();
   const benchBefore = process.cpuUsage();

@@ -8,13 +8,11 @@
  *
  * Reads FLOOR_URL (a fixture's URL; each image gets a query string of its own), FLOOR_SECONDS,
  * FLOOR_SLOTS (images in flight, as CONCURRENCY), FLOOR_THREADS (sharp jobs at once, as IMAGE_THREADS),
- * FLOOR_FORMAT and FLOOR_QUALITY. Prints one line, `floor {…}`: images, seconds, and this process's
+ * FLOOR_FORMAT, FLOOR_QUALITY and FLOOR_DIR (where the files go; the bench removes it when it exits). Prints one line, `floor {…}`: images, seconds, and this process's
  * CPU and main-thread CPU in ms while measuring, and its CPU since it started.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Agent, get } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ConcurrencyLimit } from '../src/common/concurrency-limit.js';
@@ -39,7 +37,7 @@ const quality = env('FLOOR_QUALITY');
 // The ceiling's own encode: the floor differs from it by the download and the file alone.
 const encode = rawSharp({ format, quality: quality === 'auto' ? quality : Number(quality) });
 const agent = new Agent({ keepAlive: true });
-const dir = mkdtempSync(join(tmpdir(), 'pixelmill-bench-floor-'));
+const dir = env('FLOOR_DIR');
 
 function download(n: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -88,5 +86,4 @@ try {
   process.stdout.write(`floor ${JSON.stringify(result)}\n`);
 } finally {
   agent.destroy();
-  rmSync(dir, { recursive: true, force: true });
 }

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { log, MiB, round } from './measure.js';
 import { ROOT } from './lib/options.js';
 import { table } from './lib/report.js';
-import { makeTempDir, removeTempDir } from './lib/temp-dirs.js';
+import { makeTempDir } from './lib/temp-dirs.js';
 import type { UploadFloor } from './upload-floor.js';
 import { uploadCsv } from './lib/upload-csv.js';
 
@@ -154,7 +154,6 @@ export async function uploadBreakdown(rows: number, imageBase: string): Promise<
     log(`upload breakdown incomplete: ${result.error}`);
   } finally {
     if (dataSource?.isInitialized) await dataSource.destroy();
-    if (dataDir) removeTempDir(dataDir);
   }
   return result;
 }

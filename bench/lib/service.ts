@@ -8,7 +8,7 @@ import { ServerProcess } from '../../test/helpers/server-process.js';
 import { postUpload } from '../../test/helpers/upload.js';
 import { log, procStatus, round } from '../measure.js';
 import { PROFILE, ROOT } from './options.js';
-import { makeTempDir, removeTempDir } from './temp-dirs.js';
+import { makeTempDir } from './temp-dirs.js';
 
 export interface StatusBody {
   request_id: string;
@@ -242,6 +242,5 @@ export class Service {
       log(`${this.label}: no exit 10 s after SIGTERM, killing`);
       await this.server.kill('SIGKILL');
     }
-    removeTempDir(this.dataDir);
   }
 }
