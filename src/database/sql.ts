@@ -135,6 +135,19 @@ export async function selectRows<T = Record<string, unknown>>(
 }
 
 /**
+ * Runs one write outside any transaction of its own, as `selectRows` reads (at start, say, before any
+ * work): PostgreSQL, a pooled connection; SQLite, the connection's shared prepared statement.
+ */
+export async function executeAlone(
+  manager: EntityManager,
+  sql: string,
+  parameters: unknown[] = [],
+): Promise<void> {
+  if (isPostgres(manager)) await manager.query(placeholders(manager, sql), parameters);
+  else sqliteStatement(manager, sql).run(parameters);
+}
+
+/**
  * The first entity whose row meets `where` (`?` placeholders), read with `selectRows` and hydrated as the
  * query builder hydrates it, from the entity's metadata: every column, its type, JSON and transformer.
  * On the status path: `findOneBy` of a task cost ~0.15-0.26 ms of main-thread CPU, this ~0.03 ms (SQLite).

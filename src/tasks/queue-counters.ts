@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { imageCost } from '../config/image-cost.js';
 import type { OutputOptions } from '../config/output-options.js';
-import { execute, executePrepared, inTextList, selectRows } from '../database/sql.js';
+import { execute, executeAlone, executePrepared, inTextList, selectRows } from '../database/sql.js';
 import type { Transaction } from '../database/unit-of-work.js';
 
 /** A request whose images are queued, as the queue's summary knows it. */
@@ -193,16 +193,10 @@ export class QueueCounters implements OnApplicationBootstrap {
   /** At start, where API keys are configured: their owners' rows take this configuration's weights. */
   async onApplicationBootstrap(): Promise<void> {
     for (const key of this.config.access.keys)
-      await this.query('UPDATE queue_owners SET weight = ? WHERE owner = ?', [key.weight, key.name]);
-  }
-
-  /** One write outside any transaction (`?` placeholders). */
-  private query<T>(sql: string, parameters: unknown[]): Promise<T[]> {
-    let index = 0;
-    return this.dataSource.query(
-      this.config.database.isPostgres ? sql.replace(/\?/g, () => `$${++index}`) : sql,
-      parameters,
-    );
+      await executeAlone(this.dataSource.manager, 'UPDATE queue_owners SET weight = ? WHERE owner = ?', [
+        key.weight,
+        key.name,
+      ]);
   }
 
   private weightOf(owner: string): number {
