@@ -8,8 +8,9 @@
  *
  * Reads FLOOR_URL (a fixture's URL; each image gets a query string of its own), FLOOR_SECONDS,
  * FLOOR_SLOTS (images in flight, as CONCURRENCY), FLOOR_THREADS (sharp jobs at once, as IMAGE_THREADS),
- * FLOOR_FORMAT, FLOOR_QUALITY and FLOOR_DIR (where the files go; the bench removes it when it exits). Prints one line, `floor {…}`: images, seconds, and this process's
- * CPU and main-thread CPU in ms while measuring, and its CPU since it started.
+ * FLOOR_FORMAT, FLOOR_QUALITY and FLOOR_DIR (where the files go; the bench removes it when it exits).
+ * Prints one line, `floor {…}`: images, seconds, and this process's CPU and main-thread CPU in ms while
+ * measuring, and its CPU since it started.
  */
 import { writeFile } from 'node:fs/promises';
 import { Agent, get } from 'node:http';

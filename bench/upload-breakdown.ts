@@ -56,7 +56,6 @@ export async function uploadBreakdown(rows: number, imageBase: string): Promise<
     const value = await work();
     return [value, round(performance.now() - start, 0)];
   };
-  let dataDir: string | undefined;
   let dataSource: { isInitialized: boolean; destroy(): Promise<void> } | undefined;
   try {
     const parser = await dist('upload/csv-parser.js');
@@ -96,8 +95,11 @@ export async function uploadBreakdown(rows: number, imageBase: string): Promise<
         dist('tasks/tasks.service.js'),
         dist('tasks/task.entity.js'),
       ]);
-    dataDir = makeTempDir('breakdown');
-    const dbConfig = distConfig.loadConfig({ ...process.env, DATA_DIR: dataDir, DATABASE_URL: undefined });
+    const dbConfig = distConfig.loadConfig({
+      ...process.env,
+      DATA_DIR: makeTempDir('breakdown'),
+      DATABASE_URL: undefined,
+    });
     const source = new DataSource(standaloneDataSourceOptions(dbConfig));
     dataSource = source;
     await source.initialize();

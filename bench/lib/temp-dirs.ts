@@ -6,7 +6,7 @@ import { join } from 'node:path';
  * The bench's temporary directories, removed whatever happens: on exit or on a signal, and not before.
  * A phase that removed its files when done would tax the next phase's writes on ext4 without a journal
  * (this bench's machines): there, each file created scans past the inodes of its block group deleted in
- * the last one to six minutes (the kernel's recently_deleted()), which measured 0.3–0.6 ms of CPU per
+ * the last one to six minutes (the kernel's recently_deleted()), which measured 0.4–0.7 ms of CPU per
  * file after a few thousand removals, against 0.1 ms without. (The service children are killed on exit
  * by ServerProcess.)
  */

@@ -485,66 +485,47 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
       const ids = await seedRequest(driver, 3);
       const claimed = await new UnitOfWork(driver.dataSource).run((tx) => driver.leases.claim(tx, 3));
       expect(claimed.map((image) => image.id).sort()).toEqual([...ids].sort());
-      const write = Reflect.get(OutcomeTransaction.prototype, 'write') as OutcomeTransaction['write'];
-      const writes = vi.spyOn(OutcomeTransaction.prototype, 'write');
       let finishFirst!: () => void;
       const firstHeld = new Promise<void>((finish) => (finishFirst = finish));
-      let own: OutcomeTransaction | undefined;
-      let held = false;
-      writes.mockImplementation(async function (this: OutcomeTransaction, outcomes) {
-        if (this === own && !held) {
-          held = true;
-          await firstHeld; // a slow commit
-        }
-        return write.call(this, outcomes);
+      const recorder = makeRecorder(undefined, driver.configWith({ RECORD_BATCH_MS: '1000' }));
+      const writes = spyOnFirstWriteOf(recorder, async (write) => {
+        await firstHeld; // a slow commit
+        return write();
       });
       try {
-        const recorder = makeRecorder(undefined, driver.configWith({ RECORD_BATCH_MS: '1000' }));
-        own = Reflect.get(recorder, 'transaction') as OutcomeTransaction;
-        const ownWrites = writesOf(writes, own);
         const first = recorder.record(doneOutcome(claimed[0]));
-        await eventually(() => ownWrites().length === 1 || undefined);
+        await eventually(() => writes.calls().length === 1 || undefined);
         const rest = claimed.slice(1).map((image) => recorder.record(doneOutcome(image)));
         finishFirst();
         await first;
         for (let turn = 0; turn < 5; turn++) await new Promise((next) => setImmediate(next));
-        expect(ownWrites().length).toBe(1); // not written back to back with the first
+        expect(writes.calls().length).toBe(1); // not written back to back with the first
         expect(await Promise.all(rest)).toEqual([true, true]);
-        expect(ownWrites().map(([outcomes]) => outcomes.length)).toEqual([1, 2]);
+        expect(writes.calls().map(([outcomes]) => outcomes.length)).toEqual([1, 2]);
       } finally {
-        writes.mockRestore();
+        writes.restore();
       }
     });
 
     it('writes nothing during the pause after a failed batch, however soon outcomes arrive', async () => {
       await seedRequest(driver, 3);
       const claimed = await new UnitOfWork(driver.dataSource).run((tx) => driver.leases.claim(tx, 3));
-      const write = Reflect.get(OutcomeTransaction.prototype, 'write') as OutcomeTransaction['write'];
-      const writes = vi.spyOn(OutcomeTransaction.prototype, 'write');
       let fail!: (error: Error) => void;
-      let own: OutcomeTransaction | undefined;
-      let failing = false;
-      writes.mockImplementation(function (this: OutcomeTransaction, outcomes) {
-        if (this !== own || failing) return write.call(this, outcomes);
-        failing = true;
-        return new Promise((_, reject) => (fail = reject));
-      });
+      const recorder = makeRecorder(undefined, driver.configWith({ RECORD_BATCH_MS: '0' }));
+      const writes = spyOnFirstWriteOf(recorder, () => new Promise((_, reject) => (fail = reject)));
       try {
-        const recorder = makeRecorder(undefined, driver.configWith({ RECORD_BATCH_MS: '0' }));
-        own = Reflect.get(recorder, 'transaction') as OutcomeTransaction;
-        const ownWrites = writesOf(writes, own);
         const first = recorder.record(doneOutcome(claimed[0]));
-        await eventually(() => ownWrites().length === 1 || undefined);
+        await eventually(() => writes.calls().length === 1 || undefined);
         const second = recorder.record(doneOutcome(claimed[1])); // waits for the batch being written
         fail(new Error('database away'));
         await expect(first).rejects.toThrow('database away');
         const third = recorder.record(doneOutcome(claimed[2]));
         for (let turn = 0; turn < 5; turn++) await new Promise((next) => setImmediate(next));
-        expect(ownWrites()).toHaveLength(1); // both wait out the pause
+        expect(writes.calls()).toHaveLength(1); // both wait out the pause
         expect(await Promise.all([second, third])).toEqual([true, true]);
-        expect(ownWrites().map(([outcomes]) => outcomes.length)).toEqual([1, 2]);
+        expect(writes.calls().map(([outcomes]) => outcomes.length)).toEqual([1, 2]);
       } finally {
-        writes.mockRestore();
+        writes.restore();
       }
     });
 
@@ -840,13 +821,30 @@ export function describeQueueContract(name: string, databaseUrl: () => Promise<s
   });
 }
 
+type WriteResult = ReturnType<OutcomeTransaction['write']>;
+
 /**
- * The calls of a spy on OutcomeTransaction's prototype made by one transaction: a recorder of an
- * earlier test may still be writing (its images' work outlives the test), and its writes are not this one's.
+ * A spy on OutcomeTransaction.write that sees the recorder's own transaction alone: a recorder of an
+ * earlier test may still be writing (its images' work outlives the test), and its writes are not this
+ * one's. `first` stands in for that transaction's first write (`write` runs the real one); every other
+ * write runs as ever. `calls`: the own transaction's writes.
  */
-function writesOf(
-  writes: { mock: { calls: Array<Parameters<OutcomeTransaction['write']>>; contexts: unknown[] } },
-  own: OutcomeTransaction,
-): () => Array<Parameters<OutcomeTransaction['write']>> {
-  return () => writes.mock.calls.filter((_, index) => writes.mock.contexts[index] === own);
+function spyOnFirstWriteOf(
+  recorder: OutcomeRecorder,
+  first: (write: () => WriteResult) => WriteResult,
+): { calls: () => Array<Parameters<OutcomeTransaction['write']>>; restore: () => void } {
+  const own = Reflect.get(recorder, 'transaction') as OutcomeTransaction;
+  const write = Reflect.get(OutcomeTransaction.prototype, 'write') as OutcomeTransaction['write'];
+  const writes = vi.spyOn(OutcomeTransaction.prototype, 'write');
+  let replaced = false;
+  writes.mockImplementation(function (this: OutcomeTransaction, outcomes) {
+    const real = () => write.call(this, outcomes);
+    if (this !== own || replaced) return real();
+    replaced = true;
+    return first(real);
+  });
+  return {
+    calls: () => writes.mock.calls.filter((_, index) => writes.mock.contexts[index] === own),
+    restore: () => writes.mockRestore(),
+  };
 }
